@@ -1,0 +1,48 @@
+import Mail
+import Series
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// One input through every parser the mail stage has: container detection, mbox splitting,
+// header/MIME decoding, subject, trailers, diff and pasted-thread parsing, series grouping.
+func parseEverything(_ bytes: [UInt8]) {
+    var builder = SeriesBuilder()
+    let kind = (try? MailInput.classify(Array(bytes.prefix(65536)), path: "fuzz")) ?? .headerless
+    switch kind {
+    case .mbox:
+        var reader = MboxReader(path: "fuzz", source: .memory(bytes))
+        while let raw = reader.next() { builder.add(MailMessage.parse(raw)) }
+    case .message:
+        builder.add(MailMessage.parse(RawMessage(bytes: bytes, source: "fuzz")))
+    default:
+        let text = String(decoding: bytes, as: UTF8.self)
+        builder.add(.text(PlainText(source: "fuzz", text: text, origin: .headerless, diagnostics: [])))
+        builder.add(.text(PlainText(source: "fuzz", text: text, origin: .quiltPatch(strip: 1), diagnostics: [])))
+    }
+    let collection = builder.finish()
+    _ = collection.pick()
+}
+
+#if FUZZING
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    parseEverything(Array(UnsafeBufferPointer(start: data, count: size)))
+    return 0
+}
+#else
+// Replay mode (a plain build): run the parsers over the files named, e.g. a crash artifact.
+for path in CommandLine.arguments.dropFirst() {
+    guard let f = fopen(path, "rb") else { continue }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = fread(&chunk, 1, chunk.count, f)
+        if n <= 0 { break }
+        bytes.append(contentsOf: chunk[0..<n])
+    }
+    fclose(f)
+    parseEverything(bytes)
+    print("ok \(path)")
+}
+#endif

@@ -1,0 +1,50 @@
+# spw-review: one entry point for people and CI. `make example` and `make test` are the
+# README's Quick start; both install what is missing first (apt-get, when run as root).
+SWIFT ?= swift
+APT_PACKAGES := libgit2-dev pkg-config git
+BIN := .build/debug/spw-review
+
+.PHONY: all deps build example test release bench fuzz-mail clean
+
+all: build
+
+deps:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		else \
+			echo "missing packages:$$missing (run: sudo apt-get install$$missing)" >&2; exit 1; \
+		fi; \
+	fi
+
+build: deps
+	$(SWIFT) build --product spw-review
+
+# The main job on the bundled example: the original 2011 thread, pasted without headers.
+example: build
+	$(BIN) fixtures/stable-page-writes-v3.2-thread.txt
+
+test: deps
+	$(SWIFT) build --product spw-review
+	$(SWIFT) test
+
+release: deps
+	$(SWIFT) build -c release --product spw-review
+
+# Benchmarks (BENCHMARKS.md): never part of `make test`.
+bench: deps
+	scripts/bench-mail.sh
+
+# libFuzzer over the mail and diff parsers; corpus in Fuzz/corpus/mail, crashes in fuzz-artifacts/.
+fuzz-mail: deps
+	$(SWIFT) build -c release --product fuzz-mail -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING \
+		--scratch-path .build-fuzz
+	mkdir -p fuzz-artifacts Fuzz/corpus/mail-work
+	.build-fuzz/release/fuzz-mail -artifact_prefix=fuzz-artifacts/ -max_total_time=$${FUZZ_SECONDS:-60} \
+		-max_len=65536 Fuzz/corpus/mail-work Fuzz/corpus/mail
+
+clean:
+	rm -rf .build .build-fuzz

@@ -1,0 +1,192 @@
+/// A place where the parser or lexer gave up on something and re-synchronised. Every recovery is
+/// counted so that parse quality can be measured on real trees.
+public struct Recovery: Sendable, Hashable {
+    public enum Kind: String, Sendable {
+        case unterminatedComment, unterminatedLiteral, preprocessor
+        case unexpectedToken, unbalanced, tooDeep, functionBodyCutShort
+    }
+    public var line: Int
+    public var column: Int
+    public var kind: Kind
+    public var message: String
+    public init(line: Int, column: Int, kind: Kind, message: String) {
+        self.line = line; self.column = column; self.kind = kind; self.message = message
+    }
+}
+
+/// Code the parser did not see: `#if 0` branches and the `#else` branches of conditionals whose
+/// branches do not balance braces (the first branch is parsed, as ctags does).
+public struct SkippedRegion: Sendable, Hashable {
+    public var startLine: Int
+    public var endLine: Int
+}
+
+public struct Parameter: Sendable, Hashable {
+    /// Empty for unnamed parameters (`void f(int)`) and for `...`.
+    public var name: String
+    /// The parameter's tokens without its name, joined by single spaces: `struct vm_fault *`.
+    public var typeText: String
+}
+
+public struct FunctionDefinition: Sendable {
+    /// The defined name; for macro heads such as `SYSCALL_DEFINE3(open, ...)` the macro's name.
+    public var name: String
+    /// Line of the name token (what ctags reports) and line of the closing brace.
+    public var line: Int
+    public var column: Int
+    public var endLine: Int
+    public var parameters: [Parameter]
+    public var isStatic: Bool
+    public var isInline: Bool
+    /// Tokens before the name minus storage class, `inline` and attributes: `vm_fault_t`, `int *`.
+    public var returnTypeText: String
+    /// True when the head is a macro call with no return type (`SYSCALL_DEFINE3(...)`).
+    public var isMacroHead: Bool
+    /// The function's compound statement.
+    public var body: NodeID
+    /// Token index of the name.
+    public var nameToken: Int32
+}
+
+/// A function (or other identifier) bound to a slot of an ops structure.
+public struct OpsBinding: Sendable, Hashable {
+    public enum Kind: String, Sendable {
+        /// `static const struct vm_operations_struct v = { .page_mkwrite = f }`
+        case designatedInitializer
+        /// `ops->page_mkwrite = f;` or `ops.page_mkwrite = f;` inside a function
+        case assignment
+    }
+    public var file: String
+    public var line: Int
+    /// `vm_operations_struct`; nil for assignments, whose base type the parser does not know.
+    public var structType: String?
+    /// The initialized variable (`xfs_file_vm_ops`) or the assignment's base expression (`ops`).
+    public var variable: String
+    /// Slot name; nested designators are joined with dots (`ops.fault`).
+    public var slot: String
+    /// The bound identifier (`xfs_vm_page_mkwrite`).
+    public var function: String
+    public var kind: Kind
+    /// The function whose body contains an assignment binding.
+    public var inFunction: String?
+}
+
+/// `vma->vm_ops = &foo_vm_ops;`: a function installing the address of a variable into a member.
+public struct OpsInstall: Sendable, Hashable {
+    public var file: String
+    public var line: Int
+    /// The function doing the installing.
+    public var function: String
+    /// The member assigned to (`vm_ops`).
+    public var slot: String
+    /// The target expression as written (`vma->vm_ops`).
+    public var target: String
+    /// The installed variable (`foo_vm_ops`).
+    public var variable: String
+}
+
+/// Everything the parser learned about one file. Holds the source bytes and tokens so that text and
+/// positions of any node can be asked for later.
+public struct ParsedFile: Sendable {
+    public var path: String
+    public var source: [UInt8]
+    public var tokens: [Token]
+    public var tree: SyntaxTree
+    public var functions: [FunctionDefinition]
+    public var opsBindings: [OpsBinding]
+    public var opsInstalls: [OpsInstall]
+    public var recoveries: [Recovery]
+    public var skippedRegions: [SkippedRegion]
+
+    /// The source text of token `index`.
+    public func text(ofToken index: Int32) -> String {
+        let t = tokens[Int(index)]
+        return String(decoding: source[Int(t.offset)..<Int(t.offset + t.length)], as: UTF8.self)
+    }
+
+    /// The source text a node covers, as written (comments and line breaks included).
+    public func text(of id: NodeID) -> String {
+        let n = tree[id]
+        if n.lastToken < n.firstToken { return "" }
+        let a = tokens[Int(n.firstToken)], b = tokens[Int(n.lastToken)]
+        return String(decoding: source[Int(a.offset)..<Int(b.offset + b.length)], as: UTF8.self)
+    }
+
+    /// The node's tokens joined by single spaces (comments and line breaks dropped).
+    public func normalizedText(of id: NodeID) -> String {
+        let n = tree[id]
+        if n.lastToken < n.firstToken { return "" }
+        return (n.firstToken...n.lastToken).map { text(ofToken: $0) }.joined(separator: " ")
+    }
+
+    /// The name of an identifier, member, label, goto, field designator or declarator node.
+    public func name(of id: NodeID) -> String? {
+        let n = tree[id]
+        switch n.kind {
+        case .identifier, .member, .label, .gotoStatement, .fieldDesignator, .initDeclarator:
+            return n.extra >= 0 ? text(ofToken: n.extra) : nil
+        default:
+            return nil
+        }
+    }
+
+    public func range(of id: NodeID) -> SourceRange {
+        let n = tree[id]
+        let a = tokens[Int(max(0, n.firstToken))]
+        let b = tokens[Int(max(n.firstToken, n.lastToken))]
+        return SourceRange(start: SourceLocation(line: Int(a.line), column: Int(a.column)),
+                           end: SourceLocation(line: Int(b.line), column: Int(b.column + max(b.length, 1) - 1)))
+    }
+
+    @inlinable public func line(of id: NodeID) -> Int { Int(tokens[Int(max(0, tree[id].firstToken))].line) }
+
+    /// For a call node, the callee's name when the callee is a plain identifier.
+    public func calleeName(of call: NodeID) -> String? {
+        guard tree.kind(call) == .call, let callee = tree.child(call, 0), tree.kind(callee) == .identifier
+        else { return nil }
+        return name(of: callee)
+    }
+
+    /// For a call node, its arguments.
+    public func arguments(of call: NodeID) -> [NodeID] {
+        guard tree.kind(call) == .call else { return [] }
+        return Array(tree.children(call).dropFirst())
+    }
+
+    /// All call nodes under `id` (including calls nested in arguments), in source order.
+    public func calls(in id: NodeID) -> [NodeID] {
+        var out: [NodeID] = []
+        tree.walk(id) { if tree.kind($0) == .call { out.append($0) } }
+        return out
+    }
+
+    /// The function definition named `name`, if any (the first when defined twice under `#if`).
+    public func function(named name: String) -> FunctionDefinition? {
+        functions.first { $0.name == name }
+    }
+}
+
+/// The entry point: parse one file's bytes. Never fails; problems become `recoveries`.
+public enum CParser {
+    public static func parse(_ bytes: [UInt8], path: String) -> ParsedFile {
+        var result: ParsedFile?
+        bytes.withUnsafeBufferPointer { buffer in
+            let stream = Lexer.tokenize(buffer)
+            var parser = Parser(source: buffer, stream: stream, path: path)
+            parser.parseTranslationUnit()
+            result = ParsedFile(path: path, source: bytes, tokens: stream.tokens, tree: parser.tree,
+                                functions: parser.functions, opsBindings: parser.bindings,
+                                opsInstalls: parser.installs, recoveries: parser.recoveries,
+                                skippedRegions: stream.skippedRegions)
+        }
+        return result!
+    }
+}
+
+/// A file to parse: a path and its bytes.
+public struct SourceFile: Sendable {
+    public var path: String
+    public var bytes: [UInt8]
+    public init(path: String, bytes: [UInt8]) { self.path = path; self.bytes = bytes }
+    public func parse() -> ParsedFile { CParser.parse(bytes, path: path) }
+}

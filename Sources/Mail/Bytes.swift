@@ -1,0 +1,67 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Byte-level helpers for the hot paths: mail is bytes until we know its charset.
+enum ASCII {
+    static let lf: UInt8 = 0x0A
+    static let cr: UInt8 = 0x0D
+    static let space: UInt8 = 0x20
+    static let tab: UInt8 = 0x09
+    static let colon: UInt8 = 0x3A
+    static let equals: UInt8 = 0x3D
+    static let greater: UInt8 = 0x3E
+
+    @inline(__always) static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+    @inline(__always) static func isWhitespace(_ b: UInt8) -> Bool { b == space || b == tab }
+    @inline(__always) static func lower(_ b: UInt8) -> UInt8 { (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b }
+    @inline(__always) static func hexValue(_ b: UInt8) -> UInt8? {
+        switch b {
+        case 0x30...0x39: return b - 0x30
+        case 0x41...0x46: return b - 0x41 + 10
+        case 0x61...0x66: return b - 0x61 + 10
+        default: return nil
+        }
+    }
+}
+
+extension UnsafeBufferPointer where Element == UInt8 {
+    /// Index of the next `byte` at or after `from`, or `count`.
+    @inline(__always) func index(of byte: UInt8, from: Int) -> Int {
+        guard from < count, let base = baseAddress else { return count }
+        guard let hit = memchr(base + from, Int32(byte), count - from) else { return count }
+        return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Case-insensitive ASCII prefix test.
+    func hasPrefixIgnoringCase(_ prefix: String, at start: Int = 0) -> Bool {
+        let p = Array(prefix.utf8)
+        guard count - start >= p.count else { return false }
+        for i in 0..<p.count where ASCII.lower(self[start + i]) != ASCII.lower(p[i]) { return false }
+        return true
+    }
+}
+
+/// Splits bytes into lines (without their `\n`), remembering whether each ended with `\r\n`.
+struct ByteLines: Sequence {
+    let bytes: ArraySlice<UInt8>
+
+    struct Iterator: IteratorProtocol {
+        var bytes: ArraySlice<UInt8>
+        var position: Int
+        mutating func next() -> ArraySlice<UInt8>? {
+            guard position < bytes.endIndex else { return nil }
+            let start = position
+            var end = start
+            while end < bytes.endIndex && bytes[end] != ASCII.lf { end += 1 }
+            position = end < bytes.endIndex ? end + 1 : end
+            return bytes[start..<end]
+        }
+    }
+
+    func makeIterator() -> Iterator { Iterator(bytes: bytes, position: bytes.startIndex) }
+}

@@ -1,0 +1,111 @@
+import Foundation
+
+/// Turns bytes in a named charset into a String. UTF-8, US-ASCII, ISO-8859-1/15 and Windows-1252
+/// are decoded here (they cover nearly all patch mail); a few others through Foundation.
+public enum Charset {
+    public enum Outcome: Sendable, Equatable {
+        case decoded
+        /// The charset was not one we know; the bytes were read as UTF-8 or Windows-1252.
+        case unknownCharset(String)
+        /// The bytes were not valid in the named charset; read as Windows-1252 instead.
+        case invalidBytes(String)
+    }
+
+    public static func normalizedName(_ name: String) -> String {
+        var n = name.trimmingCharacters(in: .whitespaces).lowercased()
+        if let star = n.firstIndex(of: "*") { n = String(n[..<star]) }  // RFC 2231 language suffix
+        if n.hasPrefix("\"") && n.hasSuffix("\"") && n.count >= 2 { n = String(n.dropFirst().dropLast()) }
+        return n
+    }
+
+    public static func decode<C: Collection>(_ bytes: C, charset: String?) -> (String, Outcome)
+    where C.Element == UInt8 {
+        let name = charset.map(normalizedName) ?? "utf-8"
+        switch name {
+        case "utf-8", "utf8", "us-ascii", "ascii", "", "unicode-1-1-utf-7", "x-unknown", "unknown-8bit", "default":
+            if let s = validUTF8(bytes) { return (s, .decoded) }
+            let outcome: Outcome = (name == "utf-8" || name == "utf8") ? .invalidBytes(name) : .decoded
+            return (windows1252(bytes), outcome)
+        case "iso-8859-1", "iso8859-1", "latin1", "iso_8859-1", "l1", "iso-ir-100", "cp819":
+            return (latin1(bytes), .decoded)
+        case "iso-8859-15", "iso8859-15", "latin-9", "latin9", "iso_8859-15":
+            return (latin9(bytes), .decoded)
+        case "windows-1252", "cp1252", "x-cp1252":
+            return (windows1252(bytes), .decoded)
+        default:
+            if let encoding = foundationEncoding(name) {
+                if let s = String(data: Data(bytes), encoding: encoding) { return (s, .decoded) }
+                return (windows1252(bytes), .invalidBytes(name))
+            }
+            if let s = validUTF8(bytes) { return (s, .unknownCharset(name)) }
+            return (windows1252(bytes), .unknownCharset(name))
+        }
+    }
+
+    static func validUTF8<C: Collection>(_ bytes: C) -> String? where C.Element == UInt8 {
+        String(validating: bytes, as: UTF8.self)
+    }
+
+    static func latin1<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
+        var scalars = String.UnicodeScalarView()
+        for b in bytes { scalars.append(Unicode.Scalar(b)) }
+        return String(scalars)
+    }
+
+    static func latin9<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
+        var scalars = String.UnicodeScalarView()
+        for b in bytes {
+            let value: UInt32
+            switch b {
+            case 0xA4: value = 0x20AC
+            case 0xA6: value = 0x0160
+            case 0xA8: value = 0x0161
+            case 0xB4: value = 0x017D
+            case 0xB8: value = 0x017E
+            case 0xBC: value = 0x0152
+            case 0xBD: value = 0x0153
+            case 0xBE: value = 0x0178
+            default: value = UInt32(b)
+            }
+            scalars.append(Unicode.Scalar(value)!)
+        }
+        return String(scalars)
+    }
+
+    /// Windows-1252's 0x80–0x9F; undefined positions map to the C1 control of the same value.
+    private static let cp1252High: [UInt32] = [
+        0x20AC, 0x81, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x8D,
+        0x017D, 0x8F, 0x90, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A,
+        0x0153, 0x9D, 0x017E, 0x0178,
+    ]
+
+    static func windows1252<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
+        var scalars = String.UnicodeScalarView()
+        for b in bytes {
+            if b >= 0x80 && b <= 0x9F {
+                scalars.append(Unicode.Scalar(cp1252High[Int(b - 0x80)])!)
+            } else {
+                scalars.append(Unicode.Scalar(b))
+            }
+        }
+        return String(scalars)
+    }
+
+    private static func foundationEncoding(_ name: String) -> String.Encoding? {
+        switch name {
+        case "iso-2022-jp", "csiso2022jp": return .iso2022JP
+        case "shift_jis", "shift-jis", "sjis", "x-sjis", "cp932", "windows-31j": return .shiftJIS
+        case "euc-jp", "eucjp", "x-euc-jp": return .japaneseEUC
+        case "iso-8859-2", "iso8859-2", "latin2": return .isoLatin2
+        case "windows-1250", "cp1250": return .windowsCP1250
+        case "windows-1251", "cp1251": return .windowsCP1251
+        case "windows-1253", "cp1253": return .windowsCP1253
+        case "windows-1254", "cp1254": return .windowsCP1254
+        case "utf-16": return .utf16
+        case "utf-16be": return .utf16BigEndian
+        case "utf-16le": return .utf16LittleEndian
+        case "macintosh", "mac": return .macOSRoman
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,310 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
+/// Text that came without mail headers: a thread pasted from a web archive, a quilt patch,
+/// a bare `diff -u`. The Series stage decides what is in it.
+public struct PlainText: Sendable {
+    public enum Origin: Sendable, Equatable {
+        /// A whole file with no mail headers (maybe a pasted thread).
+        case headerless
+        /// A patch named by a quilt `series` file, with its `-pN` strip level.
+        case quiltPatch(strip: Int)
+    }
+    public var source: String
+    public var text: String
+    public var origin: Origin
+    public var diagnostics: [Diagnostic]
+}
+
+/// One thing read from the input: a mail, or headerless text.
+public enum InputItem: Sendable {
+    case message(MailMessage)
+    case text(PlainText)
+}
+
+/// What kind of input a path is, decided from its bytes and shape, never from its name alone.
+public enum InputKind: String, Sendable, Codable {
+    case mbox, message, formatPatchDirectory = "format-patch-directory", quilt, headerless
+}
+
+/// Reads every input the user names (`-` is stdin) as a stream of `InputItem`s.
+public struct MailInput {
+    public let path: String
+    public let kind: InputKind
+    private let plan: Plan
+
+    fileprivate enum Plan {
+        case mbox(ByteSource)
+        case singleFile(String, [UInt8])
+        case files([(path: String, strip: Int?)])
+        case quiltSeries(root: String, entries: [(path: String, strip: Int)], diagnostics: [Diagnostic])
+    }
+
+    /// Opens `path` and classifies it. Throws (exit status 3 in the CLI) when the input is
+    /// unreadable: missing, empty, a directory with no patches, or binary data.
+    public init(path: String) throws(MailReadError) {
+        self.path = path
+        if path == "-" {
+            let bytes = MailInput.readAll(fd: 0)
+            let kind = try MailInput.classify(bytes, path: "<stdin>")
+            self.kind = kind
+            plan = kind == .mbox ? .mbox(.memory(bytes)) : .singleFile("<stdin>", bytes)
+            return
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw MailReadError(path: path, message: "no such file or directory")
+        }
+        if isDirectory.boolValue {
+            let seriesFile = (path as NSString).appendingPathComponent("series")
+            if FileManager.default.fileExists(atPath: seriesFile) {
+                let (entries, diagnostics) = try MailInput.readQuiltSeries(seriesFile, root: path)
+                kind = .quilt
+                plan = .quiltSeries(root: path, entries: entries, diagnostics: diagnostics)
+                return
+            }
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+            let patches = names.filter { $0.hasSuffix(".patch") || $0.hasSuffix(".diff") || $0.hasSuffix(".eml") || $0.hasSuffix(".mbox") }
+                .sorted(by: MailInput.formatPatchOrder)
+            guard !patches.isEmpty else {
+                throw MailReadError(path: path, message: "directory holds no *.patch, *.diff, *.eml files and no quilt 'series' file")
+            }
+            kind = .formatPatchDirectory
+            plan = .files(patches.map { ((path as NSString).appendingPathComponent($0), nil) })
+            return
+        }
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else {
+            throw MailReadError(path: path, message: "cannot open: \(String(cString: strerror(errno)))")
+        }
+        var head = [UInt8](repeating: 0, count: 65536)
+        let n = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 65536, 0) }
+        guard n >= 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw MailReadError(path: path, message: "cannot read: \(reason)")
+        }
+        head.removeLast(65536 - n)
+        let kind: InputKind
+        do {
+            kind = try MailInput.classify(head, path: path)
+        } catch {
+            close(fd)
+            throw error
+        }
+        self.kind = kind
+        if kind == .mbox {
+            plan = .mbox(.fileDescriptor(fd))  // closed by the process at exit; one per input
+        } else {
+            close(fd)
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw MailReadError(path: path, message: "cannot read")
+            }
+            plan = .singleFile(path, [UInt8](data))
+        }
+    }
+
+    /// `0000-cover-letter.patch`, `0001-…`, `v2-0001-…`: by number, then by name.
+    static func formatPatchOrder(_ a: String, _ b: String) -> Bool {
+        func number(_ s: String) -> Int {
+            var name = Substring(s)
+            if name.hasPrefix("v"), let dash = name.firstIndex(of: "-") { name = name[name.index(after: dash)...] }
+            return Int(name.prefix(while: { $0.isNumber })) ?? Int.max
+        }
+        let (na, nb) = (number(a), number(b))
+        return na != nb ? na < nb : a < b
+    }
+
+    static func readAll(fd: Int32) -> [UInt8] {
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, 1 << 16) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            result.append(contentsOf: chunk[0..<n])
+        }
+        return result
+    }
+
+    /// Decides what `head` (the first bytes of an input) is.
+    public static func classify(_ head: [UInt8], path: String) throws(MailReadError) -> InputKind {
+        guard !head.isEmpty else { throw MailReadError(path: path, message: "empty input: no mail to read") }
+        if let offset = binaryEvidence(head) {
+            throw MailReadError(
+                path: path, line: lineNumber(ofOffset: offset, in: head),
+                message: "binary data, not mail (byte 0x\(String(head[offset], radix: 16)) at offset \(offset))")
+        }
+        // First non-blank line decides.
+        var start = 0
+        while start < head.count && (head[start] == ASCII.lf || head[start] == ASCII.cr) { start += 1 }
+        var end = start
+        while end < head.count && head[end] != ASCII.lf { end += 1 }
+        var first = Array(head[start..<end])
+        if first.last == ASCII.cr { first.removeLast() }
+        if MboxReader.isSeparator(first) { return .mbox }
+        if looksLikeHeader(first) { return .message }
+        return .headerless
+    }
+
+    /// Offset of the first byte that makes `head` binary: a NUL, or a high share of control bytes.
+    static func binaryEvidence(_ head: [UInt8]) -> Int? {
+        let sample = head.prefix(8192)
+        var controls = 0
+        var firstControl: Int?
+        for (i, b) in sample.enumerated() {
+            if b == 0 { return i }
+            if b < 0x20 && b != ASCII.lf && b != ASCII.cr && b != ASCII.tab && b != 0x0C && b != 0x1B {
+                controls += 1
+                if firstControl == nil { firstControl = i }
+            }
+        }
+        if controls * 20 > sample.count, let firstControl { return firstControl }
+        if String(validating: sample.prefix(4096), as: UTF8.self) == nil {
+            // Not UTF-8: fine if it is mostly printable (Latin-1 mail), binary otherwise.
+            let high = sample.reduce(0) { $0 + ($1 >= 0x80 ? 1 : 0) }
+            if high * 3 > sample.count { return sample.firstIndex { $0 >= 0x80 } }
+        }
+        return nil
+    }
+
+    static func lineNumber(ofOffset offset: Int, in bytes: [UInt8]) -> Int {
+        1 + bytes.prefix(offset).reduce(0) { $0 + ($1 == ASCII.lf ? 1 : 0) }
+    }
+
+    private static let knownHeaderNames: Set<String> = [
+        "from", "to", "cc", "subject", "date", "message-id", "in-reply-to", "references", "return-path",
+        "received", "mime-version", "content-type", "delivered-to", "reply-to", "sender", "list-id",
+        "content-transfer-encoding", "user-agent", "x-mailer", "envelope-to", "authentication-results",
+        "dkim-signature", "arc-seal", "x-mailing-list", "thread-topic", "precedence",
+    ]
+
+    /// `Name: value` with a name mail uses (or an `X-` name).
+    static func looksLikeHeader(_ line: [UInt8]) -> Bool {
+        guard let colon = line.firstIndex(of: ASCII.colon), colon > 0 else { return false }
+        let nameBytes = line[..<colon]
+        guard nameBytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return false }
+        let name = String(decoding: nameBytes, as: UTF8.self).lowercased()
+        return knownHeaderNames.contains(name) || name.hasPrefix("x-")
+    }
+
+    static func readQuiltSeries(_ seriesFile: String, root: String) throws(MailReadError) -> ([(path: String, strip: Int)], [Diagnostic]) {
+        guard let data = FileManager.default.contents(atPath: seriesFile) else {
+            throw MailReadError(path: seriesFile, message: "cannot read quilt series file")
+        }
+        var entries: [(String, Int)] = []
+        var diagnostics: [Diagnostic] = []
+        for (i, rawLine) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var line = Substring(rawLine)
+            if let hash = line.firstIndex(of: "#") { line = line[..<hash] }
+            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
+            guard let name = words.first else { continue }
+            var strip = 1
+            for option in words.dropFirst() {
+                if option.hasPrefix("-p"), let n = Int(option.dropFirst(2)) {
+                    strip = n
+                } else {
+                    diagnostics.append(Diagnostic(
+                        "mail/quilt-option", .info, "quilt option '\(option)' ignored",
+                        at: SourceLocation(file: seriesFile, line: i + 1)))
+                }
+            }
+            let path = (root as NSString).appendingPathComponent(String(name))
+            if name.contains("..") || name.hasPrefix("/") {
+                throw MailReadError(path: seriesFile, line: i + 1, message: "quilt series names a patch outside its directory: '\(name)'")
+            }
+            entries.append((path, strip))
+        }
+        if entries.isEmpty { throw MailReadError(path: seriesFile, message: "quilt series file names no patches") }
+        return (entries, diagnostics)
+    }
+
+    /// Calls `body` with each item of the input in order; mbox inputs are streamed, so memory
+    /// stays bounded by the largest message.
+    public func forEach(_ body: (InputItem) throws -> Void) rethrows {
+        switch plan {
+        case .mbox(let source):
+            let displayPath = path == "-" ? "<stdin>" : path
+            var reader = MboxReader(path: displayPath, source: source)
+            var reportedHugeLines = 0
+            while let raw = reader.next() {
+                var message = MailMessage.parse(raw)
+                while reportedHugeLines < reader.hugeLines.count {
+                    let huge = reader.hugeLines[reportedHugeLines]
+                    message.diagnostics.append(Diagnostic(
+                        "mail/huge-line", .warning, "line is \(huge.length) bytes long; no mailer sends that",
+                        at: SourceLocation(file: displayPath, line: huge.line)))
+                    reportedHugeLines += 1
+                }
+                try body(.message(message))
+            }
+            if let error = reader.readError {
+                let d = Diagnostic("mail/read-error", .error, "read error: \(error)", at: SourceLocation(file: displayPath, line: 1))
+                try body(.text(PlainText(source: displayPath, text: "", origin: .headerless, diagnostics: [d])))
+            }
+            if case .fileDescriptor(let fd) = source { close(fd) }
+        case .singleFile(let path, let bytes):
+            try body(MailInput.item(bytes: bytes, path: path, strip: nil))
+        case .files(let files):
+            for file in files { try body(MailInput.item(path: file.path, strip: file.strip)) }
+        case .quiltSeries(_, let entries, let diagnostics):
+            for (index, entry) in entries.enumerated() {
+                var item = MailInput.item(path: entry.path, strip: entry.strip)
+                if index == 0, !diagnostics.isEmpty {
+                    switch item {
+                    case .text(var text):
+                        text.diagnostics.insert(contentsOf: diagnostics, at: 0)
+                        item = .text(text)
+                    case .message(var message):
+                        message.diagnostics.insert(contentsOf: diagnostics, at: 0)
+                        item = .message(message)
+                    }
+                }
+                try body(item)
+            }
+        }
+    }
+
+    static func item(path: String, strip: Int?) -> InputItem {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let d = Diagnostic("mail/unreadable", .error, "cannot read file", at: SourceLocation(file: path, line: 1))
+            return .text(PlainText(source: path, text: "", origin: .headerless, diagnostics: [d]))
+        }
+        return item(bytes: [UInt8](data), path: path, strip: strip)
+    }
+
+    static func item(bytes: [UInt8], path: String, strip: Int?) -> InputItem {
+        let head = Array(bytes.prefix(65536))
+        let kind = (try? classify(head, path: path)) ?? .headerless
+        if let strip {
+            // Quilt patches may still carry mail headers (quilt import keeps them).
+            if kind == .message || kind == .mbox {
+                var reader = MboxReader(path: path, source: .memory(bytes))
+                if let raw = reader.next() { return .message(MailMessage.parse(raw)) }
+            }
+            return .text(PlainText(source: path, text: decodeText(bytes), origin: .quiltPatch(strip: strip), diagnostics: []))
+        }
+        switch kind {
+        case .mbox, .message:
+            var reader = MboxReader(path: path, source: .memory(bytes))
+            if let raw = reader.next() { return .message(MailMessage.parse(raw)) }
+            return .text(PlainText(source: path, text: "", origin: .headerless, diagnostics: []))
+        default:
+            var diagnostics: [Diagnostic] = []
+            if bytes.isEmpty {
+                diagnostics.append(Diagnostic("mail/empty", .warning, "empty file", at: SourceLocation(file: path, line: 1)))
+            }
+            return .text(PlainText(source: path, text: decodeText(bytes), origin: .headerless, diagnostics: diagnostics))
+        }
+    }
+
+    static func decodeText(_ bytes: [UInt8]) -> String {
+        let text = String(validating: bytes, as: UTF8.self) ?? Charset.windows1252(bytes)
+        return text.utf8.contains(ASCII.cr) ? text.replacingCRLF() : text
+    }
+}
+

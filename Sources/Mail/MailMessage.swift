@@ -1,0 +1,374 @@
+/// A `Content-Type` value: lower-cased `type/subtype` and its parameters (names lower-cased).
+public struct ContentType: Sendable, Hashable {
+    public var mediaType: String
+    public var parameters: [String: String]
+
+    public init(mediaType: String, parameters: [String: String] = [:]) {
+        self.mediaType = mediaType
+        self.parameters = parameters
+    }
+
+    public static let textPlain = ContentType(mediaType: "text/plain")
+
+    public static func parse(_ value: String) -> ContentType {
+        let pieces = splitParameters(value)
+        guard let first = pieces.first, first.contains("/") else {
+            return ContentType(mediaType: "text/plain", parameters: parameters(pieces.dropFirst()))
+        }
+        return ContentType(mediaType: first.lowercased(), parameters: parameters(pieces.dropFirst()))
+    }
+
+    static func parameters(_ pieces: ArraySlice<String>) -> [String: String] {
+        var result: [String: String] = [:]
+        for piece in pieces {
+            guard let eq = piece.firstIndex(of: "=") else { continue }
+            let key = piece[..<eq].trimmingWhitespace().lowercased()
+            var value = piece[piece.index(after: eq)...].trimmingWhitespace()
+            if value.hasPrefix("\"") && value.hasSuffix("\"") && value.count >= 2 {
+                value = String(value.dropFirst().dropLast())
+            }
+            result[key] = value
+        }
+        return result
+    }
+
+    /// Splits on `;` outside quotes.
+    static func splitParameters(_ value: String) -> [String] {
+        var pieces: [String] = []
+        var current = ""
+        var inQuotes = false
+        for c in value {
+            if c == "\"" { inQuotes.toggle() }
+            if c == ";" && !inQuotes {
+                pieces.append(current.trimmingWhitespace())
+                current = ""
+            } else {
+                current.append(c)
+            }
+        }
+        let last = current.trimmingWhitespace()
+        if !last.isEmpty { pieces.append(last) }
+        return pieces
+    }
+}
+
+/// A leaf MIME part that carries text we read: the message text or an attached patch.
+public struct MailPart: Sendable {
+    public enum Role: String, Sendable { case text, patchAttachment }
+    public var role: Role
+    public var contentType: ContentType
+    public var filename: String?
+    public var text: String
+    /// Line in the input file where this part's body starts.
+    public var fileLine: Int
+    /// Whether body line k is file line `fileLine + k` (false after base64/quoted-printable/unflowing).
+    public var linesAreExact: Bool
+}
+
+/// A decoded mail: the headers a patch reviewer needs, and the text parts in order.
+public struct MailMessage: Sendable {
+    public var source: String
+    public var startLine: Int
+    public var headers: HeaderBlock
+    public var subject: String
+    public var from: Person?
+    public var date: String?
+    public var messageID: String?
+    public var inReplyTo: String?
+    public var references: [String]
+    public var parts: [MailPart]
+    public var isFormatFlowed: Bool
+    public var diagnostics: [Diagnostic]
+
+    /// All text parts joined, attachments last-in-order as they appear.
+    public var body: String {
+        if parts.count == 1 { return parts[0].text }
+        var result = ""
+        for part in parts {
+            if !result.isEmpty && !result.hasSuffix("\n") { result += "\n" }
+            result += part.text
+        }
+        return result
+    }
+
+    /// Maps a 0-based line of `body` to a line in the input file (best effort for encoded parts).
+    public func fileLine(forBodyLine bodyLine: Int) -> Int {
+        var remaining = bodyLine
+        for part in parts {
+            let count = part.text.utf8.reduce(0) { $0 + ($1 == ASCII.lf ? 1 : 0) } + (part.text.hasSuffix("\n") ? 0 : 1)
+            if remaining < count { return part.linesAreExact ? part.fileLine + remaining : part.fileLine }
+            remaining -= count
+        }
+        return parts.last?.fileLine ?? startLine
+    }
+
+    /// How deep multipart nesting may go before we stop descending (hostile input).
+    public static let maximumNesting = 32
+
+    public static func parse(_ raw: RawMessage) -> MailMessage {
+        let all = raw.bytes[...]
+        let (headers, bodyStart, headerLines) = HeaderBlock.parse(all, firstLine: raw.startLine)
+        var message = MailMessage(
+            source: raw.source, startLine: raw.startLine, headers: headers,
+            subject: MailMessage.cleanFolded(headers["Subject"] ?? ""),
+            from: headers["From"].flatMap(Person.parse),
+            date: headers["Date"],
+            messageID: headers.first("Message-ID").flatMap { MailMessage.messageIDs(in: $0.rawValue).first },
+            inReplyTo: headers.first("In-Reply-To").flatMap { MailMessage.messageIDs(in: $0.rawValue).last },
+            references: headers.first("References").map { MailMessage.messageIDs(in: $0.rawValue) } ?? [],
+            parts: [], isFormatFlowed: false, diagnostics: []
+        )
+        var context = PartContext(source: raw.source)
+        context.walk(
+            all[bodyStart...], headers: headers, fileLine: raw.startLine + headerLines, depth: 0,
+            into: &message
+        )
+        message.diagnostics.append(contentsOf: context.diagnostics)
+        return message
+    }
+
+    static func cleanFolded(_ s: String) -> String {
+        s.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).joined(separator: " ").trimmingWhitespace()
+    }
+
+    /// Every `<id>` in a header value, without the angle brackets. A bare id with no brackets
+    /// (seen in the wild) counts too.
+    public static func messageIDs(in value: String) -> [String] {
+        var ids: [String] = []
+        var rest = Substring(value)
+        while let open = rest.firstIndex(of: "<") {
+            guard let close = rest[open...].firstIndex(of: ">") else { break }
+            let id = rest[rest.index(after: open)..<close].trimmingWhitespace()
+            if !id.isEmpty { ids.append(id) }
+            rest = rest[rest.index(after: close)...]
+        }
+        if ids.isEmpty {
+            let bare = value.trimmingWhitespace()
+            if !bare.isEmpty && !bare.contains(" ") { ids.append(bare) }
+        }
+        return ids
+    }
+}
+
+/// Walks a MIME tree, decoding leaf parts into `MailPart`s.
+private struct PartContext {
+    let source: String
+    var diagnostics: [Diagnostic] = []
+
+    init(source: String) { self.source = source }
+
+    mutating func walk(
+        _ body: ArraySlice<UInt8>, headers: HeaderBlock, fileLine: Int, depth: Int, into message: inout MailMessage
+    ) {
+        let contentType = headers.first("Content-Type").map { ContentType.parse($0.value) } ?? .textPlain
+        if contentType.mediaType.hasPrefix("multipart/") {
+            guard depth < MailMessage.maximumNesting else {
+                diagnostics.append(Diagnostic(
+                    "mail/mime-too-deep", .warning,
+                    "MIME parts nested deeper than \(MailMessage.maximumNesting) levels; inner parts ignored",
+                    at: SourceLocation(file: source, line: fileLine)))
+                return
+            }
+            guard let boundary = contentType.parameters["boundary"], !boundary.isEmpty else {
+                diagnostics.append(Diagnostic(
+                    "mail/mime-no-boundary", .warning, "multipart message without a boundary; read as plain text",
+                    at: SourceLocation(file: source, line: fileLine)))
+                leaf(body, contentType: .textPlain, headers: headers, fileLine: fileLine, into: &message)
+                return
+            }
+            for (partBytes, partLine) in splitMultipart(body, boundary: boundary, fileLine: fileLine) {
+                let (partHeaders, partBodyStart, headerLines) = HeaderBlock.parse(partBytes, firstLine: partLine)
+                walk(partBytes[partBodyStart...], headers: partHeaders, fileLine: partLine + headerLines,
+                     depth: depth + 1, into: &message)
+            }
+            return
+        }
+        if contentType.mediaType == "message/rfc822" && depth < MailMessage.maximumNesting {
+            let (innerHeaders, innerStart, headerLines) = HeaderBlock.parse(body, firstLine: fileLine)
+            walk(body[innerStart...], headers: innerHeaders, fileLine: fileLine + headerLines, depth: depth + 1,
+                 into: &message)
+            return
+        }
+        leaf(body, contentType: contentType, headers: headers, fileLine: fileLine, into: &message)
+    }
+
+    /// The parts between `--boundary` lines, each with the file line it starts on.
+    func splitMultipart(_ body: ArraySlice<UInt8>, boundary: String, fileLine: Int) -> [(ArraySlice<UInt8>, Int)] {
+        let delimiter = Array("--\(boundary)".utf8)
+        var parts: [(ArraySlice<UInt8>, Int)] = []
+        var partStart: Int?
+        var partLine = 0
+        var index = body.startIndex
+        var line = fileLine
+        while index < body.endIndex {
+            var end = index
+            while end < body.endIndex && body[end] != ASCII.lf { end += 1 }
+            let next = end < body.endIndex ? end + 1 : end
+            if end - index >= delimiter.count && body[index..<index + delimiter.count].elementsEqual(delimiter) {
+                let rest = body[(index + delimiter.count)..<end]
+                let closing = rest.starts(with: [0x2D, 0x2D])
+                let onlySpace = rest.allSatisfy { ASCII.isWhitespace($0) || $0 == ASCII.cr }
+                if closing || onlySpace {
+                    if let s = partStart {
+                        // The line break before the delimiter belongs to the delimiter.
+                        var stop = index
+                        if stop > s && body[stop - 1] == ASCII.lf { stop -= 1 }
+                        if stop > s && body[stop - 1] == ASCII.cr { stop -= 1 }
+                        parts.append((body[s..<stop], partLine))
+                    }
+                    if closing { return parts }
+                    partStart = next
+                    partLine = line + 1
+                }
+            }
+            index = next
+            line += 1
+        }
+        if let s = partStart, s < body.endIndex { parts.append((body[s...], partLine)) }
+        return parts
+    }
+
+    mutating func leaf(
+        _ body: ArraySlice<UInt8>, contentType: ContentType, headers: HeaderBlock, fileLine: Int,
+        into message: inout MailMessage
+    ) {
+        let disposition = headers.first("Content-Disposition").map { ContentType.parse("x/" + $0.value) }
+        let filename = disposition?.parameters["filename"] ?? contentType.parameters["name"]
+        let isAttachment = disposition.map { $0.mediaType.hasPrefix("x/attachment") } ?? false
+        let looksLikePatchName = filename.map { $0.hasSuffix(".patch") || $0.hasSuffix(".diff") } ?? false
+        let role: MailPart.Role
+        switch contentType.mediaType {
+        case "text/x-patch", "text/x-diff", "text/x-patch-file", "application/x-patch", "application/x-diff",
+             "text/diff", "text/patch":
+            role = .patchAttachment
+        case "text/plain":
+            role = (isAttachment && looksLikePatchName) ? .patchAttachment : .text
+        case "application/octet-stream" where looksLikePatchName:
+            role = .patchAttachment
+        default:
+            if contentType.mediaType.hasPrefix("text/") && contentType.mediaType != "text/html" {
+                role = .text
+            } else {
+                if contentType.mediaType == "text/html" {
+                    diagnostics.append(Diagnostic(
+                        "mail/html-part", .info, "HTML part ignored (kernel lists want plain text)",
+                        at: SourceLocation(file: source, line: fileLine)))
+                }
+                return
+            }
+        }
+
+        let encoding = headers["Content-Transfer-Encoding"]?.lowercased() ?? "7bit"
+        var decoded: [UInt8]
+        var exact = true
+        switch encoding {
+        case "quoted-printable":
+            decoded = TransferEncoding.decodeQuotedPrintable(body)
+            exact = false
+        case "base64":
+            let result = TransferEncoding.decodeBase64(body)
+            decoded = result.bytes
+            exact = false
+            if result.invalidCharacters > 0 {
+                diagnostics.append(Diagnostic(
+                    "mail/invalid-base64", .warning,
+                    "base64 part has \(result.invalidCharacters) character(s) outside the alphabet; they were skipped",
+                    at: SourceLocation(file: source, line: fileLine)))
+            }
+        case "7bit", "8bit", "binary", "":
+            decoded = Array(body)
+        default:
+            diagnostics.append(Diagnostic(
+                "mail/unknown-transfer-encoding", .warning,
+                "unknown Content-Transfer-Encoding '\(encoding)'; part read as 8bit",
+                at: SourceLocation(file: source, line: fileLine)))
+            decoded = Array(body)
+        }
+        if decoded.contains(0) {
+            diagnostics.append(Diagnostic(
+                "mail/nul-byte", .warning, "part contains NUL bytes; they were removed",
+                at: SourceLocation(file: source, line: fileLine)))
+            decoded.removeAll { $0 == 0 }
+        }
+        let (text0, outcome) = Charset.decode(decoded, charset: contentType.parameters["charset"])
+        switch outcome {
+        case .decoded: break
+        case .unknownCharset(let name):
+            diagnostics.append(Diagnostic(
+                "mail/unknown-charset", .warning, "unknown charset '\(name)'; text read as UTF-8/Windows-1252",
+                at: SourceLocation(file: source, line: fileLine)))
+        case .invalidBytes(let name):
+            diagnostics.append(Diagnostic(
+                "mail/invalid-charset-bytes", .warning, "text is not valid \(name); read as Windows-1252",
+                at: SourceLocation(file: source, line: fileLine)))
+        }
+        var text = text0
+        if text.utf8.contains(ASCII.cr) {
+            // CRLF on the wire is transport; CRLF inside base64/quoted-printable is content the
+            // sender's mailer or editor put there, and the diff parser reports it where it hurts.
+            if encoding == "base64" || encoding == "quoted-printable" {
+                diagnostics.append(Diagnostic(
+                    "mail/crlf", .info, "encoded text uses CRLF line endings",
+                    at: SourceLocation(file: source, line: fileLine)))
+            } else {
+                text = text.replacingCRLF()
+            }
+        }
+        if contentType.parameters["format"]?.lowercased() == "flowed" {
+            message.isFormatFlowed = true
+            let deleteSpace = contentType.parameters["delsp"]?.lowercased() == "yes"
+            text = FormatFlowed.unflow(text, deleteSpace: deleteSpace)
+            exact = false
+            diagnostics.append(Diagnostic(
+                "mail/format-flowed", .warning,
+                "part is format=flowed: the mailer may have re-wrapped or space-stuffed the patch (undone here)",
+                at: SourceLocation(file: source, line: fileLine)))
+        }
+        message.parts.append(MailPart(
+            role: role, contentType: contentType, filename: filename, text: text, fileLine: fileLine,
+            linesAreExact: exact))
+    }
+}
+
+extension String {
+    /// `\r\n` → `\n` (a lone `\r` stays: it may be content).
+    func replacingCRLF() -> String {
+        var out = [UInt8]()
+        let bytes = Array(utf8)
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        while i < bytes.count {
+            if bytes[i] == ASCII.cr && i + 1 < bytes.count && bytes[i + 1] == ASCII.lf {
+                i += 1
+                continue
+            }
+            out.append(bytes[i])
+            i += 1
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// RFC 3676: undo space-stuffing and join soft-broken lines (a line ending in a space).
+public enum FormatFlowed {
+    public static func unflow(_ text: String, deleteSpace: Bool) -> String {
+        var output: [String] = []
+        var pending: String?
+        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            var line = String(rawLine)
+            if line.hasPrefix(" ") { line.removeFirst() }
+            let isSignature = line == "-- "
+            if let p = pending {
+                line = p + line
+                pending = nil
+            }
+            if line.hasSuffix(" ") && !isSignature {
+                pending = deleteSpace ? String(line.dropLast()) : line
+                continue
+            }
+            output.append(line)
+        }
+        if let p = pending { output.append(p) }
+        return output.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,196 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One message as cut out of its container, still undecoded bytes.
+public struct RawMessage: Sendable {
+    public var bytes: [UInt8]
+    /// The input file the message came from, as the user named it.
+    public var source: String
+    /// 1-based line in `source` of the message's first byte (after any `From ` separator).
+    public var startLine: Int
+    /// The mbox `From ` separator line, when the message came from an mbox.
+    public var separator: String?
+
+    public init(bytes: [UInt8], source: String, startLine: Int = 1, separator: String? = nil) {
+        self.bytes = bytes
+        self.source = source
+        self.startLine = startLine
+        self.separator = separator
+    }
+}
+
+/// Where bytes come from: a file descriptor read in chunks (so memory is bounded by the
+/// largest message, not the file) or an array already in memory.
+public enum ByteSource: Sendable {
+    case fileDescriptor(Int32)
+    case memory([UInt8])
+}
+
+public struct MailReadError: Error, CustomStringConvertible, Sendable {
+    public var path: String
+    public var line: Int?
+    public var message: String
+    public init(path: String, line: Int? = nil, message: String) {
+        self.path = path
+        self.line = line
+        self.message = message
+    }
+    public var description: String {
+        if let line { return "\(path):\(line): \(message)" }
+        return "\(path): \(message)"
+    }
+}
+
+/// Splits an mbox (mboxo or mboxrd) into messages as it reads, like `git mailsplit`:
+/// a separator is a line `From <anything> <date with hh:mm:ss and a year>`, and `>From `
+/// lines (any number of `>`) lose one `>` (the mboxrd rule, also right for mboxo writers).
+public struct MboxReader: Sequence, IteratorProtocol {
+    public let path: String
+    private var source: ByteSource
+    private var buffer: [UInt8] = []
+    private var position = 0
+    private var exhausted = false
+    private var lineNumber = 0
+    private var pendingSeparator: (text: String, line: Int)?
+    private var started = false
+    private let chunkSize: Int
+    /// Lines longer than this are reported (RFC 5322 allows 998 bytes; mailers break far less).
+    public static let hugeLineThreshold = 1 << 20
+    public private(set) var hugeLines: [(line: Int, length: Int)] = []
+    public private(set) var readError: String?
+
+    public init(path: String, source: ByteSource, chunkSize: Int = 1 << 20) {
+        self.path = path
+        self.source = source
+        self.chunkSize = chunkSize
+        if case .memory(let bytes) = source {
+            buffer = bytes
+            exhausted = true
+        }
+    }
+
+    /// True when `line` (without its newline) is an mbox separator, by git's rule.
+    public static func isSeparator(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        let length = line.count
+        guard length >= 19, line[0] == 0x46, line[1] == 0x72, line[2] == 0x6F, line[3] == 0x6D, line[4] == 0x20
+        else { return false }
+        var colon = length - 1
+        while colon > 5 && line[colon] != ASCII.colon { colon -= 1 }
+        guard colon > 8, colon + 2 < length else { return false }
+        guard ASCII.isDigit(line[colon - 4]), ASCII.isDigit(line[colon - 2]), ASCII.isDigit(line[colon - 1]),
+              ASCII.isDigit(line[colon + 1]), ASCII.isDigit(line[colon + 2])
+        else { return false }
+        var index = colon + 3
+        while index < length && line[index] == ASCII.space { index += 1 }
+        var year = 0
+        var digits = 0
+        while index < length && ASCII.isDigit(line[index]) && digits < 6 {
+            year = year * 10 + Int(line[index] - 0x30)
+            index += 1
+            digits += 1
+        }
+        return year > 90
+    }
+
+    public static func isSeparator(_ line: [UInt8]) -> Bool {
+        line.withUnsafeBufferPointer { isSeparator($0) }
+    }
+
+    /// Reads more input; false at end of input.
+    private mutating func fill() -> Bool {
+        guard !exhausted, case .fileDescriptor(let fd) = source else { return false }
+        if position > 0 {
+            buffer.removeSubrange(0..<position)
+            position = 0
+        }
+        let oldCount = buffer.count
+        buffer.reserveCapacity(oldCount + chunkSize)
+        var readCount = 0
+        buffer.append(contentsOf: repeatElement(0, count: chunkSize))
+        buffer.withUnsafeMutableBufferPointer { all in
+            while true {
+                let n = read(fd, all.baseAddress! + oldCount, chunkSize)
+                if n < 0 && errno == EINTR { continue }
+                readCount = n
+                break
+            }
+        }
+        if readCount < 0 {
+            readError = String(cString: strerror(errno))
+            readCount = 0
+        }
+        buffer.removeLast(chunkSize - readCount)
+        if readCount == 0 { exhausted = true }
+        return readCount > 0
+    }
+
+    /// The next line as a range in `buffer`, reading more when needed; nil at end of input.
+    private mutating func nextLineRange() -> (start: Int, end: Int, next: Int)? {
+        var searchFrom = position
+        while true {
+            let newline = buffer.withUnsafeBufferPointer { $0.index(of: ASCII.lf, from: searchFrom) }
+            if newline < buffer.count {
+                return (position, newline, newline + 1)
+            }
+            let consumed = position
+            searchFrom = buffer.count
+            if !fill() {
+                if position < buffer.count { return (position, buffer.count, buffer.count) }
+                return nil
+            }
+            // fill() compacts the buffer: shift what we remembered.
+            searchFrom -= consumed
+        }
+    }
+
+    public mutating func next() -> RawMessage? {
+        var message: [UInt8] = []
+        var separator = pendingSeparator
+        pendingSeparator = nil
+        var firstLine = separator.map { $0.line + 1 } ?? lineNumber + 1
+        var sawContent = false
+        while let range = nextLineRange() {
+            lineNumber += 1
+            let length = range.end - range.start
+            if length > MboxReader.hugeLineThreshold { hugeLines.append((lineNumber, length)) }
+            let isSeparator = buffer.withUnsafeBufferPointer {
+                MboxReader.isSeparator(UnsafeBufferPointer(rebasing: $0[range.start..<range.end]))
+            }
+            if isSeparator {
+                let text = String(decoding: buffer[range.start..<range.end], as: UTF8.self)
+                position = range.next
+                if sawContent {
+                    pendingSeparator = (text, lineNumber)
+                    started = true
+                    return RawMessage(bytes: message, source: path, startLine: firstLine, separator: separator?.text)
+                }
+                // Leading separator (or one right after another): start the message here.
+                separator = (text, lineNumber)
+                firstLine = lineNumber + 1
+                started = true
+                continue
+            }
+            var start = range.start
+            // mboxrd: ">From ", ">>From " ... lose one '>'.
+            if buffer[start] == ASCII.greater {
+                var probe = start
+                while probe < range.end && buffer[probe] == ASCII.greater { probe += 1 }
+                if range.end - probe >= 5 && buffer[probe] == 0x46 && buffer[probe + 1] == 0x72
+                    && buffer[probe + 2] == 0x6F && buffer[probe + 3] == 0x6D && buffer[probe + 4] == 0x20 {
+                    start += 1
+                }
+            }
+            message.append(contentsOf: buffer[start..<range.next])
+            if length > 0 { sawContent = true }
+            position = range.next
+        }
+        if sawContent || separator != nil {
+            started = true
+            return RawMessage(bytes: message, source: path, startLine: firstLine, separator: separator?.text)
+        }
+        return nil
+    }
+}

@@ -1,0 +1,97 @@
+/// Content-Transfer-Encoding decoders. Both keep going over bad input and say so.
+public enum TransferEncoding {
+    /// Quoted-printable (RFC 2045 §6.7): `=XX` bytes, `=` at line end is a soft break.
+    /// A malformed `=` sequence is kept literally, as most mail readers do.
+    public static func decodeQuotedPrintable<C: Collection>(_ input: C) -> [UInt8]
+    where C.Element == UInt8, C.Index == Int {
+        var out: [UInt8] = []
+        out.reserveCapacity(input.count)
+        var i = input.startIndex
+        let end = input.endIndex
+        while i < end {
+            let b = input[i]
+            if b != ASCII.equals {
+                out.append(b)
+                i += 1
+                continue
+            }
+            // Soft line break: "=" then optional whitespace then (CR)LF.
+            var j = i + 1
+            while j < end && ASCII.isWhitespace(input[j]) { j += 1 }
+            if j < end && input[j] == ASCII.cr { j += 1 }
+            if j >= end {
+                i = j
+                continue
+            }
+            if input[j] == ASCII.lf {
+                i = j + 1
+                continue
+            }
+            if i + 2 <= end - 1, let hi = ASCII.hexValue(input[i + 1]), let lo = ASCII.hexValue(input[i + 2]) {
+                out.append(hi << 4 | lo)
+                i += 3
+                continue
+            }
+            out.append(b)
+            i += 1
+        }
+        return out
+    }
+
+    /// RFC 2047 "Q": like quoted-printable, but `_` is a space and there are no soft breaks.
+    public static func decodeQ<C: Collection>(_ input: C) -> [UInt8] where C.Element == UInt8, C.Index == Int {
+        var out: [UInt8] = []
+        var i = input.startIndex
+        while i < input.endIndex {
+            let b = input[i]
+            if b == 0x5F {
+                out.append(ASCII.space)
+            } else if b == ASCII.equals, i + 2 < input.endIndex,
+                      let hi = ASCII.hexValue(input[i + 1]), let lo = ASCII.hexValue(input[i + 2]) {
+                out.append(hi << 4 | lo)
+                i += 3
+                continue
+            } else {
+                out.append(b)
+            }
+            i += 1
+        }
+        return out
+    }
+
+    private static let base64Table: [UInt8] = {
+        var table = [UInt8](repeating: 0xFF, count: 256)
+        for (i, c) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8.enumerated() {
+            table[Int(c)] = UInt8(i)
+        }
+        return table
+    }()
+
+    /// Base64, ignoring line breaks and whitespace. Returns the bytes and the count of characters
+    /// that are not base64 (skipped), so the caller can report invalid input.
+    public static func decodeBase64<C: Collection>(_ input: C) -> (bytes: [UInt8], invalidCharacters: Int)
+    where C.Element == UInt8 {
+        var out: [UInt8] = []
+        out.reserveCapacity(input.count * 3 / 4)
+        var accumulator: UInt32 = 0
+        var bits = 0
+        var invalid = 0
+        var sawPadding = false
+        for c in input {
+            if c == ASCII.equals { sawPadding = true; continue }
+            if c == ASCII.lf || c == ASCII.cr || c == ASCII.space || c == ASCII.tab { continue }
+            let v = base64Table[Int(c)]
+            if v == 0xFF || sawPadding {
+                invalid += 1
+                continue
+            }
+            accumulator = (accumulator << 6) | UInt32(v)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8((accumulator >> UInt32(bits)) & 0xFF))
+            }
+        }
+        return (out, invalid)
+    }
+}

@@ -1,0 +1,445 @@
+import Mail
+
+/// Reads the diff part of a patch: `diff --git` and plain `diff -u` sections, extended headers,
+/// binary markers, hunks. Mail-damaged hunks are read too: the hunk header's counts bound the
+/// hunk, lines without a valid prefix become context, and each repair is recorded as `Damage`.
+public struct DiffParser {
+    public var source: String
+    public var patchNumber: Int?
+    /// Leading path components to strip from plain (non-git) diffs: quilt's `-pN`.
+    public var stripLevel: Int
+    public private(set) var diagnostics: [Diagnostic] = []
+
+    public init(source: String, patchNumber: Int? = nil, stripLevel: Int = 1) {
+        self.source = source
+        self.patchNumber = patchNumber
+        self.stripLevel = stripLevel
+    }
+
+    /// Parses file sections starting at `start`; stops at the first line that cannot belong to
+    /// the diff. Returns the files and the index of the first line after the diff.
+    public mutating func parse(_ lines: [TextLine], from start: Int) -> (files: [FileDiff], end: Int) {
+        var files: [FileDiff] = []
+        var i = start
+        while i < lines.count {
+            let text = lines[i].text
+            if text.hasPrefix("diff --git ") {
+                let (file, next) = parseGitSection(lines, i)
+                files.append(file)
+                i = next
+            } else if LineShape.startsFileSection(lines, i) && !text.hasPrefix("diff --git ") {
+                let (file, next) = parsePlainSection(lines, i)
+                if let file { files.append(file) }
+                i = max(next, i + 1)
+            } else if text.isEmpty, i + 1 < lines.count, LineShape.startsFileSection(lines, i + 1) {
+                i += 1  // blank line between sections (hand-joined patches)
+            } else {
+                break
+            }
+        }
+        return (files, i)
+    }
+
+    // MARK: - File sections
+
+    private mutating func parseGitSection(_ lines: [TextLine], _ start: Int) -> (FileDiff, Int) {
+        var file = FileDiff()
+        file.isGitFormat = true
+        file.mailLine = lines[start].mailLine
+        let (a, b) = Self.gitHeaderPaths(lines[start].text.dropFirst("diff --git ".count))
+        file.oldPath = a
+        file.newPath = b
+        var i = start + 1
+        headerLoop: while i < lines.count {
+            let t = lines[i].text
+            if let v = t.value(after: "old mode ") { file.oldMode = String(v) }
+            else if let v = t.value(after: "new mode ") { file.newMode = String(v) }
+            else if let v = t.value(after: "deleted file mode ") { file.isDeleted = true; file.oldMode = String(v) }
+            else if let v = t.value(after: "new file mode ") { file.isNew = true; file.newMode = String(v) }
+            else if let v = t.value(after: "similarity index ") { file.similarity = Int(v.dropLast()) }
+            else if t.hasPrefix("dissimilarity index ") {}
+            else if let v = t.value(after: "rename from ") { file.isRename = true; file.oldPath = Self.unquote(v) }
+            else if let v = t.value(after: "rename to ") { file.isRename = true; file.newPath = Self.unquote(v) }
+            else if let v = t.value(after: "copy from ") { file.isCopy = true; file.oldPath = Self.unquote(v) }
+            else if let v = t.value(after: "copy to ") { file.isCopy = true; file.newPath = Self.unquote(v) }
+            else if let v = t.value(after: "index ") {
+                let parts = v.split(separator: " ")
+                if let ids = parts.first, let dots = ids.range(of: "..") {
+                    file.oldBlob = String(ids[..<dots.lowerBound])
+                    file.newBlob = String(ids[dots.upperBound...])
+                }
+                if parts.count > 1 { file.oldMode = file.oldMode ?? String(parts[1]); file.newMode = file.newMode ?? String(parts[1]) }
+            }
+            else if t.hasPrefix("Binary files ") || t == "GIT binary patch" {
+                file.isBinary = true
+                if t == "GIT binary patch" { i = skipBinaryPatch(lines, i + 1); continue headerLoop }
+            }
+            else if t.hasPrefix("--- ") && i + 1 < lines.count && lines[i + 1].text.hasPrefix("+++ ") {
+                let oldName = Self.diffName(t.dropFirst(4), strip: 1)
+                let newName = Self.diffName(lines[i + 1].text.dropFirst(4), strip: 1)
+                if oldName == nil { file.isNew = true } else if !file.isRename && !file.isCopy { file.oldPath = oldName }
+                if newName == nil { file.isDeleted = true } else if !file.isRename && !file.isCopy { file.newPath = newName }
+                i += 2
+                break headerLoop
+            }
+            else { break headerLoop }
+            i += 1
+        }
+        if file.isNew { file.oldPath = nil }
+        if file.isDeleted { file.newPath = nil }
+        let next = parseHunks(lines, i, into: &file)
+        checkPathSafety(file)
+        return (file, next)
+    }
+
+    private mutating func parsePlainSection(_ lines: [TextLine], _ start: Int) -> (FileDiff?, Int) {
+        var i = start
+        // `diff -u a b` / `Index: x` / `====` lines before the ---/+++ pair.
+        while i < lines.count && !(lines[i].text.hasPrefix("--- ") && i + 1 < lines.count && lines[i + 1].text.hasPrefix("+++ ")) {
+            let t = lines[i].text
+            guard t.hasPrefix("diff ") || t.hasPrefix("Index: ") || t.hasPrefix("====") || t.hasPrefix("Only in ") else {
+                return (nil, i)
+            }
+            i += 1
+        }
+        guard i + 1 < lines.count else { return (nil, i) }
+        var file = FileDiff()
+        file.mailLine = lines[start].mailLine
+        let oldName = Self.diffName(lines[i].text.dropFirst(4), strip: stripLevel)
+        let newName = Self.diffName(lines[i + 1].text.dropFirst(4), strip: stripLevel)
+        file.oldPath = oldName
+        file.newPath = newName
+        if oldName == nil { file.isNew = true }
+        if newName == nil { file.isDeleted = true }
+        let next = parseHunks(lines, i + 2, into: &file)
+        checkPathSafety(file)
+        return (file, next)
+    }
+
+    private func skipBinaryPatch(_ lines: [TextLine], _ start: Int) -> Int {
+        var i = start
+        var blanks = 0
+        while i < lines.count {
+            let t = lines[i].text
+            if t.isEmpty {
+                blanks += 1
+                i += 1
+                if blanks >= 2 { break }
+                continue
+            }
+            if t.hasPrefix("literal ") || t.hasPrefix("delta ") || blanks == 0 || (blanks == 1 && (t.hasPrefix("literal ") || t.hasPrefix("delta "))) {
+                blanks = 0
+                i += 1
+                continue
+            }
+            break
+        }
+        return i
+    }
+
+    // MARK: - Hunks
+
+    private mutating func parseHunks(_ lines: [TextLine], _ start: Int, into file: inout FileDiff) -> Int {
+        var i = start
+        while i < lines.count, let header = HunkHeader(lines[i].text) {
+            var hunk = Hunk(
+                oldStart: header.oldStart, oldCount: header.oldCount, newStart: header.newStart,
+                newCount: header.newCount, header: header.section, lines: [], mailLine: lines[i].mailLine, damage: [])
+            i = parseHunkBody(lines, i + 1, into: &hunk, path: file.path)
+            file.hunks.append(hunk)
+            report(hunk, index: file.hunks.count, path: file.path)
+        }
+        return i
+    }
+
+    private func parseHunkBody(_ lines: [TextLine], _ start: Int, into hunk: inout Hunk, path: String) -> Int {
+        var oldLeft = hunk.oldCount
+        var newLeft = hunk.newCount
+        var i = start
+        var prefixed = 0
+        var unprefixed = 0
+        var sawTabIndent = false
+        var spaceIndented: Int?  // mail line of the first line indented with spaces only
+        scan: while i < lines.count {
+            let line = lines[i]
+            var text = line.text
+            if oldLeft <= 0 && newLeft <= 0 {
+                // Complete. A run of +/- lines right after means the header undercounts.
+                if let first = text.first, first == "+" || first == "-", !text.hasPrefix("-- "), !text.hasPrefix("--- "),
+                   !text.hasPrefix("+++ "), text != "--" {
+                    hunk.damage.append(Damage(kind: .countMismatch, mailLine: line.mailLine,
+                                              detail: "more lines than the header's counts"))
+                    while i < lines.count, let f = lines[i].text.first, f == "+" || f == "-",
+                          !lines[i].text.hasPrefix("-- "), !lines[i].text.hasPrefix("--- ") {
+                        hunk.lines.append(HunkLine(kind: f == "+" ? .added : .removed,
+                                                   text: lines[i].text.dropFirst().asString, mailLine: lines[i].mailLine))
+                        i += 1
+                    }
+                }
+                if i < lines.count && lines[i].text.hasPrefix("\\ ") {
+                    hunk.lines.append(HunkLine(kind: .noNewlineMarker, text: "", mailLine: lines[i].mailLine))
+                    i += 1
+                }
+                break scan
+            }
+            if text.hasPrefix("@@ ") || LineShape.startsFileSection(lines, i) { break scan }
+            if text.hasPrefix("\\ ") {
+                hunk.lines.append(HunkLine(kind: .noNewlineMarker, text: "", mailLine: line.mailLine))
+                i += 1
+                continue
+            }
+            if text == "-- " || text == "--" {
+                // Mail signature (`-- ` then git's version): the diff is over.
+                if i + 1 >= lines.count || lines[i + 1].text.first?.isNumber == true || lines[i + 1].text.isEmpty { break scan }
+            }
+            if line.hadCarriageReturn {
+                hunk.damage.append(Damage(kind: .carriageReturn, mailLine: line.mailLine, detail: "line ends with CR"))
+            }
+            if text.contains("\u{00A0}") {
+                hunk.damage.append(Damage(kind: .nonBreakingSpace, mailLine: line.mailLine,
+                                          detail: "non-breaking space instead of a space"))
+                text = Substring(text.replacingOccurrences(of: "\u{00A0}", with: " "))
+            }
+            let kind: HunkLine.Kind
+            var body: Substring
+            switch text.first {
+            case " ":
+                kind = .context
+                body = text.dropFirst()
+                prefixed += 1
+            case "+":
+                kind = .added
+                body = text.dropFirst()
+                prefixed += 1
+            case "-":
+                kind = .removed
+                body = text.dropFirst()
+                prefixed += 1
+            case nil:
+                // An empty line: a blank context line whose space was trimmed (git apply accepts it).
+                kind = .context
+                body = ""
+            default:
+                if LineShape.isAttribution(text) || LineShape.isQuote(text) || LineShape.looksLikeProse(text) { break scan }
+                // Wrapped: a mostly well-prefixed hunk, and the line before is long.
+                if prefixed > unprefixed * 2, prefixed >= 2, let previous = hunk.lines.last,
+                   previous.kind != .noNewlineMarker, previous.text.count >= 60 {
+                    hunk.lines[hunk.lines.count - 1].text += " " + text
+                    hunk.damage.append(Damage(kind: .lineWrapped, mailLine: line.mailLine,
+                                              detail: "long line wrapped onto the next line"))
+                    i += 1
+                    continue
+                }
+                kind = .context
+                body = text
+                unprefixed += 1
+                hunk.damage.append(Damage(kind: .missingContextPrefix, mailLine: line.mailLine,
+                                          detail: "context line without its leading space"))
+            }
+            if body.first == "\t" { sawTabIndent = true }
+            if body.first == " " && spaceIndented == nil && (kind != .context || text.first == " ") {
+                spaceIndented = line.mailLine ?? -1
+            }
+            switch kind {
+            case .context: oldLeft -= 1; newLeft -= 1
+            case .added: newLeft -= 1
+            case .removed: oldLeft -= 1
+            case .noNewlineMarker: break
+            }
+            hunk.lines.append(HunkLine(kind: kind, text: String(body), mailLine: line.mailLine))
+            i += 1
+        }
+        let looksLikeCode = path.hasSuffix(".c") || path.hasSuffix(".h")
+        if looksLikeCode, !sawTabIndent, let spaceLine = spaceIndented {
+            hunk.damage.append(Damage(kind: .indentationLost, mailLine: spaceLine == -1 ? nil : spaceLine,
+                                      detail: "indentation is spaces, no tabs: tabs were expanded or stripped"))
+        } else if looksLikeCode, unprefixed > 0, !sawTabIndent {
+            hunk.damage.append(Damage(kind: .indentationLost, mailLine: hunk.lines.first(where: { $0.kind != .noNewlineMarker })?.mailLine,
+                                      detail: "leading whitespace stripped from code lines"))
+        }
+        if oldLeft != 0 || newLeft != 0 {
+            if oldLeft == newLeft && oldLeft > 0 {
+                hunk.damage.append(Damage(kind: .blankContextDropped, mailLine: hunk.mailLine,
+                                          detail: "\(oldLeft) blank context line(s) missing"))
+            } else {
+                hunk.damage.append(Damage(kind: .countMismatch, mailLine: hunk.mailLine,
+                                          detail: "header says -\(hunk.oldCount) +\(hunk.newCount), hunk has -\(hunk.oldCount - oldLeft) +\(hunk.newCount - newLeft)"))
+            }
+        }
+        return i
+    }
+
+    private mutating func report(_ hunk: Hunk, index: Int, path: String) {
+        var byKind: [Damage.Kind: [Damage]] = [:]
+        for d in hunk.damage { byKind[d.kind, default: []].append(d) }
+        for kind in byKind.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
+            let all = byKind[kind]!
+            let lines = all.compactMap(\.mailLine)
+            let (code, what) = Self.describe(kind, count: all.count, detail: all[0].detail)
+            var message = "\(path) hunk \(index) (@@ -\(hunk.oldStart),\(hunk.oldCount) +\(hunk.newStart),\(hunk.newCount) @@): \(what)"
+            if lines.count > 1 { message += " (lines \(Self.ranges(lines)))" }
+            diagnostics.append(Diagnostic(
+                code, .warning, message, at: (lines.first ?? hunk.mailLine).map { SourceLocation(file: source, line: $0) },
+                patch: patchNumber, diffPath: path, hunk: index))
+        }
+    }
+
+    static func describe(_ kind: Damage.Kind, count: Int, detail: String) -> (String, String) {
+        switch kind {
+        case .missingContextPrefix: return ("mail/whitespace-damage", "\(count) context line(s) without their leading space")
+        case .indentationLost: return ("mail/whitespace-damage", detail)
+        case .blankContextDropped: return ("mail/whitespace-damage", "blank context line(s) dropped: \(detail)")
+        case .lineWrapped: return ("mail/line-wrapped", "\(count) long line(s) wrapped by the mailer")
+        case .nonBreakingSpace: return ("mail/non-breaking-space", "\(count) line(s) with non-breaking spaces")
+        case .carriageReturn: return ("mail/crlf-in-diff", "\(count) line(s) end with CR (CRLF inside the diff)")
+        case .countMismatch: return ("mail/hunk-count-mismatch", "hunk counts do not add up: \(detail)")
+        }
+    }
+
+    /// `3-5, 9` from sorted line numbers.
+    static func ranges(_ numbers: [Int]) -> String {
+        var parts: [String] = []
+        var i = 0
+        let sorted = numbers.sorted()
+        while i < sorted.count {
+            var j = i
+            while j + 1 < sorted.count && sorted[j + 1] == sorted[j] + 1 { j += 1 }
+            parts.append(i == j ? "\(sorted[i])" : "\(sorted[i])-\(sorted[j])")
+            i = j + 1
+        }
+        return parts.joined(separator: ", ")
+    }
+
+    // MARK: - Paths
+
+    /// Paths that must never reach a tree: absolute, `..` components, `.git` components.
+    public static func hostileReason(_ path: String) -> String? {
+        if path.hasPrefix("/") { return "absolute path" }
+        let components = path.split(separator: "/", omittingEmptySubsequences: false)
+        if components.contains("..") { return "path leaves the tree ('..')" }
+        if components.contains(where: { $0.lowercased() == ".git" }) { return "path inside .git/" }
+        if path.contains("\0") { return "NUL byte in path" }
+        return nil
+    }
+
+    private mutating func checkPathSafety(_ file: FileDiff) {
+        for path in [file.oldPath, file.newPath].compactMap({ $0 }) {
+            if let reason = Self.hostileReason(path) {
+                diagnostics.append(Diagnostic(
+                    "mail/hostile-path", .error, "refusing diff path '\(path)': \(reason)",
+                    at: file.mailLine.map { SourceLocation(file: source, line: $0) }, patch: patchNumber, diffPath: path))
+            }
+        }
+    }
+
+    /// `a/x b/y` from a `diff --git` line (C-quoted names too). With spaces in unquoted names the
+    /// split is ambiguous; the `---`/`+++` lines that follow settle it.
+    static func gitHeaderPaths(_ rest: Substring) -> (String?, String?) {
+        if rest.hasPrefix("\"") {
+            let (first, after) = cQuoted(rest)
+            let second = after.trimmingWhitespace()
+            let b = second.hasPrefix("\"") ? cQuoted(Substring(second)).0 : second
+            return (stripPrefix(first, 1), stripPrefix(b, 1))
+        }
+        // Same name on both sides is the common case: split in the middle.
+        let s = String(rest)
+        if s.hasPrefix("a/"), let range = s.range(of: " b/", options: .backwards) {
+            return (String(s[s.index(s.startIndex, offsetBy: 2)..<range.lowerBound]), String(s[range.upperBound...]))
+        }
+        let parts = s.split(separator: " ", maxSplits: 1)
+        return (parts.first.map { stripPrefix(String($0), 1) }, parts.count > 1 ? stripPrefix(String(parts[1]), 1) : nil)
+    }
+
+    /// The name on a `---`/`+++` line: unquoted, timestamp dropped, `strip` components removed;
+    /// nil for `/dev/null`.
+    static func diffName(_ rest: Substring, strip: Int) -> String? {
+        var name: String
+        if rest.hasPrefix("\"") {
+            name = cQuoted(rest).0
+        } else {
+            var s = rest
+            if let tab = s.firstIndex(of: "\t") { s = s[..<tab] }
+            name = String(s).trimmingWhitespace()
+            // `diff -u` timestamps after spaces: `name  2011-05-26 12:00:00.000 -0700`
+            if let r = name.range(of: #"\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"#, options: .regularExpression) {
+                name = String(name[..<r.lowerBound])
+            }
+        }
+        if name == "/dev/null" { return nil }
+        return stripPrefix(name, strip)
+    }
+
+    static func stripPrefix(_ path: String, _ count: Int) -> String {
+        guard count > 0 else { return path }
+        var components = path.split(separator: "/", maxSplits: count, omittingEmptySubsequences: false)
+        guard components.count > count else { return path }
+        components.removeFirst(count)
+        return components.joined(separator: "/")
+    }
+
+    static func unquote(_ s: Substring) -> String {
+        s.hasPrefix("\"") ? cQuoted(s).0 : String(s)
+    }
+
+    /// Git's C-style quoting: `"a/t\303\251st"`.
+    static func cQuoted(_ s: Substring) -> (String, Substring) {
+        var bytes: [UInt8] = []
+        let utf8 = Array(s.utf8)
+        var i = 1
+        while i < utf8.count {
+            let c = utf8[i]
+            if c == 0x22 { break }
+            if c == 0x5C, i + 1 < utf8.count {
+                let n = utf8[i + 1]
+                switch n {
+                case 0x6E: bytes.append(0x0A); i += 2
+                case 0x74: bytes.append(0x09); i += 2
+                case 0x22, 0x5C: bytes.append(n); i += 2
+                case 0x30...0x37 where i + 3 < utf8.count:
+                    let v = (Int(n - 0x30) << 6) | (Int(utf8[i + 2] - 0x30) << 3) | Int(utf8[i + 3] - 0x30)
+                    bytes.append(UInt8(truncatingIfNeeded: v)); i += 4
+                default: bytes.append(n); i += 2
+                }
+                continue
+            }
+            bytes.append(c)
+            i += 1
+        }
+        let restStart = min(i + 1, utf8.count)
+        let rest = String(decoding: utf8[restStart...], as: UTF8.self)
+        return (String(decoding: bytes, as: UTF8.self), Substring(rest))
+    }
+}
+
+/// `@@ -a,b +c,d @@ section`.
+struct HunkHeader {
+    var oldStart: Int, oldCount: Int, newStart: Int, newCount: Int
+    var section: String
+
+    init?(_ line: Substring) {
+        guard line.hasPrefix("@@ -") else { return nil }
+        let rest = line.dropFirst(4)
+        guard let close = rest.range(of: " @@") else { return nil }
+        let ranges = rest[..<close.lowerBound].split(separator: " ")
+        guard ranges.count == 2, ranges[1].hasPrefix("+") else { return nil }
+        guard let old = HunkHeader.range(ranges[0]), let new = HunkHeader.range(ranges[1].dropFirst()) else { return nil }
+        (oldStart, oldCount) = old
+        (newStart, newCount) = new
+        section = rest[close.upperBound...].trimmingWhitespace()
+    }
+
+    static func range(_ s: Substring) -> (Int, Int)? {
+        let parts = s.split(separator: ",", maxSplits: 1)
+        guard let start = Int(parts[0]), start >= 0, start < 1 << 40 else { return nil }
+        if parts.count == 1 { return (start, 1) }
+        guard let count = Int(parts[1]), count >= 0, count < 1 << 40 else { return nil }
+        return (start, count)
+    }
+}
+
+extension Substring {
+    func value(after prefix: String) -> Substring? {
+        hasPrefix(prefix) ? dropFirst(prefix.count) : nil
+    }
+    var asString: String { String(self) }
+}

@@ -1,0 +1,207 @@
+import Mail
+
+/// `Key: value` at the end of a commit message or in a review reply.
+public struct Trailer: Sendable, Hashable, Codable {
+    public var key: String
+    public var value: String
+    /// The person the trailer names, when the value is `Name <email>`.
+    public var person: Person? { Person.parse(value).flatMap { $0.email.isEmpty ? nil : $0 } }
+
+    public init(key: String, value: String) {
+        self.key = key
+        self.value = value
+    }
+}
+
+/// One line of a hunk body.
+public struct HunkLine: Sendable, Hashable {
+    public enum Kind: String, Sendable, Codable { case context, added, removed, noNewlineMarker }
+    public var kind: Kind
+    /// The line's text without its `' '`/`+`/`-` prefix.
+    public var text: String
+    /// Line in the input mail file, when known.
+    public var mailLine: Int?
+
+    public init(kind: Kind, text: String, mailLine: Int? = nil) {
+        self.kind = kind
+        self.text = text
+        self.mailLine = mailLine
+    }
+}
+
+/// Mailer damage found in a hunk, precisely located.
+public struct Damage: Sendable, Hashable, Codable {
+    public enum Kind: String, Sendable, Codable {
+        /// A context line arrived without its leading space.
+        case missingContextPrefix = "missing-context-prefix"
+        /// Leading tabs/indentation were turned into spaces or stripped.
+        case indentationLost = "indentation-lost"
+        /// Blank context lines were dropped (the hunk has fewer lines than its header says).
+        case blankContextDropped = "blank-context-dropped"
+        /// A long line was wrapped onto the next line.
+        case lineWrapped = "line-wrapped"
+        /// Non-breaking spaces (U+00A0) replaced ordinary spaces.
+        case nonBreakingSpace = "non-breaking-space"
+        /// A line ends with a carriage return inside the diff.
+        case carriageReturn = "carriage-return"
+        /// The hunk's line counts do not match its header (and no other damage explains it).
+        case countMismatch = "count-mismatch"
+    }
+    public var kind: Kind
+    public var mailLine: Int?
+    public var detail: String
+}
+
+/// A hunk as sent, plus a best repair of what mail did to it.
+public struct Hunk: Sendable, Hashable {
+    public var oldStart: Int
+    public var oldCount: Int
+    public var newStart: Int
+    public var newCount: Int
+    /// The text after the second `@@` (usually the enclosing function).
+    public var header: String
+    public var lines: [HunkLine]
+    /// The `@@` line's position in the mail.
+    public var mailLine: Int?
+    public var damage: [Damage]
+
+    /// Counts of the lines actually present.
+    public var presentOldCount: Int { lines.reduce(0) { $0 + ($1.kind == .context || $1.kind == .removed ? 1 : 0) } }
+    public var presentNewCount: Int { lines.reduce(0) { $0 + ($1.kind == .context || $1.kind == .added ? 1 : 0) } }
+    public var isDamaged: Bool { !damage.isEmpty }
+}
+
+/// One file's part of a diff.
+public struct FileDiff: Sendable, Hashable {
+    public var oldPath: String?
+    public var newPath: String?
+    public var oldBlob: String?
+    public var newBlob: String?
+    public var oldMode: String?
+    public var newMode: String?
+    public var isNew = false
+    public var isDeleted = false
+    public var isRename = false
+    public var isCopy = false
+    public var similarity: Int?
+    public var isBinary = false
+    public var hunks: [Hunk] = []
+    /// Where `diff --git` (or the first `---`) sits in the mail.
+    public var mailLine: Int?
+    /// Whether the section had a `diff --git` line (git format) or was a plain `diff -u`.
+    public var isGitFormat = false
+
+    /// The path a reviewer would name: the new one unless the file is deleted.
+    public var path: String { (isDeleted ? oldPath : newPath) ?? oldPath ?? newPath ?? "" }
+    public var addedLines: Int { hunks.reduce(0) { $0 + $1.lines.filter { $0.kind == .added }.count } }
+    public var removedLines: Int { hunks.reduce(0) { $0 + $1.lines.filter { $0.kind == .removed }.count } }
+
+    public init() {}
+}
+
+/// A line of the diffstat the sender's git printed, as sent.
+public struct DiffstatEntry: Sendable, Hashable, Codable {
+    public var path: String
+    public var changes: Int?
+    public var isBinary: Bool
+    public var mailLine: Int?
+}
+
+/// The parsed `[PATCH …]` part of a subject.
+public struct SubjectInfo: Sendable, Hashable, Codable {
+    /// The subject with prefixes and `Re:` stripped: the commit title.
+    public var title: String
+    public var isReply: Bool
+    public var isPatch: Bool
+    public var isRFC: Bool
+    public var isResend: Bool
+    /// `"1"` when the subject names none; `"3.2"` for `v3.2`.
+    public var version: String
+    public var versionGiven: Bool
+    public var number: Int?
+    public var total: Int?
+    /// Every word of the bracketed prefixes except PATCH/RFC/RESEND, the version and N/M (e.g. `net-next`).
+    public var tags: [String]
+}
+
+/// Who a reply answers.
+public enum ReplyTarget: Sendable, Hashable {
+    case cover
+    case patch(Int)
+    case unknown
+}
+
+/// A review reply in the thread.
+public struct Reply: Sendable {
+    public var author: Person?
+    public var date: String?
+    public var messageID: String?
+    public var subject: String
+    public var inReplyTo: ReplyTarget
+    public var trailers: [Trailer]
+    public var text: String
+    /// The reply's own words, without quoted lines and attribution.
+    public var ownText: String
+    public var source: SourceLocation?
+    /// How the author was found: a header, an attribution line quoting it, or a sign-off.
+    public var authorEvidence: String?
+}
+
+/// A cover letter (`[PATCH 0/N]`).
+public struct CoverLetter: Sendable {
+    public var subject: String
+    public var author: Person?
+    public var date: String?
+    public var messageID: String?
+    public var body: String
+    public var source: SourceLocation?
+}
+
+/// The footer fields git format-patch writes (and b4 reads).
+public struct SeriesFooter: Sendable, Hashable, Codable {
+    public var baseCommit: String?
+    public var prerequisitePatchIDs: [String] = []
+    public var changeID: String?
+    public init() {}
+}
+
+/// One patch of the series.
+public struct Patch: Sendable {
+    public var number: Int
+    public var total: Int
+    public var subject: String
+    public var subjectInfo: SubjectInfo
+    public var author: Person?
+    public var date: String?
+    public var messageID: String?
+    public var inReplyTo: String?
+    /// The commit message (title excluded), without trailers.
+    public var message: String
+    public var trailers: [Trailer]
+    /// Trailers given in review replies (`Reviewed-by:` etc.), as b4 collects them.
+    public var collectedTrailers: [Trailer]
+    /// The notes between `---` and the diff (changelog), without the diffstat.
+    public var notes: String
+    public var diffstat: [DiffstatEntry]
+    public var files: [FileDiff]
+    public var footer: SeriesFooter
+    public var source: SourceLocation?
+    public var diagnostics: [Diagnostic]
+
+    public var isDamaged: Bool { files.contains { $0.hunks.contains { $0.isDamaged } } }
+}
+
+/// A whole series, as the CLI and later stages see it.
+public struct PatchSeries: Sendable {
+    public var title: String
+    public var version: String
+    public var total: Int
+    public var coverLetter: CoverLetter?
+    public var patches: [Patch]
+    public var replies: [Reply]
+    public var missingPatches: [Int]
+    public var footer: SeriesFooter
+    public var tags: [String]
+
+    public var isComplete: Bool { missingPatches.isEmpty && !patches.isEmpty }
+}

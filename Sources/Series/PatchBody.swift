@@ -1,0 +1,174 @@
+import Mail
+
+/// The parts of a patch mail's body, as `git format-patch` lays them out:
+/// message, trailers, `---`, notes and diffstat, the diff, then the footer and signature.
+struct PatchBody {
+    var inBodyFrom: Person?
+    var inBodySubject: String?
+    var inBodyDate: String?
+    var message: [TextLine] = []
+    var trailers: [Trailer] = []
+    var notes: [TextLine] = []
+    var diffstat: [DiffstatEntry] = []
+    var files: [FileDiff] = []
+    var footer = SeriesFooter()
+    /// Index of the first diff line in the lines given, and of the first line after the diff.
+    var diffStart: Int?
+    var diffEnd: Int
+
+    static let knownTrailerKeys: Set<String> = [
+        "signed-off-by", "reviewed-by", "acked-by", "tested-by", "reported-by", "suggested-by",
+        "co-developed-by", "cc", "link", "fixes", "closes", "nacked-by", "requested-by", "debugged-by",
+        "reported-and-tested-by", "originally-by", "helped-by", "message-id", "bisected-by", "stable-dep-of",
+    ]
+
+    /// Review trailers b4 collects from replies.
+    static let reviewTrailerKeys: Set<String> = [
+        "reviewed-by", "acked-by", "tested-by", "reported-by", "suggested-by", "nacked-by",
+        "reported-and-tested-by", "co-developed-by", "signed-off-by", "link", "fixes", "closes",
+    ]
+
+    /// Parses `lines[range]`, reading diffs with `parser`. `stopAtProse` is for pasted threads,
+    /// where nothing but the text itself marks where a damaged diff ends.
+    static func parse(_ lines: [TextLine], range: Range<Int>, parser: inout DiffParser) -> PatchBody {
+        var body = PatchBody(diffEnd: range.upperBound)
+        var start = range.lowerBound
+        // In-body headers (git mailinfo): `From:`, `Subject:`, `Date:` as the first lines.
+        var sawInBody = false
+        var j = start
+        while j < range.upperBound {
+            let t = lines[j].text
+            if let v = t.value(after: "From: ") { body.inBodyFrom = Person.parse(String(v)); sawInBody = true }
+            else if let v = t.value(after: "Subject: ") { body.inBodySubject = v.trimmingWhitespace(); sawInBody = true }
+            else if let v = t.value(after: "Date: ") { body.inBodyDate = v.trimmingWhitespace(); sawInBody = true }
+            else if t.isEmpty && !sawInBody { j += 1; continue }
+            else { break }
+            j += 1
+        }
+        if sawInBody { start = j }
+
+        var diffStart: Int?
+        var i = start
+        while i < range.upperBound {
+            if LineShape.startsFileSection(lines, i) { diffStart = i; break }
+            i += 1
+        }
+        let messageEnd = diffStart ?? range.upperBound
+        // `---` separates the message from notes and diffstat.
+        var separator: Int?
+        for k in start..<messageEnd where lines[k].text == "---" || lines[k].text == "--- " {
+            separator = k
+            break
+        }
+        let messageLines = Array(lines[start..<(separator ?? messageEnd)])
+        (body.message, body.trailers) = splitTrailers(messageLines)
+        if let separator {
+            for k in (separator + 1)..<messageEnd {
+                if let entry = diffstatEntry(lines[k]) {
+                    body.diffstat.append(entry)
+                } else if isDiffstatSummary(lines[k].text) {
+                    continue
+                } else {
+                    body.notes.append(lines[k])
+                }
+            }
+        }
+        if let diffStart {
+            body.diffStart = diffStart
+            let (files, end) = parser.parse(lines, from: diffStart)
+            body.files = files
+            body.diffEnd = end
+        } else {
+            body.diffEnd = messageEnd
+        }
+        for k in body.diffEnd..<range.upperBound { readFooter(lines[k].text, into: &body.footer) }
+        for k in start..<messageEnd { readFooter(lines[k].text, into: &body.footer) }
+        while body.notes.last?.text.trimmingWhitespace().isEmpty == true { body.notes.removeLast() }
+        return body
+    }
+
+    static func readFooter(_ t: Substring, into footer: inout SeriesFooter) {
+        if let v = t.value(after: "base-commit: ") { footer.baseCommit = v.trimmingWhitespace() }
+        else if let v = t.value(after: "prerequisite-patch-id: ") { footer.prerequisitePatchIDs.append(v.trimmingWhitespace()) }
+        else if let v = t.value(after: "change-id: ") { footer.changeID = v.trimmingWhitespace() }
+    }
+
+    /// A trailer line `Key: value`, by git's shape, with a key we know or an `X-by` key.
+    static func trailer(_ line: Substring) -> Trailer? {
+        guard let colon = line.firstIndex(of: ":") else { return nil }
+        let key = line[..<colon]
+        guard let first = key.first, first.isLetter, key.count <= 40,
+              key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else { return nil }
+        let value = line[line.index(after: colon)...].trimmingWhitespace()
+        guard !value.isEmpty else { return nil }
+        let lowered = key.lowercased()
+        guard knownTrailerKeys.contains(lowered) || lowered.hasSuffix("-by") else { return nil }
+        return Trailer(key: canonicalKey(String(key)), value: value)
+    }
+
+    /// `signed-off-by` → `Signed-off-by`, the spelling the kernel's docs use.
+    static func canonicalKey(_ key: String) -> String {
+        let lowered = key.lowercased()
+        switch lowered {
+        case "cc": return "Cc"
+        case "message-id": return "Message-ID"
+        default: return lowered.prefix(1).uppercased() + lowered.dropFirst()
+        }
+    }
+
+    /// Splits trailers off the end of a commit message. Works without the blank line before the
+    /// trailer block too (pasted text loses it), by reading trailer lines backwards from the end.
+    static func splitTrailers(_ lines: [TextLine]) -> ([TextLine], [Trailer]) {
+        var end = lines.count
+        while end > 0 && lines[end - 1].text.trimmingWhitespace().isEmpty { end -= 1 }
+        var start = end
+        var trailers: [Trailer] = []
+        var sawKnown = false
+        while start > 0 {
+            let t = lines[start - 1].text
+            if let tr = trailer(t) {
+                trailers.insert(tr, at: 0)
+                if knownTrailerKeys.contains(tr.key.lowercased()) { sawKnown = true }
+                start -= 1
+            } else if t.hasPrefix("[") && t.hasSuffix("]") && start < end {
+                start -= 1  // maintainer annotation between trailers: `[djwong: fixed typo]`
+            } else if (t.hasPrefix(" ") || t.hasPrefix("\t")) && !t.trimmingWhitespace().isEmpty && start < end && start - 2 >= 0
+                        && trailer(lines[start - 2].text) != nil {
+                // continuation of a folded trailer: join it to the trailer above
+                start -= 1
+                let folded = t.trimmingWhitespace()
+                start -= 1
+                if var tr = trailer(lines[start].text) {
+                    tr.value += " " + folded
+                    trailers.insert(tr, at: 0)
+                }
+            } else {
+                break
+            }
+        }
+        guard sawKnown else { return (Array(lines[..<end]), []) }
+        var message = Array(lines[..<start])
+        while message.last?.text.trimmingWhitespace().isEmpty == true { message.removeLast() }
+        return (message, trailers)
+    }
+
+    /// ` mm/filemap.c | 4 +++-`, ` a.png | Bin 0 -> 12 bytes`, ` {a => b}/c.c | 2 +-`.
+    static func diffstatEntry(_ line: TextLine) -> DiffstatEntry? {
+        let t = line.text
+        guard let bar = t.lastIndex(of: "|") else { return nil }
+        let path = t[..<bar].trimmingWhitespace()
+        let stat = t[t.index(after: bar)...].trimmingWhitespace()
+        guard !path.isEmpty, !path.contains("  ") || path.contains("=>") else { return nil }
+        if stat.hasPrefix("Bin") { return DiffstatEntry(path: path, changes: nil, isBinary: true, mailLine: line.mailLine) }
+        let parts = stat.split(separator: " ", maxSplits: 1)
+        guard let count = parts.first.flatMap({ Int($0) }) else { return nil }
+        if parts.count == 2 && !parts[1].allSatisfy({ $0 == "+" || $0 == "-" }) { return nil }
+        return DiffstatEntry(path: path, changes: count, isBinary: false, mailLine: line.mailLine)
+    }
+
+    static func isDiffstatSummary(_ t: Substring) -> Bool {
+        let s = t.trimmingWhitespace()
+        guard let first = s.first, first.isNumber else { return false }
+        return s.contains(" file changed") || s.contains(" files changed")
+    }
+}

@@ -1,0 +1,105 @@
+import Mail
+
+/// A line of mail text with its place in the input file, when known.
+public struct TextLine: Sendable {
+    public var text: Substring
+    public var mailLine: Int?
+    /// The line ended in `\r` (stripped from `text`).
+    public var hadCarriageReturn: Bool
+
+    public init(text: Substring, mailLine: Int?, hadCarriageReturn: Bool = false) {
+        self.text = text
+        self.mailLine = mailLine
+        self.hadCarriageReturn = hadCarriageReturn
+    }
+}
+
+enum TextLines {
+    /// Splits `text` into lines; `lineNumber(k)` gives the input line of the k-th (0-based).
+    static func split(_ text: String, lineNumber: (Int) -> Int?) -> [TextLine] {
+        var lines: [TextLine] = []
+        var index = 0
+        var pieces = text.split(separator: "\n", omittingEmptySubsequences: false)
+        if text.hasSuffix("\n") { pieces.removeLast() }
+        lines.reserveCapacity(pieces.count)
+        for piece in pieces {
+            var t = piece
+            var cr = false
+            if t.utf8.last == 0x0D {
+                t = t.dropLast()
+                cr = true
+            }
+            lines.append(TextLine(text: t, mailLine: lineNumber(index), hadCarriageReturn: cr))
+            index += 1
+        }
+        return lines
+    }
+}
+
+/// Small classifiers over one line of text, shared by the diff parser and the thread splitter.
+enum LineShape {
+    /// `On <date>, <name> wrote:` and its common variants (also `<name> wrote:`, `Quoting <name>:`).
+    static func isAttribution(_ line: Substring) -> Bool {
+        let t = line.trimmingWhitespace()
+        guard t.count < 300 else { return false }
+        if t.hasSuffix("wrote:") || t.hasSuffix("writes:") || t.hasSuffix("a écrit :") || t.hasSuffix("schrieb:") {
+            return true
+        }
+        return t.hasPrefix("Quoting ") && t.hasSuffix(":")
+    }
+
+    static func isQuote(_ line: Substring) -> Bool { line.hasPrefix(">") }
+
+    /// A sign-off a person types under a mail: `--D`, `-- `, `--Andrew`, `Thanks,`.
+    static func isSignature(_ line: Substring) -> Bool {
+        let t = line.trimmingWhitespace()
+        if t == "--" || line == "-- " { return true }
+        if t.hasPrefix("--"), t.count <= 12, !t.hasPrefix("---"),
+           t.dropFirst(2).allSatisfy({ $0.isLetter || $0 == " " || $0 == "." }) {
+            return true
+        }
+        return false
+    }
+
+    /// Prose rather than C: several plain words and none of C's punctuation. Used where mail
+    /// damage removed the prefixes that would otherwise tell a diff line from the text after it.
+    static func looksLikeProse(_ line: Substring) -> Bool {
+        let t = line.trimmingWhitespace()
+        if t.hasPrefix("/*") || t.hasPrefix("*") || t.hasPrefix("//") || t.hasPrefix("#") { return false }
+        if t.contains(where: { ";{}=<>[]|&\\\"".contains($0) }) || t.contains("/*") || t.contains("*/") || t.contains("->") {
+            return false
+        }
+        let words = t.split(separator: " ")
+        guard words.count >= 4 else { return false }
+        let plain = words.filter { word in
+            let core = word.trimmingCharacters(in: ",.?!:'()")
+            return !core.isEmpty && core.allSatisfy { $0.isLetter || $0 == "'" || $0 == "-" }
+        }
+        return plain.count * 10 >= words.count * 6
+    }
+
+    /// The line that starts a file section: `diff --git`, or `--- ` followed by `+++ `.
+    static func startsFileSection(_ lines: [TextLine], _ i: Int) -> Bool {
+        let t = lines[i].text
+        if t.hasPrefix("diff --git ") { return true }
+        if t.hasPrefix("--- ") { return i + 1 < lines.count && lines[i + 1].text.hasPrefix("+++ ") }
+        if t.hasPrefix("diff -") || t.hasPrefix("Index: ") {
+            // `diff -u a b` or svn's `Index:` only count when a ---/+++ pair follows closely.
+            var j = i + 1
+            while j < min(i + 4, lines.count - 1) {
+                if lines[j].text.hasPrefix("--- ") && lines[j + 1].text.hasPrefix("+++ ") { return true }
+                j += 1
+            }
+        }
+        return false
+    }
+}
+
+extension Substring {
+    func trimmingCharacters(in set: String) -> Substring {
+        var s = self
+        while let f = s.first, set.contains(f) { s = s.dropFirst() }
+        while let l = s.last, set.contains(l) { s = s.dropLast() }
+        return s
+    }
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct SpwReview: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "spw-review",
+        abstract: "Review Linux-kernel patch series for stable page writes.",
+        discussion: """
+            Reads a series as mail (mbox, single mail, format-patch or quilt directory, or a thread \
+            pasted without headers) and reviews it. See docs/ for the JSON schema, diagnostics and \
+            exit statuses.
+            """,
+        version: "0.1.0",
+        subcommands: [ReviewCommand.self, ListCommand.self],
+        defaultSubcommand: ReviewCommand.self
+    )
+}
+
+/// Exit statuses (docs/exit-status.md). Scripts rely on them.
+enum ExitStatus {
+    /// Reviewed; nothing at error severity.
+    static let clean: Int32 = 0
+    /// Reviewed; problems at error severity (diagnostics or findings).
+    static let problems: Int32 = 1
+    /// The input could not be read as mail at all (missing, empty, binary, no patch in it).
+    static let unreadableInput: Int32 = 3
+}
+
+/// Output formats shared by the subcommands.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
+struct Terminal {
+    static var colorOnStdout: Bool {
+        if getenv("NO_COLOR") != nil { return false }
+        if let term = getenv("TERM"), String(cString: term) == "dumb" { return false }
+        return isatty(1) == 1
+    }
+    static var colorOnStderr: Bool {
+        getenv("NO_COLOR") == nil && isatty(2) == 1
+    }
+
+    static func printError(_ s: String) {
+        FileHandleOutput.standardError.write(s + "\n")
+    }
+}
+
+enum FileHandleOutput {
+    case standardError
+    func write(_ s: String) {
+        var bytes = Array(s.utf8)
+        bytes.withUnsafeMutableBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let n = Glibc.write(2, buffer.baseAddress! + offset, buffer.count - offset)
+                if n <= 0 { break }
+                offset += n
+            }
+        }
+    }
+}
