@@ -18,6 +18,8 @@ struct TokenStream: Sendable {
     var groups: [ConditionalGroup]
     /// Group index by the live-token index at which a group begins (outermost group wins).
     var groupAt: [Int32: Int32]
+    /// For the start of every second or later branch of a balanced group: the group's end.
+    var elseBranchEnd: [Int32: Int32]
     var skippedRegions: [SkippedRegion]
     var recoveries: [Recovery]
 }
@@ -172,7 +174,9 @@ struct Lexer {
                         break
                     }
                     if e == UInt8(ascii: "\"") {
-                        j = skipQuoted(p, j, UInt8(ascii: "\"")).end
+                        let r = skipQuoted(p, j, UInt8(ascii: "\""))
+                        if r.newlines > 0 { line &+= r.newlines; lineStart = r.lastNewline + 1 }
+                        j = r.end
                         continue
                     }
                     j += 1
@@ -195,6 +199,7 @@ struct Lexer {
                     out.append(Token(offset: UInt32(i), length: UInt32(r.end - i), line: line, column: column,
                                      kind: quote == UInt8(ascii: "\"") ? .string : .character, subkind: 0,
                                      startsLine: startsLine))
+                    if r.newlines > 0 { line &+= r.newlines; lineStart = r.lastNewline + 1 }
                     i = r.end
                     continue
                 }
@@ -232,6 +237,7 @@ struct Lexer {
                 out.append(Token(offset: UInt32(i), length: UInt32(r.end - i), line: line, column: column,
                                  kind: c == UInt8(ascii: "\"") ? .string : .character, subkind: 0,
                                  startsLine: startsLine))
+                if r.newlines > 0 { line &+= r.newlines; lineStart = r.lastNewline + 1 }
                 i = r.end
                 continue
             }
@@ -265,29 +271,34 @@ struct Lexer {
     }
 
     /// Skips a string or character literal starting at the quote; stops at an unescaped newline.
+    /// `newlines` counts escaped newlines inside the literal; `lastNewline` is the last one's offset.
     @inline(__always)
     private static func skipQuoted(_ p: UnsafeBufferPointer<UInt8>, _ start: Int, _ quote: UInt8)
-        -> (end: Int, closed: Bool)
+        -> (end: Int, closed: Bool, newlines: UInt32, lastNewline: Int)
     {
         var j = start + 1
         let n = p.count
+        var newlines: UInt32 = 0
+        var lastNewline = -1
         while j < n {
             let e = p[j]
-            if e == quote { return (j + 1, true) }
+            if e == quote { return (j + 1, true, newlines, lastNewline) }
             if e == UInt8(ascii: "\\") {
                 if j + 1 < n && p[j + 1] == UInt8(ascii: "\n") {
-                    // Escaped newline inside a literal: the literal continues; caller's line count
-                    // is off by one here, which only affects positions inside the literal.
-                    j += 2
-                    continue
+                    newlines += 1
+                    lastNewline = j + 1
+                } else if j + 2 < n && p[j + 1] == UInt8(ascii: "\r") && p[j + 2] == UInt8(ascii: "\n") {
+                    newlines += 1
+                    lastNewline = j + 2
+                    j += 1
                 }
                 j += 2
                 continue
             }
-            if e == UInt8(ascii: "\n") { return (j, false) }
+            if e == UInt8(ascii: "\n") { return (j, false, newlines, lastNewline) }
             j += 1
         }
-        return (n, false)
+        return (n, false, newlines, lastNewline)
     }
 
     private static func directiveKind(_ p: UnsafeBufferPointer<UInt8>, _ start: Int, _ count: Int) -> Directive {
@@ -506,6 +517,7 @@ struct Lexer {
 
         var groups: [ConditionalGroup] = []
         var groupAt: [Int32: Int32] = [:]
+        var elseBranchEnd: [Int32: Int32] = [:]
         // Outermost groups were closed last; visit them first so they win the start index.
         for directives in balancedGroups.reversed() {
             var starts: [Int32] = []
@@ -516,6 +528,7 @@ struct Lexer {
             }
             let end = liveIndexOfDirective[directives.last!] ?? Int32(tokens.count - 1)
             if starts.first! >= end { continue }  // no code at all
+            for s in starts.dropFirst() where s < end && elseBranchEnd[s] == nil { elseBranchEnd[s] = end }
             if groupAt[starts[0]] != nil { continue }
             groupAt[starts[0]] = Int32(groups.count)
             groups.append(ConditionalGroup(branchStarts: starts, end: end, directiveLines: lines))
@@ -523,6 +536,7 @@ struct Lexer {
 
         let match = matchBrackets(tokens)
         return TokenStream(tokens: tokens, match: match, groups: groups, groupAt: groupAt,
+                           elseBranchEnd: elseBranchEnd,
                            skippedRegions: skipped, recoveries: recoveries)
     }
 

@@ -134,8 +134,8 @@ public struct ParsedFile: Sendable {
         let n = tree[id]
         let a = tokens[Int(max(0, n.firstToken))]
         let b = tokens[Int(max(n.firstToken, n.lastToken))]
-        return SourceRange(start: SourceLocation(line: Int(a.line), column: Int(a.column)),
-                           end: SourceLocation(line: Int(b.line), column: Int(b.column + max(b.length, 1) - 1)))
+        return SourceRange(start: SourcePosition(line: Int(a.line), column: Int(a.column)),
+                           end: SourcePosition(line: Int(b.line), column: Int(b.column + max(b.length, 1) - 1)))
     }
 
     @inlinable public func line(of id: NodeID) -> Int { Int(tokens[Int(max(0, tree[id].firstToken))].line) }

@@ -10,6 +10,7 @@ struct Parser {
     let match: [Int32]
     let groups: [ConditionalGroup]
     let groupAt: [Int32: Int32]
+    let elseBranchEnd: [Int32: Int32]
     let path: String
     let eof: Int
 
@@ -28,6 +29,8 @@ struct Parser {
     var localNames: Set<UInt64> = []
     /// Set when a column-0 token shows that a function body ran past its real end.
     var abortAt = -1
+    /// Conditional groups being parsed (their first branch starts where the group does).
+    var activeGroups: [Int32] = []
 
     init(source: UnsafeBufferPointer<UInt8>, stream: TokenStream, path: String) {
         self.src = source
@@ -35,6 +38,7 @@ struct Parser {
         self.match = stream.match
         self.groups = stream.groups
         self.groupAt = stream.groupAt
+        self.elseBranchEnd = stream.elseBranchEnd
         self.path = path
         self.eof = stream.tokens.count - 1
         self.limit = eof
@@ -259,9 +263,19 @@ struct Parser {
         }
         var i = start
         var declaratorStart = start
+        var forcedHead: FunctionHead?
         while true {
             let t = tokens[i]
             if t.kind == .endOfFile { pos = i; return }
+            if i > start, forcedHead == nil, let end = elseBranchEnd[Int32(i)], tokens[i - 1].isPunctuator(.rightParen),
+                let head = functionHead(start, i), head.name > start
+            {
+                // `#ifdef A / int f(long x) / #else / int f(int x) / #endif / {`: alternative heads
+                // of one function; the first one names it (as ctags does).
+                forcedHead = head
+                i = Int(end)
+                continue
+            }
             if i > start && t.startsLine && t.column == 1 && startsNewTopLevel(i) { pos = i; return }
             if t.kind == .punctuator {
                 switch Punctuator(rawValue: t.subkind)! {
@@ -280,7 +294,7 @@ struct Parser {
                     i = m + 1
                     continue
                 case .leftBrace:
-                    if let head = functionHead(start, i) {
+                    if let head = forcedHead ?? functionHead(start, i) {
                         parseFunction(head, headStart: start, brace: i)
                         return
                     }
@@ -428,7 +442,8 @@ struct Parser {
                 default: break
                 }
             } else if t.kind == .identifier {
-                if tokenEquals(j, "__always_inline") || tokenEquals(j, "noinline") { isInline = true }
+                if tokenEquals(j, "__always_inline") { isInline = true }
+                if isHeadAnnotation(j) { j += 1; continue }
                 if tokens[j + 1].isPunctuator(.leftParen), isAttributeMacro(j), match[j + 1] > 0 {
                     j = Int(match[j + 1]) + 1
                     continue
@@ -458,6 +473,16 @@ struct Parser {
             isStatic: isStatic, isInline: isInline,
             returnTypeText: returnTokens.joined(separator: " "),
             isMacroHead: returnTokens.isEmpty, body: NodeID(body), nameToken: Int32(head.name)))
+    }
+
+    /// Annotations in function heads that are not part of the return type.
+    func isHeadAnnotation(_ i: Int) -> Bool {
+        tokenEquals(i, "__always_inline") || tokenEquals(i, "noinline") || tokenEquals(i, "noinline_for_stack")
+            || tokenEquals(i, "notrace") || tokenEquals(i, "asmlinkage") || tokenEquals(i, "__init")
+            || tokenEquals(i, "__exit") || tokenEquals(i, "__cold") || tokenEquals(i, "__weak")
+            || tokenEquals(i, "__sched") || tokenEquals(i, "__maybe_unused") || tokenEquals(i, "__visible")
+            || tokenEquals(i, "__ref") || tokenEquals(i, "__meminit") || tokenEquals(i, "noinstr")
+            || tokenEquals(i, "__always_unused") || tokenEquals(i, "__kprobes") || tokenEquals(i, "__noreturn")
     }
 
     func hashString(_ s: String) -> UInt64 {
@@ -498,9 +523,9 @@ struct Parser {
     }
 
     /// Index of the declared name in a declarator token range, or -1.
-    func declaratorName(_ from: Int, _ to: Int) -> Int {
+    func declaratorName(_ from: Int, _ to: Int, typeKnown: Bool = false) -> Int {
         var best = -1, fallback = -1
-        var sawTypeWord = false
+        var sawTypeWord = typeKnown
         var j = from
         while j < to {
             let t = tokens[j]
@@ -564,6 +589,7 @@ struct Parser {
         }
         if best >= 0 { return best }
         // `int` alone has no name; `foo_t` alone is a type, not a name (unnamed parameter).
+        if fallback >= 0 && typeKnown { return fallback }
         if fallback >= 0 && sawTypeWord {
             // Only a name if something type-like preceded it.
             var k = from
@@ -596,7 +622,7 @@ struct Parser {
     }
 
     mutating func parseTopLevelInitializer(declStart: Int, declaratorStart: Int, assign: Int) {
-        let nameIndex = declaratorName(declaratorStart, assign)
+        let nameIndex = declaratorName(declaratorStart, assign, typeKnown: declaratorStart != declStart)
         let type = structTypeName(declStart, assign, excluding: nameIndex)
         pos = assign + 1
         let mark = scratch.count
@@ -730,7 +756,7 @@ struct Parser {
                 continue
             }
             let before = pos
-            if let g = groupAt[Int32(pos)], let node = parseConditionalGroup(Int(g)) {
+            if let g = groupAt[Int32(pos)], !activeGroups.contains(g), let node = parseConditionalGroup(Int(g)) {
                 scratch.append(node)
             } else {
                 scratch.append(parseStatement())
@@ -784,6 +810,8 @@ struct Parser {
         let start = pos
         let mark = scratch.count
         let savedLimit = limit
+        activeGroups.append(Int32(g))
+        defer { activeGroups.removeLast() }
         for k in group.branchStarts.indices {
             let s = Int(group.branchStarts[k])
             let e = k + 1 < group.branchStarts.count ? Int(group.branchStarts[k + 1]) : end
@@ -944,7 +972,7 @@ struct Parser {
             if t.kind == .punctuator {
                 let p = Punctuator(rawValue: t.subkind)!
                 if p == .semicolon || p == .comma || p == .assign {
-                    let nameIndex = declaratorName(declaratorStart, i)
+                    let nameIndex = declaratorName(declaratorStart, i, typeKnown: declaratorStart != start)
                     if nameIndex >= 0 { localNames.insert(tokenHash(nameIndex)) }
                     let declMark = scratch.count
                     var declEnd = i - 1

@@ -119,11 +119,11 @@ public struct Node: Sendable {
 }
 
 /// A position in the source: 1-based line and byte column.
-public struct SourceLocation: Sendable, Hashable, Comparable, CustomStringConvertible {
+public struct SourcePosition: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var line: Int
     public var column: Int
     public init(line: Int, column: Int) { self.line = line; self.column = column }
-    public static func < (a: SourceLocation, b: SourceLocation) -> Bool {
+    public static func < (a: SourcePosition, b: SourcePosition) -> Bool {
         (a.line, a.column) < (b.line, b.column)
     }
     public var description: String { "\(line):\(column)" }
@@ -131,9 +131,9 @@ public struct SourceLocation: Sendable, Hashable, Comparable, CustomStringConver
 
 /// From the first byte of the first token to the last byte of the last token (inclusive).
 public struct SourceRange: Sendable, Hashable, CustomStringConvertible {
-    public var start: SourceLocation
-    public var end: SourceLocation
-    public init(start: SourceLocation, end: SourceLocation) { self.start = start; self.end = end }
+    public var start: SourcePosition
+    public var end: SourcePosition
+    public init(start: SourcePosition, end: SourcePosition) { self.start = start; self.end = end }
     public var description: String { "\(start)-\(end)" }
 }
 

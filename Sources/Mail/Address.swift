@@ -35,20 +35,33 @@ public struct Person: Sendable, Hashable, Codable {
         return Person(name: cleanDisplayName(trimmed), email: "")
     }
 
-    /// Removes surrounding quotes and quoted-pair backslashes; collapses whitespace.
+    /// Removes the quotes of quoted strings (unescaping `\"` inside them); comments in
+    /// parentheses stay as written, quotes included, as git mailinfo keeps them. Whitespace runs
+    /// collapse to one space.
     static func cleanDisplayName(_ raw: String) -> String {
         var out = ""
+        var inQuotes = false
+        var depth = 0
         var escaped = false
         for c in raw {
             if escaped {
                 out.append(c)
                 escaped = false
-            } else if c == "\\" {
-                escaped = true
-            } else if c == "\"" {
                 continue
-            } else {
-                out.append(c)
+            }
+            if c == "\\" && (inQuotes || depth > 0) {
+                escaped = true
+                continue
+            }
+            if inQuotes {
+                if c == "\"" { inQuotes = false } else { out.append(c) }
+                continue
+            }
+            switch c {
+            case "\"" where depth == 0: inQuotes = true
+            case "(": depth += 1; out.append(c)
+            case ")": depth = max(0, depth - 1); out.append(c)
+            default: out.append(c)
             }
         }
         return out.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")

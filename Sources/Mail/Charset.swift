@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Turns bytes in a named charset into a String. UTF-8, US-ASCII, ISO-8859-1/15 and Windows-1252
 /// are decoded here (they cover nearly all patch mail); a few others through Foundation.
@@ -37,6 +40,7 @@ public enum Charset {
                 if let s = String(data: Data(bytes), encoding: encoding) { return (s, .decoded) }
                 return (windows1252(bytes), .invalidBytes(name))
             }
+            if let s = iconvDecode(Array(bytes), from: name) { return (s, .decoded) }
             if let s = validUTF8(bytes) { return (s, .unknownCharset(name)) }
             return (windows1252(bytes), .unknownCharset(name))
         }
@@ -107,5 +111,34 @@ public enum Charset {
         case "macintosh", "mac": return .macOSRoman
         default: return nil
         }
+    }
+
+    /// Any other charset glibc's iconv knows (ISO-8859-x, KOI8-R, GB2312, Big5, …).
+    static func iconvDecode(_ bytes: [UInt8], from charset: String) -> String? {
+        #if canImport(Glibc)
+        guard charset.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return nil }
+        let cd = iconv_open("UTF-8", charset)
+        guard cd != iconv_t(bitPattern: -1) else { return nil }
+        defer { iconv_close(cd) }
+        var input = bytes
+        var output = [UInt8](repeating: 0, count: bytes.count * 4 + 16)
+        var produced = -1
+        input.withUnsafeMutableBufferPointer { inBuf in
+            output.withUnsafeMutableBufferPointer { outBuf in
+                var inPtr = UnsafeMutableRawPointer(inBuf.baseAddress)?.assumingMemoryBound(to: CChar.self)
+                var outPtr = UnsafeMutableRawPointer(outBuf.baseAddress)?.assumingMemoryBound(to: CChar.self)
+                var inLeft = inBuf.count
+                var outLeft = outBuf.count
+                if inLeft == 0 { produced = 0; return }
+                if iconv(cd, &inPtr, &inLeft, &outPtr, &outLeft) != -1 { produced = outBuf.count - outLeft }
+            }
+        }
+        let ok = produced >= 0
+        if ok { output.removeLast(output.count - produced) }
+        guard ok else { return nil }
+        return String(validating: output, as: UTF8.self)
+        #else
+        return nil
+        #endif
     }
 }

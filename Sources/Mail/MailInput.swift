@@ -18,6 +18,13 @@ public struct PlainText: Sendable {
     public var text: String
     public var origin: Origin
     public var diagnostics: [Diagnostic]
+
+    public init(source: String, text: String, origin: Origin, diagnostics: [Diagnostic] = []) {
+        self.source = source
+        self.text = text
+        self.origin = origin
+        self.diagnostics = diagnostics
+    }
 }
 
 /// One thing read from the input: a mail, or headerless text.
@@ -134,12 +141,19 @@ public struct MailInput {
     /// Decides what `head` (the first bytes of an input) is.
     public static func classify(_ head: [UInt8], path: String) throws(MailReadError) -> InputKind {
         guard !head.isEmpty else { throw MailReadError(path: path, message: "empty input: no mail to read") }
-        if let offset = binaryEvidence(head) {
+        let kind = shape(head)
+        // Mail with a stray NUL is still mail (the parser drops NULs and says so); text without
+        // mail structure full of control bytes is not.
+        if kind == .headerless, let offset = binaryEvidence(head) {
             throw MailReadError(
                 path: path, line: lineNumber(ofOffset: offset, in: head),
                 message: "binary data, not mail (byte 0x\(String(head[offset], radix: 16)) at offset \(offset))")
         }
-        // First non-blank line decides.
+        return kind
+    }
+
+    /// Mail or not, by the first non-blank line.
+    static func shape(_ head: [UInt8]) -> InputKind {
         var start = 0
         while start < head.count && (head[start] == ASCII.lf || head[start] == ASCII.cr) { start += 1 }
         var end = start
@@ -148,6 +162,17 @@ public struct MailInput {
         if first.last == ASCII.cr { first.removeLast() }
         if MboxReader.isSeparator(first) { return .mbox }
         if looksLikeHeader(first) { return .message }
+        // `From someone` without a proper date, followed by header fields: one mail whose
+        // separator is mangled.
+        if first.starts(with: Array("From ".utf8)) {
+            var lineStart = end + 1
+            for _ in 0..<5 where lineStart < head.count {
+                var lineEnd = lineStart
+                while lineEnd < head.count && head[lineEnd] != ASCII.lf { lineEnd += 1 }
+                if looksLikeHeader(Array(head[lineStart..<lineEnd])) { return .mbox }
+                lineStart = lineEnd + 1
+            }
+        }
         return .headerless
     }
 

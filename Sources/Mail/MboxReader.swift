@@ -156,8 +156,13 @@ public struct MboxReader: Sequence, IteratorProtocol {
             lineNumber += 1
             let length = range.end - range.start
             if length > MboxReader.hugeLineThreshold { hugeLines.append((lineNumber, length)) }
-            let isSeparator = buffer.withUnsafeBufferPointer {
+            var isSeparator = buffer.withUnsafeBufferPointer {
                 MboxReader.isSeparator(UnsafeBufferPointer(rebasing: $0[range.start..<range.end]))
+            }
+            // The very first line of a file is a separator if it starts like one, even when its
+            // date is mangled (archives and fuzzers produce `From someone` alone).
+            if !isSeparator && lineNumber == 1 && length >= 5 && buffer[range.start..<range.start + 5].elementsEqual("From ".utf8) {
+                isSeparator = true
             }
             if isSeparator {
                 let text = String(decoding: buffer[range.start..<range.end], as: UTF8.self)

@@ -25,14 +25,26 @@ public struct DiffParser {
             let text = lines[i].text
             if text.hasPrefix("diff --git ") {
                 let (file, next) = parseGitSection(lines, i)
-                files.append(file)
-                i = next
+                if file.hunks.isEmpty && !file.isBinary && !file.isNew && !file.isDeleted && !file.isRename
+                    && !file.isCopy && file.oldMode == file.newMode {
+                    // A header with nothing under it: git apply calls this garbage; so do we.
+                    diagnostics.append(Diagnostic(
+                        "mail/corrupt-diff", .warning, "'diff --git' header for \(file.path) with no change under it",
+                        at: lines[i].mailLine.map { SourceLocation(file: source, line: $0) }, patch: patchNumber,
+                        diffPath: file.path))
+                } else {
+                    files.append(file)
+                }
+                i = max(next, i + 1)
             } else if LineShape.startsFileSection(lines, i) && !text.hasPrefix("diff --git ") {
                 let (file, next) = parsePlainSection(lines, i)
                 if let file { files.append(file) }
                 i = max(next, i + 1)
-            } else if text.isEmpty, i + 1 < lines.count, LineShape.startsFileSection(lines, i + 1) {
-                i += 1  // blank line between sections (hand-joined patches)
+            } else if !files.isEmpty, let next = (i + 1..<min(i + 6, lines.count)).first(where: { LineShape.startsFileSection(lines, $0) }),
+                      !(i..<next).contains(where: { lines[$0].text == "-- " || LineShape.isAttribution(lines[$0].text) }) {
+                // A few stray lines between file sections (hand-joined patches, mangled headers):
+                // git apply skips them too.
+                i = next
             } else {
                 break
             }
@@ -94,12 +106,9 @@ public struct DiffParser {
 
     private mutating func parsePlainSection(_ lines: [TextLine], _ start: Int) -> (FileDiff?, Int) {
         var i = start
-        // `diff -u a b` / `Index: x` / `====` lines before the ---/+++ pair.
-        while i < lines.count && !(lines[i].text.hasPrefix("--- ") && i + 1 < lines.count && lines[i + 1].text.hasPrefix("+++ ")) {
-            let t = lines[i].text
-            guard t.hasPrefix("diff ") || t.hasPrefix("Index: ") || t.hasPrefix("====") || t.hasPrefix("Only in ") else {
-                return (nil, i)
-            }
+        // `diff -u a b`, `Index: x`, `====`, CVS's `RCS file:` … before the ---/+++ pair;
+        // `LineShape.startsFileSection` has already checked that the pair follows closely.
+        while i < lines.count && i < start + 8 && !(lines[i].text.hasPrefix("--- ") && i + 1 < lines.count && lines[i + 1].text.hasPrefix("+++ ")) {
             i += 1
         }
         guard i + 1 < lines.count else { return (nil, i) }
@@ -300,7 +309,7 @@ public struct DiffParser {
     static func ranges(_ numbers: [Int]) -> String {
         var parts: [String] = []
         var i = 0
-        let sorted = numbers.sorted()
+        let sorted = Array(Set(numbers)).sorted()
         while i < sorted.count {
             var j = i
             while j + 1 < sorted.count && sorted[j + 1] == sorted[j] + 1 { j += 1 }

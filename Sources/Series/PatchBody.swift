@@ -38,6 +38,8 @@ struct PatchBody {
         var j = start
         while j < range.upperBound {
             let t = lines[j].text
+            // A format-patch mail pasted into the body starts with its `From <sha> <date>` line.
+            if j == start, Self.isFormatPatchSeparator(t) { j += 1; sawInBody = true; continue }
             if let v = t.value(after: "From: ") { body.inBodyFrom = Person.parse(String(v)); sawInBody = true }
             else if let v = t.value(after: "Subject: ") { body.inBodySubject = v.trimmingWhitespace(); sawInBody = true }
             else if let v = t.value(after: "Date: ") { body.inBodyDate = v.trimmingWhitespace(); sawInBody = true }
@@ -85,6 +87,14 @@ struct PatchBody {
         for k in start..<messageEnd { readFooter(lines[k].text, into: &body.footer) }
         while body.notes.last?.text.trimmingWhitespace().isEmpty == true { body.notes.removeLast() }
         return body
+    }
+
+    static func isFormatPatchSeparator(_ t: Substring) -> Bool {
+        var s = t
+        if s.hasPrefix(">") { s = s.dropFirst() }
+        guard let rest = s.value(after: "From ") else { return false }
+        let hash = rest.prefix(while: { $0.isHexDigit })
+        return hash.count == 40 && rest.dropFirst(40).hasPrefix(" ")
     }
 
     static func readFooter(_ t: Substring, into footer: inout SeriesFooter) {

@@ -88,18 +88,15 @@ public struct SeriesBuilder {
     }
 
     public mutating func add(_ message: MailMessage) {
-        var info = SubjectParser.parse(message.subject)
-        let lines = TextLines.split(message.body) { message.fileLine(forBodyLine: $0) }
+        let mail = PatchMail.read(message)
+        let info = mail.subjectInfo
+        let body = mail.body
+        let lines = mail.lines
         let location = SourceLocation(file: message.source, line: message.startLine)
         var parents: [String] = []
         if let r = message.inReplyTo { parents.append(r) }
         parents.append(contentsOf: message.references.reversed().filter { $0 != message.inReplyTo })
-        var parser = DiffParser(source: message.source, patchNumber: info.number)
-        let body = PatchBody.parse(lines, range: 0..<lines.count, parser: &parser)
-        if let inBodySubject = body.inBodySubject {
-            let inner = SubjectParser.parse(inBodySubject)
-            info.title = inner.title
-        }
+        let parser = (diagnostics: mail.diffDiagnostics, ())
         let role: Role
         if info.number == 0 && !info.isReply {
             role = .cover
@@ -121,18 +118,13 @@ public struct SeriesBuilder {
         })
         switch role {
         case .patch:
-            var messageLines = body.message.map { String($0.text) }
-            while messageLines.first?.trimmingWhitespace().isEmpty == true { messageLines.removeFirst() }
             var patch = Patch(
                 number: info.number ?? 1, total: info.total ?? 1, subject: message.subject, subjectInfo: info,
-                author: body.inBodyFrom ?? message.from, date: body.inBodyDate ?? message.date,
+                author: mail.author, date: mail.date,
                 messageID: message.messageID, inReplyTo: message.inReplyTo,
-                message: messageLines.joined(separator: "\n"), trailers: body.trailers, collectedTrailers: [],
+                message: mail.message, trailers: body.trailers, collectedTrailers: [],
                 notes: body.notes.map { String($0.text) }.joined(separator: "\n"), diffstat: body.diffstat,
                 files: body.files, footer: body.footer, source: location, diagnostics: parser.diagnostics)
-            if message.isFormatFlowed && patch.isDamaged == false && patch.files.isEmpty == false {
-                // Reported by Mail already; nothing more to add here.
-            }
             PatchChecks.run(&patch)
             entry.patch = patch
         case .cover:

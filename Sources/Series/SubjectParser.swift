@@ -11,7 +11,8 @@ public enum SubjectParser {
         var words: [Substring] = []
         var sawBracket = false
         while true {
-            rest = rest.drop(while: { $0 == " " || $0 == "\t" })
+            // git mailinfo drops colons between prefixes too: `[Patch]: Fix …`.
+            rest = rest.drop(while: { $0 == " " || $0 == "\t" || $0 == ":" })
             if let marker = replyMarker(rest) {
                 isReply = true
                 rest = rest.dropFirst(marker)

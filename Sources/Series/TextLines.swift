@@ -17,20 +17,22 @@ public struct TextLine: Sendable {
 enum TextLines {
     /// Splits `text` into lines; `lineNumber(k)` gives the input line of the k-th (0-based).
     static func split(_ text: String, lineNumber: (Int) -> Int?) -> [TextLine] {
+        // Split on bytes: as Characters, "\r\n" is one grapheme and would not split on "\n".
         var lines: [TextLine] = []
+        let utf8 = text.utf8
+        var start = utf8.startIndex
         var index = 0
-        var pieces = text.split(separator: "\n", omittingEmptySubsequences: false)
-        if text.hasSuffix("\n") { pieces.removeLast() }
-        lines.reserveCapacity(pieces.count)
-        for piece in pieces {
-            var t = piece
+        while start < utf8.endIndex {
+            let newline = utf8[start...].firstIndex(of: 0x0A) ?? utf8.endIndex
+            var end = newline
             var cr = false
-            if t.utf8.last == 0x0D {
-                t = t.dropLast()
+            if end > start, utf8[utf8.index(before: end)] == 0x0D {
+                end = utf8.index(before: end)
                 cr = true
             }
-            lines.append(TextLine(text: t, mailLine: lineNumber(index), hadCarriageReturn: cr))
+            lines.append(TextLine(text: text[start..<end], mailLine: lineNumber(index), hadCarriageReturn: cr))
             index += 1
+            start = newline < utf8.endIndex ? utf8.index(after: newline) : newline
         }
         return lines
     }
@@ -84,9 +86,9 @@ enum LineShape {
         if t.hasPrefix("diff --git ") { return true }
         if t.hasPrefix("--- ") { return i + 1 < lines.count && lines[i + 1].text.hasPrefix("+++ ") }
         if t.hasPrefix("diff -") || t.hasPrefix("Index: ") {
-            // `diff -u a b` or svn's `Index:` only count when a ---/+++ pair follows closely.
+            // `diff -u a b`, svn's and CVS's `Index:` only count when a ---/+++ pair follows closely.
             var j = i + 1
-            while j < min(i + 4, lines.count - 1) {
+            while j < min(i + 8, lines.count - 1) {
                 if lines[j].text.hasPrefix("--- ") && lines[j + 1].text.hasPrefix("+++ ") { return true }
                 j += 1
             }

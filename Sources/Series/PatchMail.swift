@@ -1,0 +1,32 @@
+import Mail
+
+/// One mail read as a patch would be: subject prefixes, in-body headers, message, trailers,
+/// diffstat and diff. Whether it *is* a patch is the series builder's call.
+public struct PatchMail: Sendable {
+    public var subjectInfo: SubjectInfo
+    /// The author: an in-body `From:` wins over the header, as with `git am`.
+    public var author: Person?
+    public var date: String?
+    public var message: String
+    public var trailers: [Trailer]
+    public var files: [FileDiff]
+    public var diffDiagnostics: [Diagnostic]
+    var body: PatchBody
+    var lines: [TextLine]
+
+    public static func read(_ message: MailMessage) -> PatchMail {
+        var info = SubjectParser.parse(message.subject)
+        let lines = TextLines.split(message.body) { message.fileLine(forBodyLine: $0) }
+        var parser = DiffParser(source: message.source, patchNumber: info.number)
+        let body = PatchBody.parse(lines, range: 0..<lines.count, parser: &parser)
+        if let inBodySubject = body.inBodySubject {
+            info.title = SubjectParser.parse(inBodySubject).title
+        }
+        var messageLines = body.message.map { String($0.text) }
+        while messageLines.first?.trimmingWhitespace().isEmpty == true { messageLines.removeFirst() }
+        return PatchMail(
+            subjectInfo: info, author: body.inBodyFrom ?? message.from, date: body.inBodyDate ?? message.date,
+            message: messageLines.joined(separator: "\n"), trailers: body.trailers, files: body.files,
+            diffDiagnostics: parser.diagnostics, body: body, lines: lines)
+    }
+}
