@@ -1,0 +1,197 @@
+import Foundation
+import Testing
+@testable import Mail
+
+func raw(_ text: String) -> RawMessage { RawMessage(bytes: Array(text.utf8), source: "test.eml") }
+
+func messages(inMbox text: String) -> [RawMessage] {
+    var reader = MboxReader(path: "test.mbox", source: .memory(Array(text.utf8)))
+    var result: [RawMessage] = []
+    while let m = reader.next() { result.append(m) }
+    return result
+}
+
+struct MboxTests {
+    @Test func splitsOnGitStyleSeparatorsOnly() {
+        let mbox = """
+            From 1234567890123456789012345678901234567890 Mon Sep 17 00:00:00 2001
+            Subject: one
+
+            From here on the body has a line starting with From but no date.
+            From nobody Mon Sep 17 00:00:00 2001
+            Subject: two
+
+            body
+            """
+        let split = messages(inMbox: mbox)
+        #expect(split.count == 2)
+        #expect(split[0].startLine == 2)
+        #expect(split[1].startLine == 6)
+        #expect(String(decoding: split[0].bytes, as: UTF8.self).contains("From here on"))
+    }
+
+    @Test func unescapesMboxrdFromLines() {
+        let mbox = "From a@b Mon Sep 17 00:00:00 2001\nSubject: x\n\n>From the top\n>>From deeper\n"
+        let body = String(decoding: messages(inMbox: mbox)[0].bytes, as: UTF8.self)
+        #expect(body.contains("\nFrom the top\n"))
+        #expect(body.contains("\n>From deeper\n"))
+    }
+
+    @Test func streamsFromAFileDescriptorInSmallChunks() throws {
+        let text = (1...50).map { "From x@y Mon Sep 17 00:00:00 2001\nSubject: m\($0)\n\nbody \($0)\n" }.joined()
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("chunks-\(UUID()).mbox")
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let fd = open(url.path, O_RDONLY)
+        defer { close(fd) }
+        var reader = MboxReader(path: url.path, source: .fileDescriptor(fd), chunkSize: 7)
+        var subjects: [String] = []
+        while let raw = reader.next() { subjects.append(MailMessage.parse(raw).subject) }
+        #expect(subjects == (1...50).map { "m\($0)" })
+    }
+
+    @Test func separatorRuleMatchesGit() {
+        #expect(MboxReader.isSeparator(Array("From abc Mon Sep 17 00:00:00 2001".utf8)))
+        #expect(MboxReader.isSeparator(Array("From djwong@us.ibm.com Thu May 26 16:04:37 2011".utf8)))
+        #expect(!MboxReader.isSeparator(Array("From the top of the page".utf8)))
+        #expect(!MboxReader.isSeparator(Array("From abc Mon Sep 17 00:00:00 0001".utf8)))
+    }
+}
+
+struct HeaderTests {
+    @Test func unfoldsAndDecodesEncodedWords() {
+        let m = MailMessage.parse(raw("""
+            From: =?ISO-8859-1?Q?David_K=E5gedal?= <davidk@example.se>
+            Subject: [PATCH] =?UTF-8?B?0J/RgNC40LLQtdGC?=
+             =?UTF-8?B?INC80LjRgA==?=
+            Message-ID: <abc@example.org>
+            In-Reply-To: <parent@example.org>
+            References: <root@example.org>
+            \t<parent@example.org>
+
+            body
+            """))
+        #expect(m.from == Person(name: "David Kågedal", email: "davidk@example.se"))
+        #expect(m.subject == "[PATCH] Привет мир")
+        #expect(m.messageID == "abc@example.org")
+        #expect(m.inReplyTo == "parent@example.org")
+        #expect(m.references == ["root@example.org", "parent@example.org"])
+    }
+
+    @Test(arguments: [
+        ("A U Thor <a@example.com>", "A U Thor", "a@example.com"),
+        ("\"Wong, Darrick\" <d@example.com>", "Wong, Darrick", "d@example.com"),
+        ("a@example.com (A U Thor)", "A U Thor", "a@example.com"),
+        ("bare@example.com", "", "bare@example.com"),
+        ("\"Author \\\"The Author\\\" Name\" <s@example.com>", "Author \"The Author\" Name", "s@example.com"),
+    ])
+    func parsesAddresses(_ text: String, _ name: String, _ email: String) {
+        #expect(Person.parse(text) == Person(name: name, email: email))
+    }
+}
+
+struct EncodingTests {
+    @Test func quotedPrintable() {
+        let decoded = TransferEncoding.decodeQuotedPrintable(Array("a=3Db=\nc =E2=82=AC=ZZ".utf8))
+        #expect(String(decoding: decoded, as: UTF8.self) == "a=bc €=ZZ")
+    }
+
+    @Test func base64CountsInvalidCharacters() {
+        let (bytes, invalid) = TransferEncoding.decodeBase64(Array("aGVs\nbG8=".utf8))
+        #expect(String(decoding: bytes, as: UTF8.self) == "hello")
+        #expect(invalid == 0)
+        #expect(TransferEncoding.decodeBase64(Array("aGVs*bG8!".utf8)).invalidCharacters == 2)
+    }
+
+    @Test(arguments: [
+        ("iso-8859-1", [0xE5] as [UInt8], "å"),
+        ("ISO-8859-15", [0xA4], "€"),
+        ("windows-1252", [0x80, 0x93], "€“"),
+        ("utf-8", [0xC3, 0xA5], "å"),
+        ("iso-8859-8", [0xF9], "ש"),
+        ("koi8-r", [0xC1], "а"),
+    ])
+    func charsets(_ name: String, _ bytes: [UInt8], _ expected: String) {
+        let (text, outcome) = Charset.decode(bytes, charset: name)
+        #expect(text == expected)
+        #expect(outcome == .decoded)
+    }
+
+    @Test func unknownCharsetIsReportedNotFatal() {
+        let m = MailMessage.parse(raw("Subject: x\nContent-Type: text/plain; charset=x-klingon\n\nqapla'\n"))
+        #expect(m.body == "qapla'\n")
+        #expect(m.diagnostics.map(\.code) == ["mail/unknown-charset"])
+    }
+}
+
+struct MIMETests {
+    @Test func multipartWithPatchAttachment() {
+        let m = MailMessage.parse(raw("""
+            Subject: [PATCH] x
+            MIME-Version: 1.0
+            Content-Type: multipart/mixed; boundary="XYZ"
+
+            preamble
+            --XYZ
+            Content-Type: text/plain; charset=utf-8
+
+            Please apply.
+            --XYZ
+            Content-Type: text/x-patch; name="0001-x.patch"
+            Content-Transfer-Encoding: base64
+            Content-Disposition: attachment; filename="0001-x.patch"
+
+            ZGlmZiAtLWdpdCBhL2YgYi9mCg==
+            --XYZ--
+            epilogue
+            """))
+        #expect(m.parts.map(\.role) == [.text, .patchAttachment])
+        #expect(m.parts[1].filename == "0001-x.patch")
+        #expect(m.body == "Please apply.\ndiff --git a/f b/f\n")
+        #expect(m.parts[0].fileLine == 9)
+    }
+
+    @Test func formatFlowedIsUndoneAndReported() {
+        let m = MailMessage.parse(raw("Subject: x\nContent-Type: text/plain; format=flowed\n\nsoft \nbreak\n  stuffed context\n"))
+        #expect(m.isFormatFlowed)
+        #expect(m.body == "soft break\n stuffed context\n")
+        #expect(m.diagnostics.contains { $0.code == "mail/format-flowed" })
+    }
+
+    @Test func crlfTransportIsNormalised() {
+        let m = MailMessage.parse(raw("Subject: x\r\nFrom: A <a@b>\r\n\r\nline one\r\nline two\r\n"))
+        #expect(m.subject == "x")
+        #expect(m.body == "line one\nline two\n")
+    }
+
+    @Test func deepNestingStopsWithADiagnostic() {
+        var text = "Subject: deep\n"
+        for level in 0..<100 {
+            text += "Content-Type: multipart/mixed; boundary=\"b\(level)\"\n\n--b\(level)\n"
+        }
+        text += "Content-Type: text/plain\n\nleaf\n"
+        let m = MailMessage.parse(raw(text))
+        #expect(m.diagnostics.contains { $0.code == "mail/mime-too-deep" })
+    }
+}
+
+struct InputClassificationTests {
+    @Test func classifiesByContent() throws {
+        #expect(try MailInput.classify(Array("From x Mon Sep 17 00:00:00 2001\n".utf8), path: "a") == .mbox)
+        #expect(try MailInput.classify(Array("Subject: hi\n\nbody".utf8), path: "a") == .message)
+        #expect(try MailInput.classify(Array("Hi all,\nThis is v3.2\n".utf8), path: "a") == .headerless)
+    }
+
+    @Test func refusesEmptyAndBinaryInputWithALocation() {
+        #expect(throws: MailReadError.self) { try MailInput.classify([], path: "empty") }
+        var garbage: [UInt8] = Array("line one\nline two\n".utf8)
+        garbage += [0x00, 0x01, 0x02, 0xFF]
+        do {
+            _ = try MailInput.classify(garbage, path: "garbage.bin")
+            Issue.record("binary input accepted")
+        } catch {
+            #expect(error.line == 3)
+            #expect(error.description.hasPrefix("garbage.bin:3: binary data"))
+        }
+    }
+}
