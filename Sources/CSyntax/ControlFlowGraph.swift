@@ -98,10 +98,13 @@ struct CFGBuilder {
     var definedLabels: Set<String> = []
     var computedGotoBlocks: [Int] = []
 
-    var tree: SyntaxTree { file.tree }
+    let tree: SyntaxTree
+    let tokens: [Token]
 
     init(file: ParsedFile, graph: ControlFlowGraph) {
         self.file = file
+        self.tree = file.tree
+        self.tokens = file.tokens
         self.graph = graph
     }
 
@@ -135,11 +138,13 @@ struct CFGBuilder {
     }
 
     mutating func noteLines(_ b: Int, _ node: NodeID) {
-        let r = file.range(of: node)
-        if graph.blocks[b].firstLine == 0 || r.start.line < graph.blocks[b].firstLine {
-            graph.blocks[b].firstLine = r.start.line
+        let n = tree[node]
+        let first = Int(tokens[Int(max(0, n.firstToken))].line)
+        let last = Int(tokens[Int(max(n.firstToken, n.lastToken))].line)
+        if graph.blocks[b].firstLine == 0 || first < graph.blocks[b].firstLine {
+            graph.blocks[b].firstLine = first
         }
-        graph.blocks[b].lastLine = max(graph.blocks[b].lastLine, r.end.line)
+        if last > graph.blocks[b].lastLine { graph.blocks[b].lastLine = last }
     }
 
     /// Ends the current block with a fallthrough into `target`.
@@ -174,17 +179,31 @@ struct CFGBuilder {
         }
     }
 
+    /// The single token of a literal or identifier equals `text`.
+    func isToken(_ n: NodeID, _ text: StaticString) -> Bool {
+        let node = tree[n]
+        if node.firstToken != node.lastToken { return false }
+        let t = tokens[Int(node.firstToken)]
+        if Int(t.length) != text.utf8CodeUnitCount { return false }
+        var k = 0
+        while k < Int(t.length) {
+            if file.source[Int(t.offset) + k] != text.utf8Start[k] { return false }
+            k += 1
+        }
+        return true
+    }
+
     func isConstantTrue(_ n: NodeID) -> Bool {
         let k = tree.kind(n)
-        if k == .numberLiteral { return file.text(of: n) != "0" }
-        if k == .identifier { return file.name(of: n) == "true" }
+        if k == .numberLiteral { return !isToken(n, "0") }
+        if k == .identifier { return isToken(n, "true") }
         return false
     }
 
     func isConstantFalse(_ n: NodeID) -> Bool {
         let k = tree.kind(n)
-        if k == .numberLiteral { return file.text(of: n) == "0" }
-        if k == .identifier { return file.name(of: n) == "false" }
+        if k == .numberLiteral { return isToken(n, "0") }
+        if k == .identifier { return isToken(n, "false") }
         return false
     }
 
@@ -219,7 +238,13 @@ struct CFGBuilder {
     }
 
     mutating func visitChildren(_ id: NodeID) {
-        for c in tree.children(id) { visit(c) }
+        let n = tree[id]
+        var k = 0
+        while k < Int(n.childCount) {
+            let c = tree.childSlots[Int(n.childStart) + k]
+            if c >= 0 { visit(NodeID(c)) }
+            k += 1
+        }
     }
 
     mutating func visit(_ id: NodeID) {

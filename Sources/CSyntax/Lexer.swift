@@ -54,7 +54,7 @@ struct Lexer {
         CharClass.table.withUnsafeBufferPointer { table in
             lexRaw(source, table, &raw, &recoveries)
         }
-        return analyse(raw, &recoveries)
+        return analyse(&raw, &recoveries)
     }
 
     // MARK: - Raw lexing
@@ -387,7 +387,8 @@ struct Lexer {
         var branches: [Branch]
     }
 
-    private static func analyse(_ raw: [Token], _ recoveries: inout [Recovery]) -> TokenStream {
+    /// Consumes `raw` (left empty) so that a file without conditionals needs no second token array.
+    private static func analyse(_ raw: inout [Token], _ recoveries: inout [Recovery]) -> TokenStream {
         // Pass 1: decide which raw tokens are inactive and which groups are balanced.
         var inactiveRanges: [(Int, Int)] = []         // raw index ranges [start, end)
         var balancedGroups: [[Int]] = []              // raw indices of each balanced group's directives
@@ -486,7 +487,11 @@ struct Lexer {
         var skipped: [SkippedRegion] = []
         var liveIndexOfDirective: [Int: Int32] = [:]
         if !sawDirective {
+            let last = raw.last
+            raw.append(Token(offset: last.map { $0.offset + $0.length } ?? 0, length: 0, line: last?.line ?? 1,
+                             column: 1, kind: .endOfFile, subkind: 0, startsLine: true))
             tokens = raw
+            raw = []
         } else {
             var inactive = [Bool](repeating: false, count: raw.count)
             for (s, e) in inactiveRanges {
@@ -510,10 +515,10 @@ struct Lexer {
             }
             liveIndexOfDirective[raw.count] = Int32(tokens.count)
             skipped.sort { $0.startLine < $1.startLine }
+            let lastLine = tokens.last?.line ?? 1
+            tokens.append(Token(offset: tokens.last.map { $0.offset + $0.length } ?? 0, length: 0,
+                                line: lastLine, column: 1, kind: .endOfFile, subkind: 0, startsLine: true))
         }
-        let lastLine = tokens.last?.line ?? 1
-        tokens.append(Token(offset: tokens.last.map { $0.offset + $0.length } ?? 0, length: 0,
-                            line: lastLine, column: 1, kind: .endOfFile, subkind: 0, startsLine: true))
 
         var groups: [ConditionalGroup] = []
         var groupAt: [Int32: Int32] = [:]
@@ -534,6 +539,9 @@ struct Lexer {
             groups.append(ConditionalGroup(branchStarts: starts, end: end, directiveLines: lines))
         }
 
+        for (s, _) in elseBranchEnd { tokens[Int(s)].marks |= Token.elseBranchMark }
+        for (s, _) in groupAt { tokens[Int(s)].marks |= Token.groupStartMark }
+        raw = []
         let match = matchBrackets(tokens)
         return TokenStream(tokens: tokens, match: match, groups: groups, groupAt: groupAt,
                            elseBranchEnd: elseBranchEnd,

@@ -18,7 +18,9 @@ struct Parser {
     var limit: Int
     var depth = 0
     var tree = SyntaxTree()
+    /// Children of nodes under construction; `top` is its logical size (never shrunk, for speed).
     var scratch: [Int32] = []
+    var top = 0
     var functions: [FunctionDefinition] = []
     var bindings: [OpsBinding] = []
     var installs: [OpsInstall] = []
@@ -128,13 +130,20 @@ struct Parser {
     // MARK: - Node construction
 
     @inline(__always)
+    mutating func push(_ child: Int32) {
+        if top == scratch.count { scratch.append(child) } else { scratch[top] = child }
+        top += 1
+    }
+
+    @inline(__always)
     mutating func make(_ kind: NodeKind, _ first: Int, _ last: Int, mark: Int,
                        op: Punctuator = .none, flags: UInt8 = 0, extra: Int32 = -1) -> Int32 {
         let start = tree.childSlots.count
-        let count = scratch.count - mark
+        let count = top - mark
         if count > 0 {
-            tree.childSlots.append(contentsOf: scratch[mark...])
-            scratch.removeLast(count)
+            var k = mark
+            while k < top { tree.childSlots.append(scratch[k]); k += 1 }
+            top = mark
         }
         let id = Int32(tree.nodes.count)
         tree.nodes.append(Node(kind: kind, op: op, flags: flags, firstToken: Int32(first),
@@ -146,7 +155,7 @@ struct Parser {
     @inline(__always)
     mutating func leaf(_ kind: NodeKind, _ first: Int, _ last: Int, op: Punctuator = .none,
                        extra: Int32 = -1) -> Int32 {
-        make(kind, first, last, mark: scratch.count, op: op, extra: extra)
+        make(kind, first, last, mark: top, op: op, extra: extra)
     }
 
     @inline(__always) func firstToken(_ n: Int32) -> Int { Int(tree.nodes[Int(n)].firstToken) }
@@ -267,7 +276,8 @@ struct Parser {
         while true {
             let t = tokens[i]
             if t.kind == .endOfFile { pos = i; return }
-            if i > start, forcedHead == nil, let end = elseBranchEnd[Int32(i)], tokens[i - 1].isPunctuator(.rightParen),
+            if t.marks & Token.elseBranchMark != 0, i > start, forcedHead == nil, let end = elseBranchEnd[Int32(i)],
+                tokens[i - 1].isPunctuator(.rightParen),
                 let head = functionHead(start, i), head.name > start
             {
                 // `#ifdef A / int f(long x) / #else / int f(int x) / #endif / {`: alternative heads
@@ -625,9 +635,9 @@ struct Parser {
         let nameIndex = declaratorName(declaratorStart, assign, typeKnown: declaratorStart != declStart)
         let type = structTypeName(declStart, assign, excluding: nameIndex)
         pos = assign + 1
-        let mark = scratch.count
+        let mark = top
         let initializer = parseInitializer()
-        scratch.removeLast(scratch.count - mark)
+        top = mark
         if nameIndex >= 0, let type, kindOf(initializer) == .initializerList {
             collectBindings(initializer, structType: type, variable: text(nameIndex), prefix: "")
         }
@@ -725,7 +735,7 @@ struct Parser {
         let savedLimit = limit
         if m >= 0 && m < limit { limit = m }
         pos += 1
-        let mark = scratch.count
+        let mark = top
         parseStatementList(functionBody: functionBody)
         let node = make(.compound, start, m >= 0 && abortAt < 0 ? m : pos - 1, mark: mark)
         limit = savedLimit
@@ -751,20 +761,16 @@ struct Parser {
             if t.isPunctuator(.rightBrace) {
                 recover(.unbalanced, at: pos, "unmatched '}' in statement list")
                 let u = leaf(.unknown, pos, pos)
-                scratch.append(u)
+                push(u)
                 pos += 1
                 continue
             }
             let before = pos
-            if let g = groupAt[Int32(pos)], !activeGroups.contains(g), let node = parseConditionalGroup(Int(g)) {
-                scratch.append(node)
-            } else {
-                scratch.append(parseStatement())
-            }
+            push(parseStatement())
             if pos == before {
                 recover(.unexpectedToken, at: pos, "unexpected '\(text(pos))'")
                 let u = leaf(.unknown, pos, pos)
-                scratch.append(u)
+                push(u)
                 pos += 1
             }
         }
@@ -785,14 +791,6 @@ struct Parser {
         let group = groups[g]
         let end = Int(group.end)
         if end > limit || end <= pos { return nil }
-        if pos > 0 {
-            let before = tokens[pos - 1]
-            if !(before.isPunctuator(.semicolon) || before.isPunctuator(.leftBrace)
-                || before.isPunctuator(.rightBrace) || before.isPunctuator(.colon))
-            {
-                return nil
-            }
-        }
         for k in group.branchStarts.indices {
             let s = Int(group.branchStarts[k])
             let e = k + 1 < group.branchStarts.count ? Int(group.branchStarts[k + 1]) : end
@@ -808,7 +806,7 @@ struct Parser {
         guard enter() else { return nil }
         defer { leave() }
         let start = pos
-        let mark = scratch.count
+        let mark = top
         let savedLimit = limit
         activeGroups.append(Int32(g))
         defer { activeGroups.removeLast() }
@@ -817,11 +815,11 @@ struct Parser {
             let e = k + 1 < group.branchStarts.count ? Int(group.branchStarts[k + 1]) : end
             pos = s
             limit = e
-            let branchMark = scratch.count
+            let branchMark = top
             parseStatementList(functionBody: false)
             limit = savedLimit
             let branch = make(.preprocessorBranch, s, e - 1, mark: branchMark, extra: Int32(group.directiveLines[k]))
-            scratch.append(branch)
+            push(branch)
             if abortAt >= 0 { break }
         }
         if abortAt < 0 { pos = end }
@@ -837,8 +835,8 @@ struct Parser {
     mutating func unknownRest(_ start: Int, _ partial: Int32?, _ message: String) -> Int32 {
         recover(.unexpectedToken, at: pos, "\(message), found '\(atEnd ? "end of block" : text(pos))'")
         skipToStatementEnd()
-        let mark = scratch.count
-        if let partial { scratch.append(partial) }
+        let mark = top
+        if let partial { push(partial) }
         return make(.unknown, start, max(start, pos - 1), mark: mark)
     }
 
@@ -847,6 +845,11 @@ struct Parser {
         defer { leave() }
         let start = pos
         let t = cur
+        if t.marks & Token.groupStartMark != 0, pos < limit, let g = groupAt[Int32(pos)], !activeGroups.contains(g),
+            let node = parseConditionalGroup(Int(g))
+        {
+            return node
+        }
         switch t.kind {
         case .keyword:
             switch t.keyword {
@@ -856,8 +859,8 @@ struct Parser {
             case .for: return parseFor()
             case .return:
                 pos += 1
-                let mark = scratch.count
-                if !isP(.semicolon) && !atEnd { scratch.append(parseExpression()) }
+                let mark = top
+                if !isP(.semicolon) && !atEnd { push(parseExpression()) }
                 let node = make(.returnStatement, start, pos - 1, mark: mark)
                 return expectSemicolon(statementStart: start, node)
             case .goto:
@@ -869,8 +872,8 @@ struct Parser {
                 }
                 if isP(.star) {
                     pos += 1
-                    let mark = scratch.count
-                    scratch.append(parseExpression())
+                    let mark = top
+                    push(parseExpression())
                     let node = make(.computedGoto, start, pos - 1, mark: mark)
                     return expectSemicolon(statementStart: start, node)
                 }
@@ -881,11 +884,11 @@ struct Parser {
                 return expectSemicolon(statementStart: start, node)
             case .case:
                 pos += 1
-                let mark = scratch.count
-                scratch.append(parseConditional())
+                let mark = top
+                push(parseConditional())
                 if isP(.ellipsis) {
                     pos += 1
-                    scratch.append(parseConditional())
+                    push(parseConditional())
                 }
                 if isP(.colon) {
                     pos += 1
@@ -965,7 +968,7 @@ struct Parser {
         // Find the end of the specifiers: the declarators are separated by depth-0 commas.
         var i = pos
         var declaratorStart = pos
-        let mark = scratch.count
+        let mark = top
         var sawInitDeclarator = false
         while i < limit {
             let t = tokens[i]
@@ -974,12 +977,12 @@ struct Parser {
                 if p == .semicolon || p == .comma || p == .assign {
                     let nameIndex = declaratorName(declaratorStart, i, typeKnown: declaratorStart != start)
                     if nameIndex >= 0 { localNames.insert(tokenHash(nameIndex)) }
-                    let declMark = scratch.count
+                    let declMark = top
                     var declEnd = i - 1
                     if p == .assign {
                         pos = i + 1
                         let initializer = parseInitializer()
-                        scratch.append(initializer)
+                        push(initializer)
                         declEnd = pos - 1
                         if nameIndex >= 0, kindOf(initializer) == .initializerList,
                             let type = structTypeName(start, declaratorStart == start ? nameIndex : start,
@@ -993,7 +996,7 @@ struct Parser {
                     }
                     let d = make(.initDeclarator, declaratorStart, declEnd, mark: declMark,
                                  extra: Int32(nameIndex))
-                    scratch.append(d)
+                    push(d)
                     sawInitDeclarator = true
                     let after = cur
                     if after.isPunctuator(.comma) {
@@ -1021,18 +1024,33 @@ struct Parser {
         }
         pos = i
         let partial: Int32? = sawInitDeclarator ? make(.declaration, start, pos - 1, mark: mark) : nil
-        if !sawInitDeclarator { scratch.removeLast(scratch.count - mark) }
+        if !sawInitDeclarator { top = mark }
         return unknownRest(start, partial, "unterminated declaration")
     }
 
     mutating func parseExpressionStatement() -> Int32 {
         let start = pos
-        let mark = scratch.count
+        let mark = top
         let expression = parseExpression()
         if isP(.semicolon) {
             pos += 1
-            scratch.append(expression)
+            push(expression)
             return make(.expressionStatement, start, pos - 1, mark: mark)
+        }
+        if kindOf(expression) == .call && cur.kind == .identifier
+            && (isP(pos + 1, .semicolon) || isP(pos + 1, .assign) || isP(pos + 1, .comma))
+        {
+            // A declaration whose type is a macro call: `typeof_member(struct proc_ops, proc_read) read;`
+            top = mark
+            pos = start
+            return parseDeclarationStatement()
+        }
+        if kindOf(expression) == .identifier
+            && (atEnd || (cur.startsLine && !Parser.isAssignment(cur) && Parser.precedence(cur) == 0 && !isP(.leftParen)))
+        {
+            // A bare macro used as a statement: `UFS_TEST_FREE_SPACE_CG` on a line of its own.
+            push(expression)
+            return make(.expressionStatement, start, pos - 1, mark: mark, flags: NodeFlags.noSemicolon)
         }
         if kindOf(expression) == .call, let callee = tree.child(NodeID(expression), 0), kindOf(callee.index) == .identifier {
             let calleeToken = Int(tree.nodes[Int(callee.index)].extra)
@@ -1040,13 +1058,13 @@ struct Parser {
                 || tokenHasPrefix(calleeToken, "for_") || tokenHasSuffix(calleeToken, "_for_each")
             if isP(.leftBrace) || (isIterator && !atEnd) {
                 // Iterator macro used as a loop head.
-                scratch.append(expression)
-                scratch.append(parseStatement())
+                push(expression)
+                push(parseStatement())
                 return make(.iteratorLoop, start, pos - 1, mark: mark)
             }
             if atEnd || cur.startsLine {
                 // A statement-like macro call without a semicolon.
-                scratch.append(expression)
+                push(expression)
                 return make(.expressionStatement, start, pos - 1, mark: mark, flags: NodeFlags.noSemicolon)
             }
         }
@@ -1075,14 +1093,14 @@ struct Parser {
         guard let condition = parseParenthesizedCondition() else {
             return unknownRest(start, nil, "expected '(' after if")
         }
-        let mark = scratch.count
-        scratch.append(condition)
-        scratch.append(parseStatement())
+        let mark = top
+        push(condition)
+        push(parseStatement())
         if cur.isKeyword(.else) {
             pos += 1
-            scratch.append(parseStatement())
+            push(parseStatement())
         } else {
-            scratch.append(-1)
+            push(-1)
         }
         return make(.ifStatement, start, pos - 1, mark: mark)
     }
@@ -1093,17 +1111,23 @@ struct Parser {
         guard let condition = parseParenthesizedCondition() else {
             return unknownRest(start, nil, "expected '(' after \(kind == .switchStatement ? "switch" : "while")")
         }
-        let mark = scratch.count
-        scratch.append(condition)
-        scratch.append(parseStatement())
+        let mark = top
+        push(condition)
+        push(parseStatement())
         return make(kind, start, pos - 1, mark: mark)
     }
 
     mutating func parseDoWhile() -> Int32 {
         let start = pos
         pos += 1
-        let mark = scratch.count
-        scratch.append(parseStatement())
+        let mark = top
+        push(parseStatement())
+        if cur.kind == .identifier && tokenHasPrefix(pos, "while") && isP(pos + 1, .leftParen) {
+            // `do { ... } while_each_thread(g, t);`: a macro that ends the loop.
+            push(parsePostfixOperators(parsePrimary()))
+            let node = make(.doWhileLoop, start, pos - 1, mark: mark)
+            return expectSemicolon(statementStart: start, node)
+        }
         guard cur.isKeyword(.while) else {
             let partial = make(.unknown, start, pos - 1, mark: mark)
             recover(.unexpectedToken, at: pos, "expected 'while' after do body")
@@ -1114,7 +1138,7 @@ struct Parser {
             let partial = make(.unknown, start, pos - 1, mark: mark)
             return unknownRest(start, partial, "expected '(' after while")
         }
-        scratch.append(condition)
+        push(condition)
         let node = make(.doWhileLoop, start, pos - 1, mark: mark)
         return expectSemicolon(statementStart: start, node)
     }
@@ -1129,30 +1153,30 @@ struct Parser {
         let savedLimit = limit
         limit = m
         pos += 1
-        let mark = scratch.count
+        let mark = top
         // initializer
         if isP(.semicolon) {
-            scratch.append(-1)
+            push(-1)
             pos += 1
         } else if cur.kind == .keyword && cur.keyword != .sizeof || (cur.kind == .identifier && looksLikeDeclaration(pos)) {
-            scratch.append(parseDeclarationStatement())
+            push(parseDeclarationStatement())
         } else {
-            scratch.append(parseExpression())
+            push(parseExpression())
             if isP(.semicolon) { pos += 1 } else { recover(.unexpectedToken, at: pos, "expected ';' in for") }
         }
         // condition
         if isP(.semicolon) || atEnd {
-            scratch.append(-1)
+            push(-1)
         } else {
-            scratch.append(parseExpression())
+            push(parseExpression())
         }
         if isP(.semicolon) { pos += 1 }
         // step
-        if atEnd { scratch.append(-1) } else { scratch.append(parseExpression()) }
+        if atEnd { push(-1) } else { push(parseExpression()) }
         if pos != m { recover(.unexpectedToken, at: pos, "unexpected '\(text(pos))' in for header") }
         limit = savedLimit
         pos = m + 1
-        scratch.append(parseStatement())
+        push(parseStatement())
         return make(.forLoop, start, pos - 1, mark: mark)
     }
 
@@ -1165,7 +1189,7 @@ struct Parser {
             pos += 1
         }
         if isP(.leftParen), match[pos] > 0 { pos = Int(match[pos]) + 1 }
-        let node = make(.asmStatement, start, pos - 1, mark: scratch.count, flags: flags)
+        let node = make(.asmStatement, start, pos - 1, mark: top, flags: flags)
         return expectSemicolon(statementStart: start, node)
     }
 
@@ -1177,9 +1201,9 @@ struct Parser {
             let op = pos
             pos += 1
             let rhs = parseAssignment()
-            let mark = scratch.count
-            scratch.append(lhs)
-            scratch.append(rhs)
+            let mark = top
+            push(lhs)
+            push(rhs)
             lhs = make(.binary, firstToken(lhs), lastToken(rhs), mark: mark, op: tokens[op].punctuator)
         }
         return lhs
@@ -1202,9 +1226,9 @@ struct Parser {
         }
         // Fold right to left: `a = b = c` is `a = (b = c)`.
         while let (target, op) = targets.popLast() {
-            let mark = scratch.count
-            scratch.append(target)
-            scratch.append(value)
+            let mark = top
+            push(target)
+            push(value)
             let node = make(.assignment, firstToken(target), lastToken(value), mark: mark, op: op)
             if op == .assign { noteAssignment(target: target, value: value) }
             value = node
@@ -1218,15 +1242,15 @@ struct Parser {
         guard enter() else { return tooDeep() }
         defer { leave() }
         pos += 1
-        let mark = scratch.count
-        scratch.append(condition)
-        if isP(.colon) { scratch.append(-1) } else { scratch.append(parseExpression()) }
+        let mark = top
+        push(condition)
+        if isP(.colon) { push(-1) } else { push(parseExpression()) }
         if isP(.colon) {
             pos += 1
-            scratch.append(parseConditional())
+            push(parseConditional())
         } else {
             recover(.unexpectedToken, at: pos, "expected ':' in conditional expression")
-            scratch.append(-1)
+            push(-1)
         }
         return make(.conditional, firstToken(condition), pos - 1, mark: mark)
     }
@@ -1256,9 +1280,9 @@ struct Parser {
             let op = cur.punctuator
             pos += 1
             let rhs = parseBinary(p + 1)
-            let mark = scratch.count
-            scratch.append(lhs)
-            scratch.append(rhs)
+            let mark = top
+            push(lhs)
+            push(rhs)
             lhs = make(.binary, firstToken(lhs), lastToken(rhs), mark: mark, op: op)
         }
     }
@@ -1272,8 +1296,8 @@ struct Parser {
                 guard enter() else { return tooDeep() }
                 defer { leave() }
                 pos += 1
-                let mark = scratch.count
-                scratch.append(parseUnary())
+                let mark = top
+                push(parseUnary())
                 return make(.unary, start, pos - 1, mark: mark, op: t.punctuator)
             case .leftParen:
                 let m = Int(match[pos])
@@ -1282,14 +1306,14 @@ struct Parser {
                     defer { leave() }
                     let typeName = leaf(.typeName, pos + 1, m - 1)
                     pos = m + 1
-                    let mark = scratch.count
-                    scratch.append(typeName)
+                    let mark = top
+                    push(typeName)
                     if isP(.leftBrace) {
-                        scratch.append(parseInitializerList())
+                        push(parseInitializerList())
                         let literal = make(.compoundLiteral, start, pos - 1, mark: mark)
                         return parsePostfixOperators(literal)
                     }
-                    scratch.append(parseUnary())
+                    push(parseUnary())
                     return make(.cast, start, pos - 1, mark: mark)
                 }
             default:
@@ -1301,13 +1325,13 @@ struct Parser {
                 guard enter() else { return tooDeep() }
                 defer { leave() }
                 pos += 1
-                let mark = scratch.count
+                let mark = top
                 if isP(.leftParen), match[pos] > pos, Int(match[pos]) < limit, looksLikeTypeName(pos + 1, Int(match[pos])) {
                     let m = Int(match[pos])
-                    scratch.append(leaf(.typeName, pos + 1, m - 1))
+                    push(leaf(.typeName, pos + 1, m - 1))
                     pos = m + 1
                 } else {
-                    scratch.append(parseUnary())
+                    push(parseUnary())
                 }
                 return make(.sizeofExpression, start, pos - 1, mark: mark)
             case .gnuExtension:
@@ -1348,14 +1372,28 @@ struct Parser {
             default: return false
             }
         }
-        // `(ident ident ... *...)` or `(ident *...)`
+        // `(ident ident ... *...)`, `(ident *...)`, `(__user void *)`
         var k = from + 1
         var identifiers = 1
-        while k < to && (tokens[k].kind == .identifier || tokens[k].isKeyword(.const)
-            || tokens[k].isKeyword(.volatile) || tokens[k].isKeyword(.restrict))
-        {
-            if tokens[k].kind == .identifier { identifiers += 1 }
+        var typeWords = 0
+        while k < to && (tokens[k].kind == .identifier || tokens[k].kind == .keyword) {
+            let t = tokens[k]
+            if t.kind == .identifier {
+                identifiers += 1
+            } else {
+                switch t.keyword {
+                case .const, .volatile, .restrict: break
+                case .void, .char, .short, .int, .long, .float, .double, .signed, .unsigned, .bool, .struct,
+                     .union, .enum:
+                    typeWords += 1
+                default: return false
+                }
+            }
             k += 1
+        }
+        if typeWords > 0 {
+            while k < to && (tokens[k].isPunctuator(.star) || tokens[k].isKeyword(.const)) { k += 1 }
+            return k == to
         }
         var stars = 0
         while k < to && (tokens[k].isPunctuator(.star) || tokens[k].isKeyword(.const)) {
@@ -1364,7 +1402,9 @@ struct Parser {
         }
         if k == to { return stars > 0 || identifiers > 1 }
         // `(void (*)(int))` style function pointer casts.
-        if tokens[k].isPunctuator(.leftParen) && tok(k + 1).isPunctuator(.star) { return identifiers >= 1 && stars == 0 }
+        if tokens[k].isPunctuator(.leftParen) && tok(k + 1).isPunctuator(.star) && tok(k + 2).isPunctuator(.rightParen) {
+            return stars == 0
+        }
         return false
     }
 
@@ -1396,6 +1436,8 @@ struct Parser {
             guard t.kind == .punctuator else { return e }
             switch Punctuator(rawValue: t.subkind)! {
             case .leftParen:
+                // `list_for_each_entry(...)\n\t(void) f();`: a '(' opening a line after ')' is not a call.
+                if t.startsLine && pos > 0 && tokens[pos - 1].isPunctuator(.rightParen) { return e }
                 e = parseCall(e)
             case .leftBracket:
                 let m = Int(match[pos])
@@ -1403,9 +1445,9 @@ struct Parser {
                 let savedLimit = limit
                 limit = m
                 pos += 1
-                let mark = scratch.count
-                scratch.append(e)
-                scratch.append(atEnd ? leaf(.unknown, pos, pos - 1) : parseExpression())
+                let mark = top
+                push(e)
+                push(atEnd ? leaf(.unknown, pos, pos - 1) : parseExpression())
                 if pos != m { recover(.unexpectedToken, at: pos, "unexpected '\(text(pos))' in subscript") }
                 limit = savedLimit
                 pos = m + 1
@@ -1416,13 +1458,13 @@ struct Parser {
                     pos += 1
                     return e
                 }
-                let mark = scratch.count
-                scratch.append(e)
+                let mark = top
+                push(e)
                 e = make(.member, firstToken(e), pos + 1, mark: mark, op: t.punctuator, extra: Int32(pos + 1))
                 pos += 2
             case .plusPlus, .minusMinus:
-                let mark = scratch.count
-                scratch.append(e)
+                let mark = top
+                push(e)
                 e = make(.postfix, firstToken(e), pos, mark: mark, op: t.punctuator)
                 pos += 1
             default:
@@ -1443,27 +1485,55 @@ struct Parser {
         let savedLimit = limit
         limit = m
         pos += 1
-        let mark = scratch.count
-        scratch.append(callee)
+        let mark = top
+        push(callee)
         while pos < limit {
             let argStart = pos
             if looksLikeTypeArgument(pos) {
                 skipToComma()
-                scratch.append(leaf(.typeName, argStart, pos - 1))
+                push(leaf(.typeName, argStart, pos - 1))
+            } else if isP(.dot) && tok(pos + 1).kind == .identifier {
+                // Designated initializers as macro arguments: `REGISTER_PLL(.name = "plla", ...)`.
+                push(parseInitializerElement())
+            } else if !canStartExpression(cur) {
+                // Macro arguments may be operators (`ASSERTCMP(r, ==, 0)`) or statements (`D1(if (x) y())`).
+                skipToComma()
+                push(leaf(.opaque, argStart, max(argStart, pos - 1)))
             } else {
-                scratch.append(parseAssignment())
+                push(parseAssignment())
             }
             if isP(.comma) { pos += 1; continue }
             if atEnd { break }
             // Macro arguments can be anything (`FOO(a b)`); keep going at the next comma.
             let junkStart = pos
             skipToComma()
-            scratch.append(leaf(.opaque, junkStart, pos - 1))
+            push(leaf(.opaque, junkStart, pos - 1))
             if isP(.comma) { pos += 1 }
         }
         limit = savedLimit
         pos = m + 1
         return make(.call, firstToken(callee), m, mark: mark)
+    }
+
+    /// Whether a token can begin an expression (used to spot operator and statement macro arguments).
+    func canStartExpression(_ t: Token) -> Bool {
+        switch t.kind {
+        case .identifier, .number, .string, .character: return true
+        case .keyword:
+            switch t.keyword {
+            case .if, .else, .for, .while, .do, .switch, .return, .break, .continue, .goto, .case, .default:
+                return false
+            default: return true
+            }
+        case .punctuator:
+            switch t.punctuator {
+            case .leftParen, .leftBrace, .ampersand, .star, .plus, .minus, .bang, .tilde, .plusPlus, .minusMinus,
+                 .ampAmp, .dot, .leftBracket:
+                return true
+            default: return false
+            }
+        default: return false
+        }
     }
 
     /// A macro argument that is a type: `container_of(p, struct foo, member)`, `va_arg(ap, int)`.
@@ -1517,9 +1587,9 @@ struct Parser {
                 if tokens[pos + 1].isPunctuator(.leftBrace) && Int(match[pos + 1]) == m - 1 {
                     // GNU statement expression.
                     pos += 1
-                    let mark = scratch.count
+                    let mark = top
                     let savedFunction = currentFunction
-                    scratch.append(parseCompound())
+                    push(parseCompound())
                     currentFunction = savedFunction
                     pos = m + 1
                     return make(.statementExpression, start, m, mark: mark)
@@ -1582,6 +1652,12 @@ struct Parser {
                 pos += 1
                 continue
             }
+            if t.kind == .identifier && pos > start && tok(pos - 1).kind == .string && tokenEquals(pos, "__stringify"),
+                isP(pos + 1, .leftParen), match[pos + 1] > 0, Int(match[pos + 1]) < limit
+            {
+                pos = Int(match[pos + 1]) + 1
+                continue
+            }
             break
         }
         return leaf(.stringLiteral, start, pos - 1)
@@ -1590,6 +1666,47 @@ struct Parser {
     mutating func parseInitializer() -> Int32 {
         if isP(.leftBrace) { return parseInitializerList() }
         return parseAssignment()
+    }
+
+    /// One element of an initializer list: designators (`.a.b`, `[i]`, `[a ... b]`, GNU `a:`) and a value.
+    mutating func parseInitializerElement() -> Int32 {
+        let elementStart = pos
+        let designatorMark = top
+        // GNU old-style `field: value`.
+        if cur.kind == .identifier && tok(pos + 1).isPunctuator(.colon) {
+            push(leaf(.fieldDesignator, pos, pos, extra: Int32(pos)))
+            pos += 2
+        } else {
+            while true {
+                if isP(.dot) && tok(pos + 1).kind == .identifier {
+                    push(leaf(.fieldDesignator, pos, pos + 1, extra: Int32(pos + 1)))
+                    pos += 2
+                } else if isP(.leftBracket), match[pos] > pos, Int(match[pos]) < limit {
+                    let close = Int(match[pos])
+                    let dStart = pos
+                    let saved = limit
+                    limit = close
+                    pos += 1
+                    let dMark = top
+                    push(parseConditional())
+                    if isP(.ellipsis) { pos += 1; push(parseConditional()) }
+                    limit = saved
+                    pos = close + 1
+                    push(make(.indexDesignator, dStart, close, mark: dMark))
+                } else {
+                    break
+                }
+            }
+            if top > designatorMark {
+                if isP(.assign) { pos += 1 }
+            }
+        }
+        let value = atEnd ? leaf(.unknown, pos, pos - 1) : parseInitializer()
+        if top > designatorMark {
+            push(value)
+            return make(.designatedInitializer, elementStart, pos - 1, mark: designatorMark)
+        }
+        return value
     }
 
     mutating func parseInitializerList() -> Int32 {
@@ -1605,53 +1722,16 @@ struct Parser {
         let savedLimit = limit
         limit = m
         pos += 1
-        let mark = scratch.count
+        let mark = top
         while pos < limit {
             if isP(.comma) { pos += 1; continue }
-            let elementStart = pos
-            let designatorMark = scratch.count
-            // GNU old-style `field: value`.
-            if cur.kind == .identifier && tok(pos + 1).isPunctuator(.colon) {
-                scratch.append(leaf(.fieldDesignator, pos, pos, extra: Int32(pos)))
-                pos += 2
-            } else {
-                while true {
-                    if isP(.dot) && tok(pos + 1).kind == .identifier {
-                        scratch.append(leaf(.fieldDesignator, pos, pos + 1, extra: Int32(pos + 1)))
-                        pos += 2
-                    } else if isP(.leftBracket), match[pos] > pos, Int(match[pos]) < limit {
-                        let close = Int(match[pos])
-                        let dStart = pos
-                        let saved = limit
-                        limit = close
-                        pos += 1
-                        let dMark = scratch.count
-                        scratch.append(parseConditional())
-                        if isP(.ellipsis) { pos += 1; scratch.append(parseConditional()) }
-                        limit = saved
-                        pos = close + 1
-                        scratch.append(make(.indexDesignator, dStart, close, mark: dMark))
-                    } else {
-                        break
-                    }
-                }
-                if scratch.count > designatorMark {
-                    if isP(.assign) { pos += 1 }
-                }
-            }
-            let value = atEnd ? leaf(.unknown, pos, pos - 1) : parseInitializer()
-            if scratch.count > designatorMark {
-                scratch.append(value)
-                scratch.append(make(.designatedInitializer, elementStart, pos - 1, mark: designatorMark))
-            } else {
-                scratch.append(value)
-            }
+            push(parseInitializerElement())
             if isP(.comma) { pos += 1; continue }
             if atEnd { break }
             // Macro-generated elements without commas: keep the rest of the element as tokens.
             let junkStart = pos
             skipToComma()
-            scratch.append(leaf(.opaque, junkStart, pos - 1))
+            push(leaf(.opaque, junkStart, pos - 1))
         }
         limit = savedLimit
         pos = m + 1

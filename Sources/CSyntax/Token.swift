@@ -60,6 +60,11 @@ public struct Token: Sendable, Equatable {
     public var subkind: UInt8
     /// True for the first token on its line (used for column-0 resynchronisation).
     public var startsLine: Bool
+    /// Internal marks: a conditional group or an `#else` branch starts at this token.
+    var marks: UInt8 = 0
+
+    static let groupStartMark: UInt8 = 1
+    static let elseBranchMark: UInt8 = 2
 
     @inlinable public var keyword: Keyword {
         kind == .keyword ? Keyword(rawValue: subkind) ?? .none : .none

@@ -91,16 +91,27 @@ public struct MailMessage: Sendable {
         return result
     }
 
-    /// Maps a 0-based line of `body` to a line in the input file (best effort for encoded parts).
-    public func fileLine(forBodyLine bodyLine: Int) -> Int {
-        var remaining = bodyLine
+    /// A function mapping a 0-based line of `body` to a line in the input file (best effort for
+    /// encoded parts). Counts each part's lines once, so mapping every line stays linear.
+    public func bodyLineMapper() -> @Sendable (Int) -> Int {
+        var table: [(firstBodyLine: Int, part: MailPart)] = []
+        var running = 0
         for part in parts {
-            let count = part.text.utf8.reduce(0) { $0 + ($1 == ASCII.lf ? 1 : 0) } + (part.text.hasSuffix("\n") ? 0 : 1)
-            if remaining < count { return part.linesAreExact ? part.fileLine + remaining : part.fileLine }
-            remaining -= count
+            table.append((running, part))
+            var newlines = 0
+            for byte in part.text.utf8 where byte == ASCII.lf { newlines += 1 }
+            running += newlines + (part.text.hasSuffix("\n") ? 0 : 1)
         }
-        return parts.last?.fileLine ?? startLine
+        let frozen = table
+        let fallback = startLine
+        return { bodyLine in
+            guard let entry = frozen.last(where: { $0.firstBodyLine <= bodyLine }) else { return fallback }
+            let offset = bodyLine - entry.firstBodyLine
+            return entry.part.linesAreExact ? entry.part.fileLine + offset : entry.part.fileLine
+        }
     }
+
+    public func fileLine(forBodyLine bodyLine: Int) -> Int { bodyLineMapper()(bodyLine) }
 
     /// How deep multipart nesting may go before we stop descending (hostile input).
     public static let maximumNesting = 32

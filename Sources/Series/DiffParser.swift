@@ -204,7 +204,7 @@ public struct DiffParser {
             if line.hadCarriageReturn {
                 hunk.damage.append(Damage(kind: .carriageReturn, mailLine: line.mailLine, detail: "line ends with CR"))
             }
-            if text.contains("\u{00A0}") {
+            if text.containsBytes("\u{00A0}") {
                 hunk.damage.append(Damage(kind: .nonBreakingSpace, mailLine: line.mailLine,
                                           detail: "non-breaking space instead of a space"))
                 text = Substring(text.replacingOccurrences(of: "\u{00A0}", with: " "))

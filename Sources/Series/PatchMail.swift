@@ -16,7 +16,7 @@ public struct PatchMail: Sendable {
 
     public static func read(_ message: MailMessage) -> PatchMail {
         var info = SubjectParser.parse(message.subject)
-        let lines = TextLines.split(message.body) { message.fileLine(forBodyLine: $0) }
+        let lines = TextLines.split(message.body, lineNumber: message.bodyLineMapper())
         var parser = DiffParser(source: message.source, patchNumber: info.number)
         let body = PatchBody.parse(lines, range: 0..<lines.count, parser: &parser)
         if let inBodySubject = body.inBodySubject {

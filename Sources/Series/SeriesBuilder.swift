@@ -100,7 +100,7 @@ public struct SeriesBuilder {
         let role: Role
         if info.number == 0 && !info.isReply {
             role = .cover
-        } else if !info.isReply && (!body.files.isEmpty || (info.isPatch && info.number != nil)) {
+        } else if !info.isReply && (!body.files.isEmpty || info.isPatch) {
             role = .patch
         } else if info.isReply || message.inReplyTo != nil || !message.references.isEmpty {
             role = .reply

@@ -65,10 +65,14 @@ enum LineShape {
 
     /// Prose rather than C: several plain words and none of C's punctuation. Used where mail
     /// damage removed the prefixes that would otherwise tell a diff line from the text after it.
+    static let codePunctuation: Set<UInt8> = Set(";{}=<>[]|&\\\"".utf8)
+
     static func looksLikeProse(_ line: Substring) -> Bool {
+        // Long lines are never the prose that follows a diff; and scanning them word by word is slow.
+        if line.utf8.count > 4096 { return false }
         let t = line.trimmingWhitespace()
         if t.hasPrefix("/*") || t.hasPrefix("*") || t.hasPrefix("//") || t.hasPrefix("#") { return false }
-        if t.contains(where: { ";{}=<>[]|&\\\"".contains($0) }) || t.contains("/*") || t.contains("*/") || t.contains("->") {
+        if t.utf8.contains(where: { b in Self.codePunctuation.contains(b) }) || t.containsBytes("/*") || t.containsBytes("*/") || t.containsBytes("->") {
             return false
         }
         let words = t.split(separator: " ")
@@ -103,5 +107,22 @@ extension Substring {
         while let f = s.first, set.contains(f) { s = s.dropFirst() }
         while let l = s.last, set.contains(l) { s = s.dropLast() }
         return s
+    }
+}
+
+extension StringProtocol {
+    /// Byte search: Foundation's `contains(_:)` folds grapheme clusters and is far slower.
+    func containsBytes(_ needle: String) -> Bool {
+        let n = Array(needle.utf8)
+        guard let first = n.first else { return true }
+        let hay = utf8
+        var i = hay.startIndex
+        while let hit = hay[i...].firstIndex(of: first) {
+            var a = hit, k = 0
+            while k < n.count && a < hay.endIndex && hay[a] == n[k] { a = hay.index(after: a); k += 1 }
+            if k == n.count { return true }
+            i = hay.index(after: hit)
+        }
+        return false
     }
 }

@@ -31,7 +31,7 @@ struct ReviewCommand: ParsableCommand {
             diagnostics += series.patches.flatMap(\.diagnostics)
         }
         diagnostics = Self.ordered(diagnostics)
-        if series == nil {
+        if series == nil && !diagnostics.contains(where: { $0.code == "mail/no-patch" }) {
             let what = seriesVersion.map { "no series with version \($0) in the input" } ?? "no patch found in the input"
             diagnostics.append(Diagnostic("mail/no-patch", .error, what,
                                           at: SourceLocation(file: inputs[0] == "-" ? "<stdin>" : inputs[0], line: 1)))

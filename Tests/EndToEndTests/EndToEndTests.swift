@@ -1,0 +1,219 @@
+import Foundation
+import Testing
+
+/// Runs the built `spw-review` on real files, the way users and CI scripts do.
+enum Binary {
+    static let packageRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let path = packageRoot.appendingPathComponent(".build/debug/spw-review").path
+    static let seed = packageRoot.appendingPathComponent("fixtures/stable-page-writes-v3.2-thread.txt").path
+    static let cleanMbox = packageRoot.appendingPathComponent("fixtures/series/stable-page-writes-v3.2.mbox").path
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        var json: [String: Any] {
+            (try? JSONSerialization.jsonObject(with: Data(stdout.utf8))) as? [String: Any] ?? [:]
+        }
+    }
+
+    static func run(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]) throws -> Result {
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "build spw-review first (make test does): \(path)"])
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("spw-e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let outURL = scratch.appendingPathComponent("out"), errURL = scratch.appendingPathComponent("err")
+        let inURL = scratch.appendingPathComponent("in")
+        for url in [outURL, errURL] { FileManager.default.createFile(atPath: url.path, contents: nil) }
+        FileManager.default.createFile(atPath: inURL.path, contents: stdin ?? Data())
+        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
+        let input = try FileHandle(forReadingFrom: inURL)
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        process.waitUntilExit()
+        try out.close(); try err.close(); try input.close()
+        return Result(status: process.terminationStatus,
+                      stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
+                      stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+    }
+}
+
+func writeTemporary(_ data: Data, name: String) throws -> URL {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spw-e2e-in-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let url = dir.appendingPathComponent(name)
+    try data.write(to: url)
+    return url
+}
+
+struct ReviewCommandTests {
+    @Test func reviewIsTheDefaultCommandAndReportsDamage() throws {
+        let result = try Binary.run([Binary.seed])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("Series: stable-page-writes v3.2 (3 of 3 patches, cover letter, 2 replies)"))
+        #expect(result.stdout.contains("stable-page-writes-v3.2-thread.txt:61: warning: mm/filemap.c hunk 1"))
+        #expect(!result.stdout.contains("\u{1B}["), "no colour when stdout is not a terminal")
+    }
+
+    @Test func jsonFollowsTheContract() throws {
+        let result = try Binary.run(["review", Binary.seed, "--format", "json"])
+        #expect(result.status == 0)
+        let json = result.json
+        #expect(json["schema"] as? String == "spw-review/1")
+        #expect(json.keys.contains("apply") && json["apply"] is NSNull)
+        #expect((json["findings"] as? [Any])?.isEmpty == true)
+        let series = try #require(json["series"] as? [String: Any])
+        #expect(series["version"] as? String == "3.2")
+        let cover = try #require(series["coverLetter"] as? [String: Any])
+        #expect(Set(cover.keys).isSuperset(of: ["subject", "author", "body"]))
+        let patches = try #require(series["patches"] as? [[String: Any]])
+        #expect(patches.count == 3)
+        for patch in patches {
+            #expect(Set(patch.keys).isSuperset(of: ["number", "total", "subject", "author", "date", "messageId", "trailers", "files"]))
+            let file = try #require((patch["files"] as? [[String: Any]])?.first)
+            #expect(Set(file.keys).isSuperset(of: ["oldPath", "newPath", "oldBlob", "newBlob", "hunks"]))
+            let hunk = try #require((file["hunks"] as? [[String: Any]])?.first)
+            #expect(Set(hunk.keys).isSuperset(of: ["oldStart", "oldCount", "newStart", "newCount", "header"]))
+        }
+        let replies = try #require(series["replies"] as? [[String: Any]])
+        #expect(replies.count == 2)
+        #expect((replies[0]["inReplyTo"] as? [String: Any])?["cover"] as? Bool == true)
+        #expect(Set(replies[0].keys).isSuperset(of: ["author", "inReplyTo", "trailers", "text"]))
+        let diagnostics = try #require(json["diagnostics"] as? [[String: Any]])
+        #expect(diagnostics.contains { $0["code"] as? String == "mail/whitespace-damage" && $0["patch"] as? Int == 1 && $0["line"] as? Int == 61 })
+        for d in diagnostics {
+            #expect(Set(d.keys).isSuperset(of: ["code", "severity", "patch", "file", "line", "message"]))
+        }
+    }
+
+    @Test func readsStandardInput() throws {
+        let result = try Binary.run(["-"], stdin: try Data(contentsOf: URL(fileURLWithPath: Binary.cleanMbox)))
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("Series: stable page writes v3.2"))
+    }
+
+    @Test func seriesVersionPicksAnother() throws {
+        let result = try Binary.run([Binary.cleanMbox, "--series-version", "7"])
+        #expect(result.status == 3)
+        #expect(result.stdout.contains("no series with version 7"))
+    }
+
+    @Test func listNamesEverySeries() throws {
+        let result = try Binary.run(["list", Binary.cleanMbox, Binary.seed, "--format", "json"])
+        #expect(result.status == 0)
+        let series = try #require(result.json["series"] as? [[String: Any]])
+        #expect(series.count == 2)
+        for s in series {
+            #expect(s["version"] as? String == "3.2")
+            #expect(s["patches"] as? Int == 3 && s["total"] as? Int == 3)
+            #expect(s["coverLetter"] as? Bool == true && s["complete"] as? Bool == true)
+        }
+    }
+}
+
+struct BadInputTests {
+    @Test func emptyFileIsUnreadable() throws {
+        let url = try writeTemporary(Data(), name: "empty.mbox")
+        let result = try Binary.run([url.path])
+        #expect(result.status == 3)
+        #expect(result.stderr == "\(url.path): error: empty input: no mail to read\n")
+    }
+
+    @Test func missingFileIsUnreadable() throws {
+        let result = try Binary.run(["/nonexistent/series.mbox"])
+        #expect(result.status == 3)
+        #expect(result.stderr.contains("/nonexistent/series.mbox: error: no such file or directory"))
+    }
+
+    @Test func binaryGarbageIsUnreadable() throws {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<100_000).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let url = try writeTemporary(Data(bytes), name: "garbage.bin")
+        let result = try Binary.run([url.path])
+        #expect(result.status == 3)
+        // `file:line:` names the line of the first byte that gives it away.
+        #expect(result.stderr.range(of: #"^.*garbage\.bin:\d+: error: binary data, not mail \(byte 0x[0-9a-f]+ at offset \d+\)\n$"#, options: .regularExpression) != nil, "\(result.stderr)")
+    }
+
+    @Test func truncatedMboxStillYieldsWhatIsThere() throws {
+        let full = try Data(contentsOf: URL(fileURLWithPath: Binary.cleanMbox))
+        let url = try writeTemporary(full.prefix(full.count * 2 / 3), name: "truncated.mbox")
+        let result = try Binary.run([url.path, "--format", "json"])
+        #expect(result.status == 0 || result.status == 1)
+        let series = try #require(result.json["series"] as? [String: Any])
+        #expect((series["patches"] as? [Any])?.isEmpty == false)
+    }
+
+    @Test func hundredMegabyteLineIsReportedNotFatal() throws {
+        var text = "From x Mon Sep 17 00:00:00 2001\nFrom: A <a@example.org>\nSubject: [PATCH] huge\n\nmsg\n\n"
+        text += "Signed-off-by: A <a@example.org>\n---\ndiff --git a/f b/f\n--- a/f\n+++ b/f\n@@ -1 +1 @@\n-a\n+"
+        var data = Data(text.utf8)
+        data.append(Data(repeating: 0x78, count: 100_000_000))
+        data.append(0x0A)
+        let url = try writeTemporary(data, name: "huge.mbox")
+        defer { try? FileManager.default.removeItem(at: url) }
+        let result = try Binary.run([url.path])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("huge.mbox:14: warning: line is 100000001 bytes long"))
+    }
+
+    @Test func invalidBase64AndUnknownCharsetAreDiagnosed() throws {
+        let mail = """
+            From: A <a@example.org>
+            Subject: [PATCH] b
+            Content-Type: text/plain; charset=x-unheard-of
+            Content-Transfer-Encoding: base64
+
+            U2lnbmVkLW9mZi1ieTogQSA8YUBleGFtcGxlLm9yZz4K!!!
+            """
+        let url = try writeTemporary(Data(mail.utf8), name: "b64.eml")
+        let result = try Binary.run([url.path])
+        #expect(result.stdout.contains("b64.eml:6: warning: base64 part has 3 character(s) outside the alphabet"))
+        #expect(result.stdout.contains("unknown charset 'x-unheard-of'"))
+        #expect(result.status == 1, "a [PATCH] mail with no diff is an error")
+    }
+
+    @Test func hostilePathsAreRefused() throws {
+        let mail = """
+            From: A <a@example.org>
+            Subject: [PATCH] evil
+
+            Signed-off-by: A <a@example.org>
+            ---
+            diff --git a/../../etc/passwd b/../../etc/passwd
+            --- a/../../etc/passwd
+            +++ b/../../etc/passwd
+            @@ -1 +1 @@
+            -root
+            +toor
+            diff --git a/.git/hooks/post-checkout b/.git/hooks/post-checkout
+            new file mode 100755
+            --- /dev/null
+            +++ b/.git/hooks/post-checkout
+            @@ -0,0 +1 @@
+            +rm -rf ~
+            """
+        let url = try writeTemporary(Data(mail.utf8), name: "evil.eml")
+        let result = try Binary.run([url.path])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("evil.eml:6: error: refusing diff path '../../etc/passwd': path leaves the tree ('..') [mail/hostile-path]"))
+        #expect(result.stdout.contains("evil.eml:12: error: refusing diff path '.git/hooks/post-checkout': path inside .git/ [mail/hostile-path]"))
+    }
+
+    @Test func unknownFormatIsAUsageError() throws {
+        let result = try Binary.run([Binary.seed, "--format", "yaml"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("yaml"))
+    }
+}
