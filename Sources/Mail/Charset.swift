@@ -47,7 +47,8 @@ public enum Charset {
     }
 
     static func validUTF8<C: Collection>(_ bytes: C) -> String? where C.Element == UInt8 {
-        String(validating: bytes, as: UTF8.self)
+        if let array = bytes as? [UInt8] { return String(validating: array, as: UTF8.self) }
+        return String(validating: Array(bytes), as: UTF8.self)
     }
 
     static func latin1<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {

@@ -4,11 +4,19 @@ public struct HeaderField: Sendable, Hashable {
     public var rawValue: String
     /// 1-based line in the input where the field starts.
     public var line: Int
+    /// `name` in ASCII lower case, for lookups.
+    let key: String
 
     public init(name: String, rawValue: String, line: Int) {
         self.name = name
         self.rawValue = rawValue
         self.line = line
+        self.key = HeaderField.asciiLowercased(name)
+    }
+
+    static func asciiLowercased(_ s: String) -> String {
+        if !s.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) { return s }
+        return String(decoding: s.utf8.map { ASCII.lower($0) }, as: UTF8.self)
     }
 
     /// The value with RFC 2047 encoded words decoded and surrounding whitespace trimmed.
@@ -22,13 +30,13 @@ public struct HeaderBlock: Sendable {
     public init(fields: [HeaderField] = []) { self.fields = fields }
 
     public func first(_ name: String) -> HeaderField? {
-        let lowered = name.lowercased()
-        return fields.first { $0.name.lowercased() == lowered }
+        let lowered = HeaderField.asciiLowercased(name)
+        return fields.first { $0.key == lowered }
     }
 
     public func all(_ name: String) -> [HeaderField] {
-        let lowered = name.lowercased()
-        return fields.filter { $0.name.lowercased() == lowered }
+        let lowered = HeaderField.asciiLowercased(name)
+        return fields.filter { $0.key == lowered }
     }
 
     public subscript(_ name: String) -> String? { first(name)?.value }
@@ -106,19 +114,10 @@ public struct HeaderBlock: Sendable {
     }
 }
 
-extension StringProtocol {
-    public func trimmingWhitespace() -> String {
-        var scalars = Substring(self).unicodeScalars[...]
-        while let f = scalars.first, f.properties.isWhitespace { scalars.removeFirst() }
-        while let l = scalars.last, l.properties.isWhitespace { scalars.removeLast() }
-        return String(String.UnicodeScalarView(scalars))
-    }
-}
-
 /// RFC 2047 encoded words (`=?charset?B?...?=` and `=?charset?Q?...?=`) in header values.
 public enum EncodedWords {
     public static func decode(_ value: String) -> String {
-        guard value.contains("=?") else { return value }
+        guard value.utf8.contains(0x3F), value.utf8.contains(0x3D) else { return value }
         var result = ""
         var rest = Substring(value)
         var pendingWhitespace = ""

@@ -104,6 +104,11 @@ public struct MailMessage: Sendable {
         }
         let frozen = table
         let fallback = startLine
+        if frozen.count == 1 {
+            let first = frozen[0].part.fileLine
+            if frozen[0].part.linesAreExact { return { (line: Int) -> Int in first + line } }
+            return { (_: Int) -> Int in first }
+        }
         return { bodyLine in
             guard let entry = frozen.last(where: { $0.firstBodyLine <= bodyLine }) else { return fallback }
             let offset = bodyLine - entry.firstBodyLine
@@ -295,7 +300,7 @@ private struct PartContext {
                 at: SourceLocation(file: source, line: fileLine)))
             decoded = Array(body)
         }
-        if decoded.contains(0) {
+        if decoded.withUnsafeBufferPointer({ $0.index(of: 0, from: 0) < $0.count }) {
             diagnostics.append(Diagnostic(
                 "mail/nul-byte", .warning, "part contains NUL bytes; they were removed",
                 at: SourceLocation(file: source, line: fileLine)))
@@ -314,7 +319,7 @@ private struct PartContext {
                 at: SourceLocation(file: source, line: fileLine)))
         }
         var text = text0
-        if text.utf8.contains(ASCII.cr) {
+        if decoded.withUnsafeBufferPointer({ $0.index(of: ASCII.cr, from: 0) < $0.count }) {
             // CRLF on the wire is transport; CRLF inside base64/quoted-printable is content the
             // sender's mailer or editor put there, and the diff parser reports it where it hurts.
             if encoding == "base64" || encoding == "quoted-printable" {

@@ -23,7 +23,7 @@ public struct DiffParser {
         var i = start
         while i < lines.count {
             let text = lines[i].text
-            if text.hasPrefix("diff --git ") {
+            if text.hasASCIIPrefix("diff --git ") {
                 let (file, next) = parseGitSection(lines, i)
                 if file.hunks.isEmpty && !file.isBinary && !file.isNew && !file.isDeleted && !file.isRename
                     && !file.isCopy && file.oldMode == file.newMode {
@@ -36,7 +36,7 @@ public struct DiffParser {
                     files.append(file)
                 }
                 i = max(next, i + 1)
-            } else if LineShape.startsFileSection(lines, i) && !text.hasPrefix("diff --git ") {
+            } else if LineShape.startsFileSection(lines, i) && !text.hasASCIIPrefix("diff --git ") {
                 let (file, next) = parsePlainSection(lines, i)
                 if let file { files.append(file) }
                 i = max(next, i + 1)
@@ -69,7 +69,7 @@ public struct DiffParser {
             else if let v = t.value(after: "deleted file mode ") { file.isDeleted = true; file.oldMode = String(v) }
             else if let v = t.value(after: "new file mode ") { file.isNew = true; file.newMode = String(v) }
             else if let v = t.value(after: "similarity index ") { file.similarity = Int(v.dropLast()) }
-            else if t.hasPrefix("dissimilarity index ") {}
+            else if t.hasASCIIPrefix("dissimilarity index ") {}
             else if let v = t.value(after: "rename from ") { file.isRename = true; file.oldPath = Self.unquote(v) }
             else if let v = t.value(after: "rename to ") { file.isRename = true; file.newPath = Self.unquote(v) }
             else if let v = t.value(after: "copy from ") { file.isCopy = true; file.oldPath = Self.unquote(v) }
@@ -82,11 +82,11 @@ public struct DiffParser {
                 }
                 if parts.count > 1 { file.oldMode = file.oldMode ?? String(parts[1]); file.newMode = file.newMode ?? String(parts[1]) }
             }
-            else if t.hasPrefix("Binary files ") || t == "GIT binary patch" {
+            else if t.hasASCIIPrefix("Binary files ") || t == "GIT binary patch" {
                 file.isBinary = true
                 if t == "GIT binary patch" { i = skipBinaryPatch(lines, i + 1); continue headerLoop }
             }
-            else if t.hasPrefix("--- ") && i + 1 < lines.count && lines[i + 1].text.hasPrefix("+++ ") {
+            else if t.hasASCIIPrefix("--- ") && i + 1 < lines.count && lines[i + 1].text.hasASCIIPrefix("+++ ") {
                 let oldName = Self.diffName(t.dropFirst(4), strip: 1)
                 let newName = Self.diffName(lines[i + 1].text.dropFirst(4), strip: 1)
                 if oldName == nil { file.isNew = true } else if !file.isRename && !file.isCopy { file.oldPath = oldName }
@@ -108,7 +108,7 @@ public struct DiffParser {
         var i = start
         // `diff -u a b`, `Index: x`, `====`, CVS's `RCS file:` … before the ---/+++ pair;
         // `LineShape.startsFileSection` has already checked that the pair follows closely.
-        while i < lines.count && i < start + 8 && !(lines[i].text.hasPrefix("--- ") && i + 1 < lines.count && lines[i + 1].text.hasPrefix("+++ ")) {
+        while i < lines.count && i < start + 8 && !(lines[i].text.hasASCIIPrefix("--- ") && i + 1 < lines.count && lines[i + 1].text.hasASCIIPrefix("+++ ")) {
             i += 1
         }
         guard i + 1 < lines.count else { return (nil, i) }
@@ -136,7 +136,7 @@ public struct DiffParser {
                 if blanks >= 2 { break }
                 continue
             }
-            if t.hasPrefix("literal ") || t.hasPrefix("delta ") || blanks == 0 || (blanks == 1 && (t.hasPrefix("literal ") || t.hasPrefix("delta "))) {
+            if t.hasASCIIPrefix("literal ") || t.hasASCIIPrefix("delta ") || blanks == 0 || (blanks == 1 && (t.hasASCIIPrefix("literal ") || t.hasASCIIPrefix("delta "))) {
                 blanks = 0
                 i += 1
                 continue
@@ -174,25 +174,25 @@ public struct DiffParser {
             var text = line.text
             if oldLeft <= 0 && newLeft <= 0 {
                 // Complete. A run of +/- lines right after means the header undercounts.
-                if let first = text.first, first == "+" || first == "-", !text.hasPrefix("-- "), !text.hasPrefix("--- "),
-                   !text.hasPrefix("+++ "), text != "--" {
+                if let first = text.first, first == "+" || first == "-", !text.hasASCIIPrefix("-- "), !text.hasASCIIPrefix("--- "),
+                   !text.hasASCIIPrefix("+++ "), text != "--" {
                     hunk.damage.append(Damage(kind: .countMismatch, mailLine: line.mailLine,
                                               detail: "more lines than the header's counts"))
                     while i < lines.count, let f = lines[i].text.first, f == "+" || f == "-",
-                          !lines[i].text.hasPrefix("-- "), !lines[i].text.hasPrefix("--- ") {
+                          !lines[i].text.hasASCIIPrefix("-- "), !lines[i].text.hasASCIIPrefix("--- ") {
                         hunk.lines.append(HunkLine(kind: f == "+" ? .added : .removed,
                                                    text: lines[i].text.dropFirst().asString, mailLine: lines[i].mailLine))
                         i += 1
                     }
                 }
-                if i < lines.count && lines[i].text.hasPrefix("\\ ") {
+                if i < lines.count && lines[i].text.hasASCIIPrefix("\\ ") {
                     hunk.lines.append(HunkLine(kind: .noNewlineMarker, text: "", mailLine: lines[i].mailLine))
                     i += 1
                 }
                 break scan
             }
-            if text.hasPrefix("@@ ") || LineShape.startsFileSection(lines, i) { break scan }
-            if text.hasPrefix("\\ ") {
+            if text.hasASCIIPrefix("@@ ") || LineShape.startsFileSection(lines, i) { break scan }
+            if text.hasASCIIPrefix("\\ ") {
                 hunk.lines.append(HunkLine(kind: .noNewlineMarker, text: "", mailLine: line.mailLine))
                 i += 1
                 continue
@@ -258,7 +258,7 @@ public struct DiffParser {
             hunk.lines.append(HunkLine(kind: kind, text: String(body), mailLine: line.mailLine))
             i += 1
         }
-        let looksLikeCode = path.hasSuffix(".c") || path.hasSuffix(".h")
+        let looksLikeCode = path.hasASCIISuffix(".c") || path.hasASCIISuffix(".h")
         if looksLikeCode, !sawTabIndent, let spaceLine = spaceIndented {
             hunk.damage.append(Damage(kind: .indentationLost, mailLine: spaceLine == -1 ? nil : spaceLine,
                                       detail: "indentation is spaces, no tabs: tabs were expanded or stripped"))
@@ -323,7 +323,10 @@ public struct DiffParser {
 
     /// Paths that must never reach a tree: absolute, `..` components, `.git` components.
     public static func hostileReason(_ path: String) -> String? {
-        if path.hasPrefix("/") { return "absolute path" }
+        let u = path.utf8
+        // Fast path: no leading '/', no NUL, and no '.' followed by '.' or 'g'/'G'.
+        if u.first != 0x2F && !u.contains(0) && !Self.hasSuspiciousDot(u) { return nil }
+        if path.hasASCIIPrefix("/") { return "absolute path" }
         let components = path.split(separator: "/", omittingEmptySubsequences: false)
         if components.contains("..") { return "path leaves the tree ('..')" }
         if components.contains(where: { $0.lowercased() == ".git" }) { return "path inside .git/" }
@@ -344,17 +347,24 @@ public struct DiffParser {
     /// `a/x b/y` from a `diff --git` line (C-quoted names too). With spaces in unquoted names the
     /// split is ambiguous; the `---`/`+++` lines that follow settle it.
     static func gitHeaderPaths(_ rest: Substring) -> (String?, String?) {
-        if rest.hasPrefix("\"") {
+        if rest.hasASCIIPrefix("\"") {
             let (first, after) = cQuoted(rest)
             let second = after.trimmingWhitespace()
-            let b = second.hasPrefix("\"") ? cQuoted(Substring(second)).0 : second
+            let b = second.hasASCIIPrefix("\"") ? cQuoted(Substring(second)).0 : second
             return (stripPrefix(first, 1), stripPrefix(b, 1))
         }
-        // Same name on both sides is the common case: split in the middle.
-        let s = String(rest)
-        if s.hasPrefix("a/"), let range = s.range(of: " b/", options: .backwards) {
-            return (String(s[s.index(s.startIndex, offsetBy: 2)..<range.lowerBound]), String(s[range.upperBound...]))
+        // Same name on both sides is the common case: split at the last " b/".
+        let bytes = Array(rest.utf8)
+        if bytes.count > 5 && bytes[0] == 0x61 && bytes[1] == 0x2F {
+            var k = bytes.count - 3
+            while k >= 2 {
+                if bytes[k] == 0x20 && bytes[k + 1] == 0x62 && bytes[k + 2] == 0x2F {
+                    return (String(decoding: bytes[2..<k], as: UTF8.self), String(decoding: bytes[(k + 3)...], as: UTF8.self))
+                }
+                k -= 1
+            }
         }
+        let s = String(rest)
         let parts = s.split(separator: " ", maxSplits: 1)
         return (parts.first.map { stripPrefix(String($0), 1) }, parts.count > 1 ? stripPrefix(String(parts[1]), 1) : nil)
     }
@@ -363,19 +373,38 @@ public struct DiffParser {
     /// nil for `/dev/null`.
     static func diffName(_ rest: Substring, strip: Int) -> String? {
         var name: String
-        if rest.hasPrefix("\"") {
+        if rest.hasASCIIPrefix("\"") {
             name = cQuoted(rest).0
         } else {
             var s = rest
             if let tab = s.firstIndex(of: "\t") { s = s[..<tab] }
             name = String(s).trimmingWhitespace()
             // `diff -u` timestamps after spaces: `name  2011-05-26 12:00:00.000 -0700`
-            if let r = name.range(of: #"\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"#, options: .regularExpression) {
-                name = String(name[..<r.lowerBound])
-            }
+            name = Self.droppingTimestamp(name)
         }
         if name == "/dev/null" { return nil }
         return stripPrefix(name, strip)
+    }
+
+    /// `name  2011-05-26 12:00:00` → `name` (a date after a run of spaces), by bytes.
+    static func droppingTimestamp(_ name: String) -> String {
+        let bytes = Array(name.utf8)
+        var i = 0
+        while i + 20 <= bytes.count {
+            if bytes[i] == 0x20 {
+                var j = i
+                while j < bytes.count && bytes[j] == 0x20 { j += 1 }
+                let d = { (k: Int) in j + k < bytes.count && ASCIIDigits.isDigit(bytes[j + k]) }
+                if d(0) && d(1) && d(2) && d(3) && j + 4 < bytes.count && bytes[j + 4] == 0x2D && d(5) && d(6)
+                    && j + 7 < bytes.count && bytes[j + 7] == 0x2D && d(8) && d(9) {
+                    return String(decoding: bytes[..<i], as: UTF8.self)
+                }
+                i = j
+                continue
+            }
+            i += 1
+        }
+        return name
     }
 
     static func stripPrefix(_ path: String, _ count: Int) -> String {
@@ -387,7 +416,7 @@ public struct DiffParser {
     }
 
     static func unquote(_ s: Substring) -> String {
-        s.hasPrefix("\"") ? cQuoted(s).0 : String(s)
+        s.hasASCIIPrefix("\"") ? cQuoted(s).0 : String(s)
     }
 
     /// Git's C-style quoting: `"a/t\303\251st"`.
@@ -426,11 +455,11 @@ struct HunkHeader {
     var section: String
 
     init?(_ line: Substring) {
-        guard line.hasPrefix("@@ -") else { return nil }
+        guard line.hasASCIIPrefix("@@ -") else { return nil }
         let rest = line.dropFirst(4)
         guard let close = rest.range(of: " @@") else { return nil }
         let ranges = rest[..<close.lowerBound].split(separator: " ")
-        guard ranges.count == 2, ranges[1].hasPrefix("+") else { return nil }
+        guard ranges.count == 2, ranges[1].hasASCIIPrefix("+") else { return nil }
         guard let old = HunkHeader.range(ranges[0]), let new = HunkHeader.range(ranges[1].dropFirst()) else { return nil }
         (oldStart, oldCount) = old
         (newStart, newCount) = new
@@ -447,8 +476,21 @@ struct HunkHeader {
 }
 
 extension Substring {
-    func value(after prefix: String) -> Substring? {
-        hasPrefix(prefix) ? dropFirst(prefix.count) : nil
-    }
     var asString: String { String(self) }
 }
+
+extension DiffParser {
+    static func hasSuspiciousDot(_ u: String.UTF8View) -> Bool {
+        var previousWasDot = false
+        for b in u {
+            if previousWasDot && (b == 0x2E || b == 0x67 || b == 0x47) { return true }
+            previousWasDot = b == 0x2E
+        }
+        return false
+    }
+}
+
+enum ASCIIDigits {
+    @inline(__always) static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+}
+

@@ -211,7 +211,7 @@ public struct PastedThread {
         var t = line.trimmingWhitespace()
         for suffix in [" wrote:", " writes:"] where t.hasSuffix(suffix) { t = String(t.dropLast(suffix.count)) }
         var date: String?
-        if t.hasPrefix("On ") {
+        if t.hasASCIIPrefix("On ") {
             t = String(t.dropFirst(3))
             // The name follows the last comma that precedes it; dates contain commas too.
             if let comma = t.range(of: ", ", options: .backwards) {

@@ -91,10 +91,10 @@ struct PatchBody {
 
     static func isFormatPatchSeparator(_ t: Substring) -> Bool {
         var s = t
-        if s.hasPrefix(">") { s = s.dropFirst() }
+        if s.hasASCIIPrefix(">") { s = s.dropFirst() }
         guard let rest = s.value(after: "From ") else { return false }
         let hash = rest.prefix(while: { $0.isHexDigit })
-        return hash.count == 40 && rest.dropFirst(40).hasPrefix(" ")
+        return hash.count == 40 && rest.dropFirst(40).hasASCIIPrefix(" ")
     }
 
     static func readFooter(_ t: Substring, into footer: inout SeriesFooter) {
@@ -112,7 +112,7 @@ struct PatchBody {
         let value = line[line.index(after: colon)...].trimmingWhitespace()
         guard !value.isEmpty else { return nil }
         let lowered = key.lowercased()
-        guard knownTrailerKeys.contains(lowered) || lowered.hasSuffix("-by") else { return nil }
+        guard knownTrailerKeys.contains(lowered) || lowered.hasASCIISuffix("-by") else { return nil }
         return Trailer(key: canonicalKey(String(key)), value: value)
     }
 
@@ -140,9 +140,9 @@ struct PatchBody {
                 trailers.insert(tr, at: 0)
                 if knownTrailerKeys.contains(tr.key.lowercased()) { sawKnown = true }
                 start -= 1
-            } else if t.hasPrefix("[") && t.hasSuffix("]") && start < end {
+            } else if t.hasASCIIPrefix("[") && t.hasASCIISuffix("]") && start < end {
                 start -= 1  // maintainer annotation between trailers: `[djwong: fixed typo]`
-            } else if (t.hasPrefix(" ") || t.hasPrefix("\t")) && !t.trimmingWhitespace().isEmpty && start < end && start - 2 >= 0
+            } else if (t.hasASCIIPrefix(" ") || t.hasASCIIPrefix("\t")) && !t.trimmingWhitespace().isEmpty && start < end && start - 2 >= 0
                         && trailer(lines[start - 2].text) != nil {
                 // continuation of a folded trailer: join it to the trailer above
                 start -= 1
@@ -169,7 +169,7 @@ struct PatchBody {
         let path = t[..<bar].trimmingWhitespace()
         let stat = t[t.index(after: bar)...].trimmingWhitespace()
         guard !path.isEmpty, !path.contains("  ") || path.contains("=>") else { return nil }
-        if stat.hasPrefix("Bin") { return DiffstatEntry(path: path, changes: nil, isBinary: true, mailLine: line.mailLine) }
+        if stat.hasASCIIPrefix("Bin") { return DiffstatEntry(path: path, changes: nil, isBinary: true, mailLine: line.mailLine) }
         let parts = stat.split(separator: " ", maxSplits: 1)
         guard let count = parts.first.flatMap({ Int($0) }) else { return nil }
         if parts.count == 2 && !parts[1].allSatisfy({ $0 == "+" || $0 == "-" }) { return nil }

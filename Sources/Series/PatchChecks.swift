@@ -76,7 +76,7 @@ enum PatchChecks {
         if statPath.contains("=>") {
             return candidates.contains { expandRename(statPath).contains($0) }
         }
-        if statPath.hasPrefix(".../") {
+        if statPath.hasASCIIPrefix(".../") {
             let tail = statPath.dropFirst(3)
             return candidates.contains { $0.hasSuffix(tail) }
         }

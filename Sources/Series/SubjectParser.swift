@@ -34,7 +34,7 @@ public enum SubjectParser {
             let upper = word.uppercased()
             if upper == "PATCH" || upper == "PATCHES" {
                 info.isPatch = true
-            } else if upper.hasPrefix("PATCH"), let version = versionNumber(word.dropFirst(5)) {
+            } else if upper.hasASCIIPrefix("PATCH"), let version = versionNumber(word.dropFirst(5)) {
                 info.isPatch = true
                 info.version = version
                 info.versionGiven = true
@@ -62,7 +62,7 @@ public enum SubjectParser {
         guard let first = word.first, first == "v" || first == "V" else { return nil }
         let digits = word.dropFirst()
         guard let head = digits.first, head.isNumber,
-              digits.allSatisfy({ $0.isNumber || $0 == "." }), !digits.hasSuffix(".")
+              digits.allSatisfy({ $0.isNumber || $0 == "." }), !digits.hasASCIISuffix(".")
         else { return nil }
         return String(digits)
     }

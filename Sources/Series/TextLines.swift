@@ -1,4 +1,7 @@
 import Mail
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A line of mail text with its place in the input file, when known.
 public struct TextLine: Sendable {
@@ -17,22 +20,32 @@ public struct TextLine: Sendable {
 enum TextLines {
     /// Splits `text` into lines; `lineNumber(k)` gives the input line of the k-th (0-based).
     static func split(_ text: String, lineNumber: (Int) -> Int?) -> [TextLine] {
-        // Split on bytes: as Characters, "\r\n" is one grapheme and would not split on "\n".
-        var lines: [TextLine] = []
-        let utf8 = text.utf8
-        var start = utf8.startIndex
-        var index = 0
-        while start < utf8.endIndex {
-            let newline = utf8[start...].firstIndex(of: 0x0A) ?? utf8.endIndex
-            var end = newline
-            var cr = false
-            if end > start, utf8[utf8.index(before: end)] == 0x0D {
-                end = utf8.index(before: end)
-                cr = true
+        // Split on bytes with memchr: as Characters, "\r\n" is one grapheme and would not split.
+        var text = text
+        text.makeContiguousUTF8()
+        var ranges: [(start: Int, end: Int, cr: Bool)] = []
+        text.utf8.withContiguousStorageIfAvailable { buffer in
+            var start = 0
+            while start < buffer.count {
+                let newline = buffer.index(of: 0x0A, from: start)
+                var end = newline
+                var cr = false
+                if end > start && buffer[end - 1] == 0x0D { end -= 1; cr = true }
+                ranges.append((start, end, cr))
+                start = newline + 1
             }
-            lines.append(TextLine(text: text[start..<end], mailLine: lineNumber(index), hadCarriageReturn: cr))
-            index += 1
-            start = newline < utf8.endIndex ? utf8.index(after: newline) : newline
+        }
+        let utf8 = text.utf8
+        var lines: [TextLine] = []
+        lines.reserveCapacity(ranges.count)
+        var index = utf8.startIndex
+        var offset = 0
+        for (k, r) in ranges.enumerated() {
+            let start = utf8.index(index, offsetBy: r.start - offset)
+            let end = utf8.index(start, offsetBy: r.end - r.start)
+            lines.append(TextLine(text: text[start..<end], mailLine: lineNumber(k), hadCarriageReturn: r.cr))
+            index = start
+            offset = r.start
         }
         return lines
     }
@@ -44,19 +57,19 @@ enum LineShape {
     static func isAttribution(_ line: Substring) -> Bool {
         let t = line.trimmingWhitespace()
         guard t.count < 300 else { return false }
-        if t.hasSuffix("wrote:") || t.hasSuffix("writes:") || t.hasSuffix("a écrit :") || t.hasSuffix("schrieb:") {
+        if t.hasASCIISuffix("wrote:") || t.hasASCIISuffix("writes:") || t.hasASCIISuffix("a écrit :") || t.hasASCIISuffix("schrieb:") {
             return true
         }
-        return t.hasPrefix("Quoting ") && t.hasSuffix(":")
+        return t.hasASCIIPrefix("Quoting ") && t.hasASCIISuffix(":")
     }
 
-    static func isQuote(_ line: Substring) -> Bool { line.hasPrefix(">") }
+    static func isQuote(_ line: Substring) -> Bool { line.hasASCIIPrefix(">") }
 
     /// A sign-off a person types under a mail: `--D`, `-- `, `--Andrew`, `Thanks,`.
     static func isSignature(_ line: Substring) -> Bool {
         let t = line.trimmingWhitespace()
         if t == "--" || line == "-- " { return true }
-        if t.hasPrefix("--"), t.count <= 12, !t.hasPrefix("---"),
+        if t.hasASCIIPrefix("--"), t.count <= 12, !t.hasASCIIPrefix("---"),
            t.dropFirst(2).allSatisfy({ $0.isLetter || $0 == " " || $0 == "." }) {
             return true
         }
@@ -71,7 +84,7 @@ enum LineShape {
         // Long lines are never the prose that follows a diff; and scanning them word by word is slow.
         if line.utf8.count > 4096 { return false }
         let t = line.trimmingWhitespace()
-        if t.hasPrefix("/*") || t.hasPrefix("*") || t.hasPrefix("//") || t.hasPrefix("#") { return false }
+        if t.hasASCIIPrefix("/*") || t.hasASCIIPrefix("*") || t.hasASCIIPrefix("//") || t.hasASCIIPrefix("#") { return false }
         if t.utf8.contains(where: { b in Self.codePunctuation.contains(b) }) || t.containsBytes("/*") || t.containsBytes("*/") || t.containsBytes("->") {
             return false
         }
@@ -87,13 +100,15 @@ enum LineShape {
     /// The line that starts a file section: `diff --git`, or `--- ` followed by `+++ `.
     static func startsFileSection(_ lines: [TextLine], _ i: Int) -> Bool {
         let t = lines[i].text
-        if t.hasPrefix("diff --git ") { return true }
-        if t.hasPrefix("--- ") { return i + 1 < lines.count && lines[i + 1].text.hasPrefix("+++ ") }
-        if t.hasPrefix("diff -") || t.hasPrefix("Index: ") {
+        // Every section start begins with 'd', '-' or 'I': most lines are rejected on one byte.
+        guard let first = t.utf8.first, first == 0x64 || first == 0x2D || first == 0x49 else { return false }
+        if t.hasASCIIPrefix("diff --git ") { return true }
+        if t.hasASCIIPrefix("--- ") { return i + 1 < lines.count && lines[i + 1].text.hasASCIIPrefix("+++ ") }
+        if t.hasASCIIPrefix("diff -") || t.hasASCIIPrefix("Index: ") {
             // `diff -u a b`, svn's and CVS's `Index:` only count when a ---/+++ pair follows closely.
             var j = i + 1
             while j < min(i + 8, lines.count - 1) {
-                if lines[j].text.hasPrefix("--- ") && lines[j + 1].text.hasPrefix("+++ ") { return true }
+                if lines[j].text.hasASCIIPrefix("--- ") && lines[j + 1].text.hasASCIIPrefix("+++ ") { return true }
                 j += 1
             }
         }
@@ -124,5 +139,14 @@ extension StringProtocol {
             i = hay.index(after: hit)
         }
         return false
+    }
+}
+
+extension UnsafeBufferPointer where Element == UInt8 {
+    /// Index of the next `byte` at or after `from`, or `count` (memchr).
+    @inline(__always) func index(of byte: UInt8, from: Int) -> Int {
+        guard from < count, let base = baseAddress else { return count }
+        guard let hit = memchr(base + from, Int32(byte), count - from) else { return count }
+        return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
     }
 }

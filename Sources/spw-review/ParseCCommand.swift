@@ -150,138 +150,138 @@ struct ParseCCommand: ParsableCommand {
 
 // Helpers are nested in the command so their names cannot clash with the rest of the executable.
 extension ParseCCommand {
-/// Expands command-line paths to `.c` files, keeping paths as given (relative stays relative).
-enum SourcePaths {
-    enum Expansion { case success([String]), failure(String) }
+    /// Expands command-line paths to `.c` files, keeping paths as given (relative stays relative).
+    enum SourcePaths {
+        enum Expansion { case success([String]), failure(String) }
 
-    static func expand(_ path: String) -> Expansion {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            return .failure("no such file or directory")
-        }
-        if !isDirectory.boolValue { return .success([path]) }
-        guard let enumerator = FileManager.default.enumerator(atPath: path) else {
-            return .failure("cannot list directory")
-        }
-        var found: [String] = []
-        while let relative = enumerator.nextObject() as? String {
-            if relative.hasSuffix(".c") {
-                found.append(path.hasSuffix("/") ? path + relative : path + "/" + relative)
+        static func expand(_ path: String) -> Expansion {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                return .failure("no such file or directory")
             }
-        }
-        return .success(found.sorted())
-    }
-}
-
-enum JSONText {
-    static func string(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
+            if !isDirectory.boolValue { return .success([path]) }
+            guard let enumerator = FileManager.default.enumerator(atPath: path) else {
+                return .failure("cannot list directory")
+            }
+            var found: [String] = []
+            while let relative = enumerator.nextObject() as? String {
+                if relative.hasSuffix(".c") {
+                    found.append(path.hasSuffix("/") ? path + relative : path + "/" + relative)
                 }
             }
-        }
-        return out + "\""
-    }
-
-    static func array(_ objects: [String]) -> String {
-        objects.isEmpty ? "[]" : "[\n  " + objects.joined(separator: ",\n  ") + "\n]"
-    }
-}
-
-enum CFGRendering {
-    static func render(_ graph: ControlFlowGraph, _ function: FunctionDefinition, _ file: ParsedFile,
-                       _ format: Format) -> String {
-        switch format {
-        case .dot: return dot(graph, function, file)
-        case .json: return json(graph, function, file)
-        case .text: return text(graph, function, file)
+            return .success(found.sorted())
         }
     }
 
-    static func summary(_ id: NodeID, _ file: ParsedFile) -> String {
-        let s = file.normalizedText(of: id)
-        return s.count > 60 ? String(s.prefix(57)) + "..." : s
-    }
-
-    static func edgeLabel(_ e: ControlFlowGraph.Edge, _ file: ParsedFile) -> String {
-        var label = e.kind.rawValue
-        if let c = e.condition { label += ": " + summary(c, file) }
-        if let v = e.caseValue {
-            label += ": " + summary(v, file)
-            if let end = e.caseRangeEnd { label += " ... " + summary(end, file) }
+    enum JSONText {
+        static func string(_ s: String) -> String {
+            var out = "\""
+            for scalar in s.unicodeScalars {
+                switch scalar {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\n": out += "\\n"
+                case "\r": out += "\\r"
+                case "\t": out += "\\t"
+                default:
+                    if scalar.value < 0x20 {
+                        out += String(format: "\\u%04x", scalar.value)
+                    } else {
+                        out.unicodeScalars.append(scalar)
+                    }
+                }
+            }
+            return out + "\""
         }
-        if let l = e.label { label += ": " + l }
-        return label
+
+        static func array(_ objects: [String]) -> String {
+            objects.isEmpty ? "[]" : "[\n  " + objects.joined(separator: ",\n  ") + "\n]"
+        }
     }
 
-    static func text(_ graph: ControlFlowGraph, _ function: FunctionDefinition, _ file: ParsedFile) -> String {
-        var out = "\(file.path):\(function.line): \(function.name): \(graph.blocks.count) blocks, "
-            + "\(graph.edges.count) edges\n"
-        for b in graph.blocks {
-            let lines = b.firstLine == 0 ? "" : " lines \(b.firstLine)-\(b.lastLine)"
-            out += "  B\(b.id) \(b.kind.rawValue)\(b.label.map { " label \($0)" } ?? "")\(lines)\n"
-            for item in b.items { out += "    \(summary(item, file))\n" }
-            for e in b.outgoing {
-                let edge = graph.edges[e]
-                out += "    -> B\(edge.to) \(edgeLabel(edge, file))\n"
+    enum CFGRendering {
+        static func render(_ graph: ControlFlowGraph, _ function: FunctionDefinition, _ file: ParsedFile,
+                           _ format: Format) -> String {
+            switch format {
+            case .dot: return dot(graph, function, file)
+            case .json: return json(graph, function, file)
+            case .text: return text(graph, function, file)
             }
         }
-        return out
-    }
 
-    static func dotEscape(_ s: String) -> String {
-        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-    }
+        static func summary(_ id: NodeID, _ file: ParsedFile) -> String {
+            let s = file.normalizedText(of: id)
+            return s.count > 60 ? String(s.prefix(57)) + "..." : s
+        }
 
-    static func dot(_ graph: ControlFlowGraph, _ function: FunctionDefinition, _ file: ParsedFile) -> String {
-        var out = "digraph \"\(dotEscape(function.name))\" {\n  node [shape=box, fontname=\"monospace\"];\n"
-        for b in graph.blocks {
-            var label = "B\(b.id) \(b.kind.rawValue)"
-            if let l = b.label { label += " (\(l):)" }
-            if b.firstLine > 0 { label += " L\(b.firstLine)-\(b.lastLine)" }
-            for item in b.items { label += "\\l" + dotEscape(summary(item, file)) }
-            label += "\\l"
-            let shape = b.kind == .returnExit || b.kind == .fallOffExit ? ", shape=oval"
-                : b.kind == .unknown ? ", style=dashed" : ""
-            out += "  B\(b.id) [label=\"\(label)\"\(shape)];\n"
+        static func edgeLabel(_ e: ControlFlowGraph.Edge, _ file: ParsedFile) -> String {
+            var label = e.kind.rawValue
+            if let c = e.condition { label += ": " + summary(c, file) }
+            if let v = e.caseValue {
+                label += ": " + summary(v, file)
+                if let end = e.caseRangeEnd { label += " ... " + summary(end, file) }
+            }
+            if let l = e.label { label += ": " + l }
+            return label
         }
-        for e in graph.edges {
-            out += "  B\(e.from) -> B\(e.to) [label=\"\(dotEscape(edgeLabel(e, file)))\"];\n"
-        }
-        return out + "}\n"
-    }
 
-    static func json(_ graph: ControlFlowGraph, _ function: FunctionDefinition, _ file: ParsedFile) -> String {
-        var blocks: [String] = []
-        for b in graph.blocks {
-            let items = b.items.map { JSONText.string(file.normalizedText(of: $0)) }.joined(separator: ", ")
-            var object = "{\"id\": \(b.id), \"kind\": \(JSONText.string(b.kind.rawValue)), "
-                + "\"firstLine\": \(b.firstLine), \"lastLine\": \(b.lastLine), \"items\": [\(items)]"
-            if let l = b.label { object += ", \"label\": \(JSONText.string(l))" }
-            if let r = b.returnExpression { object += ", \"returns\": \(JSONText.string(file.normalizedText(of: r)))" }
-            blocks.append(object + "}")
+        static func text(_ graph: ControlFlowGraph, _ function: FunctionDefinition, _ file: ParsedFile) -> String {
+            var out = "\(file.path):\(function.line): \(function.name): \(graph.blocks.count) blocks, "
+                + "\(graph.edges.count) edges\n"
+            for b in graph.blocks {
+                let lines = b.firstLine == 0 ? "" : " lines \(b.firstLine)-\(b.lastLine)"
+                out += "  B\(b.id) \(b.kind.rawValue)\(b.label.map { " label \($0)" } ?? "")\(lines)\n"
+                for item in b.items { out += "    \(summary(item, file))\n" }
+                for e in b.outgoing {
+                    let edge = graph.edges[e]
+                    out += "    -> B\(edge.to) \(edgeLabel(edge, file))\n"
+                }
+            }
+            return out
         }
-        var edges: [String] = []
-        for e in graph.edges {
-            var object = "{\"from\": \(e.from), \"to\": \(e.to), \"kind\": \(JSONText.string(e.kind.rawValue))"
-            if let c = e.condition { object += ", \"condition\": \(JSONText.string(file.normalizedText(of: c)))" }
-            if let v = e.caseValue { object += ", \"case\": \(JSONText.string(file.normalizedText(of: v)))" }
-            if let l = e.label { object += ", \"label\": \(JSONText.string(l))" }
-            edges.append(object + "}")
+
+        static func dotEscape(_ s: String) -> String {
+            s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
         }
-        return "{\"file\": \(JSONText.string(file.path)), \"function\": \(JSONText.string(function.name)), "
-            + "\"line\": \(function.line),\n \"blocks\": \(JSONText.array(blocks)),\n \"edges\": \(JSONText.array(edges))}\n"
+
+        static func dot(_ graph: ControlFlowGraph, _ function: FunctionDefinition, _ file: ParsedFile) -> String {
+            var out = "digraph \"\(dotEscape(function.name))\" {\n  node [shape=box, fontname=\"monospace\"];\n"
+            for b in graph.blocks {
+                var label = "B\(b.id) \(b.kind.rawValue)"
+                if let l = b.label { label += " (\(l):)" }
+                if b.firstLine > 0 { label += " L\(b.firstLine)-\(b.lastLine)" }
+                for item in b.items { label += "\\l" + dotEscape(summary(item, file)) }
+                label += "\\l"
+                let shape = b.kind == .returnExit || b.kind == .fallOffExit ? ", shape=oval"
+                    : b.kind == .unknown ? ", style=dashed" : ""
+                out += "  B\(b.id) [label=\"\(label)\"\(shape)];\n"
+            }
+            for e in graph.edges {
+                out += "  B\(e.from) -> B\(e.to) [label=\"\(dotEscape(edgeLabel(e, file)))\"];\n"
+            }
+            return out + "}\n"
+        }
+
+        static func json(_ graph: ControlFlowGraph, _ function: FunctionDefinition, _ file: ParsedFile) -> String {
+            var blocks: [String] = []
+            for b in graph.blocks {
+                let items = b.items.map { JSONText.string(file.normalizedText(of: $0)) }.joined(separator: ", ")
+                var object = "{\"id\": \(b.id), \"kind\": \(JSONText.string(b.kind.rawValue)), "
+                    + "\"firstLine\": \(b.firstLine), \"lastLine\": \(b.lastLine), \"items\": [\(items)]"
+                if let l = b.label { object += ", \"label\": \(JSONText.string(l))" }
+                if let r = b.returnExpression { object += ", \"returns\": \(JSONText.string(file.normalizedText(of: r)))" }
+                blocks.append(object + "}")
+            }
+            var edges: [String] = []
+            for e in graph.edges {
+                var object = "{\"from\": \(e.from), \"to\": \(e.to), \"kind\": \(JSONText.string(e.kind.rawValue))"
+                if let c = e.condition { object += ", \"condition\": \(JSONText.string(file.normalizedText(of: c)))" }
+                if let v = e.caseValue { object += ", \"case\": \(JSONText.string(file.normalizedText(of: v)))" }
+                if let l = e.label { object += ", \"label\": \(JSONText.string(l))" }
+                edges.append(object + "}")
+            }
+            return "{\"file\": \(JSONText.string(file.path)), \"function\": \(JSONText.string(function.name)), "
+                + "\"line\": \(function.line),\n \"blocks\": \(JSONText.array(blocks)),\n \"edges\": \(JSONText.array(edges))}\n"
+        }
     }
-}
 }

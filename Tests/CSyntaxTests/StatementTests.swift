@@ -124,3 +124,74 @@ func statements(_ body: String, recoveries: Int = 0, sourceLocation: Testing.Sou
         #expect(s[2] == "(expressionStatement (call (identifier d)))")
     }
 }
+
+/// Shapes found on the real tree that once needed recoveries.
+@Suite struct KernelIdiomTests {
+    @Test func conditionalAsIfBody() {
+        let f = parse("""
+        void f(int negated)
+        {
+        \tif (!negated)
+        #ifdef CONFIG_ACL
+        \t\tflags |= ACL;
+        #else
+        \t\treturn;
+        #endif
+        \telse
+        \t\tflags &= ~ACL;
+        }
+        """)
+        #expect(f.recoveries.isEmpty)
+        let s = f.bodyStatements("f").map { f.sexp($0) }
+        #expect(s.count == 1)
+        #expect(s[0].hasPrefix("(ifStatement (unary bang (identifier negated)) (preprocessorConditional (preprocessorBranch"))
+        #expect(f.cfg("f").edges.filter { $0.kind == .preprocessorBranch }.count == 2)
+    }
+
+    @Test func macroTypedDeclarationsAndBareMacros() {
+        let s = statements("""
+        typeof_member(struct proc_ops, proc_read) read;
+        GENRADIX(struct map_files_info) fa = {};
+        UFS_TEST_FREE_SPACE_CG
+        x++;
+        """)
+        #expect(s[0] == "(declaration (initDeclarator read))")
+        #expect(s[1] == "(declaration (initDeclarator fa (initializerList)))")
+        #expect(s[2] == "(expressionStatement (identifier UFS_TEST_FREE_SPACE_CG))")
+        #expect(s[3] == "(expressionStatement (postfix plusPlus (identifier x)))")
+    }
+
+    @Test func loopMacros() {
+        let s = statements("""
+        do {
+        \tcount++;
+        } while_each_thread(g, t);
+        list_for_each_entry(tp, &list, node)
+        \t(void) nb->call(nb, tp);
+        """)
+        #expect(s[0].hasPrefix("(doWhileLoop (compound") && s[0].hasSuffix("(call (identifier while_each_thread) (identifier g) (identifier t)))"))
+        #expect(s[1].hasPrefix("(iteratorLoop (call (identifier list_for_each_entry)"))
+        #expect(s[1].contains("(cast (typeName void) (call (member call arrow (identifier nb))"))
+    }
+
+    @Test func unusualMacroArguments() {
+        let s = statements("""
+        ASSERTCMP(r, ==, 0);
+        D1(if (x) printk("y"));
+        p = REGISTER_PLL(SOC_ALL, .name = "plla", .ops = &pll_ops);
+        q = (__user void *)(long)arg;
+        s = "*" __stringify(NAME);
+        """)
+        #expect(s[0] == "(expressionStatement (call (identifier ASSERTCMP) (identifier r) (opaque ==) (numberLiteral 0)))")
+        #expect(s[1].hasPrefix("(expressionStatement (call (identifier D1) (opaque if"))
+        #expect(s[2].contains("(designatedInitializer (fieldDesignator name) (stringLiteral \"plla\"))"))
+        #expect(s[3] == "(expressionStatement (assignment assign (identifier q) (cast (typeName __user void *) (cast (typeName long) (identifier arg)))))")
+        #expect(s[4] == "(expressionStatement (assignment assign (identifier s) (stringLiteral \"*\" __stringify ( NAME ))))")
+    }
+
+    @Test func parenthesizedCallIsNotAFunctionPointerCast() {
+        #expect(expression("a || (pte_protnone(*p) && b) || c")
+            == "(binary pipePipe (binary pipePipe (identifier a) (binary ampAmp (call (identifier pte_protnone) (unary star (identifier p))) (identifier b))) (identifier c))")
+        #expect(expression("(void (*)(int))fn") == "(cast (typeName void ( * ) ( int )) (identifier fn))")
+    }
+}

@@ -1,0 +1,65 @@
+/// Byte-level string helpers for hot paths. `String.hasPrefix` and `Character` access compare
+/// with Unicode canonical equivalence and grapheme breaking; mail and diff syntax is ASCII, so
+/// comparing UTF-8 bytes gives the same answers far faster.
+extension StringProtocol {
+    @inline(__always)
+    public func hasASCIIPrefix(_ prefix: StaticString) -> Bool {
+        prefix.withUTF8Buffer { p in
+            var it = utf8.makeIterator()
+            for byte in p {
+                guard let b = it.next(), b == byte else { return false }
+            }
+            return true
+        }
+    }
+
+    @inline(__always)
+    public func hasASCIISuffix(_ suffix: StaticString) -> Bool {
+        suffix.withUTF8Buffer { p in
+            let u = Substring(self).utf8
+            guard u.count >= p.count else { return false }
+            return u.suffix(p.count).elementsEqual(p)
+        }
+    }
+
+    /// The first byte (not Character) of the string.
+    @inline(__always) public var firstByte: UInt8? { utf8.first }
+
+    /// The text after `prefix`, or nil when it does not start with it.
+    @inline(__always)
+    public func value(after prefix: StaticString) -> SubSequence? {
+        guard hasASCIIPrefix(prefix) else { return nil }
+        return self[utf8.index(startIndex, offsetBy: prefix.utf8CodeUnitCount)...]
+    }
+
+    /// Surrounding whitespace removed; ASCII lines (nearly all) never touch Unicode tables.
+    public func trimmingWhitespace() -> String {
+        let whole = Substring(self)
+        let u = whole.utf8
+        guard let first = u.first, let last = u.last else { return "" }
+        if first > 0x20 && first < 0x80 && last > 0x20 && last < 0x80 { return String(whole) }
+        if first < 0x80 && last < 0x80 {
+            var start = u.startIndex, end = u.endIndex
+            while start < end, u[start] == 0x20 || u[start] == 0x09 || u[start] == 0x0A || u[start] == 0x0D || u[start] == 0x0B || u[start] == 0x0C {
+                start = u.index(after: start)
+            }
+            while end > start {
+                let before = u.index(before: end)
+                let b = u[before]
+                guard b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D || b == 0x0B || b == 0x0C else { break }
+                end = before
+            }
+            let trimmed = whole[start..<end]
+            if let f = trimmed.utf8.first, let l = trimmed.utf8.last, f < 0x80, l < 0x80 { return String(trimmed) }
+            return Self.trimmingUnicode(trimmed)
+        }
+        return Self.trimmingUnicode(whole)
+    }
+
+    private static func trimmingUnicode(_ s: Substring) -> String {
+        var scalars = s.unicodeScalars[...]
+        while let f = scalars.first, f.properties.isWhitespace { scalars.removeFirst() }
+        while let l = scalars.last, l.properties.isWhitespace { scalars.removeLast() }
+        return String(String.UnicodeScalarView(scalars))
+    }
+}

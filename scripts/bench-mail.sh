@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Mail-stage benchmark (issue 2): builds a >= 500 MB mbox from the shared corpus and our fixtures,
+# parses it with spw-review's mail stage (release build, one core) and with git's own pipeline
+# (`git mailsplit` + `git mailinfo` per message, one core), and prints both rates and the ratio.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CACHE=${SPW_BENCH_CACHE:-/var/cache/spw-review/bench}
+TARGET_MB=${TARGET_MB:-520}
+mkdir -p "$CACHE"
+MBOX="$CACHE/mail-${TARGET_MB}mb.mbox"
+
+if [ ! -s "$MBOX" ]; then
+  echo "building $MBOX ..."
+  python3 - "$MBOX" "$TARGET_MB" <<'PY'
+import os, sys, glob
+out, target = sys.argv[1], int(sys.argv[2]) * 1_000_000
+root = os.path.abspath(os.path.join(os.getcwd(), "..", "shared", "corpus", "peer-mail"))
+sources = []
+# Real third-party mboxes (read in place, never copied into the repo) and our own fixtures.
+for path in sorted(glob.glob(os.path.join(root, "**", "*"), recursive=True)):
+    if os.path.isfile(path) and (path.endswith(".mbox") or path.endswith(".in") or path.endswith("/mbox")):
+        data = open(path, "rb").read()
+        if not data.startswith(b"From "):
+            data = b"From bench@example.org Mon Sep 17 00:00:00 2001\n" + data
+        sources.append(data)
+for path in ["fixtures/series/stable-page-writes-v3.2.mbox"] + sorted(glob.glob("fixtures/series/format-patch/*.patch")):
+    sources.append(open(path, "rb").read())
+blob = b"".join(s if s.endswith(b"\n") else s + b"\n" for s in sources)
+with open(out + ".tmp", "wb") as f:
+    written = 0
+    while written < target:
+        f.write(blob)
+        written += len(blob)
+os.rename(out + ".tmp", out)
+PY
+fi
+SIZE_MB=$(python3 -c "import os,sys; print(round(os.path.getsize(sys.argv[1])/1e6,1))" "$MBOX")
+
+swift build -c release --product spw-bench >/dev/null
+echo "== spw-review (release, one core) over $MBOX ($SIZE_MB MB)"
+cat "$MBOX" > /dev/null  # warm the page cache for both sides
+OURS=$(taskset -c 0 .build/release/spw-bench mail "$MBOX")
+echo "$OURS" | grep -v '^RESULT'
+OURS_MBPS=$(echo "$OURS" | sed -n 's/^RESULT mail_mbps=\([0-9.]*\).*/\1/p')
+
+echo "== git mailsplit + git mailinfo (one core) over the same file"
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+mkdir -p "$WORK/split"
+START=$(date +%s.%N)
+taskset -c 0 git mailsplit -o"$WORK/split" "$MBOX" > "$WORK/count"
+SPLIT_END=$(date +%s.%N)
+find "$WORK/split" -type f | sort | taskset -c 0 xargs -n 1 -I{} sh -c 'git mailinfo "$1/m" "$1/p" < "{}" > /dev/null 2>&1 || true' _ "$WORK"
+END=$(date +%s.%N)
+GIT_SECONDS=$(python3 -c "print(round($END-$START,2))")
+SPLIT_SECONDS=$(python3 -c "print(round($SPLIT_END-$START,2))")
+GIT_MBPS=$(python3 -c "print(round($SIZE_MB/($END-$START),1))")
+echo "git: $(cat "$WORK/count") messages; mailsplit ${SPLIT_SECONDS} s, total ${GIT_SECONDS} s = ${GIT_MBPS} MB/s"
+echo "== ratio: spw-review is $(python3 -c "print(round($OURS_MBPS/$GIT_MBPS,1))")x git's pipeline ($OURS_MBPS vs $GIT_MBPS MB/s)"
