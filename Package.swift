@@ -21,14 +21,15 @@ let package = Package(
         .target(name: "Git", dependencies: ["CLibGit2"]),
         .target(name: "Mail"),
         .target(name: "Series", dependencies: ["Mail"]),
+        .target(name: "Apply", dependencies: ["Series", "Git", "Mail"]),
         // TEMPORARY: CSyntax (issue 4) is being written in an isolated dev package; it joins
         // this manifest when it lands.
         // .target(name: "CSyntax"),
-        .target(name: "Report", dependencies: ["Mail", "Series"]),
+        .target(name: "Report", dependencies: ["Mail", "Series", "Apply"]),
         .executableTarget(
             name: "spw-review",
             dependencies: [
-                "Mail", "Series", "Git", "Report",
+                "Mail", "Series", "Git", "Apply", "Report",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // TEMPORARY while the CSyntax stage is being written in isolation (issue 4).
@@ -43,6 +44,7 @@ let package = Package(
         .testTarget(name: "SeriesTests", dependencies: ["Series", "Mail"]),
         // .testTarget(name: "CSyntaxTests", dependencies: ["CSyntax"]),
         .testTarget(name: "GitTests", dependencies: ["Git"]),
+        .testTarget(name: "ApplyTests", dependencies: ["Apply", "Series", "Mail", "Git"]),
         .testTarget(name: "EndToEndTests", dependencies: []),
     ]
 )

@@ -941,8 +941,8 @@ struct Parser {
     func looksLikeDeclaration(_ i: Int) -> Bool {
         let n = tok(i + 1)
         if n.kind == .identifier {
-            // `foo bar` — but `foo bar(` at statement level is a macro-typed declaration too.
-            return true
+            // `foo bar`, but not a bare macro on a line of its own followed by a statement.
+            return !(n.startsLine && tokenIsAllCaps(i))
         }
         if n.kind == .keyword {
             switch n.keyword {

@@ -1,0 +1,1 @@
+// The apply stage (issue 3) lives here.
