@@ -4,7 +4,7 @@ SWIFT ?= swift
 APT_PACKAGES := libgit2-dev pkg-config git
 BIN := .build/debug/spw-review
 
-.PHONY: all deps build example test release bench fuzz-mail clean
+.PHONY: all deps build example test release bench fuzz-mail fuzz-csyntax clean
 
 all: build
 
@@ -38,13 +38,14 @@ release: deps
 bench: deps
 	scripts/bench-mail.sh
 
-# libFuzzer over the mail and diff parsers; corpus in Fuzz/corpus/mail, crashes in fuzz-artifacts/.
-fuzz-mail: deps
-	$(SWIFT) build -c release --product fuzz-mail -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING \
+# libFuzzer targets (docs/fuzzing.md): fuzz-mail (mail and diff parsers), fuzz-csyntax (C parser).
+# Corpus in Fuzz/corpus/NAME, new inputs in Fuzz/corpus/NAME-work, crashes in fuzz-artifacts/.
+fuzz-mail fuzz-csyntax: deps
+	$(SWIFT) build -c release --product $@ -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING \
 		--scratch-path .build-fuzz
-	mkdir -p fuzz-artifacts Fuzz/corpus/mail-work
-	.build-fuzz/release/fuzz-mail -artifact_prefix=fuzz-artifacts/ -max_total_time=$${FUZZ_SECONDS:-60} \
-		-max_len=65536 Fuzz/corpus/mail-work Fuzz/corpus/mail
+	mkdir -p fuzz-artifacts Fuzz/corpus/$(@:fuzz-%=%)-work
+	.build-fuzz/release/$@ -artifact_prefix=fuzz-artifacts/ -max_total_time=$${FUZZ_SECONDS:-60} \
+		-max_len=65536 Fuzz/corpus/$(@:fuzz-%=%)-work Fuzz/corpus/$(@:fuzz-%=%) $(if $(filter fuzz-csyntax,$@),fixtures/csyntax)
 
 clean:
 	rm -rf .build .build-fuzz

@@ -22,27 +22,27 @@ let package = Package(
         .target(name: "Mail"),
         .target(name: "Series", dependencies: ["Mail"]),
         .target(name: "Apply", dependencies: ["Series", "Git", "Mail"]),
-        // TEMPORARY: CSyntax (issue 4) is being written in an isolated dev package; it joins
-        // this manifest when it lands.
-        // .target(name: "CSyntax"),
-        .target(name: "Report", dependencies: ["Mail", "Series", "Apply"]),
+        .target(name: "CSyntax"),
+        .target(name: "StablePages", dependencies: ["CSyntax", "Series", "Mail"]),
+        .target(name: "Report", dependencies: ["Mail", "Series", "Apply", "StablePages"]),
         .executableTarget(
             name: "spw-review",
             dependencies: [
-                "Mail", "Series", "Git", "Apply", "Report",
+                "Mail", "Series", "Git", "Apply", "CSyntax", "StablePages", "Report",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            // TEMPORARY while the CSyntax stage is being written in isolation (issue 4).
-            exclude: ["ParseCCommand.swift"]
+            ]
         ),
         // Benchmarks are a program of their own, never tests (see BENCHMARKS.md).
-        .executableTarget(name: "spw-bench", dependencies: ["Mail", "Series"]),
+        .executableTarget(name: "spw-bench", dependencies: ["Mail", "Series", "StablePages", "CSyntax"]),
+        .executableTarget(name: "csyntax-bench", dependencies: ["CSyntax"], path: "Benchmarks/CSyntaxBench"),
         // libFuzzer targets: `make fuzz-mail` builds them with -sanitize=fuzzer; a plain build
         // gives a replay program that runs the parsers over the files it is given.
         .executableTarget(name: "fuzz-mail", dependencies: ["Mail", "Series"], path: "Fuzz/fuzz-mail"),
+        .executableTarget(name: "fuzz-csyntax", dependencies: ["CSyntax"], path: "Fuzz/fuzz-csyntax"),
         .testTarget(name: "MailTests", dependencies: ["Mail"]),
         .testTarget(name: "SeriesTests", dependencies: ["Series", "Mail"]),
-        // .testTarget(name: "CSyntaxTests", dependencies: ["CSyntax"]),
+        .testTarget(name: "CSyntaxTests", dependencies: ["CSyntax"]),
+        .testTarget(name: "StablePagesTests", dependencies: ["StablePages", "CSyntax", "Series", "Mail"]),
         .testTarget(name: "GitTests", dependencies: ["Git"]),
         .testTarget(name: "ApplyTests", dependencies: ["Apply", "Series", "Mail", "Git"]),
         .testTarget(name: "EndToEndTests", dependencies: []),

@@ -58,7 +58,8 @@ public struct OpsBinding: Sendable, Hashable {
     }
     public var file: String
     public var line: Int
-    /// `vm_operations_struct`; nil for assignments, whose base type the parser does not know.
+    /// `vm_operations_struct`; for assignments, known only when the base is a parameter or local
+    /// declared `struct X ...`, else nil.
     public var structType: String?
     /// The initialized variable (`xfs_file_vm_ops`) or the assignment's base expression (`ops`).
     public var variable: String

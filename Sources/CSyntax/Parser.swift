@@ -29,6 +29,8 @@ struct Parser {
     // Function context.
     var currentFunction: String?
     var localNames: Set<UInt64> = []
+    /// Struct tag token of parameters and locals declared `struct X ...`, by name hash.
+    var localStructTags: [UInt64: Int32] = [:]
     /// Set when a column-0 token shows that a function body ran past its real end.
     var abortAt = -1
     /// Conditional groups being parsed (their first branch starts where the group does).
@@ -466,7 +468,9 @@ struct Parser {
         let savedFunction = currentFunction
         currentFunction = name
         localNames.removeAll(keepingCapacity: true)
+        localStructTags.removeAll(keepingCapacity: true)
         for p in parameters where !p.name.isEmpty { localNames.insert(hashString(p.name)) }
+        notePointerParameters(head.open, head.close)
         abortAt = -1
         pos = brace
         let body = parseCompound(functionBody: true)
@@ -613,6 +617,33 @@ struct Parser {
         return -1
     }
 
+    /// Token index of the tag in `struct X` / `union X` within `[from, to)`.
+    func structTag(_ from: Int, _ to: Int) -> Int? {
+        var j = from
+        while j + 1 < to {
+            let t = tokens[j]
+            if (t.isKeyword(.struct) || t.isKeyword(.union)) && tokens[j + 1].kind == .identifier { return j + 1 }
+            j += 1
+        }
+        return nil
+    }
+
+    /// Records the struct tag of each `struct X *name` parameter in `(open, close)`.
+    mutating func notePointerParameters(_ open: Int, _ close: Int) {
+        var segmentStart = open + 1
+        var j = open + 1
+        while j <= close {
+            if j == close || tokens[j].isPunctuator(.comma) {
+                let name = declaratorName(segmentStart, j)
+                if name >= 0, let tag = structTag(segmentStart, name) { localStructTags[tokenHash(name)] = Int32(tag) }
+                segmentStart = j + 1
+            } else if tokens[j].isPunctuator(.leftParen), match[j] > j, Int(match[j]) < close {
+                j = Int(match[j])
+            }
+            j += 1
+        }
+    }
+
     /// The struct (or typedef) name among declaration specifiers `[from, to)`.
     func structTypeName(_ from: Int, _ to: Int, excluding name: Int) -> String? {
         var j = from
@@ -711,9 +742,16 @@ struct Parser {
         }
         guard let ident = boundIdentifier(value) else { return }
         if localNames.contains(tokenHash(ident)) { return }
-        let base = tree.child(NodeID(target), 0).map { nodeText($0.index) } ?? ""
+        let baseNode = tree.child(NodeID(target), 0)
+        let base = baseNode.map { nodeText($0.index) } ?? ""
+        var structType: String?
+        if let b = baseNode, kindOf(b.index) == .identifier,
+            let tag = localStructTags[tokenHash(Int(tree.nodes[Int(b.index)].extra))]
+        {
+            structType = text(Int(tag))
+        }
         bindings.append(OpsBinding(
-            file: path, line: Int(tokens[Int(member.firstToken)].line), structType: nil, variable: base,
+            file: path, line: Int(tokens[Int(member.firstToken)].line), structType: structType, variable: base,
             slot: text(slotToken), function: text(ident), kind: .assignment, inFunction: function))
     }
 
@@ -827,7 +865,11 @@ struct Parser {
     }
 
     mutating func expectSemicolon(statementStart: Int, _ node: Int32) -> Int32 {
-        if isP(.semicolon) { pos += 1; return node }
+        if isP(.semicolon) {
+            tree.nodes[Int(node)].lastToken = Int32(pos)
+            pos += 1
+            return node
+        }
         return unknownRest(statementStart, node, "expected ';' after statement")
     }
 
@@ -976,7 +1018,11 @@ struct Parser {
                 let p = Punctuator(rawValue: t.subkind)!
                 if p == .semicolon || p == .comma || p == .assign {
                     let nameIndex = declaratorName(declaratorStart, i, typeKnown: declaratorStart != start)
-                    if nameIndex >= 0 { localNames.insert(tokenHash(nameIndex)) }
+                    if nameIndex >= 0 {
+                        let h = tokenHash(nameIndex)
+                        localNames.insert(h)
+                        if let tag = structTag(start, nameIndex) { localStructTags[h] = Int32(tag) }
+                    }
                     let declMark = top
                     var declEnd = i - 1
                     if p == .assign {
@@ -1087,11 +1133,15 @@ struct Parser {
         return condition
     }
 
+    func parenthesisProblem(_ keyword: String) -> String {
+        isP(.leftParen) ? "unmatched '(' after \(keyword)" : "expected '(' after \(keyword)"
+    }
+
     mutating func parseIf() -> Int32 {
         let start = pos
         pos += 1
         guard let condition = parseParenthesizedCondition() else {
-            return unknownRest(start, nil, "expected '(' after if")
+            return unknownRest(start, nil, parenthesisProblem("if"))
         }
         let mark = top
         push(condition)
@@ -1109,7 +1159,7 @@ struct Parser {
         let start = pos
         pos += 1
         guard let condition = parseParenthesizedCondition() else {
-            return unknownRest(start, nil, "expected '(' after \(kind == .switchStatement ? "switch" : "while")")
+            return unknownRest(start, nil, parenthesisProblem(kind == .switchStatement ? "switch" : "while"))
         }
         let mark = top
         push(condition)
@@ -1136,7 +1186,7 @@ struct Parser {
         pos += 1
         guard let condition = parseParenthesizedCondition() else {
             let partial = make(.unknown, start, pos - 1, mark: mark)
-            return unknownRest(start, partial, "expected '(' after while")
+            return unknownRest(start, partial, parenthesisProblem("while"))
         }
         push(condition)
         let node = make(.doWhileLoop, start, pos - 1, mark: mark)

@@ -189,6 +189,31 @@ public struct Patch: Sendable {
     public var diagnostics: [Diagnostic]
 
     public var isDamaged: Bool { files.contains { $0.hunks.contains { $0.isDamaged } } }
+
+    public init(
+        number: Int, total: Int, subject: String, subjectInfo: SubjectInfo, author: Person?, date: String?,
+        messageID: String?, inReplyTo: String?, message: String, trailers: [Trailer], collectedTrailers: [Trailer],
+        notes: String, diffstat: [DiffstatEntry], files: [FileDiff], footer: SeriesFooter, source: SourceLocation?,
+        diagnostics: [Diagnostic]
+    ) {
+        self.number = number
+        self.total = total
+        self.subject = subject
+        self.subjectInfo = subjectInfo
+        self.author = author
+        self.date = date
+        self.messageID = messageID
+        self.inReplyTo = inReplyTo
+        self.message = message
+        self.trailers = trailers
+        self.collectedTrailers = collectedTrailers
+        self.notes = notes
+        self.diffstat = diffstat
+        self.files = files
+        self.footer = footer
+        self.source = source
+        self.diagnostics = diagnostics
+    }
 }
 
 /// A whole series, as the CLI and later stages see it.

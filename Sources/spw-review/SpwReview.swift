@@ -14,7 +14,7 @@ struct SpwReview: ParsableCommand {
             exit statuses.
             """,
         version: "0.1.0",
-        subcommands: [ReviewCommand.self, ListCommand.self],
+        subcommands: [ReviewCommand.self, ListCommand.self, ParseCCommand.self],
         defaultSubcommand: ReviewCommand.self
     )
 }

@@ -51,7 +51,7 @@ import Testing
 
     @Test func bindingsInsideFunctions() {
         let f = parse("""
-        static int my_mmap(struct file *file, struct vm_area_struct *vma)
+        static int my_mmap(struct file *file, struct vm_area_struct *vma, struct vm_operations_struct *ops)
         {
         \tstruct my_ops *local = get();
         \tstatic const struct vm_operations_struct inner_ops = { .fault = inner_fault };
@@ -66,10 +66,10 @@ import Testing
         """)
         #expect(f.opsInstalls.map { "\($0.line) \($0.function) \($0.target) \($0.slot) \($0.variable)" }
             == ["6 my_mmap vma->vm_ops vm_ops my_vm_ops"])
-        #expect(f.opsBindings.map { "\($0.line) \($0.kind.rawValue) \($0.variable).\($0.slot)=\($0.function) in \($0.inFunction ?? "-")" } == [
-            "4 designatedInitializer inner_ops.fault=inner_fault in my_mmap",
-            "7 assignment ops.page_mkwrite=my_page_mkwrite in my_mmap",
-            "8 assignment x.page_mkwrite=other_mkwrite in my_mmap",
+        #expect(f.opsBindings.map { "\($0.line) \($0.kind.rawValue) \($0.structType ?? "-") \($0.variable).\($0.slot)=\($0.function) in \($0.inFunction ?? "-")" } == [
+            "4 designatedInitializer vm_operations_struct inner_ops.fault=inner_fault in my_mmap",
+            "7 assignment vm_operations_struct ops.page_mkwrite=my_page_mkwrite in my_mmap",
+            "8 assignment - x.page_mkwrite=other_mkwrite in my_mmap",
         ])
     }
 }

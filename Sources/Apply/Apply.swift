@@ -1,1 +1,0 @@
-// The apply stage (issue 3) lives here.

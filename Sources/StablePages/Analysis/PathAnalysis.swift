@@ -1,0 +1,869 @@
+import CSyntax
+
+/// What a returned value (or a tracked variable) is known to be.
+public enum ValueClass: String, Hashable, Sendable {
+    /// Includes `VM_FAULT_LOCKED`: the page goes back to the fault core locked and writable.
+    case faultLocked
+    /// 0: for `page_mkwrite` the core locks the page itself and maps it writable without a wait;
+    /// for `write_begin` and errno-style helpers, success.
+    case zero
+    /// A fault code under which nothing is written (`VM_FAULT_NOPAGE`, `VM_FAULT_SIGBUS`, …).
+    case noWrite
+    /// Some other non-zero value (a negative errno).
+    case nonzero
+    case unknown
+}
+
+/// One step of a finding's path.
+public struct PathStep: Sendable, Hashable, Codable {
+    public var file: String
+    public var line: Int
+    public var note: String
+}
+
+/// Steps shared between the paths that branch from a common prefix.
+final class Trace: @unchecked Sendable {
+    let step: PathStep
+    let parent: Trace?
+    init(_ step: PathStep, _ parent: Trace?) {
+        self.step = step
+        self.parent = parent
+    }
+
+    func steps() -> [PathStep] {
+        var out: [PathStep] = []
+        var t: Trace? = self
+        while let node = t { out.append(node.step); t = node.parent }
+        return out.reversed()
+    }
+}
+
+/// Whether the page lock is held. Summaries start from `inherited` (whatever the caller holds),
+/// so one summary serves every call site; an entry point's own callers pass the page unlocked.
+public enum LockState: String, Hashable, Sendable {
+    case unlocked, locked, inherited
+}
+
+public enum NullState: Hashable, Sendable { case unknown, null, nonNull }
+
+/// What one path knows about the page it handles.
+struct PageState: Hashable {
+    var lock: LockState = .inherited
+    var locked: Bool {
+        get { lock == .locked }
+        set { lock = newValue ? .locked : .unlocked }
+    }
+    /// Waited while the lock was in the caller's hands (`inherited`).
+    var waitedInherited = false
+    /// Waited for writeback while holding the lock (since the lock was last taken).
+    var waitedUnderLock = false
+    /// Waited while *not* holding the lock, and not again under the lock since.
+    var waitedUnlocked = false
+    /// Waited under the lock, then dropped and retook it without waiting again.
+    var relockedAfterWait = false
+    /// `*pagep = page` (write_begin): the page is handed to the caller.
+    var handedBack = false
+    /// Whether the page pointer is known to be NULL on this path (`if (!page) return NULL;`).
+    var null: NullState = .unknown
+    /// Expressions that denote the page (`vmf->page`, `page`, `folio`).
+    var aliases: Set<String> = []
+    /// Tracked variables' values (`ret`, `err`).
+    var values: [String: ValueClass] = [:]
+}
+
+/// How one path through a function ends.
+public struct Outcome: Sendable, Hashable {
+    public var returnClass: ValueClass
+    /// The function returned the page itself (a getter).
+    public var returnsPage: Bool
+    public var lock: LockState
+    public var waitedInherited: Bool
+    public var waitedUnderLock: Bool
+    public var waitedUnlocked: Bool
+    public var relockedAfterWait: Bool
+    public var handedBack: Bool
+    /// The path, from entry to this exit.
+    public var path: [PathStep]
+
+    public static func == (a: Outcome, b: Outcome) -> Bool { a.key == b.key }
+    public func hash(into h: inout Hasher) { h.combine(key) }
+    private var key: [Int] {
+        [ValueClassKey.of(returnClass), returnsPage ? 1 : 0, lock == .locked ? 1 : lock == .unlocked ? 0 : 2, waitedInherited ? 1 : 0, waitedUnderLock ? 1 : 0,
+         waitedUnlocked ? 1 : 0, relockedAfterWait ? 1 : 0, handedBack ? 1 : 0]
+    }
+
+    /// Seen from an entry point (whose caller passes the page unlocked): the page is stable on
+    /// this exit — locked, and waited for since the lock was taken.
+    public var pageIsStable: Bool { lock == .locked && waitedUnderLock && !relockedAfterWait }
+    public var locked: Bool { lock == .locked }
+    /// Seen from an entry point: the only waits happened while the page was not locked.
+    public var waitedOnlyUnlocked: Bool { !pageIsStable && (waitedUnlocked || waitedInherited || relockedAfterWait) }
+}
+
+enum ValueClassKey {
+    static func of(_ v: ValueClass) -> Int {
+        switch v {
+        case .faultLocked: 0
+        case .zero: 1
+        case .noWrite: 2
+        case .nonzero: 3
+        case .unknown: 4
+        }
+    }
+}
+
+/// Everything derived about one function: its exits, and what the derivation relied on.
+public struct FunctionSummary: Sendable {
+    public var function: String
+    public var file: String
+    public var line: Int
+    public var outcomes: [Outcome]
+    /// Callee summaries used, as `name (tree: file)` or `name (model: reason)`.
+    public var usedSummaries: [String]
+    /// Assumptions made: unknown callees, recursion, budget.
+    public var assumptions: [String]
+}
+
+/// Derives function summaries by walking each function's control-flow graph with a small
+/// abstract state (page locked? waited? handed back? values of `ret`-like variables). Paths that
+/// reach the same block in the same state are merged, so loops terminate and the work stays
+/// bounded by blocks × states.
+public final class PathAnalyzer: @unchecked Sendable {
+    let program: Program
+    let model: StablePageModel
+    let table: [String: [ModelEntry]]
+    private var summaries: [String: FunctionSummary] = [:]
+    private var inProgress: Set<String> = []
+    /// Most states explored per function before giving up on it (and saying so).
+    static let stateBudget = 20_000
+
+    public init(program: Program, model: StablePageModel) {
+        self.program = program
+        self.model = model
+        self.table = model.effects(for: program.version)
+    }
+
+    /// Effects that are vocabulary (locks, waits, writeback, conversions): always from the model.
+    func primitive(_ name: String) -> PageEffect? {
+        guard let entries = table[name] else { return nil }
+        for e in entries {
+            switch e.effect {
+            case .waitsForWriteback, .waitsForStableWrites, .locks, .unlocks, .startsWriteback, .endsWriteback,
+                 .convertsErrnoToFault, .returnsNoWriteFault, .returnsPageWithFlags:
+                return e.effect
+            default: continue
+            }
+        }
+        return nil
+    }
+
+    /// Helper facts used only when the tree has no body for the function.
+    func helperFact(_ name: String) -> ModelEntry? {
+        table[name]?.first {
+            switch $0.effect {
+            case .mkwriteHelper, .writeBeginHelper, .returnsPage: return true
+            default: return false
+            }
+        }
+    }
+
+    public func summary(named name: String) -> FunctionSummary? {
+        guard let def = program.definitions[name]?.first else { return nil }
+        return summary(file: def.file, function: def.function)
+    }
+
+    public func summary(file fileIndex: Int, function functionIndex: Int) -> FunctionSummary {
+        let file = program.files[fileIndex]
+        let function = file.functions[functionIndex]
+        let key = "\(fileIndex):\(functionIndex)"
+        if let done = summaries[key] { return done }
+        inProgress.insert(key)
+        var walker = FunctionWalker(analyzer: self, fileIndex: fileIndex, file: file, function: function)
+        let result = walker.run()
+        inProgress.remove(key)
+        summaries[key] = result
+        return result
+    }
+
+    func isInProgress(file: Int, function: Int) -> Bool { inProgress.contains("\(file):\(function)") }
+}
+
+/// Walks one function's CFG.
+struct FunctionWalker {
+    let analyzer: PathAnalyzer
+    let fileIndex: Int
+    let file: ParsedFile
+    let function: FunctionDefinition
+    let graph: ControlFlowGraph
+    var tree: SyntaxTree { file.tree }
+    /// The `struct page **`/`struct folio **` parameter a write_begin fills.
+    var pageOut: String?
+    /// The `struct vm_fault *` parameter.
+    var faultParameter: String?
+    /// Locals declared `struct page *` / `struct folio *`.
+    var pageVariables: Set<String> = []
+    var outcomes: [Outcome] = []
+    var used: [String] = []
+    var assumptions: [String] = []
+
+    init(analyzer: PathAnalyzer, fileIndex: Int, file: ParsedFile, function: FunctionDefinition) {
+        self.analyzer = analyzer
+        self.fileIndex = fileIndex
+        self.file = file
+        self.function = function
+        self.graph = ControlFlowGraph.build(function, in: file)
+    }
+
+    struct Work {
+        var block: Int
+        var state: PageState
+        var trace: Trace?
+    }
+
+    struct Visit: Hashable {
+        var block: Int
+        var state: PageState
+    }
+
+    func step(_ line: Int, _ note: String, _ trace: Trace?) -> Trace {
+        Trace(PathStep(file: file.path, line: line, note: note), trace)
+    }
+
+    mutating func run() -> FunctionSummary {
+        var initial = PageState()
+        for p in function.parameters where !p.name.isEmpty {
+            let type = p.typeText.replacingOccurrences(of: " ", with: "")
+            if type.contains("vm_fault*") && !type.contains("**") {
+                faultParameter = p.name
+                initial.aliases.insert("\(p.name)->page")
+            } else if (type.hasSuffix("page*") || type.hasSuffix("folio*")) && !type.hasSuffix("**") {
+                initial.aliases.insert(p.name)
+            } else if type.hasSuffix("page**") || type.hasSuffix("folio**") {
+                pageOut = p.name
+            }
+        }
+        tree.walk(function.body) { node in
+            guard tree.kind(node) == .declaration else { return }
+            let text = file.normalizedText(of: node).replacingOccurrences(of: " ", with: "")
+            guard text.hasPrefix("structpage*") || text.hasPrefix("structfolio*") || text.hasPrefix("conststructpage*") else { return }
+            for d in tree.children(node) where tree.kind(d) == .initDeclarator {
+                if let n = file.name(of: d) { pageVariables.insert(n) }
+            }
+        }
+        var queue: [Work] = [Work(block: graph.entry, state: initial, trace: step(function.line, "enter \(function.name)()", nil))]
+        var visited: Set<Visit> = []
+        var explored = 0
+        while let work = queue.popLast() {
+            guard visited.insert(Visit(block: work.block, state: work.state)).inserted else { continue }
+            explored += 1
+            if explored > PathAnalyzer.stateBudget {
+                assumptions.append("\(function.name): analysis stopped after \(PathAnalyzer.stateBudget) states; remaining paths not checked")
+                break
+            }
+            let block = graph.blocks[work.block]
+            var states = [(work.state, work.trace)]
+            for item in block.items where block.kind != .returnExit || item != block.returnStatement {
+                if item == block.condition { states = states.flatMap { evalForEffects(item, $0.0, $0.1) }; continue }
+                states = states.flatMap { exec(item, $0.0, $0.1) }
+            }
+            if block.kind == .returnExit {
+                for (state, trace) in states {
+                    if let expr = block.returnExpression {
+                        for r in eval(expr, state, trace) {
+                            let returnsNull = r.isPage && r.state.null == .null
+                            let t = step(block.lastLine > 0 ? block.lastLine : file.line(of: expr),
+                                         "return \(file.normalizedText(of: expr))\(returnsNull ? " (NULL)" : describe(r.value))", r.trace)
+                            record(r.state, returnsNull ? .zero : r.value, returnsPage: r.isPage && !returnsNull, t)
+                        }
+                    } else {
+                        record(state, .unknown, returnsPage: false, step(block.lastLine, "return", trace))
+                    }
+                }
+                continue
+            }
+            if block.kind == .fallOffExit {
+                for (state, trace) in states { record(state, .unknown, returnsPage: false, trace) }
+                continue
+            }
+            for edgeIndex in block.outgoing {
+                let edge = graph.edges[edgeIndex]
+                for (state, trace) in states {
+                    var next = state
+                    var t = trace
+                    if let condition = edge.condition, edge.kind == .trueBranch || edge.kind == .falseBranch {
+                        guard let refined = refine(state, condition, edge.kind == .trueBranch) else { continue }
+                        next = refined
+                        t = step(file.line(of: condition),
+                                 "\(edge.kind == .trueBranch ? "" : "!")(\(file.normalizedText(of: condition)))", trace)
+                    } else if edge.kind == .goto, let label = edge.label {
+                        t = step(graph.blocks[edge.to].firstLine, "goto \(label)", trace)
+                    }
+                    queue.append(Work(block: edge.to, state: next, trace: t))
+                }
+            }
+        }
+        var unique: [Outcome] = []
+        var seen: Set<Outcome> = []
+        for o in outcomes where seen.insert(o).inserted { unique.append(o) }
+        return FunctionSummary(function: function.name, file: file.path, line: function.line, outcomes: unique,
+                               usedSummaries: Array(Set(used)).sorted(), assumptions: Array(Set(assumptions)).sorted())
+    }
+
+    func describe(_ v: ValueClass) -> String {
+        switch v {
+        case .faultLocked: " (page handed back locked)"
+        case .zero: " (0)"
+        case .noWrite: " (no write)"
+        case .nonzero: " (error)"
+        case .unknown: ""
+        }
+    }
+
+    mutating func record(_ s: PageState, _ value: ValueClass, returnsPage: Bool, _ trace: Trace?) {
+        outcomes.append(Outcome(returnClass: value, returnsPage: returnsPage, lock: s.lock,
+                                waitedInherited: s.waitedInherited, waitedUnderLock: s.waitedUnderLock, waitedUnlocked: s.waitedUnlocked,
+                                relockedAfterWait: s.relockedAfterWait, handedBack: s.handedBack,
+                                path: trace?.steps() ?? []))
+    }
+
+    // MARK: - Statements
+
+    mutating func exec(_ node: NodeID, _ state: PageState, _ trace: Trace?) -> [(PageState, Trace?)] {
+        switch tree.kind(node) {
+        case .expressionStatement:
+            guard let e = tree.child(node, 0) else { return [(state, trace)] }
+            return eval(e, state, trace).map { ($0.state, $0.trace) }
+        case .declaration:
+            var results = [(state, trace)]
+            for declarator in tree.children(node) where tree.kind(declarator) == .initDeclarator {
+                guard let name = file.name(of: declarator), let value = tree.child(declarator, 0) else { continue }
+                results = results.flatMap { (s, t) in
+                    eval(value, s, t).map { r in (assign(name, r, to: r.state), r.trace) }
+                }
+            }
+            return results
+        default:
+            return evalForEffects(node, state, trace)
+        }
+    }
+
+    /// Evaluates a node whose value is not used.
+    mutating func evalForEffects(_ node: NodeID, _ state: PageState, _ trace: Trace?) -> [(PageState, Trace?)] {
+        eval(node, state, trace).map { ($0.state, $0.trace) }
+    }
+
+    struct Result {
+        var state: PageState
+        var value: ValueClass
+        var isPage: Bool
+        var trace: Trace?
+        /// The value came straight from a call (a candidate getter).
+        var fromCall = false
+        /// `NULL` (or a literal 0) written where a pointer goes.
+        var isNullPointer = false
+    }
+
+    // MARK: - Expressions
+
+    mutating func eval(_ node: NodeID, _ state: PageState, _ trace: Trace?) -> [Result] {
+        switch tree.kind(node) {
+        case .identifier where file.name(of: node) == "NULL":
+            var r = Result(state: state, value: .zero, isPage: false, trace: trace)
+            r.isNullPointer = true
+            return [r]
+        case .identifier:
+            let name = file.name(of: node) ?? ""
+            if analyzer.model.lockedFaultCodes.contains(name) { return [Result(state: state, value: .faultLocked, isPage: false, trace: trace)] }
+            if analyzer.model.noWriteFaultCodes.contains(name) { return [Result(state: state, value: .noWrite, isPage: false, trace: trace)] }
+            return [Result(state: state, value: state.values[name] ?? .unknown, isPage: state.aliases.contains(name), trace: trace)]
+        case .numberLiteral:
+            let text = file.normalizedText(of: node)
+            let zero = text == "0" || text == "0x0" || text == "0U" || text == "0L"
+            return [Result(state: state, value: zero ? .zero : .nonzero, isPage: false, trace: trace)]
+        case .unary:
+            let op = tree[node].op
+            guard let operand = tree.child(node, 0) else { return [Result(state: state, value: .unknown, isPage: false, trace: trace)] }
+            let inner = eval(operand, state, trace)
+            if op == .minus { return inner.map { Result(state: $0.state, value: .nonzero, isPage: false, trace: $0.trace) } }
+            return inner.map { Result(state: $0.state, value: .unknown, isPage: false, trace: $0.trace) }
+        case .cast:
+            guard let operand = tree.child(node, 1) else { return [Result(state: state, value: .unknown, isPage: false, trace: trace)] }
+            return eval(operand, state, trace)
+        case .binary:
+            guard let lhs = tree.child(node, 0), let rhs = tree.child(node, 1) else { return [Result(state: state, value: .unknown, isPage: false, trace: trace)] }
+            let op = tree[node].op
+            var out: [Result] = []
+            for l in eval(lhs, state, trace) {
+                for r in eval(rhs, l.state, l.trace) {
+                    let value: ValueClass
+                    if op == .comma { value = r.value }
+                    else if op == .pipe {
+                        if l.value == .faultLocked || r.value == .faultLocked { value = .faultLocked }
+                        else if l.value == .noWrite || r.value == .noWrite { value = .noWrite }
+                        else if l.value == .zero && r.value == .zero { value = .zero }
+                        else { value = .unknown }
+                    } else { value = .unknown }
+                    out.append(Result(state: r.state, value: value, isPage: op == .comma ? r.isPage : false, trace: r.trace))
+                }
+            }
+            return out
+        case .assignment:
+            guard let target = tree.child(node, 0), let value = tree.child(node, 1) else { return [Result(state: state, value: .unknown, isPage: false, trace: trace)] }
+            return eval(value, state, trace).map { r in
+                var s = r.state
+                var t = r.trace
+                if tree.kind(target) == .identifier, let name = file.name(of: target) {
+                    s = assign(name, r, to: s)
+                } else if tree.kind(target) == .unary, tree[target].op == .star, let inner = tree.child(target, 0),
+                          let name = file.name(of: inner), name == pageOut {
+                    if r.isPage {
+                        s.handedBack = true
+                        t = step(file.line(of: node), "\(file.normalizedText(of: node)): page handed to the caller", t)
+                    }
+                }
+                return Result(state: s, value: r.value, isPage: r.isPage, trace: t)
+            }
+        case .conditional:
+            var out: [Result] = []
+            for c in tree.children(node) {
+                out = out.isEmpty ? eval(c, state, trace) : out.flatMap { eval(c, $0.state, $0.trace) }
+            }
+            return out.map { Result(state: $0.state, value: .unknown, isPage: false, trace: $0.trace) }
+        case .call:
+            return call(node, state, trace).map { var r = $0; r.fromCall = true; return r }
+        case .statementExpression:
+            return [Result(state: state, value: .unknown, isPage: false, trace: trace)]
+        default:
+            // Calls nested anywhere else (member of a call result, array index, …): effects only.
+            var results = [Result(state: state, value: .unknown, isPage: isPage(node, state), trace: trace)]
+            let nested = file.calls(in: node).filter { isOutermostCall($0, within: node) }
+            for c in nested {
+                results = results.flatMap { r in call(c, r.state, r.trace).map { Result(state: $0.state, value: .unknown, isPage: r.isPage, trace: $0.trace) } }
+            }
+            return results
+        }
+    }
+
+    func isOutermostCall(_ call: NodeID, within root: NodeID) -> Bool { true }
+
+    func assign(_ name: String, _ r: Result, to state: PageState) -> PageState {
+        var s = state
+        if r.isNullPointer, s.aliases.contains(name) || pageVariables.contains(name) {
+            s.aliases = s.aliases.union([name])
+            s.null = .null
+            return s
+        }
+        if r.isPage {
+            s.aliases.insert(name)
+        } else if r.fromCall, pageVariables.contains(name), s.aliases.subtracting([name]).isEmpty {
+            // A page obtained from a call this function has no facts about: a fresh, unlocked page.
+            s.aliases = [name]
+            s.null = .unknown
+            s.lock = .unlocked
+            s.waitedUnderLock = false
+            s.waitedInherited = false
+            s.waitedUnlocked = false
+            s.relockedAfterWait = false
+        } else {
+            s.aliases.remove(name)
+        }
+        if r.value == .unknown { s.values.removeValue(forKey: name) } else { s.values[name] = r.value }
+        return s
+    }
+
+    /// Whether `node` denotes the page: an alias, or `&folio->page` / `folio_page(folio, 0)` of one.
+    func isPage(_ node: NodeID, _ state: PageState) -> Bool {
+        if state.aliases.isEmpty { return false }
+        var text = file.normalizedText(of: node).replacingOccurrences(of: " ", with: "")
+        if text.hasPrefix("&") && text.hasSuffix("->page") { text = String(text.dropFirst().dropLast(6)) }
+        while text.hasPrefix("(") && text.hasSuffix(")") { text = String(text.dropFirst().dropLast()) }
+        return state.aliases.contains(text)
+    }
+
+    // MARK: - Calls
+
+    mutating func call(_ node: NodeID, _ state: PageState, _ trace: Trace?) -> [Result] {
+        let arguments = file.arguments(of: node)
+        // Arguments first (nested calls such as block_page_mkwrite_return(block_page_mkwrite(…))).
+        var pre: [(PageState, Trace?, [ValueClass], [Bool])] = [(state, trace, [], [])]
+        for a in arguments {
+            pre = pre.flatMap { (s, t, values, pages) in
+                eval(a, s, t).map { r in (r.state, r.trace, values + [r.value], pages + [r.isPage || isPage(a, r.state)]) }
+            }
+        }
+        guard let name = file.calleeName(of: node) else {
+            // Through a function pointer (`mapping->a_ops->write_begin(…)`): unknown.
+            return pre.map { Result(state: $0.0, value: .unknown, isPage: false, trace: $0.1) }
+        }
+        let line = file.line(of: node)
+        var out: [Result] = []
+        for (s0, t0, values, pages) in pre {
+            var s = s0
+            var t = t0
+            if name == "page_folio" || name == "folio_page" || name == "compound_head" || name == "page_folio_or_null" {
+                out.append(Result(state: s, value: .unknown, isPage: pages.first ?? false, trace: t))
+                continue
+            }
+            if name == "likely" || name == "unlikely" {
+                out.append(Result(state: s, value: values.first ?? .unknown, isPage: false, trace: t))
+                continue
+            }
+            if let effect = analyzer.primitive(name) {
+                out.append(contentsOf: applyPrimitive(effect, name: name, node: node, arguments: arguments, values: values, pages: pages, s, t))
+                continue
+            }
+            // The tree's own body wins over the model.
+            if let def = analyzer.program.definition(name, from: fileIndex) {
+                if analyzer.isInProgress(file: def.file, function: def.function) {
+                    assumptions.append("\(name): recursive call, assumed not to wait")
+                    out.append(Result(state: s, value: .unknown, isPage: false, trace: t))
+                    continue
+                }
+                let callee = analyzer.summary(file: def.file, function: def.function)
+                used.append("\(name) (derived from \(callee.file):\(callee.line))")
+                assumptions.append(contentsOf: callee.assumptions)
+                out.append(contentsOf: applySummary(callee, name: name, node: node, arguments: arguments, pages: pages, s, t))
+                continue
+            }
+            if let fact = analyzer.helperFact(name) {
+                used.append("\(name) (model: \(fact.reason); \(fact.versions))")
+                out.append(contentsOf: applyHelperFact(fact, name: name, node: node, arguments: arguments, pages: pages, s, t))
+                continue
+            }
+            let passesPage = pages.contains(true) || arguments.contains { a in
+                let text = file.normalizedText(of: a)
+                return text == faultParameter || text == pageOut || (pageOut != nil && text.hasPrefix("&"))
+            }
+            if passesPage {
+                assumptions.append("\(name): no body in the analysed files and not in the model; assumed not to wait")
+                t = step(line, "\(name)(): unknown, assumed not to wait", t)
+            }
+            _ = s
+            s = s0
+            out.append(Result(state: s, value: .unknown, isPage: false, trace: t))
+        }
+        return out
+    }
+
+    mutating func applyPrimitive(_ effect: PageEffect, name: String, node: NodeID, arguments: [NodeID], values: [ValueClass],
+                                 pages: [Bool], _ s0: PageState, _ t0: Trace?) -> [Result] {
+        var s = s0
+        var t = t0
+        let line = file.line(of: node)
+        func onPage(_ index: Int) -> Bool { index < 0 ? true : (index < pages.count && pages[index]) }
+        switch effect {
+        case .waitsForWriteback(let a), .waitsForStableWrites(let a):
+            if onPage(a) {
+                if s.lock == .locked {
+                    s.waitedUnderLock = true
+                    s.relockedAfterWait = false
+                    s.waitedUnlocked = false
+                    t = step(line, "\(name)(): waits for writeback under the page lock", t)
+                } else if s.lock == .inherited {
+                    s.waitedInherited = true
+                    t = step(line, "\(name)(): waits for writeback (under the caller's lock, if it holds it)", t)
+                } else {
+                    s.waitedUnlocked = true
+                    t = step(line, "\(name)(): waits, but the page is not locked", t)
+                }
+            } else if a >= 0 && a < arguments.count {
+                t = step(line, "\(name)(\(file.normalizedText(of: arguments[a]))): waits on a different page", t)
+            }
+            return [Result(state: s, value: .unknown, isPage: false, trace: t)]
+        case .locks(let a, let success):
+            guard onPage(a), success == .always else { return [Result(state: s, value: .unknown, isPage: false, trace: t)] }
+            return [Result(state: takeLock(s), value: .unknown, isPage: false, trace: step(line, "\(name)(): page locked", t))]
+        case .unlocks(let a):
+            if onPage(a) {
+                s.locked = false
+                t = step(line, "\(name)(): page unlocked, writeback may start", t)
+            }
+            return [Result(state: s, value: .unknown, isPage: false, trace: t)]
+        case .startsWriteback, .endsWriteback:
+            return [Result(state: s, value: .unknown, isPage: false, trace: t)]
+        case .convertsErrnoToFault(let a):
+            let v = a < values.count ? values[a] : .unknown
+            let converted: ValueClass
+            switch v {
+            case .zero: converted = .faultLocked
+            case .nonzero, .noWrite: converted = .noWrite
+            case .faultLocked: converted = .faultLocked
+            case .unknown: converted = .unknown
+            }
+            return [Result(state: s, value: converted, isPage: false, trace: t)]
+        case .returnsNoWriteFault:
+            return [Result(state: s, value: .noWrite, isPage: false, trace: t)]
+        case .returnsPageWithFlags(let flagsArgument, let lockFlags, let waitFlags):
+            let flags = flagsArgument < arguments.count ? file.normalizedText(of: arguments[flagsArgument]) : ""
+            let locked = lockFlags.contains { flags.contains($0) }
+            let waited = locked && waitFlags.contains { flags.contains($0) }
+            var page = PageState(lock: .unlocked, aliases: s.aliases, values: s.values)
+            page.handedBack = s.handedBack
+            page.locked = locked
+            page.waitedUnderLock = waited
+            return [Result(state: page, value: .unknown, isPage: true,
+                           trace: step(line, "\(name)(…\(flags)…): page \(locked ? "locked" : "unlocked")\(waited ? " and waited for" : locked ? ", not waited for" : "")", t))]
+        case .returnsPage, .mkwriteHelper, .writeBeginHelper:
+            return [Result(state: s, value: .unknown, isPage: false, trace: t)]
+        }
+    }
+
+    func takeLock(_ s0: PageState) -> PageState {
+        var s = s0
+        if (s.waitedUnderLock || s.waitedInherited) && s.lock != .locked { s.relockedAfterWait = true }
+        if s.waitedUnlocked { s.relockedAfterWait = false }
+        s.lock = .locked
+        s.waitedUnderLock = false
+        return s
+    }
+
+    /// The caller's page state after a callee path that ended with `o` (the callee started from
+    /// `inherited`, so what it did not touch stays as the caller had it).
+    func compose(_ s0: PageState, _ o: Outcome) -> PageState {
+        var s = s0
+        switch o.lock {
+        case .inherited:
+            if o.waitedInherited {
+                switch s.lock {
+                case .locked: s.waitedUnderLock = true; s.relockedAfterWait = false
+                case .inherited: s.waitedInherited = true
+                case .unlocked: s.waitedUnlocked = true
+                }
+            }
+        case .locked:
+            if s.waitedUnderLock || s.waitedInherited, s.lock != .locked, !o.waitedUnderLock { s.relockedAfterWait = true }
+            s.lock = .locked
+            s.waitedUnderLock = o.waitedUnderLock
+            s.waitedUnlocked = s.waitedUnlocked || o.waitedUnlocked
+            if o.waitedUnderLock { s.relockedAfterWait = o.relockedAfterWait }
+        case .unlocked:
+            s.lock = .unlocked
+            s.waitedUnlocked = s.waitedUnlocked || o.waitedUnlocked
+        }
+        return s
+    }
+
+    /// A call to a function whose body we analysed: each of its exits becomes a path here.
+    mutating func applySummary(_ callee: FunctionSummary, name: String, node: NodeID, arguments: [NodeID], pages: [Bool],
+                               _ s0: PageState, _ t0: Trace?) -> [Result] {
+        let line = file.line(of: node)
+        let argTexts = arguments.map { file.normalizedText(of: $0) }
+        let passesFault = faultParameter.map { argTexts.contains($0) } ?? false
+        let passesPage = pages.contains(true)
+        let passesPageOut = pageOut.map { argTexts.contains($0) } ?? false
+        let outVariable = argTexts.first { $0.hasPrefix("& ") || $0.hasPrefix("&") }.map { $0.replacingOccurrences(of: "&", with: "").replacingOccurrences(of: " ", with: "") }
+        var results: [Result] = []
+        for o in callee.outcomes {
+            var s = s0
+            var isPage = false
+            if passesFault || passesPage {
+                s = compose(s0, o)
+            }
+            if o.handedBack && passesPageOut {
+                s = compose(s, o)
+                s.handedBack = true
+            } else if o.handedBack, let v = outVariable {
+                var fresh = PageState(lock: .unlocked, aliases: s.aliases, values: s.values)
+                fresh = compose(fresh, o)
+                fresh.aliases.insert(v)
+                fresh.handedBack = s.handedBack
+                s = fresh
+            }
+            if o.returnsPage || calleeReturnsPage(name) {
+                isPage = true
+                var fresh = PageState(lock: .unlocked, aliases: s.aliases, values: s.values)
+                fresh.handedBack = s.handedBack
+                fresh.null = o.returnsPage ? .unknown : .null
+                s = compose(fresh, o)
+            }
+            let note = "\(name)(): \(describeOutcome(o)) [\(callee.file):\(o.path.last?.line ?? callee.line)]"
+            results.append(Result(state: s, value: o.returnClass, isPage: isPage, trace: step(line, note, t0)))
+        }
+        if results.isEmpty { results.append(Result(state: s0, value: .unknown, isPage: false, trace: t0)) }
+        return results
+    }
+
+    /// The tree's definition of `name` returns `struct page *` or `struct folio *`.
+    func calleeReturnsPage(_ name: String) -> Bool {
+        guard let def = analyzer.program.definition(name, from: fileIndex) else { return false }
+        let type = analyzer.program.files[def.file].functions[def.function].returnTypeText.replacingOccurrences(of: " ", with: "")
+        return type.hasSuffix("page*") || type.hasSuffix("folio*")
+    }
+
+    func describeOutcome(_ o: Outcome) -> String {
+        var parts: [String] = []
+        switch o.returnClass {
+        case .faultLocked: parts.append("returns VM_FAULT_LOCKED")
+        case .zero: parts.append("returns 0")
+        case .noWrite: parts.append("returns a no-write fault code")
+        case .nonzero: parts.append("returns an error")
+        case .unknown: break
+        }
+        switch o.lock {
+        case .locked: parts.append(o.pageIsStable ? "page locked and waited for" : "page locked, not waited for")
+        case .unlocked: if o.returnsPage || o.handedBack { parts.append("page not locked") }
+        case .inherited: if o.waitedInherited { parts.append("waits for writeback") }
+        }
+        return parts.isEmpty ? "returns" : parts.joined(separator: ", ")
+    }
+
+    mutating func applyHelperFact(_ fact: ModelEntry, name: String, node: NodeID, arguments: [NodeID], pages: [Bool],
+                                  _ s0: PageState, _ t0: Trace?) -> [Result] {
+        let line = file.line(of: node)
+        var s = s0
+        switch fact.effect {
+        case .returnsPage(let locked, let waited):
+            s.locked = locked
+            s.waitedInherited = false
+            s.waitedUnderLock = waited
+            s.waitedUnlocked = false
+            s.relockedAfterWait = false
+            return [Result(state: s, value: .unknown, isPage: true,
+                           trace: step(line, "\(name)(): page \(locked ? "locked" : "unlocked")\(waited ? " and waited for" : ", not waited for") (model)", t0))]
+        case .mkwriteHelper(let waits, let returnsErrno):
+            var ok = s
+            ok.locked = true
+            ok.waitedUnderLock = waits
+            ok.waitedUnlocked = false
+            ok.relockedAfterWait = false
+            var failed = s
+            failed.locked = false
+            return [
+                Result(state: ok, value: returnsErrno ? .zero : .faultLocked, isPage: false,
+                       trace: step(line, "\(name)(): page locked\(waits ? " and waited for" : ", not waited for") (model: \(fact.versions))", t0)),
+                Result(state: failed, value: returnsErrno ? .nonzero : .noWrite, isPage: false,
+                       trace: step(line, "\(name)(): fails (model)", t0)),
+            ]
+        case .writeBeginHelper(let waits):
+            var ok = s
+            ok.handedBack = ok.handedBack || (pageOut.map { p in arguments.contains { file.normalizedText(of: $0) == p } } ?? false)
+            ok.locked = true
+            ok.waitedUnderLock = waits
+            if let out = arguments.map({ file.normalizedText(of: $0) }).first(where: { $0.hasPrefix("&") }) {
+                ok.aliases.insert(out.replacingOccurrences(of: "&", with: "").replacingOccurrences(of: " ", with: ""))
+            }
+            var failed = s
+            failed.locked = false
+            return [
+                Result(state: ok, value: .zero, isPage: false,
+                       trace: step(line, "\(name)(): page locked\(waits ? " and waited for" : ", not waited for") (model: \(fact.versions))", t0)),
+                Result(state: failed, value: .nonzero, isPage: false, trace: step(line, "\(name)(): fails (model)", t0)),
+            ]
+        default:
+            return [Result(state: s, value: .unknown, isPage: false, trace: t0)]
+        }
+    }
+
+    // MARK: - Branch conditions
+
+    /// The state on the branch where `condition` is `outcome`, or nil when that branch cannot be
+    /// taken in this state (the correlation of `if (ret == VM_FAULT_LOCKED)` with the value).
+    func refine(_ state: PageState, _ condition: NodeID, _ outcome: Bool) -> PageState? {
+        var s = state
+        switch tree.kind(condition) {
+        case .unary where tree[condition].op == .bang:
+            guard let operand = tree.child(condition, 0) else { return s }
+            return refine(state, operand, !outcome)
+        case .call:
+            let name = file.calleeName(of: condition) ?? ""
+            let arguments = file.arguments(of: condition)
+            if name == "likely" || name == "unlikely", let a = arguments.first { return refine(state, a, outcome) }
+            if case .locks(let a, let success)? = analyzer.primitive(name), a < arguments.count, isPage(arguments[a], state) {
+                switch success {
+                case .returnsTrue: return outcome ? takeLock(s) : s
+                case .returnsZero: return outcome ? s : takeLock(s)
+                case .always: return s
+                }
+            }
+            return s
+        case .identifier:
+            guard let name = file.name(of: condition) else { return s }
+            if state.aliases.contains(name) {
+                switch (state.null, outcome) {
+                case (.null, true), (.nonNull, false): return nil
+                default:
+                    s.null = outcome ? .nonNull : .null
+                    return s
+                }
+            }
+            if pageVariables.contains(name) { return s }
+            return require(&s, name, outcome ? .nonzero : .zero) ? s : nil
+        case .binary:
+            guard let lhs = tree.child(condition, 0), let rhs = tree.child(condition, 1) else { return s }
+            let op = tree[condition].op
+            var variable: String?
+            var constant: NodeID?
+            if tree.kind(lhs) == .identifier, let n = file.name(of: lhs), !isConstantName(n) { variable = n; constant = rhs }
+            else if tree.kind(rhs) == .identifier, let n = file.name(of: rhs), !isConstantName(n) { variable = n; constant = lhs }
+            guard let v = variable, let c = constant else { return s }
+            let constantClass = classifyConstant(c)
+            switch op {
+            case .equalEqual, .bangEqual:
+                let equal = (op == .equalEqual) == outcome
+                switch constantClass {
+                case .faultLocked: return require(&s, v, equal ? .faultLocked : .notFaultLocked) ? s : nil
+                case .zero: return require(&s, v, equal ? .zero : .nonzero) ? s : nil
+                case .noWrite: return equal ? (require(&s, v, .noWrite) ? s : nil) : s
+                default: return s
+                }
+            case .ampersand:
+                if constantClass == .faultLocked { return require(&s, v, outcome ? .faultLocked : .notFaultLocked) ? s : nil }
+                return s
+            case .less:
+                if constantClass == .zero { return require(&s, v, outcome ? .nonzero : .zero) ? s : nil }
+                return s
+            default:
+                return s
+            }
+        default:
+            return s
+        }
+    }
+
+    enum Requirement { case faultLocked, notFaultLocked, zero, nonzero, noWrite }
+
+    func isConstantName(_ n: String) -> Bool {
+        analyzer.model.lockedFaultCodes.contains(n) || analyzer.model.noWriteFaultCodes.contains(n)
+            || n.uppercased() == n && n.first?.isLetter == true
+    }
+
+    func classifyConstant(_ node: NodeID) -> ValueClass {
+        switch tree.kind(node) {
+        case .identifier:
+            let n = file.name(of: node) ?? ""
+            if analyzer.model.lockedFaultCodes.contains(n) { return .faultLocked }
+            if analyzer.model.noWriteFaultCodes.contains(n) { return .noWrite }
+            return .unknown
+        case .numberLiteral:
+            return file.normalizedText(of: node) == "0" ? .zero : .nonzero
+        default:
+            return .unknown
+        }
+    }
+
+    /// Narrows `name`'s value; false when the value it has makes the requirement impossible.
+    func require(_ s: inout PageState, _ name: String, _ r: Requirement) -> Bool {
+        let current = s.values[name] ?? .unknown
+        switch (r, current) {
+        case (.faultLocked, .faultLocked), (.faultLocked, .unknown), (.faultLocked, .nonzero):
+            s.values[name] = .faultLocked
+            return true
+        case (.faultLocked, _): return false
+        case (.notFaultLocked, .faultLocked): return false
+        case (.notFaultLocked, _): return true
+        case (.zero, .zero), (.zero, .unknown):
+            s.values[name] = .zero
+            return true
+        case (.zero, _): return false
+        case (.nonzero, .zero): return false
+        case (.nonzero, .unknown):
+            s.values[name] = .nonzero
+            return true
+        case (.nonzero, _): return true
+        case (.noWrite, .noWrite), (.noWrite, .unknown), (.noWrite, .nonzero):
+            s.values[name] = .noWrite
+            return true
+        case (.noWrite, _): return false
+        }
+    }
+}

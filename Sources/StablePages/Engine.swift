@@ -1,0 +1,215 @@
+import CSyntax
+import Dispatch
+import Series
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs the rules on one tree, or on T0..Tn with the per-patch delta.
+public struct StablePageEngine: Sendable {
+    public var model: StablePageModel
+    public var rules: [any StablePageRule]
+
+    public init(model: StablePageModel = .builtIn, rules: [any StablePageRule] = RuleRegistry.all) {
+        self.model = model
+        self.rules = rules
+    }
+
+    /// Words a file must mention to matter: entry slots and the helpers the model knows.
+    var relevantTokens: [String] {
+        ["page_mkwrite", "write_begin", "vm_operations_struct", "vm_ops", "generic_file_mmap"]
+            + Array(Set(model.entries.map(\.function)))
+    }
+
+    public struct TreeResult: Sendable {
+        public var findings: [Finding]
+        public var filesConsidered: Int
+        public var filesParsed: Int
+        public var entryPoints: Int
+    }
+
+    /// Parses what can matter in `tree` (a token prefilter, then one more round for callees the
+    /// first round could not resolve) and runs every rule.
+    public func analyze(_ tree: SourceTree, cache: ParseCache = ParseCache(), onlyPaths prefixes: [String] = []) -> TreeResult {
+        let all = tree.cFiles().filter { path in prefixes.isEmpty || prefixes.contains { path.hasPrefix($0) } }
+        let tokens = relevantTokens
+        var parsed = parse(all, in: tree, cache: cache) { bytes in TokenPrefilter.mentionsAny(bytes, of: tokens) }
+        // Round two: bodies of callees that receive the page but were not found.
+        var program = Program(files: parsed, version: tree.kernelVersion)
+        let missing = unresolvedCallees(program)
+        if !missing.isEmpty {
+            let have = Set(parsed.map(\.path))
+            let more = parse(all.filter { !have.contains($0) }, in: tree, cache: cache) { bytes in
+                TokenPrefilter.mentionsAny(bytes, of: missing)
+            }
+            if !more.isEmpty {
+                parsed += more
+                program = Program(files: parsed, version: tree.kernelVersion)
+            }
+        }
+        let analyzer = PathAnalyzer(program: program, model: model)
+        let context = RuleContext(program: program, analyzer: analyzer, model: model)
+        var findings: [Finding] = []
+        for rule in rules { findings += rule.check(context) }
+        let entryPoints = program.bindings.filter { model.entryPoint(structType: $0.structType, slot: $0.slot) != nil }.count
+        return TreeResult(findings: findings.sorted { ($0.file, $0.line, $0.rule) < ($1.file, $1.line, $1.rule) },
+                          filesConsidered: all.count, filesParsed: parsed.count, entryPoints: entryPoints)
+    }
+
+    /// Names called in entry-point files with no definition and no model entry.
+    func unresolvedCallees(_ program: Program) -> [String] {
+        var names = Set<String>()
+        for file in program.files where !file.opsBindings.isEmpty {
+            for function in file.functions {
+                for call in file.calls(in: function.body) {
+                    guard let name = file.calleeName(of: call), program.definitions[name] == nil,
+                          model.effects(for: program.version)[name] == nil, name.count > 3,
+                          name.contains("_"), name.lowercased() == name else { continue }
+                    names.insert(name)
+                }
+            }
+        }
+        return Array(names).sorted().prefix(400).map { $0 }
+    }
+
+    /// Reads and parses `paths` on all cores; `keep` filters on the raw bytes first.
+    func parse(_ paths: [String], in tree: SourceTree, cache: ParseCache, keep: @escaping @Sendable ([UInt8]) -> Bool) -> [ParsedFile] {
+        let results = ResultBox(count: paths.count)
+        DispatchQueue.concurrentPerform(iterations: paths.count) { i in
+            let path = paths[i]
+            let id = tree.contentID(of: path)
+            guard let bytes = tree.contents(of: path), keep(bytes) else { return }
+            let file = cache.parsed(path: path, id: id) { bytes }
+            results.set(i, file)
+        }
+        return results.values.compactMap { $0 }
+    }
+
+    /// T0..Tn: each finding says which trees it is present in, and which patch introduced or
+    /// resolved it. Diff-only rules run on the series itself.
+    public func review(trees: [SourceTree], series: PatchSeries?, prefixes: [String] = []) -> [Finding] {
+        let cache = ParseCache()
+        var byKey: [String: Finding] = [:]
+        var order: [String] = []
+        for (k, tree) in trees.enumerated() {
+            for var f in analyze(tree, cache: cache, onlyPaths: prefixes).findings {
+                if var existing = byKey[f.key] {
+                    existing.presentIn.append(k)
+                    byKey[f.key] = existing
+                } else {
+                    f.presentIn = [k]
+                    byKey[f.key] = f
+                    order.append(f.key)
+                }
+            }
+        }
+        var findings: [Finding] = order.map { key in
+            var f = byKey[key]!
+            let present = Set(f.presentIn)
+            f.introducedBy = (1..<max(trees.count, 1)).first { present.contains($0) && !present.contains($0 - 1) }
+            f.resolvedBy = (1..<max(trees.count, 1)).first { !present.contains($0) && present.contains($0 - 1) }
+            return f
+        }
+        if let series, let waitRemoved = rules.compactMap({ $0 as? WaitRemoved }).first {
+            for var f in waitRemoved.check(patches: series.patches, model: model) {
+                if let k = f.introducedBy { f.presentIn = Array(k..<max(trees.count, k + 1)) }
+                findings.append(f)
+            }
+        }
+        return findings
+    }
+}
+
+/// Thread-safe slots for concurrentPerform results.
+final class ResultBox: @unchecked Sendable {
+    private(set) var values: [ParsedFile?]
+    private let lock = NSLockLike()
+    init(count: Int) { values = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ v: ParsedFile?) {
+        lock.lock()
+        values[i] = v
+        lock.unlock()
+    }
+}
+
+/// A directory on disk as a `SourceTree` (for `scan` and tests).
+public struct DirectoryTree: SourceTree {
+    public let root: String
+    public let name: String
+    public let kernelVersion: KernelVersion?
+
+    public init(root: String, name: String? = nil) {
+        self.root = root
+        self.name = name ?? root
+        var version: KernelVersion?
+        if let makefile = DirectoryTree.read(root + "/Makefile") {
+            version = KernelVersion.fromMakefile(String(decoding: makefile.prefix(2048), as: UTF8.self))
+        }
+        self.kernelVersion = version
+    }
+
+    public func cFiles() -> [String] {
+        var out: [String] = []
+        DirectoryTree.walk(root, relative: "", into: &out)
+        return out.sorted()
+    }
+
+    static func walk(_ dir: String, relative: String, into out: inout [String]) {
+        guard let d = opendir(dir) else { return }
+        defer { closedir(d) }
+        while let entry = readdir(d) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name == "." || name == ".." || name == ".git" { continue }
+            let full = dir + "/" + name
+            let rel = relative.isEmpty ? name : relative + "/" + name
+            var st = stat()
+            guard lstat(full, &st) == 0 else { continue }
+            if (st.st_mode & S_IFMT) == S_IFDIR {
+                walk(full, relative: rel, into: &out)
+            } else if (st.st_mode & S_IFMT) == S_IFREG && name.hasSuffix(".c") {
+                out.append(rel)
+            }
+        }
+    }
+
+    public func contents(of path: String) -> [UInt8]? { DirectoryTree.read(root + "/" + path) }
+    public func contentID(of path: String) -> String? { nil }
+
+    static func read(_ path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return nil }
+        var bytes = [UInt8](repeating: 0, count: Int(st.st_size))
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + done, $0.count - done) }
+            if n <= 0 { break }
+            done += n
+        }
+        if done < bytes.count { bytes.removeLast(bytes.count - done) }
+        return bytes
+    }
+}
+
+/// Files held in memory (tests, rule examples, git trees read by the CLI).
+public struct MemoryTree: SourceTree {
+    public let name: String
+    public let files: [String: [UInt8]]
+    public let ids: [String: String]
+    public let kernelVersion: KernelVersion?
+
+    public init(name: String, files: [String: [UInt8]], ids: [String: String] = [:], kernelVersion: KernelVersion? = nil) {
+        self.name = name
+        self.files = files
+        self.ids = ids
+        self.kernelVersion = kernelVersion
+    }
+
+    public func cFiles() -> [String] { files.keys.filter { $0.hasSuffix(".c") }.sorted() }
+    public func contents(of path: String) -> [UInt8]? { files[path] }
+    public func contentID(of path: String) -> String? { ids[path] }
+}

@@ -1,0 +1,40 @@
+/// How sure a rule is, stated per rule and lowered when a finding rests on assumptions.
+public enum Confidence: String, Sendable, Codable, Comparable {
+    case low, medium, high
+    private var rank: Int { self == .low ? 0 : self == .medium ? 1 : 2 }
+    public static func < (a: Confidence, b: Confidence) -> Bool { a.rank < b.rank }
+}
+
+public enum FindingSeverity: String, Sendable, Codable {
+    case error, warning, note
+}
+
+/// A code path on which a page may become writable while under writeback, with its evidence.
+public struct Finding: Sendable, Hashable {
+    public var rule: String
+    public var severity: FindingSeverity
+    public var confidence: Confidence
+    /// The handler (for `mmap-without-mkwrite`, the `vm_operations_struct` variable).
+    public var function: String
+    /// Where `function` is defined (or the variable, for the mmap rule).
+    public var file: String
+    public var line: Int
+    /// The ops slot that makes it an entry point.
+    public var slot: String
+    public var message: String
+    /// Entry to writable exit, `file:line` steps.
+    public var path: [PathStep]
+    /// The ops bindings that make `function` an entry point, as `struct variable.slot at file:line`.
+    public var bindings: [String]
+    public var summariesUsed: [String]
+    /// For findings read off a diff: the line in the input mail.
+    public var inputLine: Int? = nil
+    public var assumptions: [String]
+    /// Trees (0 = base, k = after patch k) the finding is present in; filled by the per-patch delta.
+    public var presentIn: [Int] = []
+    public var introducedBy: Int?
+    public var resolvedBy: Int?
+
+    /// Identity across trees: the same rule on the same handler and slot.
+    public var key: String { "\(rule)|\(function)|\(slot)" }
+}

@@ -1,0 +1,111 @@
+/// What a kernel function does to the page (or folio) it is given, for the stable-page rules.
+/// Rules never compare function names: they ask the model, which is this table plus what the
+/// analysis derives from function bodies in the tree (the tree always wins).
+public enum PageEffect: Sendable, Hashable {
+    /// Waits until the page is not under writeback (argument index of the page).
+    case waitsForWriteback(argument: Int)
+    /// Waits only when the backing device needs stable writes — which is what the rule asks for.
+    case waitsForStableWrites(argument: Int)
+    /// Takes the page lock. `success` says which result means the lock was taken.
+    case locks(argument: Int, success: LockSuccess)
+    case unlocks(argument: Int)
+    /// Returns a page; `locked` and `waited` describe it on success.
+    case returnsPage(locked: Bool, waited: Bool)
+    /// Starts or ends writeback (used to explain findings).
+    case startsWriteback(argument: Int)
+    case endsWriteback(argument: Int)
+    /// Returns a page, locked when the flags argument holds one of `lockFlags`, and waited for
+    /// when it also holds one of `waitFlags` (`__filemap_get_folio(…, FGP_WRITEBEGIN, …)`).
+    case returnsPageWithFlags(flagsArgument: Int, lockFlags: [String], waitFlags: [String])
+    /// Converts an errno into a fault code: 0 becomes `VM_FAULT_LOCKED`.
+    case convertsErrnoToFault(argument: Int)
+    /// Converts an errno into a fault code that never means "written" (`vmf_error`).
+    case returnsNoWriteFault
+    /// A `page_mkwrite`-style helper taking (vma, vmf, …): on success the fault's page is locked,
+    /// waited for or not; success is `VM_FAULT_LOCKED` or, for `returnsErrno`, 0.
+    case mkwriteHelper(waits: Bool, returnsErrno: Bool)
+    /// A `write_begin`-style helper: returns 0 with a locked page in its page out-argument
+    /// (`pagep`, `foliop`, `&page`), waited for or not.
+    case writeBeginHelper(waits: Bool)
+}
+
+public enum LockSuccess: Sendable, Hashable {
+    /// Always succeeds (`lock_page`).
+    case always
+    /// Succeeded when the call returned true (`trylock_page`).
+    case returnsTrue
+    /// Succeeded when the call returned 0 (`lock_page_killable`).
+    case returnsZero
+}
+
+/// One reviewed fact: a function, what it does, in which releases, and why we believe it.
+public struct ModelEntry: Sendable, Hashable {
+    public var function: String
+    public var effect: PageEffect
+    public var versions: VersionRange
+    public var reason: String
+
+    public init(_ function: String, _ effect: PageEffect, _ versions: VersionRange = .always, reason: String) {
+        self.function = function
+        self.effect = effect
+        self.versions = versions
+        self.reason = reason
+    }
+}
+
+/// Which ops slot makes a function an entry point, and what "writable exit" means there.
+public struct EntryPointSlot: Sendable, Hashable {
+    public enum Kind: String, Sendable { case pageMkwrite, pfnMkwrite, writeBegin, mmap }
+    public var structType: String
+    public var slot: String
+    public var kind: Kind
+    public var reason: String
+}
+
+/// Mappings whose pages never see page-cache writeback, so an unstable page is not a bug there.
+public struct NotApplicable: Sendable, Hashable {
+    /// Function-name or path fragments that identify the mapping.
+    public var functionPrefix: String?
+    public var pathPrefix: String?
+    public var reason: String
+}
+
+/// The embedded model: reviewed data, with a reason per entry (docs/model.md lists it).
+public struct StablePageModel: Sendable {
+    public var entries: [ModelEntry]
+    public var entryPoints: [EntryPointSlot]
+    public var notApplicable: [NotApplicable]
+    /// Return values of a `page_mkwrite` handler that hand the page back writable.
+    public var lockedFaultCodes: Set<String>
+    /// Fault codes that mean no write happens.
+    public var noWriteFaultCodes: Set<String>
+    /// Suppressions from the user's configuration: (rule, function) → reason.
+    public var suppressions: [Suppression]
+
+    public struct Suppression: Sendable, Hashable {
+        public var rule: String
+        public var function: String
+        public var reason: String
+    }
+
+    /// The entries that hold for `version` (nil: unknown, newest behaviour), by function name.
+    public func effects(for version: KernelVersion?) -> [String: [ModelEntry]] {
+        var table: [String: [ModelEntry]] = [:]
+        for entry in entries where entry.versions.contains(version) {
+            table[entry.function, default: []].append(entry)
+        }
+        return table
+    }
+
+    public func entryPoint(structType: String?, slot: String) -> EntryPointSlot? {
+        entryPoints.first { $0.slot == slot && (structType == nil || $0.structType == structType) }
+    }
+
+    public func notApplicableReason(function: String, path: String) -> String? {
+        for n in notApplicable {
+            if let p = n.functionPrefix, function.hasPrefix(p) { return n.reason }
+            if let p = n.pathPrefix, path.hasPrefix(p) { return n.reason }
+        }
+        return nil
+    }
+}

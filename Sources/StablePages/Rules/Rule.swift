@@ -1,0 +1,96 @@
+import CSyntax
+
+/// A C example for a rule: lines ending in `//~ finding` mark where the rule must report (the
+/// line of the function or variable it names); an example without markers must stay silent.
+public struct RuleExample: Sendable {
+    public var name: String
+    public var code: String
+
+    public init(_ name: String, _ code: String) {
+        self.name = name
+        self.code = code
+    }
+
+    public var expectedLines: [Int] {
+        code.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+            .filter { $0.element.contains("//~ finding") }.map { $0.offset + 1 }
+    }
+}
+
+/// What a rule is, for people: the same text feeds `spw-review explain`, `spw-review rules`,
+/// docs/rules.md and the example tests.
+public struct RuleDescription: Sendable {
+    public var id: String
+    public var title: String
+    public var rationale: String
+    public var severity: FindingSeverity
+    public var confidence: Confidence
+    /// Which way the rule errs, in the words of smatch's checks.
+    public var errs: String
+    public var triggering: [RuleExample]
+    public var nonTriggering: [RuleExample]
+}
+
+/// What a rule sees: one tree's program, its analysis, the model, and the entry points.
+public struct RuleContext {
+    public let program: Program
+    public let analyzer: PathAnalyzer
+    public let model: StablePageModel
+
+    /// Functions bound to `slot` (any struct type the model lists for it), grouped by function.
+    func entryPoints(slot: String) -> [(function: String, bindings: [OpsBinding])] {
+        var order: [String] = []
+        var byFunction: [String: [OpsBinding]] = [:]
+        for b in program.bindings where b.slot == slot {
+            if let type = b.structType, model.entryPoint(structType: type, slot: slot) == nil { continue }
+            if byFunction[b.function] == nil { order.append(b.function) }
+            byFunction[b.function, default: []].append(b)
+        }
+        return order.map { ($0, byFunction[$0]!) }
+    }
+
+    func describe(_ b: OpsBinding) -> String {
+        "\(b.structType.map { "struct \($0) " } ?? "")\(b.variable).\(b.slot) at \(b.file):\(b.line)"
+    }
+
+    /// The entry-point function's summary, unless it is suppressed, not applicable, or has no
+    /// body in the analysed files.
+    func summaryOfEntryPoint(_ function: String, bindings: [OpsBinding], rule: String) -> (file: ParsedFile, summary: FunctionSummary)? {
+        guard !suppressed(rule: rule, function: function),
+              let def = program.definitions[function]?.first(where: { program.files[$0.file].path == bindings[0].file })
+                ?? program.definitions[function]?.first else { return nil }
+        let file = program.files[def.file]
+        if model.notApplicableReason(function: function, path: file.path) != nil { return nil }
+        return (file, analyzer.summary(file: def.file, function: def.function))
+    }
+
+    func suppressed(rule: String, function: String) -> Bool {
+        model.suppressions.contains { $0.rule == rule && $0.function == function }
+    }
+}
+
+public protocol StablePageRule: Sendable {
+    var description: RuleDescription { get }
+    func check(_ context: RuleContext) -> [Finding]
+}
+
+/// Every rule, in the order `spw-review rules` lists them.
+public enum RuleRegistry {
+    public static let all: [any StablePageRule] = [
+        MkwriteWithoutWait(), WriteBeginWithoutWait(), MmapWithoutMkwrite(), WaitBeforeLock(), WaitRemoved(),
+    ]
+
+    public static func rule(id: String) -> (any StablePageRule)? {
+        all.first { $0.description.id == id || $0.description.id.hasSuffix("/" + id) }
+    }
+}
+
+extension Outcome {
+    /// A `page_mkwrite` exit that hands the page back writable.
+    var isWritableFaultExit: Bool { returnClass == .faultLocked || returnClass == .zero }
+}
+
+extension FunctionSummary {
+    /// The confidence a finding built on this summary deserves.
+    func confidence(_ base: Confidence) -> Confidence { assumptions.isEmpty ? base : min(base, .medium) }
+}
