@@ -156,12 +156,17 @@ struct HunkApplier {
         }
         // Whitespace-insensitive, letting dropped blank context lines be found again.
         let keys = lines.map(LineKey.of)
-        let matches = findLoose(hunk.old, keys: keys, maxSkipped: hunk.droppedBlanks)
+        var matches = findLoose(hunk.old, keys: keys, maxSkipped: hunk.droppedBlanks)
+        var joined = false
+        if matches.isEmpty {
+            matches = findLoose(hunk.old, keys: keys, maxSkipped: hunk.droppedBlanks, allowJoined: true)
+            joined = !matches.isEmpty
+        }
         if matches.count == 1 {
             let match = matches[0]
             let candidates = RepairBuilder(hunk: hunk, lines: lines, match: match).candidates()
             let chosen = candidates[min(choice, candidates.count - 1)]
-            let first = match.first!, last = match.last!
+            let first = match.first!.lowerBound, last = match.last!.upperBound
             text.lines.replaceSubrange(first...last, with: chosen)
             if last + 1 == lines.count, hunk.oldMissingNewline || hunk.newMissingNewline {
                 text.missingFinalNewline = hunk.newMissingNewline
@@ -169,6 +174,7 @@ struct HunkApplier {
             let offset = first - line
             var message = "context matched the file ignoring whitespace"
             if hunk.droppedBlanks > 0 { message += "; \(hunk.droppedBlanks) dropped blank context line\(hunk.droppedBlanks == 1 ? "" : "s") restored" }
+            if joined { message += "; lines the mail joined matched as the file's separate lines" }
             if hunk.reindent { message += "; added lines re-indented in kernel style" }
             if offset != 0 { message += "; at an offset of \(offset) line\(abs(offset) == 1 ? "" : "s")" }
             return (HunkResult(file: path, hunk: hunk.index, status: .repaired, offset: offset, line: first + 1,
@@ -177,14 +183,14 @@ struct HunkApplier {
         }
         let reverseLoose = hunk.new.isEmpty ? [] : findLoose(hunk.new, keys: keys, maxSkipped: hunk.droppedBlanks)
         if reverseLoose.count == 1, matches.isEmpty {
-            let at = reverseLoose[0].first!
+            let at = reverseLoose[0].first!.lowerBound
             return (HunkResult(file: path, hunk: hunk.index, status: .alreadyApplied, offset: at - line, line: at + 1,
                                message: "already applied (ignoring whitespace): its result is at line \(at + 1)",
                                method: "whitespace-insensitive"), 1)
         }
         var message = "the hunk's context and removed lines are not in the file"
         if matches.count > 1 {
-            let places = matches.prefix(5).map { String($0.first! + 1) }.joined(separator: ", ")
+            let places = matches.prefix(5).map { String($0.first!.lowerBound + 1) }.joined(separator: ", ")
             message = "ambiguous: the damaged hunk matches \(matches.count) places ignoring whitespace (lines \(places)); a unique match is required"
         }
         let closest = ClosestPlace.describe(expected: hunk.old, in: lines, keys: keys, near: line, path: path)
@@ -229,15 +235,31 @@ struct HunkApplier {
     }
 
     /// Every place where `wanted` matches ignoring whitespace, blank file lines allowed between
-    /// non-blank wanted lines (up to `maxSkipped` in all). Each match lists the file index of
-    /// every wanted line.
-    func findLoose(_ wanted: [[UInt8]], keys: [[UInt8]], maxSkipped: Int) -> [[Int]] {
+    /// non-blank wanted lines (up to `maxSkipped` in all). Each match gives, for every wanted
+    /// line, the file lines it covers: one, or (with `allowJoined`) up to three consecutive
+    /// lines whose text together is the wanted line (a line the mail stage joined as wrapped).
+    func findLoose(_ wanted: [[UInt8]], keys: [[UInt8]], maxSkipped: Int, allowJoined: Bool = false) -> [[ClosedRange<Int>]] {
         let wantedKeys = wanted.map(LineKey.of)
         guard let firstKey = wantedKeys.first else { return [] }
-        var found: [[Int]] = []
-        for start in 0..<keys.count where keys[start] == firstKey {
-            var positions = [start]
-            var i = start + 1
+        func span(_ key: [UInt8], at i: Int) -> ClosedRange<Int>? {
+            guard i < keys.count else { return nil }
+            if keys[i] == key { return i...i }
+            guard allowJoined, !key.isEmpty, !keys[i].isEmpty, key.starts(with: keys[i]) else { return nil }
+            var joined = keys[i]
+            var end = i
+            while end + 1 < keys.count, end - i < 2 {
+                end += 1
+                joined += keys[end]
+                if joined == key { return i...end }
+                if !key.starts(with: joined) { return nil }
+            }
+            return nil
+        }
+        var found: [[ClosedRange<Int>]] = []
+        for start in 0..<keys.count {
+            guard let first = span(firstKey, at: start) else { continue }
+            var positions = [first]
+            var i = first.upperBound + 1
             var skipped = 0
             var ok = true
             for key in wantedKeys.dropFirst() {
@@ -245,9 +267,9 @@ struct HunkApplier {
                     i += 1
                     skipped += 1
                 }
-                guard i < keys.count, keys[i] == key else { ok = false; break }
-                positions.append(i)
-                i += 1
+                guard let next = span(key, at: i) else { ok = false; break }
+                positions.append(next)
+                i = next.upperBound + 1
             }
             if ok { found.append(positions) }
             if found.count > 20 { break }

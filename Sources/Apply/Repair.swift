@@ -5,8 +5,8 @@
 struct RepairBuilder {
     var hunk: PreparedHunk
     var lines: [[UInt8]]
-    /// File index of each old-side line of the hunk.
-    var match: [Int]
+    /// File lines of each old-side line of the hunk (usually one each).
+    var match: [ClosedRange<Int>]
 
     enum BlankPlacement: CaseIterable { case scored, blanksFirst, blanksLast }
 
@@ -24,7 +24,7 @@ struct RepairBuilder {
     }
 
     func build(style: KernelIndent.Style, placement: BlankPlacement) -> [[UInt8]] {
-        let first = match[0]
+        let first = match[0].lowerBound
         let historyStart = max(0, first - 100)
         var history = Array(lines[historyStart..<first])
         let regionStartInHistory = history.count
@@ -78,16 +78,16 @@ struct RepairBuilder {
             case .added:
                 pendingAdded.append(op.text)
             case .context, .removed:
-                let fileIndex = match[oldIndex]
+                let span = match[oldIndex]
                 oldIndex += 1
-                flushGap(before: fileIndex)
-                if op.kind == .context { history.append(lines[fileIndex]) }
-                previous = fileIndex
+                flushGap(before: span.lowerBound)
+                if op.kind == .context { history += lines[span] }
+                previous = span.upperBound
                 previousWasRemoved = op.kind == .removed
             }
         }
         if !pendingAdded.isEmpty {
-            let end = match.last! + 1
+            let end = match.last!.upperBound + 1
             history += reindented(pendingAdded, following: lines[end..<min(lines.count, end + 3)])
             pendingAdded = []
         }
@@ -163,10 +163,10 @@ enum ClosestPlace {
         while i < n || j < m {
             if i < n, j < m, ka[i] == kb[j] {
                 out.append((" ", b[j])); i += 1; j += 1
-            } else if j < m, i == n || table[i][j + 1] >= table[i + 1][j] {
-                out.append(("+", b[j])); j += 1
-            } else {
+            } else if i < n, j == m || table[i + 1][j] >= table[i][j + 1] {
                 out.append(("-", a[i])); i += 1
+            } else {
+                out.append(("+", b[j])); j += 1
             }
         }
         return out

@@ -361,3 +361,13 @@ enum ConflictRegions {
         return out
     }
 }
+
+extension SeriesApplier {
+    /// The git repository enclosing `path` (its working directory, or its git directory when
+    /// bare), or nil.
+    public static func enclosingRepository(of path: String) -> String? {
+        guard let gitDirectory = Repository.discover(from: path) else { return nil }
+        guard let repository = try? Repository(path: gitDirectory) else { return nil }
+        return repository.workingDirectory ?? gitDirectory
+    }
+}

@@ -18,7 +18,6 @@ public struct StablePageEngine: Sendable {
     /// Words a file must mention to matter: entry slots and the helpers the model knows.
     var relevantTokens: [String] {
         ["page_mkwrite", "write_begin", "vm_operations_struct", "vm_ops", "generic_file_mmap"]
-            + Array(Set(model.entries.map(\.function)))
     }
 
     public struct TreeResult: Sendable {
@@ -31,6 +30,22 @@ public struct StablePageEngine: Sendable {
     /// Parses what can matter in `tree` (a token prefilter, then one more round for callees the
     /// first round could not resolve) and runs every rule.
     public func analyze(_ tree: SourceTree, cache: ParseCache = ParseCache(), onlyPaths prefixes: [String] = []) -> TreeResult {
+        let (program, considered) = program(for: tree, cache: cache, onlyPaths: prefixes)
+        let analyzer = PathAnalyzer(program: program, model: model)
+        let context = RuleContext(program: program, analyzer: analyzer, model: model)
+        var findings: [Finding] = []
+        for rule in rules { findings += rule.check(context) }
+        let entryPoints = program.bindings.filter { model.entryPoint(structType: $0.structType, slot: $0.slot) != nil }.count
+        return TreeResult(findings: findings.sorted { ($0.file, $0.line, $0.rule) < ($1.file, $1.line, $1.rule) },
+                          filesConsidered: considered, filesParsed: program.files.count, entryPoints: entryPoints)
+    }
+
+    /// What `analyze` reads of a tree: the files that can matter, parsed.
+    public func program(for tree: SourceTree, cache: ParseCache = ParseCache(), onlyPaths prefixes: [String] = []) -> Program {
+        program(for: tree, cache: cache, onlyPaths: prefixes).0
+    }
+
+    func program(for tree: SourceTree, cache: ParseCache, onlyPaths prefixes: [String]) -> (Program, Int) {
         let all = tree.cFiles().filter { path in prefixes.isEmpty || prefixes.contains { path.hasPrefix($0) } }
         let tokens = relevantTokens
         var parsed = parse(all, in: tree, cache: cache) { bytes in TokenPrefilter.mentionsAny(bytes, of: tokens) }
@@ -47,13 +62,7 @@ public struct StablePageEngine: Sendable {
                 program = Program(files: parsed, version: tree.kernelVersion)
             }
         }
-        let analyzer = PathAnalyzer(program: program, model: model)
-        let context = RuleContext(program: program, analyzer: analyzer, model: model)
-        var findings: [Finding] = []
-        for rule in rules { findings += rule.check(context) }
-        let entryPoints = program.bindings.filter { model.entryPoint(structType: $0.structType, slot: $0.slot) != nil }.count
-        return TreeResult(findings: findings.sorted { ($0.file, $0.line, $0.rule) < ($1.file, $1.line, $1.rule) },
-                          filesConsidered: all.count, filesParsed: parsed.count, entryPoints: entryPoints)
+        return (program, all.count)
     }
 
     /// Names called in entry-point files with no definition and no model entry.
@@ -137,10 +146,13 @@ public struct DirectoryTree: SourceTree {
     public let root: String
     public let name: String
     public let kernelVersion: KernelVersion?
+    /// Subdirectories to list (all of `root` when empty); files elsewhere can still be read.
+    public let subdirectories: [String]
 
-    public init(root: String, name: String? = nil) {
+    public init(root: String, name: String? = nil, subdirectories: [String] = []) {
         self.root = root
         self.name = name ?? root
+        self.subdirectories = subdirectories.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         var version: KernelVersion?
         if let makefile = DirectoryTree.read(root + "/Makefile") {
             version = KernelVersion.fromMakefile(String(decoding: makefile.prefix(2048), as: UTF8.self))
@@ -150,8 +162,15 @@ public struct DirectoryTree: SourceTree {
 
     public func cFiles() -> [String] {
         var out: [String] = []
-        DirectoryTree.walk(root, relative: "", into: &out)
-        return out.sorted()
+        if subdirectories.isEmpty {
+            DirectoryTree.walk(root, relative: "", into: &out)
+        } else {
+            for sub in subdirectories {
+                if sub.hasSuffix(".c") { out.append(sub); continue }
+                DirectoryTree.walk(root + "/" + sub, relative: sub, into: &out)
+            }
+        }
+        return Array(Set(out)).sorted()
     }
 
     static func walk(_ dir: String, relative: String, into out: inout [String]) {

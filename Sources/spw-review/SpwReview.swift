@@ -14,7 +14,7 @@ struct SpwReview: ParsableCommand {
             exit statuses.
             """,
         version: "0.1.0",
-        subcommands: [ReviewCommand.self, ListCommand.self, ParseCCommand.self],
+        subcommands: [ReviewCommand.self, ListCommand.self, ScanCommand.self, ExplainCommand.self, RulesCommand.self, SummaryCommand.self, ParseCCommand.self],
         defaultSubcommand: ReviewCommand.self
     )
 }
@@ -40,6 +40,7 @@ struct Terminal {
         if let term = getenv("TERM"), String(cString: term) == "dumb" { return false }
         return isatty(1) == 1
     }
+    static var stderrIsTerminal: Bool { isatty(2) == 1 }
     static var colorOnStderr: Bool {
         getenv("NO_COLOR") == nil && isatty(2) == 1
     }

@@ -140,7 +140,10 @@ import Git
         #expect(pasted.patches.flatMap(\.hunks).map(\.offset) == [10, 10, 10, 10])
         #expect(pasted.resultTree == clean.resultTree)
         // Git agrees.
-        try git(repo, "am", "-q", TestPaths.fixtures.appendingPathComponent("series/stable-page-writes-v3.2.mbox").path)
+        for name in try FileManager.default.contentsOfDirectory(atPath: TestPaths.fixtures.appendingPathComponent("series/format-patch").path).sorted()
+            where !name.hasPrefix("0000") {
+            try git(repo, "am", "-q", TestPaths.fixtures.appendingPathComponent("series/format-patch/\(name)").path)
+        }
         #expect(clean.resultTree == (try treeOf(repo, "HEAD")))
     }
 

@@ -58,7 +58,7 @@ func git(_ repo: URL, _ arguments: String...) throws -> String {
         "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.org",
         "GIT_COMMITTER_DATE": "2011-05-20 10:00:00 +0000",
     ])
-    precondition(result.status == 0, "git \(arguments) failed: \(result.stderr)")
+    if result.status != 0 { throw TestFailure("git \(arguments) failed: \(result.stderr)") }
     return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
 }
 

@@ -202,6 +202,9 @@ struct FunctionWalker {
     var faultParameter: String?
     /// Locals declared `struct page *` / `struct folio *`.
     var pageVariables: Set<String> = []
+    /// What each local was last set to, as text (`fgp_flags = FGP_LOCK | FGP_STABLE`), so flag
+    /// arguments passed through a variable can still be read.
+    var assignedText: [String: String] = [:]
     var outcomes: [Outcome] = []
     var used: [String] = []
     var assumptions: [String] = []
@@ -232,20 +235,27 @@ struct FunctionWalker {
     mutating func run() -> FunctionSummary {
         var initial = PageState()
         for p in function.parameters where !p.name.isEmpty {
-            let type = p.typeText.replacingOccurrences(of: " ", with: "")
-            if type.contains("vm_fault*") && !type.contains("**") {
+            let type = Self.bareType(p.typeText)
+            if type == "structvm_fault*" {
                 faultParameter = p.name
                 initial.aliases.insert("\(p.name)->page")
-            } else if (type.hasSuffix("page*") || type.hasSuffix("folio*")) && !type.hasSuffix("**") {
+            } else if type == "structpage*" || type == "structfolio*" {
                 initial.aliases.insert(p.name)
-            } else if type.hasSuffix("page**") || type.hasSuffix("folio**") {
+            } else if type == "structpage**" || type == "structfolio**" {
                 pageOut = p.name
             }
         }
         tree.walk(function.body) { node in
+            if tree.kind(node) == .initDeclarator, let n = file.name(of: node), let v = tree.child(node, 0) {
+                assignedText[n, default: ""] += (assignedText[n] == nil ? "" : " | ") + file.normalizedText(of: v)
+            } else if tree.kind(node) == .assignment, let t = tree.child(node, 0), tree.kind(t) == .identifier,
+                      let n = file.name(of: t), let v = tree.child(node, 1) {
+                assignedText[n, default: ""] += (assignedText[n] == nil ? "" : " | ") + file.normalizedText(of: v)
+            }
             guard tree.kind(node) == .declaration else { return }
             let text = file.normalizedText(of: node).replacingOccurrences(of: " ", with: "")
-            guard text.hasPrefix("structpage*") || text.hasPrefix("structfolio*") || text.hasPrefix("conststructpage*") else { return }
+            guard text.hasPrefix("structpage*") || text.hasPrefix("structfolio*") || text.hasPrefix("conststructpage*")
+                    || text.hasPrefix("structpage*") else { return }
             for d in tree.children(node) where tree.kind(d) == .initDeclarator {
                 if let n = file.name(of: d) { pageVariables.insert(n) }
             }
@@ -416,7 +426,7 @@ struct FunctionWalker {
                     s = assign(name, r, to: s)
                 } else if tree.kind(target) == .unary, tree[target].op == .star, let inner = tree.child(target, 0),
                           let name = file.name(of: inner), name == pageOut {
-                    if r.isPage {
+                    if r.isPage && r.state.null != .null {
                         s.handedBack = true
                         t = step(file.line(of: node), "\(file.normalizedText(of: node)): page handed to the caller", t)
                     }
@@ -534,7 +544,7 @@ struct FunctionWalker {
                 let text = file.normalizedText(of: a)
                 return text == faultParameter || text == pageOut || (pageOut != nil && text.hasPrefix("&"))
             }
-            if passesPage {
+            if passesPage && analyzer.model.mightTouchPageState(name) {
                 assumptions.append("\(name): no body in the analysed files and not in the model; assumed not to wait")
                 t = step(line, "\(name)(): unknown, assumed not to wait", t)
             }
@@ -594,7 +604,8 @@ struct FunctionWalker {
         case .returnsNoWriteFault:
             return [Result(state: s, value: .noWrite, isPage: false, trace: t)]
         case .returnsPageWithFlags(let flagsArgument, let lockFlags, let waitFlags):
-            let flags = flagsArgument < arguments.count ? file.normalizedText(of: arguments[flagsArgument]) : ""
+            var flags = flagsArgument < arguments.count ? file.normalizedText(of: arguments[flagsArgument]) : ""
+            if let via = assignedText[flags] { flags = via }
             let locked = lockFlags.contains { flags.contains($0) }
             let waited = locked && waitFlags.contains { flags.contains($0) }
             var page = PageState(lock: .unlocked, aliases: s.aliases, values: s.values)
@@ -686,8 +697,14 @@ struct FunctionWalker {
     /// The tree's definition of `name` returns `struct page *` or `struct folio *`.
     func calleeReturnsPage(_ name: String) -> Bool {
         guard let def = analyzer.program.definition(name, from: fileIndex) else { return false }
-        let type = analyzer.program.files[def.file].functions[def.function].returnTypeText.replacingOccurrences(of: " ", with: "")
-        return type.hasSuffix("page*") || type.hasSuffix("folio*")
+        let type = Self.bareType(analyzer.program.files[def.file].functions[def.function].returnTypeText)
+        return type.hasSuffix("structpage*") || type.hasSuffix("structfolio*")
+    }
+
+    /// `const struct page *` → `structpage*`: qualifiers and spaces dropped, for exact comparison.
+    static func bareType(_ text: String) -> String {
+        text.split(separator: " ").filter { !["const", "volatile", "__user", "__rcu", "static", "inline", "__always_inline", "noinline"].contains($0) }
+            .joined()
     }
 
     func describeOutcome(_ o: Outcome) -> String {
@@ -791,6 +808,26 @@ struct FunctionWalker {
         case .binary:
             guard let lhs = tree.child(condition, 0), let rhs = tree.child(condition, 1) else { return s }
             let op = tree[condition].op
+            // `if (folio_lock_killable(folio) < 0)`, `if (trylock_page(page) == 0)`: a lock call compared with 0.
+            if tree.kind(lhs) == .call, classifyConstant(rhs) == .zero, let name = file.calleeName(of: lhs),
+               case .locks(let a, let success)? = analyzer.primitive(name), success != .always {
+                let arguments = file.arguments(of: lhs)
+                guard a < arguments.count, isPage(arguments[a], state) else { return s }
+                // Does this branch mean "the call returned 0"?
+                let returnedZero: Bool?
+                switch op {
+                case .equalEqual: returnedZero = outcome
+                case .bangEqual: returnedZero = !outcome
+                case .less: returnedZero = outcome ? false : nil
+                default: returnedZero = nil
+                }
+                guard let zero = returnedZero else {
+                    // `x < 0` false: 0 (or positive, which these calls never return).
+                    return success == .returnsZero ? takeLock(s) : s
+                }
+                let locked = success == .returnsZero ? zero : !zero
+                return locked ? takeLock(s) : s
+            }
             var variable: String?
             var constant: NodeID?
             if tree.kind(lhs) == .identifier, let n = file.name(of: lhs), !isConstantName(n) { variable = n; constant = rhs }

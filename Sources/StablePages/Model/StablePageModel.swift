@@ -88,6 +88,15 @@ public struct StablePageModel: Sendable {
         public var reason: String
     }
 
+    /// Words in a function's name that suggest it may lock, unlock or wait on a page; unknown
+    /// callees without them (PageDirty, set_page_dirty, i_size_read, …) are not worth an assumption.
+    public var pageStateWords: [String] = ["lock", "wait", "writeback", "stable", "mkwrite", "write_begin", "grab", "get_page"]
+
+    public func mightTouchPageState(_ function: String) -> Bool {
+        let lowered = function.lowercased()
+        return pageStateWords.contains { lowered.contains($0) }
+    }
+
     /// The entries that hold for `version` (nil: unknown, newest behaviour), by function name.
     public func effects(for version: KernelVersion?) -> [String: [ModelEntry]] {
         var table: [String: [ModelEntry]] = [:]

@@ -1,0 +1,130 @@
+import Foundation
+
+/// `.spw-review.toml` at a tree's root: the user's additions to the model. A small TOML subset
+/// (arrays of tables, strings, integers, booleans, comments) — all this file needs:
+///
+///     [[wait]]                        # a filesystem's private writeback wait
+///     function = "fuse_wait_on_page_writeback"
+///     argument = -1                   # which argument is the page; -1: the page in question
+///     reason = "waits on fuse's own writeback list, not PG_writeback"
+///
+///     [[not-applicable]]
+///     function-prefix = "foo_"        # and/or path-prefix = "drivers/foo/"
+///     reason = "device memory"
+///
+///     [[suppress]]
+///     rule = "stable-pages/mkwrite-without-wait"
+///     function = "ext4_page_mkwrite"
+///     reason = "tracked upstream, see <link>"
+public struct UserConfiguration: Sendable {
+    public var waits: [ModelEntry] = []
+    public var notApplicable: [NotApplicable] = []
+    public var suppressions: [StablePageModel.Suppression] = []
+    public var path: String?
+
+    public static let fileName = ".spw-review.toml"
+
+    public struct ConfigError: Error, CustomStringConvertible {
+        public var file: String
+        public var line: Int
+        public var message: String
+        public var description: String { "\(file):\(line): error: \(message)" }
+    }
+
+    public init() {}
+
+    /// Reads `<root>/.spw-review.toml` when it exists.
+    public static func load(treeRoot: String) throws -> UserConfiguration {
+        let path = (treeRoot as NSString).appendingPathComponent(fileName)
+        guard let data = FileManager.default.contents(atPath: path) else { return UserConfiguration() }
+        return try parse(String(decoding: data, as: UTF8.self), file: path)
+    }
+
+    public static func parse(_ text: String, file: String) throws -> UserConfiguration {
+        var config = UserConfiguration()
+        config.path = file
+        var tables: [(name: String, line: Int, values: [String: (Any, Int)])] = []
+        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = index + 1
+            let content = stripComment(String(raw)).trimmingCharacters(in: .whitespaces)
+            if content.isEmpty { continue }
+            if content.hasPrefix("[[") {
+                guard content.hasSuffix("]]") else { throw ConfigError(file: file, line: line, message: "expected ]] to close the table name") }
+                let name = String(content.dropFirst(2).dropLast(2)).trimmingCharacters(in: .whitespaces)
+                guard ["wait", "not-applicable", "suppress"].contains(name) else {
+                    throw ConfigError(file: file, line: line, message: "unknown table [[\(name)]] (known: wait, not-applicable, suppress)")
+                }
+                tables.append((name, line, [:]))
+                continue
+            }
+            guard let eq = content.firstIndex(of: "=") else {
+                throw ConfigError(file: file, line: line, message: "expected key = value")
+            }
+            guard !tables.isEmpty else { throw ConfigError(file: file, line: line, message: "key outside a [[table]]") }
+            let key = content[..<eq].trimmingCharacters(in: .whitespaces)
+            let valueText = content[content.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            let value: Any
+            if valueText.hasPrefix("\"") {
+                guard valueText.count >= 2, valueText.hasSuffix("\"") else {
+                    throw ConfigError(file: file, line: line, message: "unterminated string")
+                }
+                value = String(valueText.dropFirst().dropLast()).replacingOccurrences(of: "\\\"", with: "\"")
+                    .replacingOccurrences(of: "\\\\", with: "\\")
+            } else if let i = Int(valueText) {
+                value = i
+            } else if valueText == "true" || valueText == "false" {
+                value = valueText == "true"
+            } else {
+                throw ConfigError(file: file, line: line, message: "cannot read value '\(valueText)' (strings need quotes)")
+            }
+            tables[tables.count - 1].values[key] = (value, line)
+        }
+        for table in tables {
+            func string(_ key: String, required: Bool = true) throws -> String? {
+                guard let (v, line) = table.values[key] else {
+                    if required { throw ConfigError(file: file, line: table.line, message: "[[\(table.name)]] needs \(key) = \"…\"") }
+                    return nil
+                }
+                guard let s = v as? String, !s.isEmpty else { throw ConfigError(file: file, line: line, message: "\(key) must be a non-empty string") }
+                return s
+            }
+            let reason = try string("reason")!
+            switch table.name {
+            case "wait":
+                let argument = (table.values["argument"]?.0 as? Int) ?? 0
+                config.waits.append(ModelEntry(try string("function")!, .waitsForWriteback(argument: argument),
+                                               reason: "\(reason) (\(file))"))
+            case "not-applicable":
+                let fp = try string("function-prefix", required: false), pp = try string("path-prefix", required: false)
+                guard fp != nil || pp != nil else {
+                    throw ConfigError(file: file, line: table.line, message: "[[not-applicable]] needs function-prefix or path-prefix")
+                }
+                config.notApplicable.append(NotApplicable(functionPrefix: fp, pathPrefix: pp, reason: "\(reason) (\(file))"))
+            default:
+                config.suppressions.append(StablePageModel.Suppression(rule: try string("rule")!, function: try string("function")!,
+                                                                      reason: reason))
+            }
+        }
+        return config
+    }
+
+    static func stripComment(_ line: String) -> String {
+        var inString = false
+        var previous: Character = " "
+        for (i, c) in line.enumerated() {
+            if c == "\"" && previous != "\\" { inString.toggle() }
+            if c == "#" && !inString { return String(line.prefix(i)) }
+            previous = c
+        }
+        return line
+    }
+
+    /// The built-in model with these additions.
+    public func apply(to model: StablePageModel) -> StablePageModel {
+        var m = model
+        m.entries += waits
+        m.notApplicable += notApplicable
+        m.suppressions += suppressions
+        return m
+    }
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import Series
+import Apply
+
+/// The options that choose a kernel tree and how to apply a series to it, shared by `apply`
+/// and `review`.
+struct ApplyOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Kernel git repository to apply the series to (default: the one enclosing the current directory).",
+                               valueName: "dir"))
+    var tree: String?
+
+    @Option(help: ArgumentHelp("Apply on this commit (any revision) instead of the series' base-commit or a guessed base.",
+                               valueName: "rev"))
+    var base: String?
+
+    @Option(name: .customLong("base-search-depth"),
+            help: ArgumentHelp("How many first-parent commits from HEAD the base guess may examine.", valueName: "n"))
+    var baseSearchDepth: Int = ApplyConfiguration.defaultBaseSearchDepth
+
+    @Option(name: .customLong("apply-to-branch"),
+            help: ArgumentHelp("Also write the series as commits on this new branch (never an existing or checked-out one).",
+                               valueName: "name"))
+    var applyToBranch: String?
+
+    func validate() throws {
+        if baseSearchDepth < 1 { throw ValidationError("--base-search-depth must be at least 1") }
+    }
+
+    var configuration: ApplyConfiguration {
+        ApplyConfiguration(base: base, baseSearchDepth: baseSearchDepth, applyToBranch: applyToBranch)
+    }
+}
+
+/// The apply stage as the CLI runs it: the tree named with `--tree`, or the git repository
+/// enclosing the current directory; nil when there is none (the review goes on mail-only).
+/// Throws `ValidationError` (exit 64) when the named tree, base or branch cannot be used.
+func runApplyStage(series: PatchSeries, options: ApplyOptions) throws -> ApplyResult? {
+    let path: String
+    if let tree = options.tree {
+        path = tree
+    } else {
+        guard let enclosing = SeriesApplier.enclosingRepository(of: ".") else { return nil }
+        path = enclosing
+    }
+    do {
+        return try SeriesApplier.apply(series, repositoryPath: path, configuration: options.configuration)
+    } catch let error as ApplyError {
+        throw ValidationError(error.message)
+    }
+}

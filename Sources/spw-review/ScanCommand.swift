@@ -1,0 +1,139 @@
+import ArgumentParser
+import Foundation
+import Report
+import StablePages
+
+/// `spw-review scan [DIR…]`: audits a tree (or subtrees) without a series: every entry point.
+struct ScanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scan",
+        abstract: "Check every page_mkwrite, write_begin and file mmap in a kernel tree (or part of it)."
+    )
+
+    @Argument(help: "Directories or .c files, relative to the tree root (default: the whole tree).")
+    var paths: [String] = []
+
+    @Option(help: "The kernel tree's root (default: the current directory).")
+    var tree: String?
+
+    @Option(help: "Output format: text or json.")
+    var format: OutputFormat = .text
+
+    @Flag(name: .customLong("no-path"), help: "Print findings without their paths.")
+    var noPath = false
+
+    func run() throws {
+        let root = tree ?? FileManager.default.currentDirectoryPath
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
+            Terminal.printError("\(root): error: not a directory")
+            throw ExitCode(ExitStatus.unreadableInput)
+        }
+        for p in paths where !FileManager.default.fileExists(atPath: root + "/" + p) {
+            Terminal.printError("\(p): error: no such file or directory under \(root)")
+            throw ExitCode(ExitStatus.unreadableInput)
+        }
+        let config = try UserConfiguration.load(treeRoot: root)
+        let engine = StablePageEngine(model: config.apply(to: .builtIn))
+        let source = DirectoryTree(root: root, name: root, subdirectories: paths)
+        let progress = Progress(enabled: format == .text && Terminal.stderrIsTerminal)
+        progress.show("scanning \(paths.isEmpty ? root : paths.joined(separator: " "))…")
+        let start = Date()
+        let result = engine.analyze(source)
+        progress.clear()
+        let seconds = Date().timeIntervalSince(start)
+        switch format {
+        case .json:
+            print(JSONValue.object([
+                ("schema", .string(ReviewJSON.schema)),
+                ("tree", .string(root)),
+                ("kernelVersion", .optional(source.kernelVersion?.description)),
+                ("filesConsidered", .int(result.filesConsidered)),
+                ("filesParsed", .int(result.filesParsed)),
+                ("entryPoints", .int(result.entryPoints)),
+                ("findings", FindingsJSON.findings(result.findings)),
+            ]).serialized())
+        case .text:
+            let style = TextStyle(color: Terminal.colorOnStdout)
+            if !result.findings.isEmpty { print(FindingsText.render(result.findings, style: style, showPath: !noPath)) }
+            let summary = String(format: "%d finding%@ in %d entry points (%d of %d files parsed, %.2f s)",
+                                 result.findings.count, result.findings.count == 1 ? "" : "s", result.entryPoints,
+                                 result.filesParsed, result.filesConsidered, seconds)
+            Terminal.printError(summary)
+        }
+        if result.findings.contains(where: { $0.severity == .error }) { throw ExitCode(ExitStatus.problems) }
+    }
+}
+
+/// A one-line progress note on a terminal's standard error, erased when done.
+struct Progress {
+    let enabled: Bool
+    func show(_ text: String) { if enabled { FileHandleOutput.standardError.write("\r\u{1B}[K" + text) } }
+    func clear() { if enabled { FileHandleOutput.standardError.write("\r\u{1B}[K") } }
+}
+
+/// `spw-review explain RULE`: a rule's description, rationale and examples.
+struct ExplainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "explain", abstract: "Explain a rule (or a diagnostic code).")
+
+    @Argument(help: "A rule id such as stable-pages/mkwrite-without-wait (the part after / is enough).")
+    var id: String
+
+    func run() throws {
+        guard let rule = RuleRegistry.rule(id: id) else {
+            Terminal.printError("error: no rule '\(id)'; `spw-review rules` lists them")
+            throw ExitCode(64)
+        }
+        print(RuleDocs.markdown(rule.description, level: 1))
+    }
+}
+
+/// `spw-review rules`: every rule, one line each (or the whole docs/rules.md with --markdown).
+struct RulesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "rules", abstract: "List the rules.")
+
+    @Flag(help: "Print docs/rules.md: every rule in full.")
+    var markdown = false
+
+    func run() throws {
+        if markdown {
+            print(RuleDocs.document())
+        } else {
+            for rule in RuleRegistry.all {
+                let d = rule.description
+                print("\(d.id)\t\(d.severity.rawValue)\t\(d.confidence.rawValue)\t\(d.title)")
+            }
+        }
+    }
+}
+
+/// `spw-review summary FUNCTION [DIR…]`: the derived summary of one function, every exit with its
+/// path — for maintainers checking why a handler is or is not flagged.
+struct SummaryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "summary", abstract: "Show what the analysis derives for one function (its exits and paths).")
+
+    @Argument(help: "The function.") var function: String
+    @Argument(help: "Directories or .c files to read, relative to the tree root.") var paths: [String] = []
+    @Option(help: "The kernel tree's root (default: the current directory).") var tree: String?
+
+    func run() throws {
+        let root = tree ?? FileManager.default.currentDirectoryPath
+        let config = try UserConfiguration.load(treeRoot: root)
+        let engine = StablePageEngine(model: config.apply(to: .builtIn))
+        let source = DirectoryTree(root: root, name: root, subdirectories: paths)
+        let program = engine.program(for: source)
+        let analyzer = PathAnalyzer(program: program, model: engine.model)
+        guard let summary = analyzer.summary(named: function) else {
+            Terminal.printError("error: no definition of \(function) in the files read")
+            throw ExitCode(ExitStatus.unreadableInput)
+        }
+        print("\(summary.file):\(summary.line): \(function): \(summary.outcomes.count) exit(s)")
+        for o in summary.outcomes {
+            print("  return \(o.returnClass.rawValue), page \(o.lock.rawValue)\(o.waitedUnderLock ? ", waited under lock" : "")\(o.waitedInherited ? ", waited (caller's lock)" : "")\(o.waitedUnlocked ? ", waited unlocked" : "")\(o.handedBack ? ", handed back" : "")\(o.returnsPage ? ", returns the page" : "")")
+            for step in o.path { print("      \(step.file):\(step.line): \(step.note)") }
+        }
+        for u in summary.usedSummaries { print("  used: \(u)") }
+        for a in summary.assumptions { print("  assumed: \(a)") }
+    }
+}
