@@ -79,7 +79,8 @@ git("read-tree", base)
 files = [p for p in git("ls-tree", "-r", "--name-only", base).decode().splitlines()]
 sources = [p for p in files if p.endswith(".c") and p.split("/")[0] in ("fs", "mm", "kernel", "block", "net", "lib")]
 docs = [p for p in files if p.startswith("Documentation/") and p.endswith(".txt")]
-scripts = [p for p in files if p.startswith("scripts/") and p.endswith(".py")]
+scripts = [line.split("\t", 1)[1] for line in git("ls-tree", "-r", base, "--", "scripts").decode().splitlines()
+           if line.startswith("100644 ") and line.endswith(".py")]
 rng = random.Random(20230101)
 touched = []
 def read(path):
@@ -87,6 +88,9 @@ def read(path):
 def write(path, data, mode="100644"):
     blob = git("hash-object", "-w", "--stdin", data=data).decode().strip()
     git("update-index", "--add", "--cacheinfo", f"{mode},{blob},{path}")
+def remove(path):
+    # --force-remove wants a work tree; --index-info removes with mode 0 in a bare repository.
+    git("update-index", "--index-info", data=b"0 " + b"0" * 40 + b"\t" + path.encode() + b"\n")
 def edit_c(path, n):
     lines = read(path).split(b"\n")
     returns = [i for i, l in enumerate(lines) if l.startswith(b"\treturn ") or l.startswith(b"\t\treturn ")]
@@ -111,12 +115,12 @@ for n in range(1, count + 1):
         subject = f"Documentation: add spw-bench note {n}"
     elif kind == 9 and docs:
         path = docs.pop(rng.randrange(len(docs)))
-        git("update-index", "--force-remove", path)
+        remove(path)
         subject = f"Documentation: remove {os.path.basename(path)}"
     elif kind == 13 and docs:
         path = docs.pop(rng.randrange(len(docs)))
         data = read(path)
-        git("update-index", "--force-remove", path)
+        remove(path)
         write(path[:-4] + "-renamed.txt", data)
         subject = f"Documentation: rename {os.path.basename(path)}"
     elif kind == 17 and scripts:
@@ -192,7 +196,7 @@ echo "OK: identical resulting trees"
 # -- 5. base guess over a long first-parent history ------------------------------------------
 if [ "$(git --git-dir="$REPO" rev-parse -q --verify "refs/heads/history-$HISTORY" || true)" = "" ]; then
   echo "synthesizing $HISTORY first-parent commits on top of the base ..."
-  python3 - "$REPO" "$BASE" "$HISTORY" "$SERIES/series.mbox" <<'PY' | git --git-dir="$1" fast-import --quiet
+  python3 - "$REPO" "$BASE" "$HISTORY" "$SERIES/series.mbox" <<'PY' | git --git-dir="$REPO" fast-import --quiet
 import re, subprocess, sys
 repo, base, count, mbox = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 paths = sorted(set(re.findall(r"^--- a/(\S+)$", open(mbox, encoding="utf-8", errors="replace").read(), re.M)))

@@ -32,14 +32,18 @@ struct BaseResolver {
         var diagnostics: [Diagnostic] = []
         let blobs = Self.preimageBlobs(of: series)
         let cache = TreePathCache(repository: repository)
+        let paths = blobs.map(\.path)
+        let abbreviations = blobs.map { AbbreviatedObjectID($0.blob)! }
 
-        func matched(_ commit: ObjectID) throws -> Int {
-            let tree = try repository.commit(commit).treeID
+        func matched(tree: ObjectID) throws -> Int {
             var count = 0
-            for (path, blob) in blobs {
-                if let entry = try cache.entry(path: path, inTree: tree), entry.id.matches(abbreviation: blob) { count += 1 }
+            for (entry, abbreviation) in zip(try cache.entries(paths: paths, inTree: tree), abbreviations) {
+                if let entry, entry.id.matches(abbreviation) { count += 1 }
             }
             return count
+        }
+        func matched(_ commit: ObjectID) throws -> Int {
+            try matched(tree: try repository.commit(commit).treeID)
         }
 
         func resolution(_ commit: ObjectID, _ how: BaseChoice, walked: Int = 0, _ message: String) throws -> BaseResolution {
@@ -80,12 +84,7 @@ struct BaseResolver {
                 let commit = try repository.commit(id)
                 let tree = commit.treeID
                 var count = previousMatched
-                if tree != previousTree {
-                    count = 0
-                    for (path, blob) in blobs {
-                        if let entry = try cache.entry(path: path, inTree: tree), entry.id.matches(abbreviation: blob) { count += 1 }
-                    }
-                }
+                if tree != previousTree { count = try matched(tree: tree) }
                 previousTree = tree
                 previousMatched = count
                 if count == blobs.count {

@@ -82,3 +82,33 @@ public struct ObjectID: Hashable, Sendable, Comparable, CustomStringConvertible 
 
     public static func < (a: ObjectID, b: ObjectID) -> Bool { a.hex < b.hex }
 }
+
+/// An abbreviated id (`c641edf`), parsed once so that comparing it with many full ids does not
+/// format those ids as text.
+public struct AbbreviatedObjectID: Hashable, Sendable, CustomStringConvertible {
+    /// The digits as nibbles, 4 to 40 of them.
+    let nibbles: [UInt8]
+    public let text: String
+
+    public init?(_ text: String) {
+        guard ObjectID.isHexAbbreviation(text) else { return nil }
+        nibbles = text.utf8.map { ObjectID.hexValue($0)! }
+        self.text = text.lowercased()
+    }
+
+    public var description: String { text }
+}
+
+extension ObjectID {
+    /// Whether the abbreviation is a prefix of this id.
+    public func matches(_ abbreviation: AbbreviatedObjectID) -> Bool {
+        var copy = oid
+        return withUnsafeBytes(of: &copy) { raw in
+            for (k, nibble) in abbreviation.nibbles.enumerated() {
+                let byte = raw[k / 2]
+                if (k % 2 == 0 ? byte >> 4 : byte & 15) != nibble { return false }
+            }
+            return true
+        }
+    }
+}

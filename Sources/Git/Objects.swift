@@ -95,37 +95,78 @@ public final class Tree {
     }
 }
 
-/// Looks up paths in many trees that share most of their subtrees (consecutive commits), by
-/// caching `(tree, name) → entry`: after the first commit, most lookups are dictionary hits.
+/// Looks up the same paths in many trees that share most of their subtrees (consecutive
+/// commits): results are memoised by (subtree id, path, depth), so once a subtree has been
+/// seen, every path below it costs one entry lookup in the root and one dictionary lookup.
 public final class TreePathCache {
     public let repository: Repository
     private struct Key: Hashable {
         var tree: ObjectID
-        var name: String
+        var path: Int32
+        var depth: Int32
     }
-    private var cache: [Key: TreeEntry?] = [:]
+    private var memo: [Key: TreeEntry?] = [:]
+    private var paths: [[String]] = []
+    private var pathIndex: [String: Int] = [:]
     public private(set) var treesRead = 0
 
     public init(repository: Repository) { self.repository = repository }
 
+    private func index(of path: String) -> Int {
+        if let k = pathIndex[path] { return k }
+        paths.append(path.split(separator: "/", omittingEmptySubsequences: true).map(String.init))
+        pathIndex[path] = paths.count - 1
+        return paths.count - 1
+    }
+
+    /// The entry at `path` below the tree `root`, or nil.
     public func entry(path: String, inTree root: ObjectID) throws -> TreeEntry? {
-        var current = root
-        let components = path.split(separator: "/", omittingEmptySubsequences: true)
-        for (index, component) in components.enumerated() {
-            let key = Key(tree: current, name: String(component))
-            let found: TreeEntry?
-            if let cached = cache[key] {
-                found = cached
-            } else {
+        let k = index(of: path)
+        return try lookup(path: k, depth: 0, in: root, opened: nil)
+    }
+
+    /// The entries at several paths below one tree (the tree is opened once).
+    public func entries(paths wanted: [String], inTree root: ObjectID) throws -> [TreeEntry?] {
+        let indices = wanted.map(index(of:))
+        var rootTree: Tree? = nil
+        var out: [TreeEntry?] = []
+        out.reserveCapacity(indices.count)
+        for k in indices {
+            if rootTree == nil {
+                rootTree = try repository.tree(root)
                 treesRead += 1
-                found = try repository.tree(current).entry(named: key.name)
-                cache[key] = .some(found)
             }
-            guard let found else { return nil }
-            if index == components.count - 1 { return found }
-            guard found.isTree else { return nil }
-            current = found.id
+            out.append(try lookup(path: k, depth: 0, in: root, opened: rootTree))
         }
-        return nil
+        return out
+    }
+
+    private func lookup(path k: Int, depth: Int, in tree: ObjectID, opened: Tree?) throws -> TreeEntry? {
+        let key = Key(tree: tree, path: Int32(k), depth: Int32(depth))
+        if let cached = memo[key] { return cached }
+        let components = paths[k]
+        guard depth < components.count else { return nil }
+        let treeObject: Tree
+        if let opened {
+            treeObject = opened
+        } else {
+            treeObject = try repository.tree(tree)
+            treesRead += 1
+        }
+        var result: TreeEntry? = nil
+        if let found = treeObject.entry(named: components[depth]) {
+            if depth == components.count - 1 {
+                result = found
+            } else if found.isTree {
+                result = try lookup(path: k, depth: depth + 1, in: found.id, opened: nil)
+            }
+        }
+        // Roots differ from commit to commit: only subtrees are worth remembering. The bound
+        // keeps a long walk's memory flat.
+        if depth > 0 {
+            if memo.count > 200_000 { memo.removeAll(keepingCapacity: true) }
+            memo[key] = .some(result)
+        }
+        return result
     }
 }

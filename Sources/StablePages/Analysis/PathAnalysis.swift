@@ -65,6 +65,9 @@ struct PageState: Hashable {
     var handedBack = false
     /// Whether the page pointer is known to be NULL on this path (`if (!page) return NULL;`).
     var null: NullState = .unknown
+    /// Predicates already decided on this path (`ext4_should_journal_data(inode)`): asked again
+    /// (after a `goto retry`), they answer the same.
+    var decided: [String: Bool] = [:]
     /// Expressions that denote the page (`vmf->page`, `page`, `folio`).
     var aliases: Set<String> = []
     /// Tracked variables' values (`ret`, `err`).
@@ -149,7 +152,8 @@ public final class PathAnalyzer: @unchecked Sendable {
         for e in entries {
             switch e.effect {
             case .waitsForWriteback, .waitsForStableWrites, .locks, .unlocks, .startsWriteback, .endsWriteback,
-                 .convertsErrnoToFault, .returnsNoWriteFault, .returnsPageWithFlags:
+                 .convertsErrnoToFault, .returnsNoWriteFault, .returnsPageWithFlags, .returnsError, .testsWriteback,
+                 .outOfScopeWhenTrue:
                 return e.effect
             default: continue
             }
@@ -172,15 +176,18 @@ public final class PathAnalyzer: @unchecked Sendable {
         return summary(file: def.file, function: def.function)
     }
 
-    public func summary(file fileIndex: Int, function functionIndex: Int) -> FunctionSummary {
+    /// `constants`: parameters the call site fixes (`__xfs_filemap_fault(vmf, PE_SIZE_PTE, true)`),
+    /// by index, so branches on them are decided the way that caller decides them.
+    public func summary(file fileIndex: Int, function functionIndex: Int, constants: [Int: ValueClass] = [:]) -> FunctionSummary {
         let file = program.files[fileIndex]
         let function = file.functions[functionIndex]
-        let key = "\(fileIndex):\(functionIndex)"
+        let key = "\(fileIndex):\(functionIndex)" + constants.keys.sorted().map { ":\($0)=\(constants[$0]!.rawValue)" }.joined()
         if let done = summaries[key] { return done }
-        inProgress.insert(key)
+        inProgress.insert("\(fileIndex):\(functionIndex)")
         var walker = FunctionWalker(analyzer: self, fileIndex: fileIndex, file: file, function: function)
+        walker.constants = constants
         let result = walker.run()
-        inProgress.remove(key)
+        inProgress.remove("\(fileIndex):\(functionIndex)")
         summaries[key] = result
         return result
     }
@@ -202,6 +209,8 @@ struct FunctionWalker {
     var faultParameter: String?
     /// Locals declared `struct page *` / `struct folio *`.
     var pageVariables: Set<String> = []
+    /// Parameter values fixed by the call site being summarised for.
+    var constants: [Int: ValueClass] = [:]
     /// What each local was last set to, as text (`fgp_flags = FGP_LOCK | FGP_STABLE`), so flag
     /// arguments passed through a variable can still be read.
     var assignedText: [String: String] = [:]
@@ -234,7 +243,8 @@ struct FunctionWalker {
 
     mutating func run() -> FunctionSummary {
         var initial = PageState()
-        for p in function.parameters where !p.name.isEmpty {
+        for (index, p) in function.parameters.enumerated() where !p.name.isEmpty {
+            if let value = constants[index] { initial.values[p.name] = value }
             let type = Self.bareType(p.typeText)
             if type == "structvm_fault*" {
                 faultParameter = p.name
@@ -529,7 +539,7 @@ struct FunctionWalker {
                     out.append(Result(state: s, value: .unknown, isPage: false, trace: t))
                     continue
                 }
-                let callee = analyzer.summary(file: def.file, function: def.function)
+                let callee = analyzer.summary(file: def.file, function: def.function, constants: constantArguments(arguments))
                 used.append("\(name) (derived from \(callee.file):\(callee.line))")
                 assumptions.append(contentsOf: callee.assumptions)
                 out.append(contentsOf: applySummary(callee, name: name, node: node, arguments: arguments, pages: pages, s, t))
@@ -603,6 +613,10 @@ struct FunctionWalker {
             return [Result(state: s, value: converted, isPage: false, trace: t)]
         case .returnsNoWriteFault:
             return [Result(state: s, value: .noWrite, isPage: false, trace: t)]
+        case .returnsError:
+            return [Result(state: s, value: .nonzero, isPage: false, trace: t)]
+        case .testsWriteback, .outOfScopeWhenTrue:
+            return [Result(state: s, value: .unknown, isPage: false, trace: t)]
         case .returnsPageWithFlags(let flagsArgument, let lockFlags, let waitFlags):
             var flags = flagsArgument < arguments.count ? file.normalizedText(of: arguments[flagsArgument]) : ""
             if let via = assignedText[flags] { flags = via }
@@ -692,6 +706,25 @@ struct FunctionWalker {
         }
         if results.isEmpty { results.append(Result(state: s0, value: .unknown, isPage: false, trace: t0)) }
         return results
+    }
+
+    /// Literal arguments (`true`, `false`, `0`, `1`, `NULL`) by index.
+    func constantArguments(_ arguments: [NodeID]) -> [Int: ValueClass] {
+        var out: [Int: ValueClass] = [:]
+        for (i, a) in arguments.enumerated() {
+            switch tree.kind(a) {
+            case .identifier:
+                switch file.name(of: a) {
+                case "true": out[i] = .nonzero
+                case "false", "NULL": out[i] = .zero
+                default: break
+                }
+            case .numberLiteral:
+                out[i] = file.normalizedText(of: a) == "0" ? .zero : .nonzero
+            default: break
+            }
+        }
+        return out
     }
 
     /// The tree's definition of `name` returns `struct page *` or `struct folio *`.
@@ -785,12 +818,32 @@ struct FunctionWalker {
             let name = file.calleeName(of: condition) ?? ""
             let arguments = file.arguments(of: condition)
             if name == "likely" || name == "unlikely", let a = arguments.first { return refine(state, a, outcome) }
+            if case .outOfScopeWhenTrue? = analyzer.primitive(name) { return outcome ? nil : s }
+            if case .testsWriteback(let a)? = analyzer.primitive(name), a < arguments.count, isPage(arguments[a], state) {
+                // Not under writeback right now; under the lock that stays true until it is dropped.
+                if !outcome {
+                    switch s.lock {
+                    case .locked: s.waitedUnderLock = true; s.relockedAfterWait = false
+                    case .inherited: s.waitedInherited = true
+                    case .unlocked: break
+                    }
+                }
+                return s
+            }
             if case .locks(let a, let success)? = analyzer.primitive(name), a < arguments.count, isPage(arguments[a], state) {
                 switch success {
                 case .returnsTrue: return outcome ? takeLock(s) : s
                 case .returnsZero: return outcome ? s : takeLock(s)
                 case .always: return s
                 }
+            }
+            // A predicate about the inode or the mount (no tracked variable in it): same answer
+            // every time on one path.
+            let key = file.normalizedText(of: condition)
+            let mentionsTracked = state.values.keys.contains { key.contains($0) } || arguments.contains { isPage($0, state) }
+            if !mentionsTracked && arguments.count <= 3 {
+                if let known = state.decided[key] { return known == outcome ? s : nil }
+                s.decided[key] = outcome
             }
             return s
         case .identifier:

@@ -19,6 +19,12 @@ extension StablePageModel {
                        reason: "waits for writeback of every page in a range of the mapping"),
             ModelEntry("filemap_fdatawait_range", .waitsForWriteback(argument: -1),
                        reason: "waits for writeback of every page in a range of the mapping"),
+            ModelEntry("fuse_wait_on_page_writeback", .waitsForWriteback(argument: -1),
+                       reason: "fuse writes back through temporary pages and waits for the write request covering the index (fi->writepages) instead of PG_writeback"),
+            ModelEntry("PageWriteback", .testsWriteback(argument: 0), reason: "tests PG_writeback"),
+            ModelEntry("folio_test_writeback", .testsWriteback(argument: 0), .since(KernelVersion(5, 16)), reason: "tests PG_writeback"),
+            ModelEntry("IS_DAX", .outOfScopeWhenTrue, reason: "DAX inodes have no page cache: nothing to keep stable"),
+            ModelEntry("vma_is_dax", .outOfScopeWhenTrue, reason: "DAX mappings have no page cache"),
             // Page lock.
             ModelEntry("lock_page", .locks(argument: 0, success: .always), reason: "sleeps until it holds PG_locked"),
             ModelEntry("__lock_page", .locks(argument: 0, success: .always), reason: "out-of-line lock_page"),
@@ -60,6 +66,8 @@ extension StablePageModel {
             // Fault-code conversions.
             ModelEntry("block_page_mkwrite_return", .convertsErrnoToFault(argument: 0), .since(KernelVersion(3, 0)),
                        reason: "maps 0 to VM_FAULT_LOCKED, errors to VM_FAULT_NOPAGE/OOM/SIGBUS"),
+            ModelEntry("ERR_PTR", .returnsError, reason: "encodes an errno in a pointer: never NULL"),
+            ModelEntry("ERR_CAST", .returnsError, reason: "passes an ERR_PTR on: never NULL"),
             ModelEntry("vmf_error", .returnsNoWriteFault, .since(KernelVersion(4, 17)),
                        reason: "maps an errno to VM_FAULT_OOM or VM_FAULT_SIGBUS"),
             // Generic helpers, used when their bodies are not in the analysed files.
@@ -101,6 +109,10 @@ extension StablePageModel {
                           reason: "DRM GEM objects: shmem or device memory, not written back through a block device"),
             NotApplicable(functionPrefix: "dax_", pathPrefix: "fs/dax.c",
                           reason: "DAX maps device memory directly: there is no page cache and no writeback"),
+            NotApplicable(functionPrefix: nil, pathPrefix: nil, functionContains: "_dax_",
+                          reason: "a DAX fault handler (ext4_dax_fault, fuse_dax_page_mkwrite, erofs_dax_vm_ops): DAX maps device memory directly, with no page cache and no writeback"),
+            NotApplicable(functionPrefix: "secretmem_", pathPrefix: "mm/secretmem.c",
+                          reason: "memfd_secret memory: removed from the direct map, never written back"),
             NotApplicable(functionPrefix: "shmem_", pathPrefix: "mm/shmem.c",
                           reason: "tmpfs pages are swapped, not written back; swap follows its own rules"),
             NotApplicable(functionPrefix: "hugetlb", pathPrefix: "fs/hugetlbfs/",

@@ -21,6 +21,13 @@ public enum PageEffect: Sendable, Hashable {
     case convertsErrnoToFault(argument: Int)
     /// Converts an errno into a fault code that never means "written" (`vmf_error`).
     case returnsNoWriteFault
+    /// Always an error value, never 0 or NULL (`ERR_PTR`): lets branches on it be decided.
+    case returnsError
+    /// Tests PG_writeback: on its false branch, under the page lock, the page is as stable as
+    /// after a wait (writeback cannot start without the lock).
+    case testsWriteback(argument: Int)
+    /// A predicate whose true branch leaves the analysis' scope (`IS_DAX`: no page cache).
+    case outOfScopeWhenTrue
     /// A `page_mkwrite`-style helper taking (vma, vmf, …): on success the fault's page is locked,
     /// waited for or not; success is `VM_FAULT_LOCKED` or, for `returnsErrno`, 0.
     case mkwriteHelper(waits: Bool, returnsErrno: Bool)
@@ -67,7 +74,16 @@ public struct NotApplicable: Sendable, Hashable {
     /// Function-name or path fragments that identify the mapping.
     public var functionPrefix: String?
     public var pathPrefix: String?
+    /// A word inside the function (or ops variable) name, such as `_dax_`.
+    public var functionContains: String? = nil
     public var reason: String
+
+    public init(functionPrefix: String?, pathPrefix: String?, functionContains: String? = nil, reason: String) {
+        self.functionPrefix = functionPrefix
+        self.pathPrefix = pathPrefix
+        self.functionContains = functionContains
+        self.reason = reason
+    }
 }
 
 /// The embedded model: reviewed data, with a reason per entry (docs/model.md lists it).
@@ -114,6 +130,7 @@ public struct StablePageModel: Sendable {
         for n in notApplicable {
             if let p = n.functionPrefix, function.hasPrefix(p) { return n.reason }
             if let p = n.pathPrefix, path.hasPrefix(p) { return n.reason }
+            if let w = n.functionContains, function.contains(w) { return n.reason }
         }
         return nil
     }
