@@ -18,7 +18,9 @@ public enum SeriesApplier {
         if let branch = configuration.applyToBranch {
             try BranchWriter.check(branch: branch, repository: repository)
         }
-        let (base, baseDiagnostics) = try BaseResolver(repository: repository, configuration: configuration).resolve(series)
+        // The base search only reads: a handle without the in-memory backend is enough.
+        let reader = try Repository(path: repository.gitDirectory)
+        let (base, baseDiagnostics) = try BaseResolver(repository: reader, configuration: configuration).resolve(series)
         var run = Run(repository: repository, series: series)
         run.diagnostics = baseDiagnostics
         let baseTree = try repository.commit(ObjectID(hex: base.commit)!).treeID

@@ -65,6 +65,9 @@ struct PageState: Hashable {
     var handedBack = false
     /// Whether the page pointer is known to be NULL on this path (`if (!page) return NULL;`).
     var null: NullState = .unknown
+    /// The page this path tracks is no longer the one the function was given (it got a page
+    /// of its own from a getter): its lock state says nothing about the caller's page.
+    var replaced = false
     /// Predicates already decided on this path (`ext4_should_journal_data(inode)`): asked again
     /// (after a `goto retry`), they answer the same.
     var decided: [String: Bool] = [:]
@@ -85,6 +88,8 @@ public struct Outcome: Sendable, Hashable {
     public var waitedUnlocked: Bool
     public var relockedAfterWait: Bool
     public var handedBack: Bool
+    /// The state describes a page the function obtained itself, not the one it was given.
+    public var replaced: Bool = false
     /// The path, from entry to this exit.
     public var path: [PathStep]
 
@@ -92,7 +97,7 @@ public struct Outcome: Sendable, Hashable {
     public func hash(into h: inout Hasher) { h.combine(key) }
     private var key: [Int] {
         [ValueClassKey.of(returnClass), returnsPage ? 1 : 0, lock == .locked ? 1 : lock == .unlocked ? 0 : 2, waitedInherited ? 1 : 0, waitedUnderLock ? 1 : 0,
-         waitedUnlocked ? 1 : 0, relockedAfterWait ? 1 : 0, handedBack ? 1 : 0]
+         waitedUnlocked ? 1 : 0, relockedAfterWait ? 1 : 0, handedBack ? 1 : 0, replaced ? 1 : 0]
     }
 
     /// Seen from an entry point (whose caller passes the page unlocked): the page is stable on
@@ -342,7 +347,7 @@ struct FunctionWalker {
     mutating func record(_ s: PageState, _ value: ValueClass, returnsPage: Bool, _ trace: Trace?) {
         outcomes.append(Outcome(returnClass: value, returnsPage: returnsPage, lock: s.lock,
                                 waitedInherited: s.waitedInherited, waitedUnderLock: s.waitedUnderLock, waitedUnlocked: s.waitedUnlocked,
-                                relockedAfterWait: s.relockedAfterWait, handedBack: s.handedBack,
+                                relockedAfterWait: s.relockedAfterWait, handedBack: s.handedBack, replaced: s.replaced,
                                 path: trace?.steps() ?? []))
     }
 
@@ -479,6 +484,7 @@ struct FunctionWalker {
             // A page obtained from a call this function has no facts about: a fresh, unlocked page.
             s.aliases = [name]
             s.null = .unknown
+            s.replaced = true
             s.lock = .unlocked
             s.waitedUnderLock = false
             s.waitedInherited = false
@@ -599,7 +605,17 @@ struct FunctionWalker {
                 t = step(line, "\(name)(): page unlocked, writeback may start", t)
             }
             return [Result(state: s, value: .unknown, isPage: false, trace: t)]
-        case .startsWriteback, .endsWriteback:
+        case .endsWriteback(let a):
+            // Writeback ended while we hold the lock: it cannot start again until we drop it.
+            if onPage(a) && s.lock == .locked {
+                s.waitedUnderLock = true
+                s.relockedAfterWait = false
+                t = step(line, "\(name)(): writeback ended under the page lock", t)
+            } else if onPage(a) && s.lock == .inherited {
+                s.waitedInherited = true
+            }
+            return [Result(state: s, value: .unknown, isPage: false, trace: t)]
+        case .startsWriteback:
             return [Result(state: s, value: .unknown, isPage: false, trace: t)]
         case .convertsErrnoToFault(let a):
             let v = a < values.count ? values[a] : .unknown
@@ -624,6 +640,8 @@ struct FunctionWalker {
             let waited = locked && waitFlags.contains { flags.contains($0) }
             var page = PageState(lock: .unlocked, aliases: s.aliases, values: s.values)
             page.handedBack = s.handedBack
+            page.replaced = true
+            page.decided = s.decided
             page.locked = locked
             page.waitedUnderLock = waited
             return [Result(state: page, value: .unknown, isPage: true,
@@ -635,8 +653,15 @@ struct FunctionWalker {
 
     func takeLock(_ s0: PageState) -> PageState {
         var s = s0
-        if (s.waitedUnderLock || s.waitedInherited) && s.lock != .locked { s.relockedAfterWait = true }
-        if s.waitedUnlocked { s.relockedAfterWait = false }
+        switch s.lock {
+        case .inherited:
+            // Taking the lock here means the caller did not hold it: a wait before was unlocked.
+            if s.waitedInherited { s.waitedUnlocked = true; s.waitedInherited = false }
+        case .unlocked:
+            if s.waitedUnderLock { s.relockedAfterWait = true }
+        case .locked:
+            break
+        }
         s.lock = .locked
         s.waitedUnderLock = false
         return s
@@ -681,7 +706,7 @@ struct FunctionWalker {
         for o in callee.outcomes {
             var s = s0
             var isPage = false
-            if passesFault || passesPage {
+            if (passesFault || passesPage) && !o.replaced {
                 s = compose(s0, o)
             }
             if o.handedBack && passesPageOut {
@@ -689,6 +714,8 @@ struct FunctionWalker {
                 s.handedBack = true
             } else if o.handedBack, let v = outVariable {
                 var fresh = PageState(lock: .unlocked, aliases: s.aliases, values: s.values)
+                fresh.decided = s.decided
+                fresh.replaced = true
                 fresh = compose(fresh, o)
                 fresh.aliases.insert(v)
                 fresh.handedBack = s.handedBack
@@ -698,6 +725,8 @@ struct FunctionWalker {
                 isPage = true
                 var fresh = PageState(lock: .unlocked, aliases: s.aliases, values: s.values)
                 fresh.handedBack = s.handedBack
+                fresh.decided = s.decided
+                fresh.replaced = true
                 fresh.null = o.returnsPage ? .unknown : .null
                 s = compose(fresh, o)
             }
@@ -763,6 +792,7 @@ struct FunctionWalker {
         var s = s0
         switch fact.effect {
         case .returnsPage(let locked, let waited):
+            s.replaced = true
             s.locked = locked
             s.waitedInherited = false
             s.waitedUnderLock = waited
