@@ -23,9 +23,13 @@ deps:
 build: deps
 	$(SWIFT) build --product spw-review
 
-# The main job on the bundled example: the original 2011 thread, pasted without headers.
+# The main job on the bundled example: the original 2011 thread, pasted without headers,
+# reviewed against the fixture kernel (a small kernel-style git repository built from
+# fixtures/kernel). Exit status 1 is expected: the series leaves ext4's fast path unfixed.
+FIXTURE_REPO := .build/fixture-kernel
 example: build
-	$(BIN) fixtures/stable-page-writes-v3.2-thread.txt
+	rm -rf $(FIXTURE_REPO) && bash fixtures/kernel-repo.sh fixtures/kernel $(FIXTURE_REPO) >/dev/null
+	$(BIN) fixtures/stable-page-writes-v3.2-thread.txt --tree $(FIXTURE_REPO) || [ $$? -eq 1 ]
 
 test: deps
 	$(SWIFT) build --product spw-review

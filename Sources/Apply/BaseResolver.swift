@@ -31,17 +31,9 @@ struct BaseResolver {
     func resolve(_ series: PatchSeries) throws -> (BaseResolution, [Diagnostic]) {
         var diagnostics: [Diagnostic] = []
         let blobs = Self.preimageBlobs(of: series)
-        let cache = TreePathCache(repository: repository)
-        let paths = blobs.map(\.path)
-        let abbreviations = blobs.map { AbbreviatedObjectID($0.blob)! }
+        let counter = PreimageCounter(repository: repository, blobs: blobs)
 
-        func matched(tree: ObjectID) throws -> Int {
-            var count = 0
-            for (entry, abbreviation) in zip(try cache.entries(paths: paths, inTree: tree), abbreviations) {
-                if let entry, entry.id.matches(abbreviation) { count += 1 }
-            }
-            return count
-        }
+        func matched(tree: ObjectID) throws -> Int { try counter.count(in: tree) }
         func matched(_ commit: ObjectID) throws -> Int {
             try matched(tree: try repository.commit(commit).treeID)
         }
@@ -108,5 +100,72 @@ struct BaseResolver {
         var result = try resolution(head, .head, walked: walked, message)
         result.walked = walked
         return (result, diagnostics)
+    }
+}
+
+/// Counts how many of the preimage blobs a tree has at their paths. The paths form a tree of
+/// directories; the count under a directory is remembered by (directory tree id, directory), so
+/// a commit that changed one directory costs one root read and a lookup per top-level
+/// directory, however many paths the series touches.
+final class PreimageCounter {
+    final class Directory {
+        let number: Int
+        var subdirectories: [String: Directory] = [:]
+        var files: [(name: String, blob: AbbreviatedObjectID)] = []
+        init(number: Int) { self.number = number }
+    }
+    private struct Key: Hashable {
+        var tree: ObjectID
+        var directory: Int
+    }
+
+    let repository: Repository
+    let root: Directory
+    private var memo: [Key: Int] = [:]
+
+    init(repository: Repository, blobs: [(path: String, blob: String)]) {
+        self.repository = repository
+        var count = 0
+        func make() -> Directory {
+            defer { count += 1 }
+            return Directory(number: count)
+        }
+        root = make()
+        for (path, blob) in blobs {
+            guard let abbreviation = AbbreviatedObjectID(blob) else { continue }
+            var components = path.split(separator: "/").map(String.init)
+            guard let name = components.popLast() else { continue }
+            var directory = root
+            for component in components {
+                if let next = directory.subdirectories[component] {
+                    directory = next
+                } else {
+                    let next = make()
+                    directory.subdirectories[component] = next
+                    directory = next
+                }
+            }
+            directory.files.append((name, abbreviation))
+        }
+    }
+
+    func count(in tree: ObjectID) throws -> Int {
+        try count(tree, root)
+    }
+
+    private func count(_ tree: ObjectID, _ directory: Directory) throws -> Int {
+        let key = Key(tree: tree, directory: directory.number)
+        if let known = memo[key] { return known }
+        let object = try repository.tree(tree)
+        var total = 0
+        for (name, blob) in directory.files {
+            if let entry = object.entry(named: name), !entry.isTree, entry.id.matches(blob) { total += 1 }
+        }
+        for (name, subdirectory) in directory.subdirectories {
+            if let entry = object.entry(named: name), entry.isTree { total += try count(entry.id, subdirectory) }
+        }
+        if memo.count > 500_000 { memo.removeAll(keepingCapacity: true) }
+        memo[key] = total
+        return total
     }
 }

@@ -9,6 +9,14 @@ public enum SeriesApplier {
     /// Applies `series` to the repository at (or enclosing) `repositoryPath`.
     public static func apply(_ series: PatchSeries, repositoryPath: String,
                              configuration: ApplyConfiguration = ApplyConfiguration()) throws -> ApplyResult {
+        try applyKeepingTrees(series, repositoryPath: repositoryPath, configuration: configuration).result
+    }
+
+    /// Like `apply`, and hands back the repository whose in-memory object store holds T1..Tn, so
+    /// later stages can read the trees (nothing of them is on disk).
+    public static func applyKeepingTrees(_ series: PatchSeries, repositoryPath: String,
+                                         configuration: ApplyConfiguration = ApplyConfiguration())
+        throws -> (result: ApplyResult, repository: Repository) {
         let repository: Repository
         do {
             repository = try Repository(path: repositoryPath, inMemoryWrites: true)
@@ -38,7 +46,7 @@ public enum SeriesApplier {
         if let branch = configuration.applyToBranch {
             try BranchWriter.write(branch: branch, result: &result, series: series, memory: repository)
         }
-        return result
+        return (result, repository)
     }
 
     /// The state of one run: the repository and the diagnostics gathered.

@@ -54,7 +54,8 @@ public struct StablePageEngine: Sendable {
         let missing = unresolvedCallees(program)
         if !missing.isEmpty {
             let have = Set(parsed.map(\.path))
-            let more = parse(all.filter { !have.contains($0) }, in: tree, cache: cache) { bytes in
+            let candidates = all.filter { !have.contains($0) } + tree.headerFiles()
+            let more = parse(candidates, in: tree, cache: cache) { bytes in
                 TokenPrefilter.mentionsAny(bytes, of: missing)
             }
             if !more.isEmpty {
@@ -173,7 +174,16 @@ public struct DirectoryTree: SourceTree {
         return Array(Set(out)).sorted()
     }
 
-    static func walk(_ dir: String, relative: String, into out: inout [String]) {
+    /// Headers next to the listed sources, and the kernel's include/linux.
+    public func headerFiles() -> [String] {
+        var out: [String] = []
+        for sub in (subdirectories.isEmpty ? [""] : subdirectories) + ["include/linux"] where !sub.hasSuffix(".c") {
+            DirectoryTree.walk(sub.isEmpty ? root : root + "/" + sub, relative: sub, into: &out, suffix: ".h")
+        }
+        return Array(Set(out)).sorted()
+    }
+
+    static func walk(_ dir: String, relative: String, into out: inout [String], suffix: String = ".c") {
         guard let d = opendir(dir) else { return }
         defer { closedir(d) }
         while let entry = readdir(d) {
@@ -186,8 +196,8 @@ public struct DirectoryTree: SourceTree {
             var st = stat()
             guard lstat(full, &st) == 0 else { continue }
             if (st.st_mode & S_IFMT) == S_IFDIR {
-                walk(full, relative: rel, into: &out)
-            } else if (st.st_mode & S_IFMT) == S_IFREG && name.hasSuffix(".c") {
+                walk(full, relative: rel, into: &out, suffix: suffix)
+            } else if (st.st_mode & S_IFMT) == S_IFREG && name.hasSuffix(suffix) {
                 out.append(rel)
             }
         }
@@ -229,6 +239,7 @@ public struct MemoryTree: SourceTree {
     }
 
     public func cFiles() -> [String] { files.keys.filter { $0.hasSuffix(".c") }.sorted() }
+    public func headerFiles() -> [String] { files.keys.filter { $0.hasSuffix(".h") }.sorted() }
     public func contents(of path: String) -> [UInt8]? { files[path] }
     public func contentID(of path: String) -> String? { ids[path] }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Series
 import Apply
+import Git
 
 /// The options that choose a kernel tree and how to apply a series to it, shared by `apply`
 /// and `review`.
@@ -35,16 +36,38 @@ struct ApplyOptions: ParsableArguments {
 /// enclosing the current directory; nil when there is none (the review goes on mail-only).
 /// Throws `ValidationError` (exit 64) when the named tree, base or branch cannot be used.
 func runApplyStage(series: PatchSeries, options: ApplyOptions) throws -> ApplyResult? {
+    try runApplyStageKeepingTrees(series: series, options: options)?.result
+}
+
+/// The apply stage, keeping the in-memory repository so the trees can be read afterwards.
+/// Without `--tree`, the enclosing repository is used only when it has at least one of the
+/// files the series changes: reviewing a kernel series from inside some other project's
+/// checkout stays a mail-only review.
+func runApplyStageKeepingTrees(series: PatchSeries, options: ApplyOptions) throws -> (result: ApplyResult, repository: Repository)? {
     let path: String
     if let tree = options.tree {
         path = tree
     } else {
-        guard let enclosing = SeriesApplier.enclosingRepository(of: ".") else { return nil }
+        guard let enclosing = SeriesApplier.enclosingRepository(of: "."), repositoryHasFiles(of: series, at: enclosing) else {
+            return nil
+        }
         path = enclosing
     }
     do {
-        return try SeriesApplier.apply(series, repositoryPath: path, configuration: options.configuration)
+        return try SeriesApplier.applyKeepingTrees(series, repositoryPath: path, configuration: options.configuration)
     } catch let error as ApplyError {
         throw ValidationError(error.message)
     }
+}
+
+/// Whether HEAD of the repository at `path` has any file the series modifies or deletes.
+func repositoryHasFiles(of series: PatchSeries, at path: String) -> Bool {
+    guard let repository = try? Repository(path: path), let head = try? repository.headCommit(),
+          let tree = try? repository.tree(repository.commit(head).treeID) else { return false }
+    for patch in series.patches {
+        for file in patch.files where !file.isNew {
+            if let old = file.oldPath, (try? tree.entry(path: old)) ?? nil != nil { return true }
+        }
+    }
+    return false
 }

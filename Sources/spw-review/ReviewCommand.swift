@@ -1,7 +1,9 @@
 import ArgumentParser
+import Foundation
 import Mail
 import Series
 import Report
+import StablePages
 
 struct ReviewCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,8 +20,35 @@ struct ReviewCommand: ParsableCommand {
     @Option(name: .customLong("series-version"), help: "Review this version (e.g. 2 or 3.2) instead of the newest complete one.")
     var seriesVersion: String?
 
+    @OptionGroup var apply: ApplyOptions
+
+    @Flag(name: .customLong("no-path"), help: "Print findings without their paths.")
+    var noPath = false
+
     func validate() throws {
         if inputs.isEmpty { throw ValidationError("name at least one input (a path, or - for stdin)") }
+    }
+
+    /// Apply the series to the kernel tree (when there is one) and run the stable-page rules on
+    /// T0..Tn; without a tree, only the rules that read the diff itself.
+    func reviewCode(_ series: PatchSeries, diagnostics: inout [Diagnostic]) throws -> (apply: JSONValue, applyText: String?, findings: [Finding], trees: Int) {
+        guard let (result, repository) = try runApplyStageKeepingTrees(series: series, options: apply) else {
+            let findings = StablePageEngine().review(trees: [], series: series)
+            return (.null, nil, findings, 0)
+        }
+        diagnostics += result.diagnostics
+        let touched = series.patches.map { p in Set(p.files.flatMap { [$0.oldPath, $0.newPath].compactMap { $0 } }) }
+        let trees = try sourceTrees(of: result, repository: repository, series: touched)
+        let config = try UserConfiguration.load(treeRoot: result.tree)
+        let engine = StablePageEngine(model: config.apply(to: .builtIn))
+        // A whole kernel: what the series can affect lives in fs/, mm/ and the directories it touches.
+        var prefixes: [String] = []
+        if let t0 = trees.first, t0.cFiles().count > 2000 {
+            prefixes = ["fs/", "mm/"] + touched.flatMap { $0 }.map { ($0 as NSString).deletingLastPathComponent + "/" }
+        }
+        let findings = engine.review(trees: trees, series: series, prefixes: prefixes)
+        let style = TextStyle(color: Terminal.colorOnStdout)
+        return (ApplyJSON.apply(result), ApplyText.render(result, style: style), findings, trees.count)
     }
 
     func run() throws {
@@ -30,6 +59,8 @@ struct ReviewCommand: ParsableCommand {
         if let series {
             diagnostics += series.patches.flatMap(\.diagnostics)
         }
+        var code: (apply: JSONValue, applyText: String?, findings: [Finding], trees: Int) = (.null, nil, [], 0)
+        if let series { code = try reviewCode(series, diagnostics: &diagnostics) }
         diagnostics = Self.ordered(diagnostics)
         if series == nil && !diagnostics.contains(where: { $0.code == "mail/no-patch" }) {
             let what = seriesVersion.map { "no series with version \($0) in the input" } ?? "no patch found in the input"
@@ -38,17 +69,30 @@ struct ReviewCommand: ParsableCommand {
         }
         switch format {
         case .json:
-            print(ReviewJSON.document(series: series, inputs: loaded.inputs, diagnostics: diagnostics).serialized())
+            print(ReviewJSON.document(series: series, inputs: loaded.inputs, diagnostics: diagnostics, apply: code.apply,
+                                      findings: FindingsJSON.findings(code.findings)).serialized())
         case .text:
             let style = TextStyle(color: Terminal.colorOnStdout)
             if let series { print(TextReport.series(series, style: style)) }
+            if let applyText = code.applyText { print(applyText) }
+            if series != nil {
+                if code.findings.isEmpty {
+                    print(style.bold("Findings:") + (code.trees > 0 ? " none on any tree T0..T\(code.trees - 1)" : " none in the diff (no kernel tree: only diff rules ran; use --tree)"))
+                } else {
+                    print(style.bold("Findings:") + (code.trees > 0 ? " (T0 = base, Tk = after patch k)" : " (diff only; use --tree for the tree rules)"))
+                    print(FindingsText.render(code.findings, style: style, showPath: !noPath, trees: code.trees))
+                }
+            }
             if !diagnostics.isEmpty {
                 print(style.bold("Diagnostics:"))
                 for d in diagnostics { print(TextReport.diagnostic(d, style: style)) }
             }
         }
         if series == nil { throw ExitCode(ExitStatus.unreadableInput) }
-        if diagnostics.contains(where: { $0.severity == .error }) { throw ExitCode(ExitStatus.problems) }
+        // What the series leaves wrong: a finding present in the final tree, or introduced by it.
+        let lastTree = max(code.trees - 1, 0)
+        let open = code.findings.filter { $0.severity == .error && (code.trees == 0 || $0.presentIn.contains(lastTree)) }
+        if diagnostics.contains(where: { $0.severity == .error }) || !open.isEmpty { throw ExitCode(ExitStatus.problems) }
     }
 
     /// By file and line, so output reads top to bottom like the input.

@@ -183,14 +183,19 @@ public final class PathAnalyzer: @unchecked Sendable {
 
     /// `constants`: parameters the call site fixes (`__xfs_filemap_fault(vmf, PE_SIZE_PTE, true)`),
     /// by index, so branches on them are decided the way that caller decides them.
-    public func summary(file fileIndex: Int, function functionIndex: Int, constants: [Int: ValueClass] = [:]) -> FunctionSummary {
+    public func summary(file fileIndex: Int, function functionIndex: Int, constants: [Int: ValueClass] = [:],
+                        flagTexts: [Int: String] = [:]) -> FunctionSummary {
         let file = program.files[fileIndex]
         let function = file.functions[functionIndex]
         let key = "\(fileIndex):\(functionIndex)" + constants.keys.sorted().map { ":\($0)=\(constants[$0]!.rawValue)" }.joined()
+            + flagTexts.keys.sorted().map { ":\($0)~\(flagTexts[$0]!)" }.joined()
         if let done = summaries[key] { return done }
         inProgress.insert("\(fileIndex):\(functionIndex)")
         var walker = FunctionWalker(analyzer: self, fileIndex: fileIndex, file: file, function: function)
         walker.constants = constants
+        for (index, text) in flagTexts where index < function.parameters.count {
+            walker.assignedText[function.parameters[index].name] = text
+        }
         let result = walker.run()
         inProgress.remove("\(fileIndex):\(functionIndex)")
         summaries[key] = result
@@ -545,7 +550,8 @@ struct FunctionWalker {
                     out.append(Result(state: s, value: .unknown, isPage: false, trace: t))
                     continue
                 }
-                let callee = analyzer.summary(file: def.file, function: def.function, constants: constantArguments(arguments))
+                let callee = analyzer.summary(file: def.file, function: def.function, constants: constantArguments(arguments),
+                                              flagTexts: flagArguments(arguments))
                 used.append("\(name) (derived from \(callee.file):\(callee.line))")
                 assumptions.append(contentsOf: callee.assumptions)
                 out.append(contentsOf: applySummary(callee, name: name, node: node, arguments: arguments, pages: pages, s, t))
@@ -660,7 +666,10 @@ struct FunctionWalker {
         case .unlocked:
             if s.waitedUnderLock { s.relockedAfterWait = true }
         case .locked:
-            break
+            // Locking a page we think we hold: something we cannot see released it (read I/O
+            // completion unlocks the page, as after f2fs_submit_page_read()). A page just read is
+            // clean, so it cannot be under writeback; keep what we knew.
+            return s
         }
         s.lock = .locked
         s.waitedUnderLock = false
@@ -735,6 +744,22 @@ struct FunctionWalker {
         }
         if results.isEmpty { results.append(Result(state: s0, value: .unknown, isPage: false, trace: t0)) }
         return results
+    }
+
+    /// Arguments made only of upper-case names (`FGP_LOCK | FGP_STABLE`, or a local holding
+    /// them), by index: flag words a callee may test or pass on.
+    func flagArguments(_ arguments: [NodeID]) -> [Int: String] {
+        var out: [Int: String] = [:]
+        for (i, a) in arguments.enumerated() {
+            var text = file.normalizedText(of: a)
+            if let via = assignedText[text] { text = via }
+            let words = text.split(whereSeparator: { " |&()~".contains($0) })
+            if !words.isEmpty, words.contains(where: { $0.hasPrefix("FGP_") || $0.hasPrefix("AOP_") }),
+               words.allSatisfy({ $0.uppercased() == $0 }) {
+                out[i] = text
+            }
+        }
+        return out
     }
 
     /// Literal arguments (`true`, `false`, `0`, `1`, `NULL`) by index.

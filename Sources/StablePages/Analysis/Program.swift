@@ -7,11 +7,17 @@ public protocol SourceTree: Sendable {
     var name: String { get }
     /// Paths of the `.c` files to consider, relative to the tree's root.
     func cFiles() -> [String]
+    /// Headers that may hold `static inline` helpers the `.c` files call.
+    func headerFiles() -> [String]
     func contents(of path: String) -> [UInt8]?
     /// A content id (git blob id) for caching; nil when unknown.
     func contentID(of path: String) -> String?
     /// The kernel release, when the tree says (top-level Makefile).
     var kernelVersion: KernelVersion? { get }
+}
+
+extension SourceTree {
+    public func headerFiles() -> [String] { [] }
 }
 
 /// Parsed files keyed by content id, shared by T0..Tn so unchanged files are parsed once.

@@ -1,0 +1,77 @@
+import Apply
+import Git
+import StablePages
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A tree of the apply stage (T0..Tn) as StablePages reads it. StablePages never opens a
+/// repository; the CLI hands it this adapter. libgit2 handles are not thread-safe, so reads are
+/// serialised; parsing (the costly part) still runs in parallel.
+final class GitSourceTree: SourceTree, @unchecked Sendable {
+    let name: String
+    let kernelVersion: KernelVersion?
+    private let repository: Repository
+    private let treeID: ObjectID
+    private let listing: [String: ObjectID]
+    private var mutex = pthread_mutex_t()
+
+    /// `baseListing` is T0's files; `changed` the paths the series touched up to this tree, read
+    /// from this tree itself (so a 100-patch series does not walk the whole tree 101 times).
+    init(name: String, repository: Repository, tree: ObjectID, baseListing: [String: ObjectID], changed: Set<String>,
+         kernelVersion: KernelVersion?) throws {
+        self.name = name
+        self.repository = repository
+        self.treeID = tree
+        self.kernelVersion = kernelVersion
+        var listing = baseListing
+        let paths = Array(changed)
+        let cache = TreePathCache(repository: repository)
+        let entries = try cache.entries(paths: paths, inTree: tree)
+        for (path, entry) in zip(paths, entries) {
+            if let entry, !entry.isTree { listing[path] = entry.id } else { listing.removeValue(forKey: path) }
+        }
+        self.listing = listing
+        pthread_mutex_init(&mutex, nil)
+    }
+
+    deinit { pthread_mutex_destroy(&mutex) }
+
+    static func listing(of tree: ObjectID, in repository: Repository) throws -> [String: ObjectID] {
+        var out: [String: ObjectID] = [:]
+        for (path, entry) in try repository.tree(tree).walkBlobs() where path.hasSuffix(".c") || path.hasSuffix(".h") || path == "Makefile" {
+            out[path] = entry.id
+        }
+        return out
+    }
+
+    func cFiles() -> [String] { listing.keys.filter { $0.hasSuffix(".c") }.sorted() }
+    func headerFiles() -> [String] { listing.keys.filter { $0.hasSuffix(".h") }.sorted() }
+    func contentID(of path: String) -> String? { listing[path]?.hex }
+
+    func contents(of path: String) -> [UInt8]? {
+        guard let id = listing[path] else { return nil }
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return try? repository.blobContent(id)
+    }
+}
+
+/// T0..Tn of an apply result as source trees.
+func sourceTrees(of result: ApplyResult, repository: Repository, series touchedPaths: [Set<String>]) throws -> [SourceTree] {
+    guard let base = ObjectID(hex: result.trees[0]) else { return [] }
+    let baseListing = try GitSourceTree.listing(of: base, in: repository)
+    var version: KernelVersion?
+    if let makefile = baseListing["Makefile"], let bytes = try? repository.blobContent(makefile) {
+        version = KernelVersion.fromMakefile(String(decoding: bytes.prefix(2048), as: UTF8.self))
+    }
+    var trees: [SourceTree] = []
+    var changed = Set<String>()
+    for (k, hex) in result.trees.enumerated() {
+        if k > 0 && k - 1 < touchedPaths.count { changed.formUnion(touchedPaths[k - 1]) }
+        guard let id = ObjectID(hex: hex) else { continue }
+        trees.append(try GitSourceTree(name: "T\(k)", repository: repository, tree: id, baseListing: baseListing,
+                                       changed: changed, kernelVersion: version))
+    }
+    return trees
+}

@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+
+/// `spw-review review SERIES --tree REPO` on the fixture kernel: the whole pipeline, mail to
+/// findings, for the pasted thread and the clean mbox.
+struct ReviewWithTreeTests {
+    static func fixtureRepository() throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spw-e2e-kernel-\(UUID().uuidString)").path
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/bash")
+        p.arguments = [Binary.packageRoot.appendingPathComponent("fixtures/kernel-repo.sh").path,
+                       Binary.packageRoot.appendingPathComponent("fixtures/kernel").path, dir]
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        try #require(p.terminationStatus == 0)
+        return dir
+    }
+
+    static func findings(_ json: [String: Any]) -> [String: (present: [Int], introduced: Int?, resolved: Int?)] {
+        var out: [String: (present: [Int], introduced: Int?, resolved: Int?)] = [:]
+        for f in json["findings"] as? [[String: Any]] ?? [] {
+            let key = "\(f["rule"] as? String ?? "") \(f["function"] as? String ?? "")"
+            out[key] = (f["presentIn"] as? [Int] ?? [], f["introducedBy"] as? Int, f["resolvedBy"] as? Int)
+        }
+        return out
+    }
+
+    @Test func pastedThreadAndCleanMboxGiveTheSameFindingsAndTrees() throws {
+        let repo = try Self.fixtureRepository()
+        defer { try? FileManager.default.removeItem(atPath: repo) }
+        let pasted = try Binary.run([Binary.seed, "--tree", repo, "--format", "json"])
+        let clean = try Binary.run([Binary.cleanMbox, "--tree", repo, "--format", "json"])
+        #expect(pasted.status == 1, "ext4's fast path stays flagged in T3: \(pasted.stderr)")
+        #expect(clean.status == 1)
+        let pastedApply = try #require(pasted.json["apply"] as? [String: Any])
+        let cleanApply = try #require(clean.json["apply"] as? [String: Any])
+        #expect(pastedApply["resultTree"] as? String == cleanApply["resultTree"] as? String)
+        let statuses = (pastedApply["patches"] as? [[String: Any]] ?? []).map { $0["status"] as? String }
+        #expect(statuses == ["repaired", "repaired", "repaired"])
+        #expect((cleanApply["base"] as? [String: Any])?["how"] as? String == "base-commit")
+
+        let a = Self.findings(pasted.json), b = Self.findings(clean.json)
+        #expect(Set(a.keys) == Set(b.keys))
+        for (key, value) in a { #expect(b[key]?.present == value.present, "\(key)") }
+        #expect(a["stable-pages/write-begin-without-wait ext4_write_begin"]?.resolved == 1)
+        #expect(a["stable-pages/mkwrite-without-wait xfs_vm_page_mkwrite"]?.resolved == 2)
+        #expect(a["stable-pages/mkwrite-without-wait nilfs_page_mkwrite"]?.resolved == 2)
+        #expect(a["stable-pages/mmap-without-mkwrite generic_file_vm_ops"]?.resolved == 3)
+        #expect(a["stable-pages/mkwrite-without-wait ext4_page_mkwrite"]?.present == [0, 1, 2, 3])
+        #expect(!a.keys.contains { $0.contains("btrfs") || $0.contains("fb_deferred") })
+        let first = try #require((pasted.json["findings"] as? [[String: Any]])?.first)
+        #expect(Set(first.keys).isSuperset(of: ["rule", "severity", "function", "file", "line", "slot", "message", "path",
+                                                "presentIn", "introducedBy", "resolvedBy"]))
+    }
+
+    @Test func scanAuditsATreeWithoutASeries() throws {
+        let result = try Binary.run(["scan", "--tree", Binary.packageRoot.appendingPathComponent("fixtures/kernel").path,
+                                     "--format", "json"])
+        #expect(result.status == 1)
+        let functions = Set((result.json["findings"] as? [[String: Any]] ?? []).compactMap { $0["function"] as? String })
+        #expect(functions.isSuperset(of: ["xfs_vm_page_mkwrite", "nilfs_page_mkwrite", "ext4_page_mkwrite", "generic_file_vm_ops"]))
+        #expect(!functions.contains("btrfs_page_mkwrite"))
+    }
+
+    @Test func explainPrintsARule() throws {
+        let result = try Binary.run(["explain", "mkwrite-without-wait"])
+        #expect(result.status == 0)
+        #expect(result.stdout.hasPrefix("# `stable-pages/mkwrite-without-wait`"))
+        #expect(result.stdout.contains("//~ finding"))
+    }
+}
+
+struct RuleDocsTests {
+    @Test func docsRulesMatchesTheRuleDescriptions() throws {
+        let generated = try Binary.run(["rules", "--markdown"])
+        let committed = try String(contentsOf: Binary.packageRoot.appendingPathComponent("docs/rules.md"), encoding: .utf8)
+        #expect(generated.stdout == committed, "regenerate with: spw-review rules --markdown > docs/rules.md")
+    }
+}
