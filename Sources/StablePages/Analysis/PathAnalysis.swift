@@ -68,6 +68,8 @@ struct PageState: Hashable {
     /// The page this path tracks is no longer the one the function was given (it got a page
     /// of its own from a getter): its lock state says nothing about the caller's page.
     var replaced = false
+    /// Variables holding the result of a conditional lock on the page (`ret = folio_lock_killable(folio)`).
+    var pendingLock: [String: LockSuccess] = [:]
     /// Predicates already decided on this path (`ext4_should_journal_data(inode)`): asked again
     /// (after a `goto retry`), they answer the same.
     var decided: [String: Bool] = [:]
@@ -299,7 +301,11 @@ struct FunctionWalker {
             if block.kind == .returnExit {
                 for (state, trace) in states {
                     if let expr = block.returnExpression {
-                        for r in eval(expr, state, trace) {
+                        for var r in eval(expr, state, trace) {
+                            if let fresh = r.freshPage {
+                                r.state = fresh
+                                r.isPage = fresh.null != .null
+                            }
                             let returnsNull = r.isPage && r.state.null == .null
                             let t = step(block.lastLine > 0 ? block.lastLine : file.line(of: expr),
                                          "return \(file.normalizedText(of: expr))\(returnsNull ? " (NULL)" : describe(r.value))", r.trace)
@@ -391,6 +397,12 @@ struct FunctionWalker {
         var fromCall = false
         /// `NULL` (or a literal 0) written where a pointer goes.
         var isNullPointer = false
+        /// The value is the result of a conditional lock on the page.
+        var lockResult: LockSuccess? = nil
+        /// The value is a page this call obtained (a getter): the state that page is in. It
+        /// becomes the tracked page only when stored (`page = find_lock_page(…)`), returned, or
+        /// handed back; a getter whose result is dropped or only tested changes nothing.
+        var freshPage: PageState? = nil
     }
 
     // MARK: - Expressions
@@ -415,7 +427,9 @@ struct FunctionWalker {
             guard let operand = tree.child(node, 0) else { return [Result(state: state, value: .unknown, isPage: false, trace: trace)] }
             let inner = eval(operand, state, trace)
             if op == .minus { return inner.map { Result(state: $0.state, value: .nonzero, isPage: false, trace: $0.trace) } }
-            return inner.map { Result(state: $0.state, value: .unknown, isPage: false, trace: $0.trace) }
+            // `&folio->page` is the page itself.
+            let addressOfPage = op == .ampersand && isPage(node, state)
+            return inner.map { Result(state: $0.state, value: .unknown, isPage: addressOfPage, trace: $0.trace) }
         case .cast:
             guard let operand = tree.child(node, 1) else { return [Result(state: state, value: .unknown, isPage: false, trace: trace)] }
             return eval(operand, state, trace)
@@ -446,7 +460,14 @@ struct FunctionWalker {
                     s = assign(name, r, to: s)
                 } else if tree.kind(target) == .unary, tree[target].op == .star, let inner = tree.child(target, 0),
                           let name = file.name(of: inner), name == pageOut {
-                    if r.isPage && r.state.null != .null {
+                    if let fresh = r.freshPage {
+                        let keep = s
+                        s = fresh
+                        s.values = keep.values
+                        s.decided = keep.decided
+                        s.handedBack = true
+                        t = step(file.line(of: node), "\(file.normalizedText(of: node)): page handed to the caller", t)
+                    } else if r.isPage && r.state.null != .null {
                         s.handedBack = true
                         t = step(file.line(of: node), "\(file.normalizedText(of: node)): page handed to the caller", t)
                     }
@@ -478,12 +499,20 @@ struct FunctionWalker {
 
     func assign(_ name: String, _ r: Result, to state: PageState) -> PageState {
         var s = state
+        if let success = r.lockResult { s.pendingLock[name] = success } else { s.pendingLock.removeValue(forKey: name) }
         if r.isNullPointer, s.aliases.contains(name) || pageVariables.contains(name) {
             s.aliases = s.aliases.union([name])
             s.null = .null
             return s
         }
-        if r.isPage {
+        if let fresh = r.freshPage {
+            let keep = s
+            s = fresh
+            s.aliases = keep.aliases.union([name])
+            s.values = keep.values
+            s.decided = keep.decided
+            s.handedBack = keep.handedBack
+        } else if r.isPage {
             s.aliases.insert(name)
         } else if r.fromCall, pageVariables.contains(name), s.aliases.subtracting([name]).isEmpty {
             // A page obtained from a call this function has no facts about: a fresh, unlocked page.
@@ -543,8 +572,16 @@ struct FunctionWalker {
                 out.append(contentsOf: applyPrimitive(effect, name: name, node: node, arguments: arguments, values: values, pages: pages, s, t))
                 continue
             }
+            // Only callees that can touch the page (they are given it, the fault, or the page
+            // out-argument) or hand one back are worth a summary; the rest (allocators, tracing,
+            // locking of other objects) cannot change what this rule is about.
+            let argTexts = arguments.map { file.normalizedText(of: $0) }
+            let reachesPage = pages.contains(true) || faultParameter.map { argTexts.contains($0) } == true
+                || pageOut.map { argTexts.contains($0) } == true
+                || argTexts.contains { t in t.hasPrefix("&") && pageVariables.contains(String(t.dropFirst()).replacingOccurrences(of: " ", with: "")) }
             // The tree's own body wins over the model.
-            if let def = analyzer.program.definition(name, from: fileIndex) {
+            if let def = analyzer.program.definition(name, from: fileIndex), reachesPage || calleeReturnsPage(name)
+                || analyzer.model.mightTouchPageState(name) {
                 if analyzer.isInProgress(file: def.file, function: def.function) {
                     assumptions.append("\(name): recursive call, assumed not to wait")
                     out.append(Result(state: s, value: .unknown, isPage: false, trace: t))
@@ -603,7 +640,11 @@ struct FunctionWalker {
             }
             return [Result(state: s, value: .unknown, isPage: false, trace: t)]
         case .locks(let a, let success):
-            guard onPage(a), success == .always else { return [Result(state: s, value: .unknown, isPage: false, trace: t)] }
+            guard onPage(a), success == .always else {
+                var r = Result(state: s, value: .unknown, isPage: false, trace: t)
+                if onPage(a) { r.lockResult = success }
+                return [r]
+            }
             return [Result(state: takeLock(s), value: .unknown, isPage: false, trace: step(line, "\(name)(): page locked", t))]
         case .unlocks(let a):
             if onPage(a) {
@@ -644,17 +685,27 @@ struct FunctionWalker {
             if let via = assignedText[flags] { flags = via }
             let locked = lockFlags.contains { flags.contains($0) }
             let waited = locked && waitFlags.contains { flags.contains($0) }
-            var page = PageState(lock: .unlocked, aliases: s.aliases, values: s.values)
-            page.handedBack = s.handedBack
-            page.replaced = true
-            page.decided = s.decided
+            var page = freshState(from: s)
             page.locked = locked
             page.waitedUnderLock = waited
-            return [Result(state: page, value: .unknown, isPage: true,
-                           trace: step(line, "\(name)(…\(flags)…): page \(locked ? "locked" : "unlocked")\(waited ? " and waited for" : locked ? ", not waited for" : "")", t))]
+            var r = Result(state: s, value: .unknown, isPage: false,
+                           trace: step(line, "\(name)(…\(flags)…): page \(locked ? "locked" : "unlocked")\(waited ? " and waited for" : locked ? ", not waited for" : "")", t))
+            r.freshPage = page
+            return [r]
         case .returnsPage, .mkwriteHelper, .writeBeginHelper:
             return [Result(state: s, value: .unknown, isPage: false, trace: t)]
         }
+    }
+
+    /// A page this function just obtained: unlocked, no waits, nothing known of it yet; what the
+    /// path knows about its variables and predicates carries over.
+    func freshState(from s: PageState) -> PageState {
+        var page = PageState(lock: .unlocked, aliases: s.aliases, values: s.values)
+        page.handedBack = s.handedBack
+        page.decided = s.decided
+        page.pendingLock = s.pendingLock
+        page.replaced = true
+        return page
     }
 
     func takeLock(_ s0: PageState) -> PageState {
@@ -710,7 +761,15 @@ struct FunctionWalker {
         let passesFault = faultParameter.map { argTexts.contains($0) } ?? false
         let passesPage = pages.contains(true)
         let passesPageOut = pageOut.map { argTexts.contains($0) } ?? false
-        let outVariable = argTexts.first { $0.hasPrefix("& ") || $0.hasPrefix("&") }.map { $0.replacingOccurrences(of: "&", with: "").replacingOccurrences(of: " ", with: "") }
+        // The `&page` the callee fills: the argument in its `struct page **` / `struct folio **` slot.
+        var outVariable: String?
+        if let def = analyzer.program.definition(name, from: fileIndex) {
+            let params = analyzer.program.files[def.file].functions[def.function].parameters
+            if let k = params.firstIndex(where: { ["structpage**", "structfolio**"].contains(Self.bareType($0.typeText)) }),
+               k < argTexts.count, argTexts[k].hasPrefix("&") {
+                outVariable = argTexts[k].replacingOccurrences(of: "&", with: "").replacingOccurrences(of: " ", with: "")
+            }
+        }
         var results: [Result] = []
         for o in callee.outcomes {
             var s = s0
@@ -730,17 +789,20 @@ struct FunctionWalker {
                 fresh.handedBack = s.handedBack
                 s = fresh
             }
-            if o.returnsPage || calleeReturnsPage(name) {
+            if (o.returnsPage || calleeReturnsPage(name)) && (passesFault || passesPage) && !o.replaced {
+                // A conversion of the page it was given (`folio_file_page(folio, i)`): the same page.
                 isPage = true
-                var fresh = PageState(lock: .unlocked, aliases: s.aliases, values: s.values)
-                fresh.handedBack = s.handedBack
-                fresh.decided = s.decided
-                fresh.replaced = true
-                fresh.null = o.returnsPage ? .unknown : .null
-                s = compose(fresh, o)
+            }
+            var fresh: PageState?
+            if (o.returnsPage || calleeReturnsPage(name)) && !isPage {
+                var page = freshState(from: s)
+                page.null = o.returnsPage ? .unknown : .null
+                fresh = compose(page, o)
             }
             let note = "\(name)(): \(describeOutcome(o)) [\(callee.file):\(o.path.last?.line ?? callee.line)]"
-            results.append(Result(state: s, value: o.returnClass, isPage: isPage, trace: step(line, note, t0)))
+            var r = Result(state: s, value: o.returnClass, isPage: isPage, trace: step(line, note, t0))
+            r.freshPage = fresh
+            results.append(r)
         }
         if results.isEmpty { results.append(Result(state: s0, value: .unknown, isPage: false, trace: t0)) }
         return results
@@ -817,14 +879,13 @@ struct FunctionWalker {
         var s = s0
         switch fact.effect {
         case .returnsPage(let locked, let waited):
-            s.replaced = true
-            s.locked = locked
-            s.waitedInherited = false
-            s.waitedUnderLock = waited
-            s.waitedUnlocked = false
-            s.relockedAfterWait = false
-            return [Result(state: s, value: .unknown, isPage: true,
-                           trace: step(line, "\(name)(): page \(locked ? "locked" : "unlocked")\(waited ? " and waited for" : ", not waited for") (model)", t0))]
+            var page = freshState(from: s)
+            page.locked = locked
+            page.waitedUnderLock = waited
+            var r = Result(state: s, value: .unknown, isPage: false,
+                           trace: step(line, "\(name)(): page \(locked ? "locked" : "unlocked")\(waited ? " and waited for" : ", not waited for") (model)", t0))
+            r.freshPage = page
+            return [r]
         case .mkwriteHelper(let waits, let returnsErrno):
             var ok = s
             ok.locked = true
@@ -903,6 +964,12 @@ struct FunctionWalker {
             return s
         case .identifier:
             guard let name = file.name(of: condition) else { return s }
+            if let success = state.pendingLock[name] {
+                // `if (ret)`: true means the lock call returned non-zero.
+                s.pendingLock.removeValue(forKey: name)
+                let locked = success == .returnsZero ? !outcome : outcome
+                return locked ? takeLock(s) : s
+            }
             if state.aliases.contains(name) {
                 switch (state.null, outcome) {
                 case (.null, true), (.nonNull, false): return nil
@@ -934,6 +1001,19 @@ struct FunctionWalker {
                     return success == .returnsZero ? takeLock(s) : s
                 }
                 let locked = success == .returnsZero ? zero : !zero
+                return locked ? takeLock(s) : s
+            }
+            if tree.kind(lhs) == .identifier, let n = file.name(of: lhs), let success = state.pendingLock[n],
+               classifyConstant(rhs) == .zero {
+                s.pendingLock.removeValue(forKey: n)
+                let returnedZero: Bool
+                switch op {
+                case .equalEqual: returnedZero = outcome
+                case .bangEqual: returnedZero = !outcome
+                case .less: returnedZero = !outcome
+                default: return s
+                }
+                let locked = success == .returnsZero ? returnedZero : !returnedZero
                 return locked ? takeLock(s) : s
             }
             var variable: String?

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A kernel release as `major.minor` (`2.6.39` is read as 2.6 with sublevel 39; `3.9`, `6.1`).
 public struct KernelVersion: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var parts: [Int]
@@ -60,17 +62,3 @@ public struct VersionRange: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-extension String {
-    func trimmingCharacters(in set: CharacterSetLike) -> String {
-        var s = Substring(self)
-        while let f = s.first, set.contains(f) { s.removeFirst() }
-        while let l = s.last, set.contains(l) { s.removeLast() }
-        return String(s)
-    }
-}
-
-struct CharacterSetLike {
-    let characters: Set<Character>
-    func contains(_ c: Character) -> Bool { characters.contains(c) }
-    static let whitespaces = CharacterSetLike(characters: [" ", "\t"])
-}

@@ -1,3 +1,4 @@
+import Foundation
 import Series
 
 /// `stable-pages/wait-removed`: a patch removes a writeback wait and adds none back in the same
