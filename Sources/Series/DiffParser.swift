@@ -231,7 +231,10 @@ public struct DiffParser {
             default:
                 if LineShape.isAttribution(text) || LineShape.isQuote(text) || LineShape.looksLikeProse(text) { break scan }
                 // Wrapped: a mostly well-prefixed hunk, and the line before is long.
-                if prefixed > unprefixed * 2, prefixed >= 2, let previous = hunk.lines.last,
+                // (A line that opens like code or a comment line of its own is not a continuation.)
+                let startsOwnLine = text.hasASCIIPrefix("*") || text.hasASCIIPrefix("/*") || text.hasASCIIPrefix("#")
+                    || text.hasASCIIPrefix("}") || text.hasASCIIPrefix("{")
+                if prefixed > unprefixed * 2, prefixed >= 2, !startsOwnLine, let previous = hunk.lines.last,
                    previous.kind != .noNewlineMarker, previous.text.count >= 60 {
                     hunk.lines[hunk.lines.count - 1].text += " " + text
                     hunk.damage.append(Damage(kind: .lineWrapped, mailLine: line.mailLine,

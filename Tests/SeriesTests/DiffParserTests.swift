@@ -142,3 +142,24 @@ struct DiffParserTests {
         #expect(mismatch.first?.message.contains("5 changed line(s), the diff has 2") == true)
     }
 }
+
+struct WrapHeuristicTests {
+    @Test func aCommentLineIsNotAWrappedContinuation() {
+        let lines = TextLines.split("""
+            diff --git a/f.c b/f.c
+            --- a/f.c
+            +++ b/f.c
+            @@ -1,4 +1,4 @@
+             /* a long comment line that goes on and on well past the sixty column mark
+            * and its second line
+             \tint a;
+            -\tb;
+            +\tc;
+            """) { $0 + 1 }
+        var parser = DiffParser(source: "m", patchNumber: 1)
+        let (files, _) = parser.parse(lines, from: 0)
+        let hunk = files[0].hunks[0]
+        #expect(!hunk.damage.contains { $0.kind == .lineWrapped })
+        #expect(hunk.lines.count == 5)
+    }
+}

@@ -106,9 +106,14 @@ public struct StablePageModel: Sendable {
 
     /// Words in a function's name that suggest it may lock, unlock or wait on a page; unknown
     /// callees without them (PageDirty, set_page_dirty, i_size_read, …) are not worth an assumption.
-    public var pageStateWords: [String] = ["lock", "wait", "writeback", "stable", "mkwrite", "write_begin", "grab", "get_page"]
+    public var pageStateWords: [String] = ["lock_page", "page_lock", "folio_lock", "lock_folio", "wait_on_page", "folio_wait",
+                                           "wait_for_stable", "stable_page", "page_writeback", "folio_writeback", "mkwrite",
+                                           "write_begin", "grab_cache", "get_folio", "find_lock", "wait_on_folio"]
+    /// Name prefixes of page-flag tests and tracing: they read state, never change it.
+    public var pageStateReaders: [String] = ["Page", "folio_test_", "trace_", "Set", "Clear", "TestSet", "TestClear"]
 
     public func mightTouchPageState(_ function: String) -> Bool {
+        if pageStateReaders.contains(where: { function.hasPrefix($0) }) { return false }
         let lowered = function.lowercased()
         return pageStateWords.contains { lowered.contains($0) }
     }
