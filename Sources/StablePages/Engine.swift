@@ -54,10 +54,14 @@ public struct StablePageEngine: Sendable {
         let missing = unresolvedCallees(program)
         if !missing.isEmpty {
             let have = Set(parsed.map(\.path))
-            let candidates = all.filter { !have.contains($0) } + tree.headerFiles()
-            let more = parse(candidates, in: tree, cache: cache) { bytes in
-                TokenPrefilter.mentionsAny(bytes, of: missing)
-            }
+            // Where a helper's body lives: next to the entry points that call it, or in a header
+            // (theirs, or include/linux). Not anywhere its name is merely mentioned.
+            let entryDirectories = Set(parsed.filter { !$0.opsBindings.isEmpty }.map { Self.directory(of: $0.path) })
+            let near: (String) -> Bool = { entryDirectories.contains(Self.directory(of: $0)) }
+            let candidates = all.filter { !have.contains($0) && near($0) }
+                + tree.headerFiles().filter { near($0) || $0.hasPrefix("include/linux/") }
+            let wanted = IdentifierSet(missing)
+            let more = parse(candidates, in: tree, cache: cache) { bytes in wanted.mentionedIn(bytes) }
             if !more.isEmpty {
                 parsed += more
                 program = Program(files: parsed, version: tree.kernelVersion)
@@ -66,20 +70,30 @@ public struct StablePageEngine: Sendable {
         return (program, all.count)
     }
 
-    /// Names called in entry-point files with no definition and no model entry.
+    static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "" }
+        return String(path[..<slash])
+    }
+
+    /// Callees in entry-point files that are given something page-like (`page`, `folio`, `vmf`,
+    /// `pagep`) but have no definition and no model entry: the bodies worth a second look.
     func unresolvedCallees(_ program: Program) -> [String] {
         var names = Set<String>()
+        let table = model.effects(for: program.version)
         for file in program.files where !file.opsBindings.isEmpty {
             for function in file.functions {
                 for call in file.calls(in: function.body) {
-                    guard let name = file.calleeName(of: call), program.definitions[name] == nil,
-                          model.effects(for: program.version)[name] == nil, name.count > 3,
-                          name.contains("_"), name.lowercased() == name else { continue }
-                    names.insert(name)
+                    guard let name = file.calleeName(of: call), program.definitions[name] == nil, table[name] == nil,
+                          name.count > 3, name.lowercased() == name else { continue }
+                    let pageLike = file.arguments(of: call).contains { a in
+                        let t = file.normalizedText(of: a)
+                        return t.contains("page") || t.contains("folio") || t.contains("vmf")
+                    }
+                    if pageLike { names.insert(name) }
                 }
             }
         }
-        return Array(names).sorted().prefix(400).map { $0 }
+        return Array(names).sorted()
     }
 
     /// Reads and parses `paths` on all cores; `keep` filters on the raw bytes first.
@@ -242,4 +256,52 @@ public struct MemoryTree: SourceTree {
     public func headerFiles() -> [String] { files.keys.filter { $0.hasSuffix(".h") }.sorted() }
     public func contents(of path: String) -> [UInt8]? { files[path] }
     public func contentID(of path: String) -> String? { ids[path] }
+}
+
+/// A set of identifiers, and one pass over a file's bytes to see whether any occurs as a whole
+/// identifier: O(file size) however many names are asked for (the second parse round asks for
+/// hundreds across thousands of files).
+struct IdentifierSet: Sendable {
+    private let hashes: Set<UInt64>
+    private let names: Set<[UInt8]>
+
+    init(_ names: [String]) {
+        self.names = Set(names.map { Array($0.utf8) })
+        hashes = Set(names.map { IdentifierSet.hash(Array($0.utf8)[...]) })
+    }
+
+    @inline(__always) static func isIdentifierByte(_ b: UInt8) -> Bool {
+        (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39) || b == 0x5F
+    }
+
+    static func hash(_ bytes: ArraySlice<UInt8>) -> UInt64 {
+        var h: UInt64 = 0xcbf29ce484222325
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x100000001b3 }
+        return h
+    }
+
+    func mentionedIn(_ bytes: [UInt8]) -> Bool {
+        if names.isEmpty { return false }
+        return bytes.withUnsafeBufferPointer { p in
+            var i = 0
+            let n = p.count
+            while i < n {
+                let b = p[i]
+                if !IdentifierSet.isIdentifierByte(b) || (b >= 0x30 && b <= 0x39) {
+                    i += 1
+                    // skip the rest of a number
+                    while b >= 0x30 && b <= 0x39 && i < n && IdentifierSet.isIdentifierByte(p[i]) { i += 1 }
+                    continue
+                }
+                let start = i
+                var h: UInt64 = 0xcbf29ce484222325
+                while i < n && IdentifierSet.isIdentifierByte(p[i]) {
+                    h = (h ^ UInt64(p[i])) &* 0x100000001b3
+                    i += 1
+                }
+                if hashes.contains(h) && names.contains(Array(p[start..<i])) { return true }
+            }
+            return false
+        }
+    }
 }

@@ -22,6 +22,9 @@ struct ScanCommand: ParsableCommand {
     @Flag(name: .customLong("no-path"), help: "Print findings without their paths.")
     var noPath = false
 
+    @Flag(name: .customLong("no-cache"), help: "Do not use or write the scan cache (~/.cache/spw-review).")
+    var noCache = false
+
     func run() throws {
         let root = tree ?? FileManager.default.currentDirectoryPath
         var isDirectory: ObjCBool = false
@@ -36,15 +39,33 @@ struct ScanCommand: ParsableCommand {
         let config = try UserConfiguration.load(treeRoot: root)
         let engine = StablePageEngine(model: config.apply(to: .builtIn))
         let source = DirectoryTree(root: root, name: root, subdirectories: paths)
+        let start = Date()
+        // Warm runs: the same files, unchanged, with the same model and options → the same output.
+        let cache = noCache ? nil : ScanCache()
+        var cacheKey: String?
+        if let cache {
+            let configText = config.path.flatMap { FileManager.default.contents(atPath: $0) }.map { String(decoding: $0, as: UTF8.self) } ?? ""
+            let files = source.cFiles() + source.headerFiles()
+            cacheKey = ScanCache.key([SpwReview.configuration.version, "\(engine.model.entries.count)", configText,
+                                      format.rawValue, "\(noPath)", root] + ScanCache.fingerprint(root: root, files: files))
+            if let key = cacheKey, let hit = cache.load(key) {
+                FileHandleOutput.standardOutput.write(hit.output)
+                if format == .text {
+                    Terminal.printError(String(format: "(cached) %.2f s", Date().timeIntervalSince(start)))
+                }
+                if hit.status != 0 { throw ExitCode(hit.status) }
+                return
+            }
+        }
         let progress = Progress(enabled: format == .text && Terminal.stderrIsTerminal)
         progress.show("scanning \(paths.isEmpty ? root : paths.joined(separator: " "))…")
-        let start = Date()
         let result = engine.analyze(source)
         progress.clear()
         let seconds = Date().timeIntervalSince(start)
+        var output = ""
         switch format {
         case .json:
-            print(JSONValue.object([
+            output = JSONValue.object([
                 ("schema", .string(ReviewJSON.schema)),
                 ("tree", .string(root)),
                 ("kernelVersion", .optional(source.kernelVersion?.description)),
@@ -52,16 +73,21 @@ struct ScanCommand: ParsableCommand {
                 ("filesParsed", .int(result.filesParsed)),
                 ("entryPoints", .int(result.entryPoints)),
                 ("findings", FindingsJSON.findings(result.findings)),
-            ]).serialized())
+            ]).serialized() + "\n"
         case .text:
             let style = TextStyle(color: Terminal.colorOnStdout)
-            if !result.findings.isEmpty { print(FindingsText.render(result.findings, style: style, showPath: !noPath)) }
+            if !result.findings.isEmpty { output = FindingsText.render(result.findings, style: style, showPath: !noPath) + "\n" }
+        }
+        FileHandleOutput.standardOutput.write(output)
+        if format == .text {
             let summary = String(format: "%d finding%@ in %d entry points (%d of %d files parsed, %.2f s)",
                                  result.findings.count, result.findings.count == 1 ? "" : "s", result.entryPoints,
                                  result.filesParsed, result.filesConsidered, seconds)
             Terminal.printError(summary)
         }
-        if result.findings.contains(where: { $0.severity == .error }) { throw ExitCode(ExitStatus.problems) }
+        let status = result.findings.contains(where: { $0.severity == .error }) ? ExitStatus.problems : ExitStatus.clean
+        if let cache, let key = cacheKey, !Terminal.colorOnStdout { cache.store(key, output: output, status: status) }
+        if status != 0 { throw ExitCode(status) }
     }
 }
 

@@ -51,13 +51,14 @@ struct Terminal {
 }
 
 enum FileHandleOutput {
-    case standardError
+    case standardOutput, standardError
     func write(_ s: String) {
+        let fd: Int32 = self == .standardOutput ? 1 : 2
         var bytes = Array(s.utf8)
         bytes.withUnsafeMutableBytes { buffer in
             var offset = 0
             while offset < buffer.count {
-                let n = Glibc.write(2, buffer.baseAddress! + offset, buffer.count - offset)
+                let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
                 if n <= 0 { break }
                 offset += n
             }

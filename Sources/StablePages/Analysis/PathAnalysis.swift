@@ -1029,6 +1029,7 @@ struct FunctionWalker {
                 case .faultLocked: return require(&s, v, equal ? .faultLocked : .notFaultLocked) ? s : nil
                 case .zero: return require(&s, v, equal ? .zero : .nonzero) ? s : nil
                 case .noWrite: return equal ? (require(&s, v, .noWrite) ? s : nil) : s
+                case .nonzero: return equal ? (require(&s, v, .nonzero) ? s : nil) : s
                 default: return s
                 }
             case .ampersand:

@@ -68,6 +68,7 @@ extension StablePageModel {
                        reason: "maps 0 to VM_FAULT_LOCKED, errors to VM_FAULT_NOPAGE/OOM/SIGBUS"),
             ModelEntry("ERR_PTR", .returnsError, reason: "encodes an errno in a pointer: never NULL"),
             ModelEntry("ERR_CAST", .returnsError, reason: "passes an ERR_PTR on: never NULL"),
+            ModelEntry("PTR_ERR", .returnsError, reason: "the errno inside an ERR_PTR: called on error pointers, so non-zero"),
             ModelEntry("vmf_error", .returnsNoWriteFault, .since(KernelVersion(4, 17)),
                        reason: "maps an errno to VM_FAULT_OOM or VM_FAULT_SIGBUS"),
             // Generic helpers, used when their bodies are not in the analysed files.
