@@ -87,7 +87,7 @@ public struct StablePageEngine: Sendable {
                           name.count > 3, name.lowercased() == name else { continue }
                     let pageLike = file.arguments(of: call).contains { a in
                         let t = file.normalizedText(of: a)
-                        return t.contains("page") || t.contains("folio") || t.contains("vmf")
+                        return t.hasBytes("page") || t.hasBytes("folio") || t.hasBytes("vmf")
                     }
                     if pageLike { names.insert(name) }
                 }
@@ -305,3 +305,4 @@ struct IdentifierSet: Sendable {
         }
     }
 }
+

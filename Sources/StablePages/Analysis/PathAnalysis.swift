@@ -143,6 +143,8 @@ public final class PathAnalyzer: @unchecked Sendable {
     let model: StablePageModel
     let table: [String: [ModelEntry]]
     private var summaries: [String: FunctionSummary] = [:]
+    /// Whether a function's definition returns `struct page *`/`struct folio *`, by name.
+    var returnsPageCache: [String: Bool] = [:]
     private var inProgress: Set<String> = []
     /// Most states explored per function before giving up on it (and saying so).
     static let stateBudget = 20_000
@@ -215,6 +217,27 @@ struct FunctionWalker {
     let function: FunctionDefinition
     let graph: ControlFlowGraph
     var tree: SyntaxTree { file.tree }
+    /// Node texts, built once per node: the walk asks for the same arguments' text many times.
+    let texts = TextMemo()
+
+    func text(_ id: NodeID) -> String {
+        if let t = texts.values[id] { return t }
+        let t = file.normalizedText(of: id)
+        texts.values[id] = t
+        return t
+    }
+
+    /// The node's tokens with no spaces between them (`vmf->page`), memoised.
+    func compact(_ id: NodeID) -> String {
+        if let t = texts.compact[id] { return t }
+        let n = tree[id]
+        var t = ""
+        if n.lastToken >= n.firstToken {
+            for k in n.firstToken...n.lastToken { t += file.text(ofToken: k) }
+        }
+        texts.compact[id] = t
+        return t
+    }
     /// The `struct page **`/`struct folio **` parameter a write_begin fills.
     var pageOut: String?
     /// The `struct vm_fault *` parameter.
@@ -269,13 +292,13 @@ struct FunctionWalker {
         }
         tree.walk(function.body) { node in
             if tree.kind(node) == .initDeclarator, let n = file.name(of: node), let v = tree.child(node, 0) {
-                assignedText[n, default: ""] += (assignedText[n] == nil ? "" : " | ") + file.normalizedText(of: v)
+                assignedText[n, default: ""] += (assignedText[n] == nil ? "" : " | ") + text(v)
             } else if tree.kind(node) == .assignment, let t = tree.child(node, 0), tree.kind(t) == .identifier,
                       let n = file.name(of: t), let v = tree.child(node, 1) {
-                assignedText[n, default: ""] += (assignedText[n] == nil ? "" : " | ") + file.normalizedText(of: v)
+                assignedText[n, default: ""] += (assignedText[n] == nil ? "" : " | ") + text(v)
             }
             guard tree.kind(node) == .declaration else { return }
-            let text = file.normalizedText(of: node).replacingOccurrences(of: " ", with: "")
+            let text = compact(node)
             guard text.hasPrefix("structpage*") || text.hasPrefix("structfolio*") || text.hasPrefix("conststructpage*")
                     || text.hasPrefix("structpage*") else { return }
             for d in tree.children(node) where tree.kind(d) == .initDeclarator {
@@ -308,7 +331,7 @@ struct FunctionWalker {
                             }
                             let returnsNull = r.isPage && r.state.null == .null
                             let t = step(block.lastLine > 0 ? block.lastLine : file.line(of: expr),
-                                         "return \(file.normalizedText(of: expr))\(returnsNull ? " (NULL)" : describe(r.value))", r.trace)
+                                         "return \(text(expr))\(returnsNull ? " (NULL)" : describe(r.value))", r.trace)
                             record(r.state, returnsNull ? .zero : r.value, returnsPage: r.isPage && !returnsNull, t)
                         }
                     } else {
@@ -330,7 +353,7 @@ struct FunctionWalker {
                         guard let refined = refine(state, condition, edge.kind == .trueBranch) else { continue }
                         next = refined
                         t = step(file.line(of: condition),
-                                 "\(edge.kind == .trueBranch ? "" : "!")(\(file.normalizedText(of: condition)))", trace)
+                                 "\(edge.kind == .trueBranch ? "" : "!")(\(text(condition)))", trace)
                     } else if edge.kind == .goto, let label = edge.label {
                         t = step(graph.blocks[edge.to].firstLine, "goto \(label)", trace)
                     }
@@ -419,7 +442,7 @@ struct FunctionWalker {
             if analyzer.model.noWriteFaultCodes.contains(name) { return [Result(state: state, value: .noWrite, isPage: false, trace: trace)] }
             return [Result(state: state, value: state.values[name] ?? .unknown, isPage: state.aliases.contains(name), trace: trace)]
         case .numberLiteral:
-            let text = file.normalizedText(of: node)
+            let text = text(node)
             let zero = text == "0" || text == "0x0" || text == "0U" || text == "0L"
             return [Result(state: state, value: zero ? .zero : .nonzero, isPage: false, trace: trace)]
         case .unary:
@@ -466,10 +489,10 @@ struct FunctionWalker {
                         s.values = keep.values
                         s.decided = keep.decided
                         s.handedBack = true
-                        t = step(file.line(of: node), "\(file.normalizedText(of: node)): page handed to the caller", t)
+                        t = step(file.line(of: node), "\(text(node)): page handed to the caller", t)
                     } else if r.isPage && r.state.null != .null {
                         s.handedBack = true
-                        t = step(file.line(of: node), "\(file.normalizedText(of: node)): page handed to the caller", t)
+                        t = step(file.line(of: node), "\(text(node)): page handed to the caller", t)
                     }
                 }
                 return Result(state: s, value: r.value, isPage: r.isPage, trace: t)
@@ -534,7 +557,7 @@ struct FunctionWalker {
     /// Whether `node` denotes the page: an alias, or `&folio->page` / `folio_page(folio, 0)` of one.
     func isPage(_ node: NodeID, _ state: PageState) -> Bool {
         if state.aliases.isEmpty { return false }
-        var text = file.normalizedText(of: node).replacingOccurrences(of: " ", with: "")
+        var text = compact(node)
         if text.hasPrefix("&") && text.hasSuffix("->page") { text = String(text.dropFirst().dropLast(6)) }
         while text.hasPrefix("(") && text.hasSuffix(")") { text = String(text.dropFirst().dropLast()) }
         return state.aliases.contains(text)
@@ -575,10 +598,13 @@ struct FunctionWalker {
             // Only callees that can touch the page (they are given it, the fault, or the page
             // out-argument) or hand one back are worth a summary; the rest (allocators, tracing,
             // locking of other objects) cannot change what this rule is about.
-            let argTexts = arguments.map { file.normalizedText(of: $0) }
+            let argTexts = arguments.map { text($0) }
             let reachesPage = pages.contains(true) || faultParameter.map { argTexts.contains($0) } == true
                 || pageOut.map { argTexts.contains($0) } == true
-                || argTexts.contains { t in t.hasPrefix("&") && pageVariables.contains(String(t.dropFirst()).replacingOccurrences(of: " ", with: "")) }
+                || arguments.contains { a in
+                    let t = compact(a)
+                    return t.hasPrefix("&") && pageVariables.contains(String(t.dropFirst()))
+                }
             // The tree's own body wins over the model.
             if let def = analyzer.program.definition(name, from: fileIndex), reachesPage || calleeReturnsPage(name)
                 || analyzer.model.mightTouchPageState(name) {
@@ -600,7 +626,7 @@ struct FunctionWalker {
                 continue
             }
             let passesPage = pages.contains(true) || arguments.contains { a in
-                let text = file.normalizedText(of: a)
+                let text = text(a)
                 return text == faultParameter || text == pageOut || (pageOut != nil && text.hasPrefix("&"))
             }
             if passesPage && analyzer.model.mightTouchPageState(name) {
@@ -636,7 +662,7 @@ struct FunctionWalker {
                     t = step(line, "\(name)(): waits, but the page is not locked", t)
                 }
             } else if a >= 0 && a < arguments.count {
-                t = step(line, "\(name)(\(file.normalizedText(of: arguments[a]))): waits on a different page", t)
+                t = step(line, "\(name)(\(text(arguments[a]))): waits on a different page", t)
             }
             return [Result(state: s, value: .unknown, isPage: false, trace: t)]
         case .locks(let a, let success):
@@ -681,10 +707,10 @@ struct FunctionWalker {
         case .testsWriteback, .outOfScopeWhenTrue:
             return [Result(state: s, value: .unknown, isPage: false, trace: t)]
         case .returnsPageWithFlags(let flagsArgument, let lockFlags, let waitFlags):
-            var flags = flagsArgument < arguments.count ? file.normalizedText(of: arguments[flagsArgument]) : ""
+            var flags = flagsArgument < arguments.count ? text(arguments[flagsArgument]) : ""
             if let via = assignedText[flags] { flags = via }
-            let locked = lockFlags.contains { flags.contains($0) }
-            let waited = locked && waitFlags.contains { flags.contains($0) }
+            let locked = lockFlags.contains { flags.hasBytes($0) }
+            let waited = locked && waitFlags.contains { flags.hasBytes($0) }
             var page = freshState(from: s)
             page.locked = locked
             page.waitedUnderLock = waited
@@ -757,7 +783,7 @@ struct FunctionWalker {
     mutating func applySummary(_ callee: FunctionSummary, name: String, node: NodeID, arguments: [NodeID], pages: [Bool],
                                _ s0: PageState, _ t0: Trace?) -> [Result] {
         let line = file.line(of: node)
-        let argTexts = arguments.map { file.normalizedText(of: $0) }
+        let argTexts = arguments.map { text($0) }
         let passesFault = faultParameter.map { argTexts.contains($0) } ?? false
         let passesPage = pages.contains(true)
         let passesPageOut = pageOut.map { argTexts.contains($0) } ?? false
@@ -813,7 +839,7 @@ struct FunctionWalker {
     func flagArguments(_ arguments: [NodeID]) -> [Int: String] {
         var out: [Int: String] = [:]
         for (i, a) in arguments.enumerated() {
-            var text = file.normalizedText(of: a)
+            var text = text(a)
             if let via = assignedText[text] { text = via }
             let words = text.split(whereSeparator: { " |&()~".contains($0) })
             if !words.isEmpty, words.contains(where: { $0.hasPrefix("FGP_") || $0.hasPrefix("AOP_") }),
@@ -836,7 +862,7 @@ struct FunctionWalker {
                 default: break
                 }
             case .numberLiteral:
-                out[i] = file.normalizedText(of: a) == "0" ? .zero : .nonzero
+                out[i] = text(a) == "0" ? .zero : .nonzero
             default: break
             }
         }
@@ -845,9 +871,12 @@ struct FunctionWalker {
 
     /// The tree's definition of `name` returns `struct page *` or `struct folio *`.
     func calleeReturnsPage(_ name: String) -> Bool {
+        if let known = analyzer.returnsPageCache[name] { return known }
         guard let def = analyzer.program.definition(name, from: fileIndex) else { return false }
         let type = Self.bareType(analyzer.program.files[def.file].functions[def.function].returnTypeText)
-        return type.hasSuffix("structpage*") || type.hasSuffix("structfolio*")
+        let result = type.hasSuffix("structpage*") || type.hasSuffix("structfolio*")
+        analyzer.returnsPageCache[name] = result
+        return result
     }
 
     /// `const struct page *` → `structpage*`: qualifiers and spaces dropped, for exact comparison.
@@ -902,10 +931,10 @@ struct FunctionWalker {
             ]
         case .writeBeginHelper(let waits):
             var ok = s
-            ok.handedBack = ok.handedBack || (pageOut.map { p in arguments.contains { file.normalizedText(of: $0) == p } } ?? false)
+            ok.handedBack = ok.handedBack || (pageOut.map { p in arguments.contains { text($0) == p } } ?? false)
             ok.locked = true
             ok.waitedUnderLock = waits
-            if let out = arguments.map({ file.normalizedText(of: $0) }).first(where: { $0.hasPrefix("&") }) {
+            if let out = arguments.map({ text($0) }).first(where: { $0.hasPrefix("&") }) {
                 ok.aliases.insert(out.replacingOccurrences(of: "&", with: "").replacingOccurrences(of: " ", with: ""))
             }
             var failed = s
@@ -955,8 +984,8 @@ struct FunctionWalker {
             }
             // A predicate about the inode or the mount (no tracked variable in it): same answer
             // every time on one path.
-            let key = file.normalizedText(of: condition)
-            let mentionsTracked = state.values.keys.contains { key.contains($0) } || arguments.contains { isPage($0, state) }
+            let key = text(condition)
+            let mentionsTracked = state.values.keys.contains { key.hasBytes($0) } || arguments.contains { isPage($0, state) }
             if !mentionsTracked && arguments.count <= 3 {
                 if let known = state.decided[key] { return known == outcome ? s : nil }
                 s.decided[key] = outcome
@@ -1061,7 +1090,7 @@ struct FunctionWalker {
             if analyzer.model.noWriteFaultCodes.contains(n) { return .noWrite }
             return .unknown
         case .numberLiteral:
-            return file.normalizedText(of: node) == "0" ? .zero : .nonzero
+            return text(node) == "0" ? .zero : .nonzero
         default:
             return .unknown
         }
@@ -1091,5 +1120,29 @@ struct FunctionWalker {
             return true
         case (.noWrite, _): return false
         }
+    }
+}
+
+/// A per-walk memo (a class, so non-mutating helpers can fill it).
+final class TextMemo {
+    var values: [NodeID: String] = [:]
+    var compact: [NodeID: String] = [:]
+}
+
+extension String {
+    /// Byte substring test (Foundation's `contains` compares grapheme by grapheme).
+    func hasBytes(_ needle: String) -> Bool {
+        let h = Array(utf8), n = Array(needle.utf8)
+        guard !n.isEmpty, h.count >= n.count else { return n.isEmpty }
+        var i = 0
+        while i + n.count <= h.count {
+            if h[i] == n[0] {
+                var k = 1
+                while k < n.count && h[i + k] == n[k] { k += 1 }
+                if k == n.count { return true }
+            }
+            i += 1
+        }
+        return false
     }
 }
