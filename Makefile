@@ -25,11 +25,12 @@ build: deps
 
 # The main job on the bundled example: the original 2011 thread, pasted without headers,
 # reviewed against the fixture kernel (a small kernel-style git repository built from
-# fixtures/kernel). Exit status 1 is expected: the series leaves ext4's fast path unfixed.
+# fixtures/kernel). The series resolves most holes and introduces none (exit status 0); ext4's
+# fast path is reported as present before and after.
 FIXTURE_REPO := .build/fixture-kernel
 example: build
 	rm -rf $(FIXTURE_REPO) && bash fixtures/kernel-repo.sh fixtures/kernel $(FIXTURE_REPO) >/dev/null
-	$(BIN) fixtures/stable-page-writes-v3.2-thread.txt --tree $(FIXTURE_REPO) || [ $$? -eq 1 ]
+	$(BIN) fixtures/stable-page-writes-v3.2-thread.txt --tree $(FIXTURE_REPO)
 
 test: deps
 	$(SWIFT) build --product spw-review

@@ -25,6 +25,10 @@ public struct StablePageEngine: Sendable {
         public var filesConsidered: Int
         public var filesParsed: Int
         public var entryPoints: Int
+        /// What the analysis read: a later tree that changes none of these (and whose changed
+        /// files would not be read either) has the same findings.
+        public var parsedPaths: Set<String> = []
+        public var calleeNames: [String] = []
     }
 
     /// Parses what can matter in `tree` (a token prefilter, then one more round for callees the
@@ -37,7 +41,8 @@ public struct StablePageEngine: Sendable {
         for rule in rules { findings += rule.check(context) }
         let entryPoints = program.bindings.filter { model.entryPoint(structType: $0.structType, slot: $0.slot) != nil }.count
         return TreeResult(findings: findings.sorted { ($0.file, $0.line, $0.rule) < ($1.file, $1.line, $1.rule) },
-                          filesConsidered: considered, filesParsed: program.files.count, entryPoints: entryPoints)
+                          filesConsidered: considered, filesParsed: program.files.count, entryPoints: entryPoints,
+                          parsedPaths: Set(program.files.map(\.path)), calleeNames: unresolvedCallees(program))
     }
 
     /// What `analyze` reads of a tree: the files that can matter, parsed.
@@ -109,14 +114,39 @@ public struct StablePageEngine: Sendable {
         return results.values.compactMap { $0 }
     }
 
+    /// Whether `tree` has the findings `previous` (of `before`) had: every file that differs
+    /// between them (by content id) was not read for `previous`, and would not be read now —
+    /// it mentions no entry slot and none of the callees the analysis looked for.
+    func canReuse(_ previous: TreeResult, from before: SourceTree, for tree: SourceTree, prefixes: [String]) -> Bool {
+        let paths = Set(before.cFiles() + before.headerFiles()).union(tree.cFiles() + tree.headerFiles())
+        let tokens = relevantTokens
+        let callees = IdentifierSet(previous.calleeNames)
+        for path in paths where before.contentID(of: path) != tree.contentID(of: path) || before.contentID(of: path) == nil {
+            if before.contentID(of: path) == nil && tree.contentID(of: path) == nil { return false }  // no ids: cannot tell
+            if !prefixes.isEmpty && !prefixes.contains(where: { path.hasPrefix($0) }) && !path.hasSuffix(".h") { continue }
+            if previous.parsedPaths.contains(path) { return false }
+            guard let bytes = tree.contents(of: path) else { continue }
+            if TokenPrefilter.mentionsAny(bytes, of: tokens) || callees.mentionedIn(bytes) { return false }
+        }
+        return true
+    }
+
     /// T0..Tn: each finding says which trees it is present in, and which patch introduced or
     /// resolved it. Diff-only rules run on the series itself.
     public func review(trees: [SourceTree], series: PatchSeries?, prefixes: [String] = []) -> [Finding] {
         let cache = ParseCache()
         var byKey: [String: Finding] = [:]
         var order: [String] = []
+        var last: (tree: SourceTree, result: TreeResult)?
         for (k, tree) in trees.enumerated() {
-            for var f in analyze(tree, cache: cache, onlyPaths: prefixes).findings {
+            let result: TreeResult
+            if let last, canReuse(last.result, from: last.tree, for: tree, prefixes: prefixes) {
+                result = last.result
+            } else {
+                result = analyze(tree, cache: cache, onlyPaths: prefixes)
+                last = (tree, result)
+            }
+            for var f in result.findings {
                 if var existing = byKey[f.key] {
                     existing.presentIn.append(k)
                     byKey[f.key] = existing

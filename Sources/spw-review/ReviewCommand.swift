@@ -78,9 +78,24 @@ struct ReviewCommand: ParsableCommand {
             if series != nil {
                 if code.findings.isEmpty {
                     print(style.bold("Findings:") + (code.trees > 0 ? " none on any tree T0..T\(code.trees - 1)" : " none in the diff (no kernel tree: only diff rules ran; use --tree)"))
-                } else {
-                    print(style.bold("Findings:") + (code.trees > 0 ? " (T0 = base, Tk = after patch k)" : " (diff only; use --tree for the tree rules)"))
+                } else if code.trees == 0 {
+                    print(style.bold("Findings:") + " (diff only; use --tree for the tree rules)")
                     print(FindingsText.render(code.findings, style: style, showPath: !noPath, trees: code.trees))
+                } else {
+                    // What the series changes first; what it leaves as it was last, without paths.
+                    let introduced = code.findings.filter { $0.introducedBy != nil }
+                    let resolved = code.findings.filter { $0.resolvedBy != nil && $0.introducedBy == nil }
+                    let untouched = code.findings.filter { $0.introducedBy == nil && $0.resolvedBy == nil }
+                    let groups: [(String, [Finding], Bool)] = [
+                        ("Findings introduced by the series:", introduced, !noPath),
+                        ("Findings resolved by the series:", resolved, !noPath),
+                        ("Findings present before and after the series:", untouched, false),
+                    ]
+                    print(style.dim("(T0 = base, Tk = after patch k)"))
+                    for (title, group, paths) in groups where !group.isEmpty {
+                        print(style.bold(title))
+                        print(FindingsText.render(group, style: style, showPath: paths, trees: code.trees))
+                    }
                 }
             }
             if !diagnostics.isEmpty {
@@ -89,10 +104,10 @@ struct ReviewCommand: ParsableCommand {
             }
         }
         if series == nil { throw ExitCode(ExitStatus.unreadableInput) }
-        // What the series leaves wrong: a finding present in the final tree, or introduced by it.
-        let lastTree = max(code.trees - 1, 0)
-        let open = code.findings.filter { $0.severity == .error && (code.trees == 0 || $0.presentIn.contains(lastTree)) }
-        if diagnostics.contains(where: { $0.severity == .error }) || !open.isEmpty { throw ExitCode(ExitStatus.problems) }
+        // What the series makes worse: a finding it introduces (or, without a tree, one the diff
+        // shows). Holes that were there before and are still there are reported, not failed on.
+        let introduced = code.findings.filter { $0.severity == .error && (code.trees == 0 || $0.introducedBy != nil) }
+        if diagnostics.contains(where: { $0.severity == .error }) || !introduced.isEmpty { throw ExitCode(ExitStatus.problems) }
     }
 
     /// By file and line, so output reads top to bottom like the input.

@@ -31,8 +31,9 @@ struct ReviewWithTreeTests {
         defer { try? FileManager.default.removeItem(atPath: repo) }
         let pasted = try Binary.run([Binary.seed, "--tree", repo, "--format", "json"])
         let clean = try Binary.run([Binary.cleanMbox, "--tree", repo, "--format", "json"])
-        #expect(pasted.status == 1, "ext4's fast path stays flagged in T3: \(pasted.stderr)")
-        #expect(clean.status == 1)
+        // ext4's fast path stays flagged in T3, but the series did not introduce it: exit 0.
+        #expect(pasted.status == 0, "\(pasted.stderr)")
+        #expect(clean.status == 0)
         let pastedApply = try #require(pasted.json["apply"] as? [String: Any])
         let cleanApply = try #require(clean.json["apply"] as? [String: Any])
         #expect(pastedApply["resultTree"] as? String == cleanApply["resultTree"] as? String)
