@@ -51,10 +51,19 @@ public enum Charset {
         return String(validating: Array(bytes), as: UTF8.self)
     }
 
+    /// Latin-1 bytes are code points U+0000–U+00FF: encode them to UTF-8 directly.
     static func latin1<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
-        var scalars = String.UnicodeScalarView()
-        for b in bytes { scalars.append(Unicode.Scalar(b)) }
-        return String(scalars)
+        var utf8: [UInt8] = []
+        utf8.reserveCapacity(bytes.count + bytes.count / 8)
+        for b in bytes {
+            if b < 0x80 {
+                utf8.append(b)
+            } else {
+                utf8.append(0xC0 | (b >> 6))
+                utf8.append(0x80 | (b & 0x3F))
+            }
+        }
+        return String(decoding: utf8, as: UTF8.self)
     }
 
     static func latin9<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
@@ -85,15 +94,19 @@ public enum Charset {
     ]
 
     static func windows1252<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
-        var scalars = String.UnicodeScalarView()
+        var utf8: [UInt8] = []
+        utf8.reserveCapacity(bytes.count + bytes.count / 8)
         for b in bytes {
-            if b >= 0x80 && b <= 0x9F {
-                scalars.append(Unicode.Scalar(cp1252High[Int(b - 0x80)])!)
+            if b < 0x80 {
+                utf8.append(b)
+            } else if b <= 0x9F {
+                for unit in Character(Unicode.Scalar(cp1252High[Int(b - 0x80)])!).utf8 { utf8.append(unit) }
             } else {
-                scalars.append(Unicode.Scalar(b))
+                utf8.append(0xC0 | (b >> 6))
+                utf8.append(0x80 | (b & 0x3F))
             }
         }
-        return String(scalars)
+        return String(decoding: utf8, as: UTF8.self)
     }
 
     private static func foundationEncoding(_ name: String) -> String.Encoding? {

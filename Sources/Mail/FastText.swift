@@ -28,7 +28,8 @@ extension StringProtocol {
     /// The text after `prefix`, or nil when it does not start with it.
     @inline(__always)
     public func value(after prefix: StaticString) -> SubSequence? {
-        guard hasASCIIPrefix(prefix) else { return nil }
+        // First byte first: nearly every call is a miss.
+        guard let first = utf8.first, first == prefix.utf8Start.pointee, hasASCIIPrefix(prefix) else { return nil }
         return self[utf8.index(startIndex, offsetBy: prefix.utf8CodeUnitCount)...]
     }
 

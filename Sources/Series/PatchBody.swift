@@ -98,6 +98,8 @@ struct PatchBody {
     }
 
     static func readFooter(_ t: Substring, into footer: inout SeriesFooter) {
+        // Most lines start with something else: one byte decides.
+        guard let first = t.utf8.first, first == 0x62 || first == 0x70 || first == 0x63 else { return }
         if let v = t.value(after: "base-commit: ") { footer.baseCommit = v.trimmingWhitespace() }
         else if let v = t.value(after: "prerequisite-patch-id: ") { footer.prerequisitePatchIDs.append(v.trimmingWhitespace()) }
         else if let v = t.value(after: "change-id: ") { footer.changeID = v.trimmingWhitespace() }
@@ -165,6 +167,7 @@ struct PatchBody {
     /// ` mm/filemap.c | 4 +++-`, ` a.png | Bin 0 -> 12 bytes`, ` {a => b}/c.c | 2 +-`.
     static func diffstatEntry(_ line: TextLine) -> DiffstatEntry? {
         let t = line.text
+        guard t.utf8.contains(0x7C) else { return nil }  // no '|': not a diffstat line
         guard let bar = t.lastIndex(of: "|") else { return nil }
         let path = t[..<bar].trimmingWhitespace()
         let stat = t[t.index(after: bar)...].trimmingWhitespace()
