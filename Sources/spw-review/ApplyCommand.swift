@@ -33,6 +33,7 @@ struct ApplyCommand: ParsableCommand {
     var seriesVersion: String?
 
     func validate() throws {
+        try format.require([.text, .json], command: "apply")
         if inputs.isEmpty { throw ValidationError("name at least one input (a path, or - for stdin)") }
     }
 
@@ -55,7 +56,7 @@ struct ApplyCommand: ParsableCommand {
             case .json:
                 print(ReviewJSON.document(series: series, inputs: loaded.inputs, diagnostics: diagnostics,
                                           apply: ApplyJSON.apply(result)).serialized())
-            case .text:
+            default:
                 let style = TextStyle(color: Terminal.colorOnStdout)
                 print(ApplyText.render(result, style: style))
                 let shown = result.diagnostics

@@ -4,6 +4,7 @@ import Mail
 import Series
 import Report
 import StablePages
+import Apply
 
 struct ReviewCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,7 +15,7 @@ struct ReviewCommand: ParsableCommand {
     @Argument(help: "Series to review: mbox, mail, format-patch or quilt directory, pasted text, or - for stdin.")
     var inputs: [String]
 
-    @Option(help: "Output format: text or json (schema spw-review/1).")
+    @Option(help: "Output format: text, json (schema spw-review/1), markdown, email (a kernel-style reply) or sarif.")
     var format: OutputFormat = .text
 
     @Option(name: .customLong("series-version"), help: "Review this version (e.g. 2 or 3.2) instead of the newest complete one.")
@@ -31,10 +32,10 @@ struct ReviewCommand: ParsableCommand {
 
     /// Apply the series to the kernel tree (when there is one) and run the stable-page rules on
     /// T0..Tn; without a tree, only the rules that read the diff itself.
-    func reviewCode(_ series: PatchSeries, diagnostics: inout [Diagnostic]) throws -> (apply: JSONValue, applyText: String?, findings: [Finding], trees: Int) {
+    func reviewCode(_ series: PatchSeries, diagnostics: inout [Diagnostic]) throws -> ReviewedCode {
         guard let (result, repository) = try runApplyStageKeepingTrees(series: series, options: apply) else {
             let findings = StablePageEngine().review(trees: [], series: series)
-            return (.null, nil, findings, 0)
+            return ReviewedCode(apply: .null, applyText: nil, applyResult: nil, findings: findings, trees: 0)
         }
         diagnostics += result.diagnostics
         let touched = series.patches.map { p in Set(p.files.flatMap { [$0.oldPath, $0.newPath].compactMap { $0 } }) }
@@ -48,7 +49,16 @@ struct ReviewCommand: ParsableCommand {
         }
         let findings = engine.review(trees: trees, series: series, prefixes: prefixes)
         let style = TextStyle(color: Terminal.colorOnStdout)
-        return (ApplyJSON.apply(result), ApplyText.render(result, style: style), findings, trees.count)
+        return ReviewedCode(apply: ApplyJSON.apply(result), applyText: ApplyText.render(result, style: style),
+                            applyResult: result, findings: findings, trees: trees.count)
+    }
+
+    struct ReviewedCode {
+        var apply: JSONValue = .null
+        var applyText: String?
+        var applyResult: ApplyResult?
+        var findings: [Finding] = []
+        var trees = 0
     }
 
     func run() throws {
@@ -59,7 +69,7 @@ struct ReviewCommand: ParsableCommand {
         if let series {
             diagnostics += series.patches.flatMap(\.diagnostics)
         }
-        var code: (apply: JSONValue, applyText: String?, findings: [Finding], trees: Int) = (.null, nil, [], 0)
+        var code = ReviewedCode()
         if let series { code = try reviewCode(series, diagnostics: &diagnostics) }
         diagnostics = Self.ordered(diagnostics)
         if series == nil && !diagnostics.contains(where: { $0.code == "mail/no-patch" }) {
@@ -71,6 +81,17 @@ struct ReviewCommand: ParsableCommand {
         case .json:
             print(ReviewJSON.document(series: series, inputs: loaded.inputs, diagnostics: diagnostics, apply: code.apply,
                                       findings: FindingsJSON.findings(code.findings)).serialized())
+        case .sarif:
+            print(SARIF.document(findings: code.findings, diagnostics: diagnostics,
+                                 toolVersion: SpwReview.configuration.version).serialized())
+        case .markdown, .email:
+            if let series {
+                let summary = ReviewSummary(series: series, apply: code.applyResult, findings: code.findings,
+                                            trees: code.trees, diagnostics: diagnostics)
+                print(format == .markdown ? MarkdownReport.render(summary) : EmailReport.render(summary))
+            } else {
+                for d in diagnostics { print(TextReport.diagnostic(d, style: TextStyle(color: false))) }
+            }
         case .text:
             let style = TextStyle(color: Terminal.colorOnStdout)
             if let series { print(TextReport.series(series, style: style)) }
@@ -135,11 +156,13 @@ struct ListCommand: ParsableCommand {
     @Option(help: "Output format: text or json.")
     var format: OutputFormat = .text
 
+    func validate() throws { try format.require([.text, .json], command: "list") }
+
     func run() throws {
         let loaded = try LoadedInput.load(inputs)
         switch format {
         case .json: print(ReviewJSON.list(loaded.collection).serialized())
-        case .text: print(TextReport.list(loaded.collection, style: TextStyle(color: Terminal.colorOnStdout)))
+        default: print(TextReport.list(loaded.collection, style: TextStyle(color: Terminal.colorOnStdout)))
         }
         if loaded.collection.series.isEmpty { throw ExitCode(ExitStatus.unreadableInput) }
     }

@@ -16,11 +16,13 @@ struct ScanCommand: ParsableCommand {
     @Option(help: "The kernel tree's root (default: the current directory).")
     var tree: String?
 
-    @Option(help: "Output format: text or json.")
+    @Option(help: "Output format: text, json, markdown or sarif.")
     var format: OutputFormat = .text
 
     @Flag(name: .customLong("no-path"), help: "Print findings without their paths.")
     var noPath = false
+
+    func validate() throws { try format.require([.text, .json, .markdown, .sarif], command: "scan") }
 
     @Flag(name: .customLong("no-cache"), help: "Do not use or write the scan cache (~/.cache/spw-review).")
     var noCache = false
@@ -74,7 +76,17 @@ struct ScanCommand: ParsableCommand {
                 ("entryPoints", .int(result.entryPoints)),
                 ("findings", FindingsJSON.findings(result.findings)),
             ]).serialized() + "\n"
-        case .text:
+        case .sarif:
+            output = SARIF.document(findings: result.findings, diagnostics: [], toolVersion: SpwReview.configuration.version)
+                .serialized() + "\n"
+        case .markdown:
+            output = "## spw-review scan of \(paths.isEmpty ? root : paths.joined(separator: " "))\n\n"
+            output += "\(result.findings.count) finding(s) in \(result.entryPoints) entry points.\n\n"
+            for f in result.findings {
+                output += "- **\(f.severity.rawValue)** `\(f.file):\(f.line)` \(f.message) (`\(f.rule)`)\n"
+                if !noPath { for step in f.path { output += "  - `\(step.file):\(step.line)` \(step.note)\n" } }
+            }
+        default:
             let style = TextStyle(color: Terminal.colorOnStdout)
             if !result.findings.isEmpty { output = FindingsText.render(result.findings, style: style, showPath: !noPath) + "\n" }
         }

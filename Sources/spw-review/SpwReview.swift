@@ -32,6 +32,19 @@ enum ExitStatus {
 /// Output formats shared by the subcommands.
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json
+    /// A summary for a merge request, a patchwork check or CI (review, scan).
+    case markdown
+    /// A kernel-style reply to the series (review).
+    case email
+    /// SARIF 2.1.0 for code-scanning tools (review, scan).
+    case sarif
+
+    /// Rejects a format a command has no renderer for, the way swift-argument-parser reports options.
+    func require(_ allowed: [OutputFormat], command: String) throws {
+        guard allowed.contains(self) else {
+            throw ValidationError("\(command) --format takes \(allowed.map(\.rawValue).joined(separator: ", ")), not '\(rawValue)'")
+        }
+    }
 }
 
 struct Terminal {

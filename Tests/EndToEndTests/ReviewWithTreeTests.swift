@@ -79,3 +79,35 @@ struct RuleDocsTests {
         #expect(generated.stdout == committed, "regenerate with: spw-review rules --markdown > docs/rules.md")
     }
 }
+
+struct ReportFormatTests {
+    @Test func sarifMarkdownAndEmailRenderTheSameReview() throws {
+        let repo = try ReviewWithTreeTests.fixtureRepository()
+        defer { try? FileManager.default.removeItem(atPath: repo) }
+        let sarif = try Binary.run([Binary.cleanMbox, "--tree", repo, "--format", "sarif"])
+        #expect(sarif.status == 0)
+        let run = try #require((sarif.json["runs"] as? [[String: Any]])?.first)
+        #expect(sarif.json["version"] as? String == "2.1.0")
+        let results = run["results"] as? [[String: Any]] ?? []
+        let ruleIDs = Set(results.compactMap { $0["ruleId"] as? String })
+        #expect(ruleIDs.contains("stable-pages/mkwrite-without-wait"))
+        let withFlow = try #require(results.first { $0["codeFlows"] != nil })
+        #expect((withFlow["locations"] as? [[String: Any]])?.isEmpty == false)
+
+        let markdown = try Binary.run([Binary.cleanMbox, "--tree", repo, "--format", "markdown"])
+        #expect(markdown.stdout.hasPrefix("## spw-review: stable page writes v3.2"))
+        #expect(markdown.stdout.contains("### Resolved by the series"))
+        #expect(markdown.stdout.contains("`mm/filemap.c:1716` generic_file_vm_ops"))
+
+        let email = try Binary.run([Binary.cleanMbox, "--tree", repo, "--format", "email"])
+        #expect(email.stdout.hasPrefix("Subject: Re: [PATCH v3.2 0/3] stable page writes\nIn-Reply-To: <"))
+        #expect(email.stdout.contains("(resolved by patch 2/3 fs: block_page_mkwrite should wait for writeback to finish)"))
+        #expect(email.stdout.hasSuffix("-- \nspw-review\n"))
+    }
+
+    @Test func formatsACommandCannotRenderAreUsageErrors() throws {
+        let result = try Binary.run(["list", Binary.cleanMbox, "--format", "sarif"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("list --format takes text, json, not 'sarif'"))
+    }
+}

@@ -1,0 +1,152 @@
+import Apply
+import Mail
+import Series
+import StablePages
+
+/// What a review found, as the people-facing renderers (Markdown, email reply) see it.
+public struct ReviewSummary {
+    public var series: PatchSeries
+    public var apply: ApplyResult?
+    public var findings: [Finding]
+    public var trees: Int
+    public var diagnostics: [Diagnostic]
+
+    public init(series: PatchSeries, apply: ApplyResult?, findings: [Finding], trees: Int, diagnostics: [Diagnostic]) {
+        self.series = series
+        self.apply = apply
+        self.findings = findings
+        self.trees = trees
+        self.diagnostics = diagnostics
+    }
+
+    public var introduced: [Finding] { findings.filter { trees == 0 || $0.introducedBy != nil } }
+    public var resolved: [Finding] { findings.filter { $0.resolvedBy != nil && $0.introducedBy == nil } }
+    public var untouched: [Finding] { trees == 0 ? [] : findings.filter { $0.introducedBy == nil && $0.resolvedBy == nil } }
+
+    func patchLabel(_ n: Int) -> String {
+        let p = series.patches.first { $0.number == n }
+        let title = p?.subjectInfo.title ?? ""
+        return "\(n)/\(series.total)" + (title.isEmpty ? "" : " \(title)")
+    }
+}
+
+/// Markdown, for a merge request, a patchwork check or a CI summary.
+public enum MarkdownReport {
+    public static func render(_ r: ReviewSummary) -> String {
+        var out: [String] = []
+        let s = r.series
+        out.append("## spw-review: \(s.title.isEmpty ? "(untitled series)" : s.title) v\(s.version)")
+        out.append("")
+        out.append("\(s.patches.count) of \(s.total) patches" + (s.coverLetter != nil ? ", cover letter" : "") + ", \(s.replies.count) replies.")
+        out.append("")
+        out.append("| patch | author | files | mail | apply |")
+        out.append("| --- | --- | --- | --- | --- |")
+        for p in s.patches {
+            let apply = r.apply?.patches.first { $0.number == p.number }.map { $0.status.rawValue } ?? "—"
+            let files = p.files.map { "`\($0.path)`" }.joined(separator: ", ")
+            out.append("| \(r.patchLabel(p.number)) | \(p.author?.name ?? "") | \(files) | \(p.isDamaged ? "damaged, repaired" : "clean") | \(apply) |")
+        }
+        out.append("")
+        if r.trees == 0 {
+            out.append("No kernel tree: only the rules that read the diff ran.")
+            out.append("")
+        }
+        section(&out, "Introduced by the series", r.introduced, paths: true)
+        section(&out, "Resolved by the series", r.resolved, paths: true)
+        section(&out, "Present before and after", r.untouched, paths: false)
+        if r.findings.isEmpty { out.append("No stable-page findings.\n") }
+        let problems = r.diagnostics.filter { $0.severity != .info }
+        if !problems.isEmpty {
+            out.append("### Mail and apply diagnostics")
+            out.append("")
+            for d in problems {
+                let at = d.location.map { "`\($0.file):\($0.line)` " } ?? ""
+                out.append("- \(at)**\(d.severity.rawValue)** \(d.message) (`\(d.code)`)")
+            }
+            out.append("")
+        }
+        return out.joined(separator: "\n")
+    }
+
+    static func section(_ out: inout [String], _ title: String, _ findings: [Finding], paths: Bool) {
+        guard !findings.isEmpty else { return }
+        out.append("### \(title)")
+        out.append("")
+        for f in findings {
+            var delta = ""
+            if let k = f.introducedBy { delta += " — introduced by patch \(k)" }
+            if let k = f.resolvedBy { delta += " — resolved by patch \(k)" }
+            out.append("- **\(f.severity.rawValue)** `\(f.file):\(f.line)` \(f.message) (`\(f.rule)`)\(delta)")
+            if paths && !f.path.isEmpty {
+                out.append("  <details><summary>path</summary>")
+                out.append("")
+                for step in f.path { out.append("  - `\(step.file):\(step.line)` \(step.note)") }
+                out.append("")
+                out.append("  </details>")
+            }
+        }
+        out.append("")
+    }
+}
+
+/// A plain-text reply in the style of a kernel review, to the cover letter (or the first patch):
+/// headers for `git send-email`/mutt, then what the series changes for stable pages, patch by patch.
+public enum EmailReport {
+    public static func render(_ r: ReviewSummary) -> String {
+        let s = r.series
+        let target = s.coverLetter.map { ($0.subject, $0.messageID, $0.author, $0.date) }
+            ?? s.patches.first.map { ($0.subject, $0.messageID, $0.author, $0.date) }
+        var out: [String] = []
+        if let target {
+            let subject = target.0.isEmpty ? "[PATCH v\(s.version)] \(s.title)" : target.0
+            out.append("Subject: Re: \(subject.hasPrefix("Re: ") ? String(subject.dropFirst(4)) : subject)")
+            if let id = target.1 {
+                out.append("In-Reply-To: <\(id)>")
+                out.append("References: <\(id)>")
+            }
+            if let author = target.2, !author.email.isEmpty, !author.email.contains("protected") {
+                out.append("To: \(author.formatted)")
+            }
+            out.append("")
+            if let author = target.2 {
+                out.append("On \(target.3 ?? "an unknown date"), \(author.name.isEmpty ? author.email : author.name) wrote:")
+                out.append("> \(target.0.isEmpty ? s.title : target.0)")
+                out.append("")
+            }
+        }
+        out.append("spw-review looked at this series for stable page writes (a page must be locked,")
+        out.append("then waited for writeback, before it is handed back writable).")
+        out.append("")
+        if let apply = r.apply {
+            out.append("It applies to \(String(apply.base.commit.prefix(12))) (\(apply.base.how.rawValue)):")
+            for p in apply.patches {
+                out.append("  \(r.patchLabel(p.number)): \(p.status.rawValue)")
+            }
+            out.append("")
+        }
+        func list(_ title: String, _ findings: [Finding], paths: Bool) {
+            guard !findings.isEmpty else { return }
+            out.append(title)
+            out.append("")
+            for f in findings {
+                out.append("  \(f.file):\(f.line): \(f.message)")
+                if let k = f.introducedBy { out.append("    (introduced by patch \(r.patchLabel(k)))") }
+                if let k = f.resolvedBy { out.append("    (resolved by patch \(r.patchLabel(k)))") }
+                if paths { for step in f.path { out.append("    \(step.file):\(step.line): \(step.note)") } }
+                out.append("")
+            }
+        }
+        list(r.trees == 0 ? "From the diff alone:" : "This series opens these paths:", r.introduced, paths: true)
+        list("It closes these:", r.resolved, paths: false)
+        list("These were there before and are still there:", r.untouched, paths: false)
+        if r.findings.isEmpty { out.append("Nothing to report: no path makes a page writable without waiting.\n") }
+        let damage = r.diagnostics.filter { $0.code == "mail/whitespace-damage" }.count
+        if damage > 0 {
+            out.append("The mail's whitespace was damaged in \(damage) place(s); please resend with git send-email.")
+            out.append("")
+        }
+        out.append("-- ")
+        out.append("spw-review")
+        return out.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,81 @@
+import Mail
+import StablePages
+
+/// SARIF 2.1.0, for code-scanning dashboards and CI annotations: one result per finding (with its
+/// path as a code flow) and per diagnostic at warning or error severity.
+public enum SARIF {
+    public static func document(findings: [Finding], diagnostics: [Diagnostic], toolVersion: String) -> JSONValue {
+        var rules: [JSONValue] = RuleRegistry.all.map { rule in
+            let d = rule.description
+            return .object([
+                ("id", .string(d.id)),
+                ("name", .string(d.id.split(separator: "/").last.map(String.init) ?? d.id)),
+                ("shortDescription", .object([("text", .string(d.title))])),
+                ("fullDescription", .object([("text", .string(d.rationale))])),
+                ("defaultConfiguration", .object([("level", .string(level(d.severity)))])),
+                ("properties", .object([("confidence", .string(d.confidence.rawValue))])),
+            ])
+        }
+        let codes = Array(Set(diagnostics.filter { $0.severity != .info }.map(\.code))).sorted()
+        rules += codes.map { .object([("id", .string($0)), ("shortDescription", .object([("text", .string($0))]))]) }
+        var results: [JSONValue] = findings.map { f in
+            .object([
+                ("ruleId", .string(f.rule)),
+                ("level", .string(level(f.severity))),
+                ("message", .object([("text", .string(f.message))])),
+                ("locations", .array([location(f.file, f.line)])),
+                ("codeFlows", .array([.object([("threadFlows", .array([.object([("locations", .array(f.path.map { step in
+                    .object([("location", .object([
+                        ("physicalLocation", physical(step.file, step.line)),
+                        ("message", .object([("text", .string(step.note))])),
+                    ]))])
+                }))])]))])])),
+                ("properties", .object([
+                    ("function", .string(f.function)), ("slot", .string(f.slot)), ("confidence", .string(f.confidence.rawValue)),
+                    ("presentIn", .array(f.presentIn.map { .int($0) })),
+                    ("introducedBy", .optional(f.introducedBy)), ("resolvedBy", .optional(f.resolvedBy)),
+                ])),
+            ])
+        }
+        results += diagnostics.filter { $0.severity != .info }.map { d in
+            var fields: [(String, JSONValue)] = [
+                ("ruleId", .string(d.code)),
+                ("level", .string(d.severity == .error ? "error" : "warning")),
+                ("message", .object([("text", .string(d.message))])),
+            ]
+            if let l = d.location { fields.append(("locations", .array([location(l.file, l.line)]))) }
+            return .object(fields)
+        }
+        return .object([
+            ("$schema", .string("https://json.schemastore.org/sarif-2.1.0.json")),
+            ("version", .string("2.1.0")),
+            ("runs", .array([.object([
+                ("tool", .object([("driver", .object([
+                    ("name", .string("spw-review")),
+                    ("version", .string(toolVersion)),
+                    ("rules", .array(rules)),
+                ]))])),
+                ("results", .array(results)),
+            ])])),
+        ])
+    }
+
+    static func level(_ s: FindingSeverity) -> String {
+        switch s {
+        case .error: "error"
+        case .warning: "warning"
+        case .note: "note"
+        }
+    }
+
+    static func physical(_ file: String, _ line: Int) -> JSONValue {
+        .object([
+            ("artifactLocation", .object([("uri", .string(file))])),
+            ("region", .object([("startLine", .int(max(line, 1)))])),
+        ])
+    }
+
+    static func location(_ file: String, _ line: Int) -> JSONValue {
+        .object([("physicalLocation", physical(file, line))])
+    }
+}
