@@ -187,6 +187,8 @@ public struct Patch: Sendable {
     public var footer: SeriesFooter
     public var source: SourceLocation?
     public var diagnostics: [Diagnostic]
+    /// The diff as sent (from its first `diff --git`/`---` line to its end), for second opinions.
+    public var rawDiff: String = ""
 
     public var isDamaged: Bool { files.contains { $0.hunks.contains { $0.isDamaged } } }
 

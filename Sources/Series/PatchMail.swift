@@ -11,6 +11,8 @@ public struct PatchMail: Sendable {
     public var trailers: [Trailer]
     public var files: [FileDiff]
     public var diffDiagnostics: [Diagnostic]
+    /// The diff lines as sent.
+    public var rawDiff: String
     var body: PatchBody
     var lines: [TextLine]
 
@@ -27,6 +29,8 @@ public struct PatchMail: Sendable {
         return PatchMail(
             subjectInfo: info, author: body.inBodyFrom ?? message.from, date: body.inBodyDate ?? message.date,
             message: messageLines.joined(separator: "\n"), trailers: body.trailers, files: body.files,
-            diffDiagnostics: parser.diagnostics, body: body, lines: lines)
+            diffDiagnostics: parser.diagnostics,
+            rawDiff: body.diffStart.map { lines[$0..<body.diffEnd].map { String($0.text) }.joined(separator: "\n") + "\n" } ?? "",
+            body: body, lines: lines)
     }
 }

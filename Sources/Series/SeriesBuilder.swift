@@ -125,6 +125,7 @@ public struct SeriesBuilder {
                 message: mail.message, trailers: body.trailers, collectedTrailers: [],
                 notes: body.notes.map { String($0.text) }.joined(separator: "\n"), diffstat: body.diffstat,
                 files: body.files, footer: body.footer, source: location, diagnostics: parser.diagnostics)
+            patch.rawDiff = mail.rawDiff
             PatchChecks.run(&patch)
             entry.patch = patch
         case .cover:

@@ -68,6 +68,7 @@ struct ReviewCommand: ParsableCommand {
         var diagnostics = collection.diagnostics
         if let series {
             diagnostics += series.patches.flatMap(\.diagnostics)
+            diagnostics += DiffSecondOpinion.check(series)
         }
         var code = ReviewedCode()
         if let series { code = try reviewCode(series, diagnostics: &diagnostics) }

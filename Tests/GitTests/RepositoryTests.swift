@@ -143,3 +143,29 @@ struct RepositoryTests {
         #expect(!ObjectID.isHexAbbreviation("abc"))
     }
 }
+
+struct GitPatchParserTests {
+    @Test func readsFilesAndHunkRanges() throws {
+        let files = try GitPatchParser.parse("""
+            diff --git a/mm/filemap.c b/mm/filemap.c
+            index 1111111..2222222 100644
+            --- a/mm/filemap.c
+            +++ b/mm/filemap.c
+            @@ -10,3 +10,4 @@ int f(void)
+             {
+            -\treturn 0;
+            +\treturn 1;
+            +\t/* more */
+             }
+
+            """)
+        #expect(files == [ParsedPatchFile(oldPath: "mm/filemap.c", newPath: "mm/filemap.c",
+                                          hunks: [ParsedHunkRange(oldStart: 10, oldCount: 3, newStart: 10, newCount: 4)])])
+    }
+
+    @Test func rejectsMailerDamage() {
+        #expect(throws: GitError.self) {
+            _ = try GitPatchParser.parse("diff --git a/f b/f\n--- a/f\n+++ b/f\n@@ -1,2 +1,2 @@\ncontext without space\n-a\n+b\n")
+        }
+    }
+}
