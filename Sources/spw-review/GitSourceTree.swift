@@ -59,7 +59,12 @@ final class GitSourceTree: SourceTree, @unchecked Sendable {
 
 /// T0..Tn of an apply result as source trees.
 func sourceTrees(of result: ApplyResult, repository: Repository, series touchedPaths: [Set<String>]) throws -> [SourceTree] {
-    guard let base = ObjectID(hex: result.trees[0]) else { return [] }
+    try sourceTrees(treeIDs: result.trees, repository: repository, series: touchedPaths)
+}
+
+/// Trees given by id (T0 first) as source trees; `touchedPaths[k]` are the paths patch k+1 changed.
+func sourceTrees(treeIDs: [String], repository: Repository, series touchedPaths: [Set<String>]) throws -> [SourceTree] {
+    guard let first = treeIDs.first, let base = ObjectID(hex: first) else { return [] }
     let baseListing = try GitSourceTree.listing(of: base, in: repository)
     var version: KernelVersion?
     if let makefile = baseListing["Makefile"], let bytes = try? repository.blobContent(makefile) {
@@ -67,7 +72,7 @@ func sourceTrees(of result: ApplyResult, repository: Repository, series touchedP
     }
     var trees: [SourceTree] = []
     var changed = Set<String>()
-    for (k, hex) in result.trees.enumerated() {
+    for (k, hex) in treeIDs.enumerated() {
         if k > 0 && k - 1 < touchedPaths.count { changed.formUnion(touchedPaths[k - 1]) }
         guard let id = ObjectID(hex: hex) else { continue }
         trees.append(try GitSourceTree(name: "T\(k)", repository: repository, tree: id, baseListing: baseListing,

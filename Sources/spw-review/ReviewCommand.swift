@@ -5,6 +5,7 @@ import Series
 import Report
 import StablePages
 import Apply
+import Git
 
 struct ReviewCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -38,19 +39,24 @@ struct ReviewCommand: ParsableCommand {
             return ReviewedCode(apply: .null, applyText: nil, applyResult: nil, findings: findings, trees: 0)
         }
         diagnostics += result.diagnostics
+        let (findings, trees) = try Self.findings(series, treeIDs: result.trees, repository: repository, root: result.tree)
+        let style = TextStyle(color: Terminal.colorOnStdout)
+        return ReviewedCode(apply: ApplyJSON.apply(result), applyText: ApplyText.render(result, style: style),
+                            applyResult: result, findings: findings, trees: trees)
+    }
+
+    /// The stable-page rules on T0..Tn (given by tree id), with the tree's `.spw-review.toml`.
+    static func findings(_ series: PatchSeries, treeIDs: [String], repository: Repository, root: String) throws -> ([Finding], Int) {
         let touched = series.patches.map { p in Set(p.files.flatMap { [$0.oldPath, $0.newPath].compactMap { $0 } }) }
-        let trees = try sourceTrees(of: result, repository: repository, series: touched)
-        let config = try UserConfiguration.load(treeRoot: result.tree)
+        let trees = try sourceTrees(treeIDs: treeIDs, repository: repository, series: touched)
+        let config = try UserConfiguration.load(treeRoot: root)
         let engine = StablePageEngine(model: config.apply(to: .builtIn))
         // A whole kernel: what the series can affect lives in fs/, mm/ and the directories it touches.
         var prefixes: [String] = []
         if let t0 = trees.first, t0.cFiles().count > 2000 {
             prefixes = ["fs/", "mm/"] + touched.flatMap { $0 }.map { ($0 as NSString).deletingLastPathComponent + "/" }
         }
-        let findings = engine.review(trees: trees, series: series, prefixes: prefixes)
-        let style = TextStyle(color: Terminal.colorOnStdout)
-        return ReviewedCode(apply: ApplyJSON.apply(result), applyText: ApplyText.render(result, style: style),
-                            applyResult: result, findings: findings, trees: trees.count)
+        return (engine.review(trees: trees, series: series, prefixes: prefixes), trees.count)
     }
 
     struct ReviewedCode {
@@ -78,9 +84,20 @@ struct ReviewCommand: ParsableCommand {
             diagnostics.append(Diagnostic("mail/no-patch", .error, what,
                                           at: SourceLocation(file: inputs[0] == "-" ? "<stdin>" : inputs[0], line: 1)))
         }
+        Self.render(series: series, inputs: loaded.inputs, code: code, diagnostics: diagnostics, format: format, noPath: noPath)
+        if series == nil { throw ExitCode(ExitStatus.unreadableInput) }
+        // What the series makes worse fails the run; holes that were there before are only reported.
+        let status = Self.exitStatus(code, diagnostics: diagnostics)
+        if status != ExitStatus.clean { throw ExitCode(status) }
+    }
+
+
+    /// Prints a review in `format`; shared by `review` and `check`.
+    static func render(series: PatchSeries?, inputs: [(path: String, kind: String)], code: ReviewedCode,
+                       diagnostics: [Diagnostic], format: OutputFormat, noPath: Bool) {
         switch format {
         case .json:
-            print(ReviewJSON.document(series: series, inputs: loaded.inputs, diagnostics: diagnostics, apply: code.apply,
+            print(ReviewJSON.document(series: series, inputs: inputs, diagnostics: diagnostics, apply: code.apply,
                                       findings: FindingsJSON.findings(code.findings)).serialized())
         case .sarif:
             print(SARIF.document(findings: code.findings, diagnostics: diagnostics,
@@ -125,11 +142,13 @@ struct ReviewCommand: ParsableCommand {
                 for d in diagnostics { print(TextReport.diagnostic(d, style: style)) }
             }
         }
-        if series == nil { throw ExitCode(ExitStatus.unreadableInput) }
-        // What the series makes worse: a finding it introduces (or, without a tree, one the diff
-        // shows). Holes that were there before and are still there are reported, not failed on.
+    }
+
+    /// What `check` and `review` fail on: errors in the mail or the apply, or a finding the series
+    /// introduces (without a tree: any finding the diff rules make).
+    static func exitStatus(_ code: ReviewedCode, diagnostics: [Diagnostic]) -> Int32 {
         let introduced = code.findings.filter { $0.severity == .error && (code.trees == 0 || $0.introducedBy != nil) }
-        if diagnostics.contains(where: { $0.severity == .error }) || !introduced.isEmpty { throw ExitCode(ExitStatus.problems) }
+        return diagnostics.contains(where: { $0.severity == .error }) || !introduced.isEmpty ? ExitStatus.problems : ExitStatus.clean
     }
 
     /// By file and line, so output reads top to bottom like the input.

@@ -14,7 +14,7 @@ struct SpwReview: ParsableCommand {
             exit statuses.
             """,
         version: "0.1.0",
-        subcommands: [ReviewCommand.self, ListCommand.self, ApplyCommand.self, ScanCommand.self, ExplainCommand.self, RulesCommand.self, SummaryCommand.self, ParseCCommand.self],
+        subcommands: [ReviewCommand.self, ListCommand.self, ApplyCommand.self, CheckCommand.self, HookCommand.self, ScanCommand.self, ExplainCommand.self, RulesCommand.self, SummaryCommand.self, ParseCCommand.self],
         defaultSubcommand: ReviewCommand.self
     )
 }

@@ -1,0 +1,48 @@
+import CLibGit2
+
+extension Repository {
+    /// The commits of a revision range (`A..B`, `@{upstream}..HEAD`), oldest first.
+    public func commits(range: String) throws -> [ObjectID] {
+        var walk: OpaquePointer?
+        try check(git_revwalk_new(&walk, pointer), "git_revwalk_new")
+        defer { git_revwalk_free(walk) }
+        try check(git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL.rawValue | GIT_SORT_REVERSE.rawValue), "git_revwalk_sorting")
+        if range.contains("..") {
+            try check(git_revwalk_push_range(walk, range), "git_revwalk_push_range(\(range))")
+        } else {
+            var oid = try resolveCommit(range).oid
+            try check(git_revwalk_push(walk, &oid), "git_revwalk_push(\(range))")
+        }
+        var ids: [ObjectID] = []
+        var oid = git_oid()
+        while git_revwalk_next(&oid, walk) == 0 { ids.append(ObjectID(oid)) }
+        git_error_clear()
+        return ids
+    }
+
+    /// The diff between two trees as `git diff` prints it (3 lines of context, full index ids);
+    /// `from` nil is the empty tree.
+    public func patchText(from old: ObjectID?, to new: ObjectID) throws -> String {
+        var oldTree: OpaquePointer?
+        var newTree: OpaquePointer?
+        if var o = old?.oid { try check(git_tree_lookup(&oldTree, pointer, &o), "git_tree_lookup") }
+        defer { if oldTree != nil { git_tree_free(oldTree) } }
+        var n = new.oid
+        try check(git_tree_lookup(&newTree, pointer, &n), "git_tree_lookup")
+        defer { git_tree_free(newTree) }
+        var options = git_diff_options()
+        try check(git_diff_options_init(&options, UInt32(GIT_DIFF_OPTIONS_VERSION)), "git_diff_options_init")
+        options.id_abbrev = 40
+        var diff: OpaquePointer?
+        try check(git_diff_tree_to_tree(&diff, pointer, oldTree, newTree, &options), "git_diff_tree_to_tree")
+        defer { git_diff_free(diff) }
+        var findOptions = git_diff_find_options()
+        try check(git_diff_find_options_init(&findOptions, UInt32(GIT_DIFF_FIND_OPTIONS_VERSION)), "git_diff_find_options_init")
+        try check(git_diff_find_similar(diff, &findOptions), "git_diff_find_similar")
+        var buffer = git_buf()
+        try check(git_diff_to_buf(&buffer, diff, GIT_DIFF_FORMAT_PATCH), "git_diff_to_buf")
+        defer { git_buf_dispose(&buffer) }
+        guard let data = buffer.ptr else { return "" }
+        return String(decoding: UnsafeRawBufferPointer(start: data, count: buffer.size), as: UTF8.self)
+    }
+}

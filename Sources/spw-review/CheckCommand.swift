@@ -1,0 +1,112 @@
+import ArgumentParser
+import Apply
+import Foundation
+import Git
+import Mail
+import Report
+import Series
+import StablePages
+
+/// `spw-review check [RANGE]`: the review of local commits before they are sent — the same mail
+/// checks (sign-offs, subjects) and stable-page rules, with T0..Tn taken from the commits
+/// themselves (nothing to apply, nothing written).
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Check local commits before sending them (default: @{upstream}..HEAD)."
+    )
+
+    @Argument(help: "A revision range (A..B) or a single commit; default @{upstream}..HEAD, else HEAD~1..HEAD.")
+    var range: String?
+
+    @Option(help: ArgumentHelp("The git repository (default: the one enclosing the current directory).", valueName: "dir"))
+    var tree: String?
+
+    @Option(help: "Output format: text, json, markdown, email or sarif.")
+    var format: OutputFormat = .text
+
+    @Flag(name: .customLong("no-path"), help: "Print findings without their paths.")
+    var noPath = false
+
+    func run() throws {
+        let status = try CheckCommand.check(range: range, repositoryPath: tree, format: format, noPath: noPath)
+        if status != ExitStatus.clean { throw ExitCode(status) }
+    }
+
+    static func check(range: String?, repositoryPath: String?, format: OutputFormat, noPath: Bool) throws -> Int32 {
+        guard let path = repositoryPath ?? SeriesApplier.enclosingRepository(of: ".") else {
+            throw ValidationError("not in a git repository (use --tree)")
+        }
+        let repository: Repository
+        do { repository = try Repository(path: path) } catch { throw ValidationError("\(path): \(error)") }
+        let chosen = range ?? defaultRange(repository)
+        let commits: [ObjectID]
+        do { commits = try repository.commits(range: chosen) } catch { throw ValidationError("\(chosen): \(error)") }
+        guard !commits.isEmpty else {
+            Terminal.printError("spw-review: no commits in \(chosen)")
+            return ExitStatus.clean
+        }
+        // The commits as the mails `git format-patch` would write, read by the same code as mail.
+        var builder = SeriesBuilder()
+        var treeIDs: [String] = []
+        for (k, id) in commits.enumerated() {
+            let commit = try repository.commit(id)
+            let parentTree = try commit.firstParentID.map { try repository.commit($0).treeID }
+            if k == 0 { treeIDs.append(parentTree?.hex ?? "") }
+            treeIDs.append(commit.treeID.hex)
+            let text = formatPatch(commit, number: k + 1, total: commits.count,
+                                   diff: try repository.patchText(from: parentTree, to: commit.treeID))
+            builder.add(MailMessage.parse(RawMessage(bytes: Array(text.utf8), source: "commit \(String(id.hex.prefix(12)))")))
+        }
+        let collection = builder.finish()
+        guard let series = collection.pick() else { return ExitStatus.clean }
+        var diagnostics = collection.diagnostics + series.patches.flatMap(\.diagnostics) + DiffSecondOpinion.check(series)
+        var code = ReviewCommand.ReviewedCode()
+        if treeIDs.first?.isEmpty == false {
+            let root = repository.workingDirectory ?? repository.gitDirectory
+            (code.findings, code.trees) = try ReviewCommand.findings(series, treeIDs: treeIDs, repository: repository, root: root)
+        } else {
+            code.findings = StablePageEngine().review(trees: [], series: series)
+        }
+        diagnostics = ReviewCommand.ordered(diagnostics)
+        if format == .text { Terminal.printError("spw-review: checking \(commits.count) commit(s) in \(chosen)") }
+        ReviewCommand.render(series: series, inputs: [(chosen, "commits")], code: code, diagnostics: diagnostics,
+                             format: format, noPath: noPath)
+        return ReviewCommand.exitStatus(code, diagnostics: diagnostics)
+    }
+
+    static func defaultRange(_ repository: Repository) -> String {
+        if (try? repository.resolveCommit("@{upstream}")) != nil { return "@{upstream}..HEAD" }
+        if (try? repository.resolveCommit("HEAD~1")) != nil { return "HEAD~1..HEAD" }
+        return "HEAD"
+    }
+
+    /// `git format-patch` output for one commit (without the mbox `From ` line: it is parsed as
+    /// one message).
+    static func formatPatch(_ commit: Commit, number: Int, total: Int, diff: String) -> String {
+        let message = commit.message
+        let title = message.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        var body = String(message.dropFirst(title.count))
+        while body.hasPrefix("\n") { body.removeFirst() }
+        let author = commit.author
+        let prefix = total == 1 ? "[PATCH]" : "[PATCH \(number)/\(total)]"
+        return """
+            From: \(author.name) <\(author.email)>
+            Date: \(rfc2822(author.time, offsetMinutes: author.offsetMinutes))
+            Subject: \(prefix) \(title)
+
+            \(body.hasSuffix("\n") || body.isEmpty ? body : body + "\n")---
+            \(diff)-- 
+            spw-review check
+
+            """
+    }
+
+    static func rfc2822(_ time: Int64, offsetMinutes: Int) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(secondsFromGMT: offsetMinutes * 60)
+        formatter.dateFormat = "EEE, d MMM yyyy HH:mm:ss Z"
+        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(time)))
+    }
+}

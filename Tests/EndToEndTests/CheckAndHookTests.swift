@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+
+/// `spw-review check` on local commits, and the git hooks, in real repositories made here.
+struct CheckAndHookTests {
+    static func git(_ arguments: [String], in directory: String, input: String? = nil) throws -> Int32 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["git", "-c", "user.name=T", "-c", "user.email=t@example.org"] + arguments
+        p.currentDirectoryURL = URL(fileURLWithPath: directory)
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        return p.terminationStatus
+    }
+
+    /// The fixture kernel with the clean seed series committed on top.
+    static func repositoryWithSeries() throws -> String {
+        let repo = try ReviewWithTreeTests.fixtureRepository()
+        let patches = Binary.packageRoot.appendingPathComponent("fixtures/series/format-patch")
+        let files = try FileManager.default.contentsOfDirectory(atPath: patches.path)
+            .filter { $0.hasSuffix(".patch") && !$0.hasPrefix("0000") }.sorted().map { patches.appendingPathComponent($0).path }
+        try #require(try git(["am", "-q"] + files, in: repo) == 0)
+        return repo
+    }
+
+    static func inDirectory<T>(_ dir: String, _ body: () throws -> T) rethrows -> T {
+        let old = FileManager.default.currentDirectoryPath
+        FileManager.default.changeCurrentDirectoryPath(dir)
+        defer { FileManager.default.changeCurrentDirectoryPath(old) }
+        return try body()
+    }
+
+    @Test func checkReviewsLocalCommitsLikeMail() throws {
+        let repo = try Self.repositoryWithSeries()
+        defer { try? FileManager.default.removeItem(atPath: repo) }
+        let result = try Binary.run(["check", "HEAD~3..HEAD", "--tree", repo, "--format", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let findings = result.json["findings"] as? [[String: Any]] ?? []
+        let resolved = Dictionary(findings.map { ("\($0["function"] as? String ?? "")", $0["resolvedBy"] as? Int) }, uniquingKeysWith: { a, _ in a })
+        #expect(resolved["xfs_vm_page_mkwrite"] == .some(2))
+        #expect(resolved["generic_file_vm_ops"] == .some(3))
+        let patches = (result.json["series"] as? [String: Any])?["patches"] as? [[String: Any]] ?? []
+        #expect(patches.count == 3)
+    }
+
+    @Test func checkFailsOnACommitThatOpensAHoleAndThePrePushHookStopsThePush() throws {
+        let repo = try Self.repositoryWithSeries()
+        let remote = FileManager.default.temporaryDirectory.appendingPathComponent("spw-remote-\(UUID().uuidString)").path
+        defer {
+            try? FileManager.default.removeItem(atPath: repo)
+            try? FileManager.default.removeItem(atPath: remote)
+        }
+        // Drop btrfs's wait: a regression a reviewer must not miss.
+        let file = repo + "/fs/btrfs/inode.c"
+        var text = try String(contentsOfFile: file, encoding: .utf8)
+        let wait = "\twait_on_page_writeback(page);\n"
+        try #require(text.contains(wait))
+        text = text.replacingOccurrences(of: wait, with: "", options: [], range: text.range(of: wait))
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        try #require(try Self.git(["commit", "-qam", "btrfs: drop a wait\n\nSigned-off-by: T <t@example.org>"], in: repo) == 0)
+
+        let check = try Binary.run(["check", "HEAD~1..HEAD", "--tree", repo, "--format", "json"])
+        #expect(check.status == 1)
+        let introduced = (check.json["findings"] as? [[String: Any]] ?? []).filter { $0["introducedBy"] as? Int == 1 }
+        #expect(Set(introduced.compactMap { $0["rule"] as? String }) == ["stable-pages/mkwrite-without-wait", "stable-pages/wait-removed"])
+
+        let install = try Binary.run(["hook", "install", "--tree", repo])
+        #expect(install.status == 0)
+        #expect(FileManager.default.isExecutableFile(atPath: repo + "/.git/hooks/pre-push"))
+        #expect(try Binary.run(["hook", "install", "--tree", repo]).status == 1, "existing hooks are not replaced without --force")
+        try #require(try Self.git(["init", "-q", "--bare", remote], in: repo) == 0)
+        #expect(try Self.git(["push", "-q", remote, "HEAD~1:refs/heads/master"], in: repo) == 0, "the clean series goes through")
+        #expect(try Self.git(["push", "-q", remote, "HEAD:refs/heads/master"], in: repo) != 0, "the regression is stopped")
+        #expect(try Self.git(["push", "-q", "--no-verify", remote, "HEAD:refs/heads/master"], in: repo) == 0)
+    }
+}
