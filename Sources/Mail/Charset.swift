@@ -15,6 +15,10 @@ public enum Charset {
     }
 
     public static func normalizedName(_ name: String) -> String {
+        // The usual case, `utf-8` or `us-ascii` as written: nothing to do.
+        if name.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D || $0 == 0x5F }) {
+            return name
+        }
         var n = name.trimmingCharacters(in: .whitespaces).lowercased()
         if let star = n.firstIndex(of: "*") { n = String(n[..<star]) }  // RFC 2231 language suffix
         if n.hasPrefix("\"") && n.hasSuffix("\"") && n.count >= 2 { n = String(n.dropFirst().dropLast()) }

@@ -102,17 +102,24 @@ public struct MailMessage: Sendable {
             for byte in part.text.utf8 where byte == ASCII.lf { newlines += 1 }
             running += newlines + (part.text.hasSuffix("\n") ? 0 : 1)
         }
-        let frozen = table
+        let starts = table.map(\.firstBodyLine)
+        let fileLines = table.map(\.part.fileLine)
+        let exact = table.map(\.part.linesAreExact)
         let fallback = startLine
-        if frozen.count == 1 {
-            let first = frozen[0].part.fileLine
-            if frozen[0].part.linesAreExact { return { (line: Int) -> Int in first + line } }
+        if starts.count == 1 {
+            let first = fileLines[0]
+            if exact[0] { return { (line: Int) -> Int in first + line } }
             return { (_: Int) -> Int in first }
         }
         return { bodyLine in
-            guard let entry = frozen.last(where: { $0.firstBodyLine <= bodyLine }) else { return fallback }
-            let offset = bodyLine - entry.firstBodyLine
-            return entry.part.linesAreExact ? entry.part.fileLine + offset : entry.part.fileLine
+            // The last part starting at or before the line (binary search: parts are in order).
+            var low = 0, high = starts.count - 1, found = -1
+            while low <= high {
+                let mid = (low + high) / 2
+                if starts[mid] <= bodyLine { found = mid; low = mid + 1 } else { high = mid - 1 }
+            }
+            guard found >= 0 else { return fallback }
+            return exact[found] ? fileLines[found] + (bodyLine - starts[found]) : fileLines[found]
         }
     }
 

@@ -9,6 +9,8 @@ public struct DiffParser {
     /// Leading path components to strip from plain (non-git) diffs: quilt's `-pN`.
     public var stripLevel: Int
     public private(set) var diagnostics: [Diagnostic] = []
+    /// False when the whole text was checked and holds no U+00A0: no per-line search then.
+    public var mayContainNonBreakingSpace = true
 
     public init(source: String, patchNumber: Int? = nil, stripLevel: Int = 1) {
         self.source = source
@@ -174,13 +176,13 @@ public struct DiffParser {
             var text = line.text
             if oldLeft <= 0 && newLeft <= 0 {
                 // Complete. A run of +/- lines right after means the header undercounts.
-                if let first = text.first, first == "+" || first == "-", !text.hasASCIIPrefix("-- "), !text.hasASCIIPrefix("--- "),
+                if let first = text.utf8.first, first == 0x2B || first == 0x2D, !text.hasASCIIPrefix("-- "), !text.hasASCIIPrefix("--- "),
                    !text.hasASCIIPrefix("+++ "), text != "--" {
                     hunk.damage.append(Damage(kind: .countMismatch, mailLine: line.mailLine,
                                               detail: "more lines than the header's counts"))
-                    while i < lines.count, let f = lines[i].text.first, f == "+" || f == "-",
+                    while i < lines.count, let f = lines[i].text.utf8.first, f == 0x2B || f == 0x2D,
                           !lines[i].text.hasASCIIPrefix("-- "), !lines[i].text.hasASCIIPrefix("--- ") {
-                        hunk.lines.append(HunkLine(kind: f == "+" ? .added : .removed,
+                        hunk.lines.append(HunkLine(kind: f == 0x2B ? .added : .removed,
                                                    text: lines[i].text.dropFirst().asString, mailLine: lines[i].mailLine))
                         i += 1
                     }
@@ -204,23 +206,25 @@ public struct DiffParser {
             if line.hadCarriageReturn {
                 hunk.damage.append(Damage(kind: .carriageReturn, mailLine: line.mailLine, detail: "line ends with CR"))
             }
-            if text.containsBytes("\u{00A0}") {
+            if mayContainNonBreakingSpace && text.containsBytes("\u{00A0}") {
                 hunk.damage.append(Damage(kind: .nonBreakingSpace, mailLine: line.mailLine,
                                           detail: "non-breaking space instead of a space"))
                 text = Substring(text.replacingOccurrences(of: "\u{00A0}", with: " "))
             }
             let kind: HunkLine.Kind
             var body: Substring
-            switch text.first {
-            case " ":
+            // The first byte, not the first Character: grapheme breaking costs more than the rest.
+            let firstByte = text.utf8.first
+            switch firstByte {
+            case 0x20:
                 kind = .context
                 body = text.dropFirst()
                 prefixed += 1
-            case "+":
+            case 0x2B:
                 kind = .added
                 body = text.dropFirst()
                 prefixed += 1
-            case "-":
+            case 0x2D:
                 kind = .removed
                 body = text.dropFirst()
                 prefixed += 1
@@ -248,8 +252,9 @@ public struct DiffParser {
                 hunk.damage.append(Damage(kind: .missingContextPrefix, mailLine: line.mailLine,
                                           detail: "context line without its leading space"))
             }
-            if body.first == "\t" { sawTabIndent = true }
-            if body.first == " " && spaceIndented == nil && (kind != .context || text.first == " ") {
+            let bodyFirst = body.utf8.first
+            if bodyFirst == 0x09 { sawTabIndent = true }
+            if bodyFirst == 0x20 && spaceIndented == nil && (kind != .context || firstByte == 0x20) {
                 spaceIndented = line.mailLine ?? -1
             }
             switch kind {

@@ -20,6 +20,7 @@ public struct PatchMail: Sendable {
         var info = SubjectParser.parse(message.subject)
         let lines = TextLines.split(message.body, lineNumber: message.bodyLineMapper())
         var parser = DiffParser(source: message.source, patchNumber: info.number)
+        parser.mayContainNonBreakingSpace = message.body.containsBytes("\u{00A0}")
         let body = PatchBody.parse(lines, range: 0..<lines.count, parser: &parser)
         if let inBodySubject = body.inBodySubject {
             info.title = SubjectParser.parse(inBodySubject).title
