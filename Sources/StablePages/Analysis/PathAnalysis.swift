@@ -145,6 +145,15 @@ public final class PathAnalyzer: @unchecked Sendable {
     private var summaries: [String: FunctionSummary] = [:]
     /// Whether a function's definition returns `struct page *`/`struct folio *`, by name.
     var returnsPageCache: [String: Bool] = [:]
+    private var pageStateNames: [String: Bool] = [:]
+
+    /// The model's name test, memoised: it runs for every call.
+    func mightTouchPageState(_ name: String) -> Bool {
+        if let known = pageStateNames[name] { return known }
+        let result = model.mightTouchPageState(name)
+        pageStateNames[name] = result
+        return result
+    }
     private var inProgress: Set<String> = []
     /// Most states explored per function before giving up on it (and saying so).
     static let stateBudget = 20_000
@@ -607,7 +616,7 @@ struct FunctionWalker {
                 }
             // The tree's own body wins over the model.
             if let def = analyzer.program.definition(name, from: fileIndex), reachesPage || calleeReturnsPage(name)
-                || analyzer.model.mightTouchPageState(name) {
+                || analyzer.mightTouchPageState(name) {
                 if analyzer.isInProgress(file: def.file, function: def.function) {
                     assumptions.append("\(name): recursive call, assumed not to wait")
                     out.append(Result(state: s, value: .unknown, isPage: false, trace: t))
@@ -629,7 +638,7 @@ struct FunctionWalker {
                 let text = text(a)
                 return text == faultParameter || text == pageOut || (pageOut != nil && text.hasPrefix("&"))
             }
-            if passesPage && analyzer.model.mightTouchPageState(name) {
+            if passesPage && analyzer.mightTouchPageState(name) {
                 assumptions.append("\(name): no body in the analysed files and not in the model; assumed not to wait")
                 t = step(line, "\(name)(): unknown, assumed not to wait", t)
             }

@@ -115,7 +115,7 @@ public struct StablePageModel: Sendable {
     public func mightTouchPageState(_ function: String) -> Bool {
         if pageStateReaders.contains(where: { function.hasPrefix($0) }) { return false }
         let lowered = function.lowercased()
-        return pageStateWords.contains { lowered.contains($0) }
+        return pageStateWords.contains { lowered.hasBytes($0) }
     }
 
     /// The entries that hold for `version` (nil: unknown, newest behaviour), by function name.
