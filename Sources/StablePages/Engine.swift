@@ -9,6 +9,9 @@ import Glibc
 public struct StablePageEngine: Sendable {
     public var model: StablePageModel
     public var rules: [any StablePageRule]
+    /// Told how far the work has got (`phase`, done, total), for a progress bar; called from
+    /// worker threads, often.
+    public var progress: (@Sendable (_ phase: String, _ done: Int, _ total: Int) -> Void)?
 
     public init(model: StablePageModel = .builtIn, rules: [any StablePageRule] = RuleRegistry.all) {
         self.model = model
@@ -38,7 +41,10 @@ public struct StablePageEngine: Sendable {
         let analyzer = PathAnalyzer(program: program, model: model)
         let context = RuleContext(program: program, analyzer: analyzer, model: model)
         var findings: [Finding] = []
-        for rule in rules { findings += rule.check(context) }
+        for (k, rule) in rules.enumerated() {
+            progress?("checking", k, rules.count)
+            findings += rule.check(context)
+        }
         let entryPoints = program.bindings.filter { model.entryPoint(structType: $0.structType, slot: $0.slot) != nil }.count
         return TreeResult(findings: findings.sorted { ($0.file, $0.line, $0.rule) < ($1.file, $1.line, $1.rule) },
                           filesConsidered: considered, filesParsed: program.files.count, entryPoints: entryPoints,
@@ -104,9 +110,14 @@ public struct StablePageEngine: Sendable {
     /// Reads and parses `paths` on all cores; `keep` filters on the raw bytes first.
     func parse(_ paths: [String], in tree: SourceTree, cache: ParseCache, keep: @escaping @Sendable ([UInt8]) -> Bool) -> [ParsedFile] {
         let results = ResultBox(count: paths.count)
+        let progress = self.progress
         DispatchQueue.concurrentPerform(iterations: paths.count) { i in
             let path = paths[i]
             let id = tree.contentID(of: path)
+            defer {
+                let done = results.tick()
+                if done % 64 == 0 || done == paths.count { progress?("reading", done, paths.count) }
+            }
             guard let bytes = tree.contents(of: path), keep(bytes) else { return }
             let file = cache.parsed(path: path, id: id) { bytes }
             results.set(i, file)
@@ -177,7 +188,17 @@ public struct StablePageEngine: Sendable {
 /// Thread-safe slots for concurrentPerform results.
 final class ResultBox: @unchecked Sendable {
     private(set) var values: [ParsedFile?]
+    private var finished = 0
     private let lock = NSLockLike()
+
+    /// Counts one more item done; returns the count.
+    func tick() -> Int {
+        lock.lock()
+        finished += 1
+        let n = finished
+        lock.unlock()
+        return n
+    }
     init(count: Int) { values = Array(repeating: nil, count: count) }
     func set(_ i: Int, _ v: ParsedFile?) {
         lock.lock()

@@ -39,7 +39,7 @@ struct ScanCommand: ParsableCommand {
             throw ExitCode(ExitStatus.unreadableInput)
         }
         let config = try UserConfiguration.load(treeRoot: root)
-        let engine = StablePageEngine(model: config.apply(to: .builtIn))
+        var engine = StablePageEngine(model: config.apply(to: .builtIn))
         let source = DirectoryTree(root: root, name: root, subdirectories: paths)
         let start = Date()
         // Warm runs: the same files, unchanged, with the same model and options → the same output.
@@ -61,6 +61,9 @@ struct ScanCommand: ParsableCommand {
         }
         let progress = Progress(enabled: format == .text && Terminal.stderrIsTerminal)
         progress.show("scanning \(paths.isEmpty ? root : paths.joined(separator: " "))…")
+        if progress.enabled {
+            engine.progress = { phase, done, total in progress.bar(phase, done, total) }
+        }
         let result = engine.analyze(source)
         progress.clear()
         let seconds = Date().timeIntervalSince(start)
@@ -103,11 +106,20 @@ struct ScanCommand: ParsableCommand {
     }
 }
 
-/// A one-line progress note on a terminal's standard error, erased when done.
-struct Progress {
+/// A one-line progress bar on a terminal's standard error, erased when done.
+struct Progress: Sendable {
     let enabled: Bool
     func show(_ text: String) { if enabled { FileHandleOutput.standardError.write("\r\u{1B}[K" + text) } }
     func clear() { if enabled { FileHandleOutput.standardError.write("\r\u{1B}[K") } }
+
+    /// `reading  [#########...........]  612/1477`
+    func bar(_ phase: String, _ done: Int, _ total: Int) {
+        guard enabled, total > 0 else { return }
+        let width = 30
+        let filled = min(width, done * width / total)
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        show("\(phase.padding(toLength: 9, withPad: " ", startingAt: 0)) [\(bar)] \(done)/\(total)")
+    }
 }
 
 /// `spw-review explain RULE`: a rule's description, rationale and examples.
