@@ -96,7 +96,6 @@ public struct SeriesBuilder {
         var parents: [String] = []
         if let r = message.inReplyTo { parents.append(r) }
         parents.append(contentsOf: message.references.reversed().filter { $0 != message.inReplyTo })
-        let parser = (diagnostics: mail.diffDiagnostics, ())
         let role: Role
         if info.number == 0 && !info.isReply {
             role = .cover
@@ -124,7 +123,7 @@ public struct SeriesBuilder {
                 messageID: message.messageID, inReplyTo: message.inReplyTo,
                 message: mail.message, trailers: body.trailers, collectedTrailers: [],
                 notes: body.notes.map { String($0.text) }.joined(separator: "\n"), diffstat: body.diffstat,
-                files: body.files, footer: body.footer, source: location, diagnostics: parser.diagnostics)
+                files: body.files, footer: body.footer, source: location, diagnostics: mail.diffDiagnostics)
             patch.rawDiff = mail.rawDiff
             PatchChecks.run(&patch)
             entry.patch = patch
@@ -133,8 +132,6 @@ public struct SeriesBuilder {
                                       messageID: message.messageID, body: message.body, source: location)
             var footer = SeriesFooter()
             for line in lines { PatchBody.readFooter(line.text, into: &footer) }
-            entry.patch = nil
-            entry.cover?.body = message.body
             coverFooters[entries.count] = footer
         case .reply:
             let own = lines.filter { !LineShape.isQuote($0.text) && !LineShape.isAttribution($0.text) }
@@ -215,12 +212,11 @@ public struct SeriesBuilder {
                     if let f = coverFooters[m] { footer = f }
                 }
                 if let p = e.patch {
-                    if let existing = patchesByNumber[p.number] {
+                    if patchesByNumber[p.number] != nil {
                         diagnostics.append(Diagnostic(
                             "mail/duplicate-patch", .info,
                             "patch \(p.number)/\(p.total) appears more than once; the last copy is used",
                             at: p.source, patch: p.number))
-                        _ = existing
                     }
                     patchesByNumber[p.number] = p
                     if cover == nil { info = e.subjectInfo }

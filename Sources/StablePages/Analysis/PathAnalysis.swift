@@ -519,15 +519,19 @@ struct FunctionWalker {
         default:
             // Calls nested anywhere else (member of a call result, array index, …): effects only.
             var results = [Result(state: state, value: .unknown, isPage: isPage(node, state), trace: trace)]
-            let nested = file.calls(in: node).filter { isOutermostCall($0, within: node) }
+            // Only the outermost calls: a call evaluates the calls in its own arguments.
+            let all = file.calls(in: node)
+            let nested = all.filter { inner in
+                !all.contains { outer in
+                    outer != inner && tree[outer].firstToken <= tree[inner].firstToken && tree[inner].lastToken <= tree[outer].lastToken
+                }
+            }
             for c in nested {
                 results = results.flatMap { r in call(c, r.state, r.trace).map { Result(state: $0.state, value: .unknown, isPage: r.isPage, trace: $0.trace) } }
             }
             return results
         }
     }
-
-    func isOutermostCall(_ call: NodeID, within root: NodeID) -> Bool { true }
 
     func assign(_ name: String, _ r: Result, to state: PageState) -> PageState {
         var s = state
