@@ -32,6 +32,8 @@ public struct StablePageEngine: Sendable {
         /// files would not be read either) has the same findings.
         public var parsedPaths: Set<String> = []
         public var calleeNames: [String] = []
+        /// Entry points out of the rule's scope, each with the model's reason.
+        public var notApplicable: [NotApplicableEntry] = []
     }
 
     /// Parses what can matter in `tree` (a token prefilter, then one more round for callees the
@@ -48,7 +50,8 @@ public struct StablePageEngine: Sendable {
         let entryPoints = program.bindings.filter { model.entryPoint(structType: $0.structType, slot: $0.slot) != nil }.count
         return TreeResult(findings: findings.sorted { ($0.file, $0.line, $0.rule) < ($1.file, $1.line, $1.rule) },
                           filesConsidered: considered, filesParsed: program.files.count, entryPoints: entryPoints,
-                          parsedPaths: Set(program.files.map(\.path)), calleeNames: unresolvedCallees(program))
+                          parsedPaths: Set(program.files.map(\.path)), calleeNames: unresolvedCallees(program),
+                          notApplicable: context.explanations.entries)
     }
 
     /// What `analyze` reads of a tree: the files that can matter, parsed.

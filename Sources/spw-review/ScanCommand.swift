@@ -78,6 +78,10 @@ struct ScanCommand: ParsableCommand {
                 ("filesParsed", .int(result.filesParsed)),
                 ("entryPoints", .int(result.entryPoints)),
                 ("findings", FindingsJSON.findings(result.findings)),
+                ("notApplicable", .array(result.notApplicable.map { n in
+                    .object([("function", .string(n.function)), ("file", .string(n.file)), ("line", .int(n.line)),
+                             ("slot", .string(n.slot)), ("reason", .string(n.reason))])
+                })),
             ]).serialized() + "\n"
         case .sarif:
             output = SARIF.document(findings: result.findings, diagnostics: [], toolVersion: SpwReview.configuration.version)
@@ -92,6 +96,9 @@ struct ScanCommand: ParsableCommand {
         default:
             let style = TextStyle(color: Terminal.colorOnStdout)
             if !result.findings.isEmpty { output = FindingsText.render(result.findings, style: style, showPath: !noPath) + "\n" }
+            for n in result.notApplicable {
+                output += "\(n.file):\(n.line): \(style.paint("note", "1;36")): \(n.function) (.\(n.slot)) not checked: \(n.reason)\n"
+            }
         }
         FileHandleOutput.standardOutput.write(output)
         if format == .text {

@@ -75,7 +75,11 @@ public struct MmapWithoutMkwrite: StablePageRule {
                   !context.suppressed(rule: description.id, function: variable) else { continue }
             let definition = slots[0]
             let definitionLine = Self.definitionLine(of: variable, before: definition, in: context.program)
-            if context.model.notApplicableReason(function: variable, path: definition.file) != nil { continue }
+            if let reason = context.model.notApplicableReason(function: variable, path: definition.file) {
+                context.explanations.add(NotApplicableEntry(function: variable, file: definition.file, line: definition.line,
+                                                            slot: "mmap", reason: reason))
+                continue
+            }
             let installs = context.program.installs.filter { $0.variable == variable && $0.slot == "vm_ops" }
             var path: [PathStep] = [PathStep(file: definition.file, line: definitionLine,
                                              note: "\(variable): .fault = \(slots.first { $0.slot == "fault" }!.function), no .page_mkwrite")]

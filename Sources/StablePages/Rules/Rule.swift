@@ -31,11 +31,27 @@ public struct RuleDescription: Sendable {
     public var nonTriggering: [RuleExample]
 }
 
+/// An entry point the model says is out of scope, and why: reported, not silently skipped.
+public struct NotApplicableEntry: Sendable, Hashable {
+    public var function: String
+    public var file: String
+    public var line: Int
+    public var slot: String
+    public var reason: String
+}
+
+/// Collects the not-applicable entry points the rules meet (rules share one per tree).
+public final class ExplanationLog: @unchecked Sendable {
+    private(set) var entries: [NotApplicableEntry] = []
+    func add(_ e: NotApplicableEntry) { if !entries.contains(e) { entries.append(e) } }
+}
+
 /// What a rule sees: one tree's program, its analysis, the model, and the entry points.
 public struct RuleContext {
     public let program: Program
     public let analyzer: PathAnalyzer
     public let model: StablePageModel
+    let explanations = ExplanationLog()
 
     /// Functions bound to `slot` (any struct type the model lists for it), grouped by function.
     func entryPoints(slot: String) -> [(function: String, bindings: [OpsBinding])] {
@@ -60,7 +76,11 @@ public struct RuleContext {
               let def = program.definitions[function]?.first(where: { program.files[$0.file].path == bindings[0].file })
                 ?? program.definitions[function]?.first else { return nil }
         let file = program.files[def.file]
-        if model.notApplicableReason(function: function, path: file.path) != nil { return nil }
+        if let reason = model.notApplicableReason(function: function, path: file.path) {
+            explanations.add(NotApplicableEntry(function: function, file: file.path, line: file.functions[def.function].line,
+                                                slot: bindings[0].slot, reason: reason))
+            return nil
+        }
         return (file, analyzer.summary(file: def.file, function: def.function))
     }
 

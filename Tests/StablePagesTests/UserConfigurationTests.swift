@@ -1,0 +1,78 @@
+import Testing
+@testable import StablePages
+
+struct UserConfigurationTests {
+    @Test func readsWaitsNotApplicableAndSuppressions() throws {
+        let config = try UserConfiguration.parse("""
+            # a tree's additions
+            [[wait]]
+            function = "foo_wait_on_page_writeback"
+            argument = -1
+            reason = "foo waits on its own list"   # trailing comment
+
+            [[not-applicable]]
+            path-prefix = "drivers/foo/"
+            reason = "device memory"
+
+            [[suppress]]
+            rule = "stable-pages/mkwrite-without-wait"
+            function = "bar_page_mkwrite"
+            reason = "tracked in \\"bug 1\\""
+            """, file: ".spw-review.toml")
+        #expect(config.waits.map(\.function) == ["foo_wait_on_page_writeback"])
+        #expect(config.waits.first?.effect == .waitsForWriteback(argument: -1))
+        #expect(config.notApplicable.first?.pathPrefix == "drivers/foo/")
+        #expect(config.suppressions.first?.reason == "tracked in \"bug 1\"")
+    }
+
+    @Test(arguments: [
+        ("[[wait]]\nfunction = foo\nreason = \"r\"\n", 2, "cannot read value 'foo'"),
+        ("[[frobnicate]]\n", 1, "unknown table [[frobnicate]]"),
+        ("function = \"x\"\n", 1, "key outside a [[table]]"),
+        ("[[suppress]]\nrule = \"r\"\n", 1, "[[suppress]] needs function"),
+    ] as [(String, Int, String)])
+    func errorsNameTheFileAndLine(_ text: String, _ line: Int, _ message: String) {
+        do {
+            _ = try UserConfiguration.parse(text, file: "t.toml")
+            Issue.record("accepted: \(text)")
+        } catch let error as UserConfiguration.ConfigError {
+            #expect(error.line == line)
+            #expect(error.description.hasPrefix("t.toml:\(line): error: "))
+            #expect(error.message.contains(message), "\(error)")
+        } catch {
+            Issue.record("\(error)")
+        }
+    }
+
+    @Test func privateWaitsAndSuppressionsChangeTheFindings() throws {
+        let code = """
+            static int foo_page_mkwrite(struct vm_area_struct *vma, struct vm_fault *vmf)
+            {
+            	lock_page(vmf->page);
+            	foo_wait_on_page_writeback(vmf->page);
+            	return VM_FAULT_LOCKED;
+            }
+            static int bar_page_mkwrite(struct vm_area_struct *vma, struct vm_fault *vmf)
+            {
+            	lock_page(vmf->page);
+            	return VM_FAULT_LOCKED;
+            }
+            static const struct vm_operations_struct foo_vm_ops = { .page_mkwrite = foo_page_mkwrite };
+            static const struct vm_operations_struct bar_vm_ops = { .page_mkwrite = bar_page_mkwrite };
+            """
+        let tree = MemoryTree(name: "t", files: ["fs/foo.c": Array(code.utf8)])
+        let plain = StablePageEngine().analyze(tree).findings.map(\.function)
+        #expect(Set(plain) == ["foo_page_mkwrite", "bar_page_mkwrite"])
+        let config = try UserConfiguration.parse("""
+            [[wait]]
+            function = "foo_wait_on_page_writeback"
+            reason = "foo's own wait"
+            [[suppress]]
+            rule = "stable-pages/mkwrite-without-wait"
+            function = "bar_page_mkwrite"
+            reason = "known"
+            """, file: "t.toml")
+        let configured = StablePageEngine(model: config.apply(to: .builtIn)).analyze(tree).findings
+        #expect(configured.isEmpty, "\(configured.map(\.message))")
+    }
+}
