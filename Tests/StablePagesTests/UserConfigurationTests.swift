@@ -29,7 +29,8 @@ struct UserConfigurationTests {
         ("[[wait]]\nfunction = foo\nreason = \"r\"\n", 2, "cannot read value 'foo'"),
         ("[[frobnicate]]\n", 1, "unknown table [[frobnicate]]"),
         ("function = \"x\"\n", 1, "key outside a [[table]]"),
-        ("[[suppress]]\nrule = \"r\"\n", 1, "[[suppress]] needs function"),
+        ("[[suppress]]\nrule = \"r\"\nreason = \"x\"\n", 1, "[[suppress]] needs function"),
+        ("[[wait]]\nfunction = \"f\"\n", 1, "[[wait]] needs reason"),
     ] as [(String, Int, String)])
     func errorsNameTheFileAndLine(_ text: String, _ line: Int, _ message: String) {
         do {
