@@ -23,23 +23,66 @@ public struct HeaderField: Sendable, Hashable {
     public var value: String { EncodedWords.decode(rawValue).trimmingWhitespace() }
 }
 
-/// A header block: fields in order, looked up case-insensitively.
+/// A header block: fields in order, looked up case-insensitively. Fields are kept as byte spans
+/// of the header text and turned into strings only when asked for: a mail carries dozens of
+/// `Received:`/`DKIM-Signature:` fields a patch review never reads.
 public struct HeaderBlock: Sendable {
-    public var fields: [HeaderField] = []
+    struct Span: Sendable {
+        var nameStart: Int, nameEnd: Int, valueStart: Int, valueEnd: Int
+        var line: Int
+    }
 
-    public init(fields: [HeaderField] = []) { self.fields = fields }
+    private var text: [UInt8] = []
+    private var spans: [Span] = []
+    private var extra: [HeaderField] = []
+
+    public init(fields: [HeaderField] = []) { extra = fields }
+
+    /// Every field, materialised.
+    public var fields: [HeaderField] { spans.map(field) + extra }
 
     public func first(_ name: String) -> HeaderField? {
+        let wanted = Array(name.utf8)
+        if let span = spans.first(where: { matches($0, wanted) }) { return field(span) }
         let lowered = HeaderField.asciiLowercased(name)
-        return fields.first { $0.key == lowered }
+        return extra.first { $0.key == lowered }
     }
 
     public func all(_ name: String) -> [HeaderField] {
+        let wanted = Array(name.utf8)
         let lowered = HeaderField.asciiLowercased(name)
-        return fields.filter { $0.key == lowered }
+        return spans.filter { matches($0, wanted) }.map(field) + extra.filter { $0.key == lowered }
     }
 
     public subscript(_ name: String) -> String? { first(name)?.value }
+
+    private func matches(_ span: Span, _ wanted: [UInt8]) -> Bool {
+        guard span.nameEnd - span.nameStart == wanted.count else { return false }
+        for k in 0..<wanted.count where ASCII.lower(text[span.nameStart + k]) != ASCII.lower(wanted[k]) { return false }
+        return true
+    }
+
+    /// Unfolds the value (line breaks and the whitespace after them become one space).
+    private func field(_ span: Span) -> HeaderField {
+        var value: [UInt8] = []
+        value.reserveCapacity(span.valueEnd - span.valueStart)
+        var i = span.valueStart
+        while i < span.valueEnd {
+            let b = text[i]
+            if b == ASCII.cr || b == ASCII.lf {
+                while i < span.valueEnd && (text[i] == ASCII.cr || text[i] == ASCII.lf) { i += 1 }
+                var sawSpace = false
+                while i < span.valueEnd && ASCII.isWhitespace(text[i]) { i += 1; sawSpace = true }
+                if sawSpace && i < span.valueEnd { value.append(ASCII.space) }
+                continue
+            }
+            value.append(b)
+            i += 1
+        }
+        while let last = value.last, ASCII.isWhitespace(last) || last == ASCII.cr { value.removeLast() }
+        let name = String(decoding: text[span.nameStart..<span.nameEnd], as: UTF8.self).trimmingWhitespace()
+        return HeaderField(name: name, rawValue: HeaderBlock.decodeHeaderBytes(value), line: span.line)
+    }
 
     /// Parses the header block at the start of `bytes`. Returns the fields and the offset where
     /// the body starts (after the blank line), plus how many lines the header block used.
@@ -49,50 +92,48 @@ public struct HeaderBlock: Sendable {
         var index = bytes.startIndex
         var lineNumber = firstLine
         var linesUsed = 0
-        var current: (name: String, value: [UInt8], line: Int)?
-
-        func flush() {
-            if let c = current {
-                block.fields.append(HeaderField(name: c.name, rawValue: decodeHeaderBytes(c.value), line: c.line))
-            }
-            current = nil
-        }
-
-        while index < bytes.endIndex {
-            var end = index
-            while end < bytes.endIndex && bytes[end] != ASCII.lf { end += 1 }
-            let next = end < bytes.endIndex ? end + 1 : end
-            var lineEnd = end
-            if lineEnd > index && bytes[lineEnd - 1] == ASCII.cr { lineEnd -= 1 }
-            if lineEnd == index {
+        var current: Span?
+        var end = bytes.endIndex
+        var bodyStart = bytes.endIndex
+        // One pass to find the spans (offsets relative to the block's own copy of the text).
+        let base = bytes.startIndex
+        scan: while index < bytes.endIndex {
+            var lineEnd = index
+            while lineEnd < bytes.endIndex && bytes[lineEnd] != ASCII.lf { lineEnd += 1 }
+            let next = lineEnd < bytes.endIndex ? lineEnd + 1 : lineEnd
+            var contentEnd = lineEnd
+            if contentEnd > index && bytes[contentEnd - 1] == ASCII.cr { contentEnd -= 1 }
+            if contentEnd == index {
                 // Blank line: end of headers.
-                flush()
                 linesUsed += 1
-                return (block, next, linesUsed)
+                end = index
+                bodyStart = next
+                break scan
             }
             let first = bytes[index]
             if ASCII.isWhitespace(first), current != nil {
-                current!.value.append(ASCII.space)
-                var s = index
-                while s < lineEnd && ASCII.isWhitespace(bytes[s]) { s += 1 }
-                current!.value.append(contentsOf: bytes[s..<lineEnd])
-            } else if let colon = fieldNameEnd(bytes, from: index, to: lineEnd) {
-                flush()
-                let name = String(decoding: bytes[index..<colon], as: UTF8.self).trimmingWhitespace()
-                var s = colon + 1
-                while s < lineEnd && ASCII.isWhitespace(bytes[s]) { s += 1 }
-                current = (name, Array(bytes[s..<lineEnd]), lineNumber)
+                current!.valueEnd = contentEnd - base
+            } else if let colon = fieldNameEnd(bytes, from: index, to: contentEnd) {
+                if let c = current { block.spans.append(c) }
+                var valueStart = colon + 1
+                while valueStart < contentEnd && ASCII.isWhitespace(bytes[valueStart]) { valueStart += 1 }
+                current = Span(nameStart: index - base, nameEnd: colon - base, valueStart: valueStart - base,
+                               valueEnd: contentEnd - base, line: lineNumber)
             } else {
                 // Not a header line: the body starts here, without a blank separator.
-                flush()
-                return (block, index, linesUsed)
+                end = index
+                bodyStart = index
+                break scan
             }
             linesUsed += 1
             lineNumber += 1
             index = next
+            end = index
+            bodyStart = index
         }
-        flush()
-        return (block, index, linesUsed)
+        if let c = current { block.spans.append(c) }
+        block.text = Array(bytes[base..<max(base, end)])
+        return (block, bodyStart, linesUsed)
     }
 
     /// A field name is printable ASCII without spaces or colon, followed by a colon.
