@@ -137,11 +137,14 @@ struct ExplainCommand: ParsableCommand {
     var id: String
 
     func run() throws {
-        guard let rule = RuleRegistry.rule(id: id) else {
-            Terminal.printError("error: no rule '\(id)'; `spw-review rules` lists them")
+        if let rule = RuleRegistry.rule(id: id) {
+            print(RuleDocs.markdown(rule.description, level: 1))
+        } else if let text = DiagnosticCatalog.explain(id) {
+            print(text)
+        } else {
+            Terminal.printError("error: no rule or diagnostic code '\(id)'; `spw-review rules` lists the rules, docs/diagnostics.md the codes")
             throw ExitCode(64)
         }
-        print(RuleDocs.markdown(rule.description, level: 1))
     }
 }
 

@@ -111,3 +111,17 @@ struct ReportFormatTests {
         #expect(result.stderr.contains("list --format takes text, json, not 'sarif'"))
     }
 }
+
+struct DiagnosticCatalogTests {
+    @Test func everyDocumentedCodeIsExplainedByTheBinary() throws {
+        let doc = try String(contentsOf: Binary.packageRoot.appendingPathComponent("docs/diagnostics.md"), encoding: .utf8)
+        let codes = Set(doc.split(separator: "\n").filter { $0.hasPrefix("| `mail/") }.flatMap { line in
+            line.split(separator: "|")[0].split(separator: "`").filter { $0.hasPrefix("mail/") }.map(String.init)
+        })
+        #expect(codes.count > 20)
+        for code in codes {
+            let result = try Binary.run(["explain", code])
+            #expect(result.status == 0 && result.stdout.hasPrefix(code), "\(code): \(result.stderr)")
+        }
+    }
+}
