@@ -4,7 +4,7 @@ SWIFT ?= swift
 APT_PACKAGES := libgit2-dev pkg-config git
 BIN := .build/debug/spw-review
 
-.PHONY: all deps build example test release bench fuzz-mail fuzz-csyntax clean
+.PHONY: all deps build example test release bench fuzz-mail fuzz-csyntax fuzz-config clean
 
 all: build
 
@@ -43,9 +43,10 @@ release: deps
 bench: deps
 	scripts/bench-mail.sh
 
-# libFuzzer targets (docs/fuzzing.md): fuzz-mail (mail and diff parsers), fuzz-csyntax (C parser).
+# libFuzzer targets (docs/fuzzing.md): fuzz-mail (mail and diff parsers), fuzz-csyntax (C parser),
+# fuzz-config (.spw-review.toml).
 # Corpus in Fuzz/corpus/NAME, new inputs in Fuzz/corpus/NAME-work, crashes in fuzz-artifacts/.
-fuzz-mail fuzz-csyntax: deps
+fuzz-mail fuzz-csyntax fuzz-config: deps
 	$(SWIFT) build -c release --product $@ -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING \
 		--scratch-path .build-fuzz
 	mkdir -p fuzz-artifacts Fuzz/corpus/$(@:fuzz-%=%)-work

@@ -39,6 +39,7 @@ let package = Package(
         // gives a replay program that runs the parsers over the files it is given.
         .executableTarget(name: "fuzz-mail", dependencies: ["Mail", "Series"], path: "Fuzz/fuzz-mail"),
         .executableTarget(name: "fuzz-csyntax", dependencies: ["CSyntax"], path: "Fuzz/fuzz-csyntax"),
+        .executableTarget(name: "fuzz-config", dependencies: ["StablePages"], path: "Fuzz/fuzz-config"),
         .testTarget(name: "MailTests", dependencies: ["Mail"]),
         .testTarget(name: "SeriesTests", dependencies: ["Series", "Mail"]),
         .testTarget(name: "CSyntaxTests", dependencies: ["CSyntax"]),
