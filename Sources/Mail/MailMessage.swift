@@ -98,8 +98,17 @@ public struct MailMessage: Sendable {
         var running = 0
         for part in parts {
             table.append((running, part))
-            var newlines = 0
-            for byte in part.text.utf8 where byte == ASCII.lf { newlines += 1 }
+            var text = part.text
+            let newlines = text.withUTF8 { buffer -> Int in
+                var count = 0, i = 0
+                while true {
+                    i = buffer.index(of: ASCII.lf, from: i)
+                    if i >= buffer.count { break }
+                    count += 1
+                    i += 1
+                }
+                return count
+            }
             running += newlines + (part.text.hasSuffix("\n") ? 0 : 1)
         }
         let starts = table.map(\.firstBodyLine)

@@ -130,6 +130,18 @@ extension StringProtocol {
     func containsBytes(_ needle: String) -> Bool {
         let n = Array(needle.utf8)
         guard let first = n.first else { return true }
+        if let found = utf8.withContiguousStorageIfAvailable({ hay -> Bool in
+            var i = 0
+            while i + n.count <= hay.count {
+                let hit = hay.index(of: first, from: i)
+                if hit + n.count > hay.count { return false }
+                var k = 1
+                while k < n.count && hay[hit + k] == n[k] { k += 1 }
+                if k == n.count { return true }
+                i = hit + 1
+            }
+            return false
+        }) { return found }
         let hay = utf8
         var i = hay.startIndex
         while let hit = hay[i...].firstIndex(of: first) {
