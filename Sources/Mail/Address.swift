@@ -19,7 +19,7 @@ public struct Person: Sendable, Hashable, Codable {
     public static func parse(_ text: String) -> Person? {
         let trimmed = text.trimmingWhitespace()
         guard !trimmed.isEmpty else { return nil }
-        if let open = trimmed.lastIndex(of: "<"), let close = trimmed[open...].firstIndex(of: ">") {
+        if let open = trimmed.utf8.lastIndex(of: 0x3C), let close = trimmed.utf8[open...].firstIndex(of: 0x3E) {
             let email = trimmed[trimmed.index(after: open)..<close].trimmingWhitespace()
             var name = String(trimmed[..<open]) + String(trimmed[trimmed.index(after: close)...])
             name = cleanDisplayName(name)

@@ -167,12 +167,14 @@ public struct MailMessage: Sendable {
     /// (seen in the wild) counts too.
     public static func messageIDs(in value: String) -> [String] {
         var ids: [String] = []
-        var rest = Substring(value)
-        while let open = rest.firstIndex(of: "<") {
-            guard let close = rest[open...].firstIndex(of: ">") else { break }
-            let id = rest[rest.index(after: open)..<close].trimmingWhitespace()
+        // By bytes: ids are ASCII, and Character-by-Character search is the slow path.
+        let utf8 = value.utf8
+        var position = utf8.startIndex
+        while let open = utf8[position...].firstIndex(of: 0x3C) {
+            guard let close = utf8[open...].firstIndex(of: 0x3E) else { break }
+            let id = value[utf8.index(after: open)..<close].trimmingWhitespace()
             if !id.isEmpty { ids.append(id) }
-            rest = rest[rest.index(after: close)...]
+            position = utf8.index(after: close)
         }
         if ids.isEmpty {
             let bare = value.trimmingWhitespace()
