@@ -64,3 +64,31 @@ extension StringProtocol {
         return String(String.UnicodeScalarView(scalars))
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// Concrete overloads: the generic versions above go through iterators that do not specialise
+// well for the types the parsers use; these compare contiguous bytes with memcmp.
+extension Substring {
+    @inline(__always)
+    public func hasASCIIPrefix(_ prefix: StaticString) -> Bool {
+        let n = prefix.utf8CodeUnitCount
+        if let result = utf8.withContiguousStorageIfAvailable({ buffer -> Bool in
+            buffer.count >= n && (n == 0 || memcmp(buffer.baseAddress!, prefix.utf8Start, n) == 0)
+        }) { return result }
+        return utf8.starts(with: UnsafeBufferPointer(start: prefix.utf8Start, count: n))
+    }
+}
+
+extension String {
+    @inline(__always)
+    public func hasASCIIPrefix(_ prefix: StaticString) -> Bool {
+        let n = prefix.utf8CodeUnitCount
+        if let result = utf8.withContiguousStorageIfAvailable({ buffer -> Bool in
+            buffer.count >= n && (n == 0 || memcmp(buffer.baseAddress!, prefix.utf8Start, n) == 0)
+        }) { return result }
+        return utf8.starts(with: UnsafeBufferPointer(start: prefix.utf8Start, count: n))
+    }
+}

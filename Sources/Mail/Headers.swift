@@ -42,23 +42,25 @@ public struct HeaderBlock: Sendable {
     public var fields: [HeaderField] { spans.map(field) + extra }
 
     public func first(_ name: String) -> HeaderField? {
-        let wanted = Array(name.utf8)
-        if let span = spans.first(where: { matches($0, wanted) }) { return field(span) }
+        if let span = spans.first(where: { matches($0, name) }) { return field(span) }
         let lowered = HeaderField.asciiLowercased(name)
         return extra.first { $0.key == lowered }
     }
 
     public func all(_ name: String) -> [HeaderField] {
-        let wanted = Array(name.utf8)
         let lowered = HeaderField.asciiLowercased(name)
-        return spans.filter { matches($0, wanted) }.map(field) + extra.filter { $0.key == lowered }
+        return spans.filter { matches($0, name) }.map(field) + extra.filter { $0.key == lowered }
     }
 
     public subscript(_ name: String) -> String? { first(name)?.value }
 
-    private func matches(_ span: Span, _ wanted: [UInt8]) -> Bool {
-        guard span.nameEnd - span.nameStart == wanted.count else { return false }
-        for k in 0..<wanted.count where ASCII.lower(text[span.nameStart + k]) != ASCII.lower(wanted[k]) { return false }
+    private func matches(_ span: Span, _ wanted: String) -> Bool {
+        guard span.nameEnd - span.nameStart == wanted.utf8.count else { return false }
+        var k = span.nameStart
+        for b in wanted.utf8 {
+            if ASCII.lower(text[k]) != ASCII.lower(b) { return false }
+            k += 1
+        }
         return true
     }
 

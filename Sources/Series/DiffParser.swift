@@ -462,24 +462,41 @@ struct HunkHeader {
     var oldStart: Int, oldCount: Int, newStart: Int, newCount: Int
     var section: String
 
+    /// Read by bytes: it runs for every hunk of every mail.
     init?(_ line: Substring) {
         guard line.hasASCIIPrefix("@@ -") else { return nil }
-        let rest = line.dropFirst(4)
-        guard let close = rest.range(of: " @@") else { return nil }
-        let ranges = rest[..<close.lowerBound].split(separator: " ")
-        guard ranges.count == 2, ranges[1].hasASCIIPrefix("+") else { return nil }
-        guard let old = HunkHeader.range(ranges[0]), let new = HunkHeader.range(ranges[1].dropFirst()) else { return nil }
+        let utf8 = line.utf8
+        var i = utf8.index(utf8.startIndex, offsetBy: 4)
+        func number() -> Int? {
+            var value = 0, digits = 0
+            while i < utf8.endIndex, let d = Optional(utf8[i]), d >= 0x30 && d <= 0x39 {
+                value = value * 10 + Int(d - 0x30)
+                digits += 1
+                if digits > 12 { return nil }
+                i = utf8.index(after: i)
+            }
+            return digits > 0 ? value : nil
+        }
+        func range() -> (Int, Int)? {
+            guard let start = number() else { return nil }
+            if i < utf8.endIndex && utf8[i] == 0x2C {
+                i = utf8.index(after: i)
+                guard let count = number() else { return nil }
+                return (start, count)
+            }
+            return (start, 1)
+        }
+        guard let old = range(), i < utf8.endIndex, utf8[i] == 0x20 else { return nil }
+        i = utf8.index(after: i)
+        guard i < utf8.endIndex, utf8[i] == 0x2B else { return nil }
+        i = utf8.index(after: i)
+        guard let new = range() else { return nil }
+        // " @@" closes the ranges; the rest is the section heading.
+        guard utf8[i...].starts(with: " @@".utf8) else { return nil }
+        i = utf8.index(i, offsetBy: 3)
         (oldStart, oldCount) = old
         (newStart, newCount) = new
-        section = rest[close.upperBound...].trimmingWhitespace()
-    }
-
-    static func range(_ s: Substring) -> (Int, Int)? {
-        let parts = s.split(separator: ",", maxSplits: 1)
-        guard let start = Int(parts[0]), start >= 0, start < 1 << 40 else { return nil }
-        if parts.count == 1 { return (start, 1) }
-        guard let count = Int(parts[1]), count >= 0, count < 1 << 40 else { return nil }
-        return (start, count)
+        section = line[i...].trimmingWhitespace()
     }
 }
 
