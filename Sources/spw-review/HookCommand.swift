@@ -72,12 +72,16 @@ struct HookCommand: ParsableCommand {
         func run() throws {
             // A patch alone: its mail checks, its diff rules, and the tree rules when the
             // repository around us has its files.
-            var review = try ReviewCommand.parse([mail, "--no-path"])
+            // Stricter than a review: a warning the patch introduces (a removed wait) stops the send.
+            var review = try ReviewCommand.parse([mail, "--no-path", "--fail-on", "warning"])
             do {
                 try review.run()
             } catch let exit as ExitCode where exit.rawValue == ExitStatus.problems {
                 Terminal.printError("spw-review: \(mail) has problems (see above); send with --no-validate to override")
                 throw exit
+            } catch let exit as ExitCode where exit.rawValue == ExitStatus.unreadableInput {
+                // A cover letter, or any mail without a patch: nothing of ours to validate.
+                return
             }
         }
     }

@@ -27,6 +27,11 @@ struct ReviewCommand: ParsableCommand {
     @Flag(name: .customLong("no-path"), help: "Print findings without their paths.")
     var noPath = false
 
+    @Option(name: .customLong("fail-on"), help: "Exit 1 for findings the series introduces at this severity or worse: error (default) or warning.")
+    var failOn: FailOn = .error
+
+    enum FailOn: String, ExpressibleByArgument { case error, warning }
+
     func validate() throws {
         if inputs.isEmpty { throw ValidationError("name at least one input (a path, or - for stdin)") }
     }
@@ -87,7 +92,7 @@ struct ReviewCommand: ParsableCommand {
         Self.render(series: series, inputs: loaded.inputs, code: code, diagnostics: diagnostics, format: format, noPath: noPath)
         if series == nil { throw ExitCode(ExitStatus.unreadableInput) }
         // What the series makes worse fails the run; holes that were there before are only reported.
-        let status = Self.exitStatus(code, diagnostics: diagnostics)
+        let status = Self.exitStatus(code, diagnostics: diagnostics, failOnWarnings: failOn == .warning)
         if status != ExitStatus.clean { throw ExitCode(status) }
     }
 
@@ -146,8 +151,10 @@ struct ReviewCommand: ParsableCommand {
 
     /// What `check` and `review` fail on: errors in the mail or the apply, or a finding the series
     /// introduces (without a tree: any finding the diff rules make).
-    static func exitStatus(_ code: ReviewedCode, diagnostics: [Diagnostic]) -> Int32 {
-        let introduced = code.findings.filter { $0.severity == .error && (code.trees == 0 || $0.introducedBy != nil) }
+    static func exitStatus(_ code: ReviewedCode, diagnostics: [Diagnostic], failOnWarnings: Bool = false) -> Int32 {
+        let introduced = code.findings.filter {
+            ($0.severity == .error || (failOnWarnings && $0.severity == .warning)) && (code.trees == 0 || $0.introducedBy != nil)
+        }
         return diagnostics.contains(where: { $0.severity == .error }) || !introduced.isEmpty ? ExitStatus.problems : ExitStatus.clean
     }
 

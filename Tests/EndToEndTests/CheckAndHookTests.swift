@@ -76,3 +76,31 @@ struct CheckAndHookTests {
         #expect(try Self.git(["push", "-q", "--no-verify", remote, "HEAD:refs/heads/master"], in: repo) == 0)
     }
 }
+
+struct SendemailValidateTests {
+    @Test func coverLettersPassAndRegressionsAreStopped() throws {
+        let cover = Binary.packageRoot.appendingPathComponent("fixtures/series/format-patch/0000-cover-letter.patch").path
+        let ok = try Binary.run(["hook", "sendemail-validate", cover])
+        #expect(ok.status == 0, "a cover letter has nothing to validate: \(ok.stderr)")
+        let mail = """
+            From: A <a@example.org>
+            Subject: [PATCH] fs: drop a wait
+
+            Signed-off-by: A <a@example.org>
+            ---
+            diff --git a/fs/foo.c b/fs/foo.c
+            --- a/fs/foo.c
+            +++ b/fs/foo.c
+            @@ -10,4 +10,3 @@ static int foo_page_mkwrite(struct vm_area_struct *vma, struct vm_fault *vmf)
+             \tlock_page(page);
+            -\twait_on_page_writeback(page);
+             \treturn VM_FAULT_LOCKED;
+             }
+            """
+        let url = try writeTemporary(Data(mail.utf8), name: "0001-drop.patch")
+        let bad = try Binary.run(["hook", "sendemail-validate", url.path])
+        #expect(bad.status == 1)
+        #expect(bad.stdout.contains("[stable-pages/wait-removed]"))
+        #expect(bad.stderr.contains("--no-validate"))
+    }
+}
