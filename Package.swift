@@ -37,9 +37,10 @@ let package = Package(
         .executableTarget(name: "csyntax-bench", dependencies: ["CSyntax"], path: "Benchmarks/CSyntaxBench"),
         // libFuzzer targets: `make fuzz-mail` builds them with -sanitize=fuzzer; a plain build
         // gives a replay program that runs the parsers over the files it is given.
-        .executableTarget(name: "fuzz-mail", dependencies: ["Mail", "Series"], path: "Fuzz/fuzz-mail"),
-        .executableTarget(name: "fuzz-csyntax", dependencies: ["CSyntax"], path: "Fuzz/fuzz-csyntax"),
-        .executableTarget(name: "fuzz-config", dependencies: ["StablePages"], path: "Fuzz/fuzz-config"),
+        .target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"),
+        .executableTarget(name: "fuzz-mail", dependencies: ["Mail", "Series", "FuzzSupport"], path: "Fuzz/fuzz-mail"),
+        .executableTarget(name: "fuzz-csyntax", dependencies: ["CSyntax", "FuzzSupport"], path: "Fuzz/fuzz-csyntax"),
+        .executableTarget(name: "fuzz-config", dependencies: ["StablePages", "FuzzSupport"], path: "Fuzz/fuzz-config"),
         .testTarget(name: "MailTests", dependencies: ["Mail"]),
         .testTarget(name: "SeriesTests", dependencies: ["Series", "Mail"]),
         .testTarget(name: "CSyntaxTests", dependencies: ["CSyntax"]),

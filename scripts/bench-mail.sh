@@ -50,7 +50,7 @@ mkdir -p "$WORK/split"
 START=$(date +%s.%N)
 taskset -c 0 git mailsplit -o"$WORK/split" "$MBOX" > "$WORK/count"
 SPLIT_END=$(date +%s.%N)
-find "$WORK/split" -type f | sort | taskset -c 0 xargs -n 1 -I{} sh -c 'git mailinfo "$1/m" "$1/p" < "{}" > /dev/null 2>&1 || true' _ "$WORK"
+find "$WORK/split" -type f | sort | taskset -c 0 xargs -I{} sh -c 'git mailinfo "$1/m" "$1/p" < "{}" > /dev/null 2>&1 || true' _ "$WORK"
 END=$(date +%s.%N)
 GIT_SECONDS=$(python3 -c "print(round($END-$START,2))")
 SPLIT_SECONDS=$(python3 -c "print(round($SPLIT_END-$START,2))")
