@@ -107,13 +107,24 @@ struct PatchBody {
 
     /// A trailer line `Key: value`, by git's shape, with a key we know or an `X-by` key.
     static func trailer(_ line: Substring) -> Trailer? {
-        guard let colon = line.firstIndex(of: ":") else { return nil }
+        // By bytes: trailer keys are ASCII tokens, and this runs on every line of every reply.
+        let utf8 = line.utf8
+        guard let first = utf8.first, (first | 0x20) >= 0x61 && (first | 0x20) <= 0x7A else { return nil }
+        var colon = utf8.startIndex
+        var length = 0
+        while colon < utf8.endIndex {
+            let b = utf8[colon]
+            if b == 0x3A { break }
+            let letter = (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A
+            guard letter || (b >= 0x30 && b <= 0x39) || b == 0x2D, length < 40 else { return nil }
+            length += 1
+            colon = utf8.index(after: colon)
+        }
+        guard colon < utf8.endIndex else { return nil }
         let key = line[..<colon]
-        guard let first = key.first, first.isLetter, key.count <= 40,
-              key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else { return nil }
-        let value = line[line.index(after: colon)...].trimmingWhitespace()
+        let value = line[utf8.index(after: colon)...].trimmingWhitespace()
         guard !value.isEmpty else { return nil }
-        let lowered = key.lowercased()
+        let lowered = String(decoding: key.utf8.map { ($0 >= 0x41 && $0 <= 0x5A) ? $0 | 0x20 : $0 }, as: UTF8.self)
         guard knownTrailerKeys.contains(lowered) || lowered.hasASCIISuffix("-by") else { return nil }
         return Trailer(key: canonicalKey(String(key)), value: value)
     }
