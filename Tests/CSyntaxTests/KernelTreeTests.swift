@@ -59,7 +59,8 @@ enum KernelTree {
 
     /// (file, line) of every function ctags reports, run with the tree as working directory.
     static func ctagsFunctions(_ files: [String]) throws -> Set<String> {
-        let list = NSTemporaryDirectory() + "spw-ctags-list-\(getpid())"
+        // Unique per call: the parameterized cases run in parallel and must not share a list file.
+        let list = NSTemporaryDirectory() + "spw-ctags-list-\(getpid())-\(UUID().uuidString)"
         try files.joined(separator: "\n").write(toFile: list, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: list) }
         let process = Process()
