@@ -18,6 +18,7 @@ public enum DiagnosticCatalog {
         ("mail/format-flowed", "warning", "A part is `format=flowed`; the mailer may have re-wrapped or space-stuffed the patch. The flowing is undone (RFC 3676) and reported."),
         ("mail/pasted-thread", "info", "The input had no mail headers and was read as a thread pasted from a web archive; subjects and dates are unknown, authors and versions are inferred."),
         ("mail/no-patch", "error", "No patch was found anywhere in the input (exit status 3)."),
+        ("mail/pull-request", "info", "A `git request-pull` mail: it names a branch to fetch and holds no diff. Reported with the repository to fetch; `spw-review check` reviews the fetched commits."),
         ("mail/invalid-base64", "warning", "A base64 part has characters outside the alphabet; they were skipped."),
         ("mail/unknown-charset", "warning", "A part names a charset neither spw-review nor iconv knows; it was read as UTF-8 or, failing that, Windows-1252."),
         ("mail/invalid-charset-bytes", "warning", "A part's bytes are not valid in its declared charset; read as Windows-1252."),

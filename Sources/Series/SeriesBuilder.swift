@@ -140,12 +140,26 @@ public struct SeriesBuilder {
                                 subject: message.subject, inReplyTo: .unknown, trailers: ReplyTrailers.find(in: own),
                                 text: message.body, ownText: own, source: location, authorEvidence: "From: header")
         case .other:
-            break
+            if let note = Self.pullRequestNote(lines, source: message.source) { diagnostics.append(note) }
         }
         entries.append(entry)
     }
 
     private var coverFooters: [Int: SeriesFooter] = [:]
+
+    /// A `git request-pull` mail carries a branch, not a diff: say so, instead of leaving the
+    /// reader with a bare "no patch found".
+    static func pullRequestNote(_ lines: [TextLine], source: String) -> Diagnostic? {
+        guard let since = lines.first(where: { $0.text.hasPrefix("The following changes since commit") }),
+              let at = lines.first(where: { $0.text.lowercased().contains("are available in the git repository at") })
+        else { return nil }
+        let url = lines.drop { $0.mailLine != at.mailLine }.dropFirst()
+            .first { !$0.text.allSatisfy(\.isWhitespace) }?.text.trimmingWhitespace() ?? ""
+        let fetch = url.isEmpty ? "fetch the branch" : "fetch \(url)"
+        return Diagnostic("mail/pull-request", .info,
+                          "a pull request (git request-pull), not a patch: \(fetch) and run `spw-review check` on its commits",
+                          at: SourceLocation(file: source, line: since.mailLine ?? 1))
+    }
 
     // MARK: - Grouping
 

@@ -166,3 +166,41 @@ struct SeriesGroupingTests {
         #expect(series.footer.changeID == "20240101-thing-abc")
     }
 }
+
+struct PullRequestTests {
+    // A request-pull mail we wrote, in the shape git prints (old git said "git repository").
+    static let mail = """
+        From maintainer@example.org Mon Jan  2 00:00:00 2023
+        From: Some Maintainer <maintainer@example.org>
+        Subject: [GIT PULL] stable page fixes for 6.2
+        Message-ID: <pull-1@example.org>
+
+        Hi Linus,
+
+        The following changes since commit 0123456789abcdef0123456789abcdef01234567:
+
+          mm: something (2023-01-01 00:00:00 +0000)
+
+        are available in the git repository at:
+
+          git://git.example.org/pub/scm/linux/kernel/git/someone/linux.git stable-pages
+
+        for you to fetch changes up to 89abcdef0123456789abcdef0123456789abcdef:
+
+          fs: wait for stable pages (2023-01-01 00:00:00 +0000)
+
+        """
+
+    @Test func namesTheBranchToFetchInsteadOfABareNoPatch() throws {
+        let collection = try readSeries(text: Self.mail)
+        #expect(collection.series.isEmpty)
+        let note = try #require(collection.diagnostics.first { $0.code == "mail/pull-request" })
+        #expect(note.location?.line == 8)
+        #expect(note.message.contains("git://git.example.org/pub/scm/linux/kernel/git/someone/linux.git stable-pages"))
+    }
+
+    @Test func anOrdinaryMailWithoutAPatchGetsNoPullRequestNote() throws {
+        let collection = try readSeries(text: Self.mail.replacingOccurrences(of: "are available in", with: "were merged into"))
+        #expect(!collection.diagnostics.contains { $0.code == "mail/pull-request" })
+    }
+}
