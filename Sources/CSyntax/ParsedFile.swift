@@ -120,6 +120,44 @@ public struct ParsedFile: Sendable {
         return (n.firstToken...n.lastToken).map { text(ofToken: $0) }.joined(separator: " ")
     }
 
+    /// The node's tokens spaced the way kernel code is written (`folio_lock_killable(folio) < 0`,
+    /// `vmf->page`, `!PageUptodate(page)`): for messages people read, never for comparisons
+    /// (those use `normalizedText`, whose spacing is simpler and stable).
+    public func displayText(of id: NodeID) -> String {
+        let n = tree[id]
+        if n.lastToken < n.firstToken { return "" }
+        var out = ""
+        var previous: (text: String, kind: TokenKind)?
+        var previousWasUnary = false
+        for index in n.firstToken...n.lastToken {
+            let token = tokens[Int(index)]
+            let t = text(ofToken: index)
+            var unary = false
+            if token.kind == .punctuator, ["!", "~", "&", "*", "-", "+", "++", "--"].contains(t) {
+                // Prefix when nothing that ends an operand comes before it.
+                if let p = previous {
+                    let endsOperand = p.kind == .identifier || p.kind == .number || p.kind == .string
+                        || p.kind == .character || p.text == ")" || p.text == "]"
+                    unary = !endsOperand && !(p.kind == .keyword && p.text == "sizeof")
+                } else {
+                    unary = true
+                }
+            }
+            if let p = previous {
+                let tight = p.text == "(" || p.text == "[" || p.text == "->" || p.text == "." || previousWasUnary
+                    || t == ")" || t == "]" || t == "," || t == ";" || t == "->" || t == "."
+                    || (t == "(" && (p.kind == .identifier || (p.kind == .keyword && p.text == "sizeof")))
+                    || (t == "[" && (p.kind == .identifier || p.text == ")" || p.text == "]"))
+                    || ((t == "++" || t == "--") && !unary)
+                if !tight { out += " " }
+            }
+            out += t
+            previous = (t, token.kind)
+            previousWasUnary = unary
+        }
+        return out
+    }
+
     /// The name of an identifier, member, label, goto, field designator or declarator node.
     public func name(of id: NodeID) -> String? {
         let n = tree[id]

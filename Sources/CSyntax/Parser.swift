@@ -1174,7 +1174,8 @@ struct Parser {
         push(parseStatement())
         if cur.kind == .identifier && tokenHasPrefix(pos, "while") && isP(pos + 1, .leftParen) {
             // `do { ... } while_each_thread(g, t);`: a macro that ends the loop.
-            push(parsePostfixOperators(parsePrimary()))
+            let operandStart = pos
+            push(parsePostfixOperators(parsePrimary(), start: operandStart))
             let node = make(.doWhileLoop, start, pos - 1, mark: mark)
             return expectSemicolon(statementStart: start, node)
         }
@@ -1245,7 +1246,11 @@ struct Parser {
 
     // MARK: - Expressions
 
+    // Expression nodes span from the first token consumed to the last one (`pos - 1`), not from
+    // their operands' spans: a parenthesised operand is its inner node, so `(a | b)` would
+    // otherwise lose its parentheses from the enclosing node's text.
     mutating func parseExpression() -> Int32 {
+        let start = pos
         var lhs = parseAssignment()
         while isP(.comma) {
             let op = pos
@@ -1254,7 +1259,7 @@ struct Parser {
             let mark = top
             push(lhs)
             push(rhs)
-            lhs = make(.binary, firstToken(lhs), lastToken(rhs), mark: mark, op: tokens[op].punctuator)
+            lhs = make(.binary, start, max(start, pos - 1), mark: mark, op: tokens[op].punctuator)
         }
         return lhs
     }
@@ -1265,21 +1270,24 @@ struct Parser {
     }
 
     mutating func parseAssignment() -> Int32 {
+        var start = pos
         let lhs = parseConditional()
         if !Parser.isAssignment(cur) { return lhs }
-        var targets: [(Int32, Punctuator)] = []
+        var targets: [(Int32, Punctuator, Int)] = []
         var value = lhs
         while Parser.isAssignment(cur) {
-            targets.append((value, cur.punctuator))
+            targets.append((value, cur.punctuator, start))
             pos += 1
+            start = pos
             value = parseConditional()
         }
         // Fold right to left: `a = b = c` is `a = (b = c)`.
-        while let (target, op) = targets.popLast() {
+        let end = pos - 1
+        while let (target, op, targetStart) = targets.popLast() {
             let mark = top
             push(target)
             push(value)
-            let node = make(.assignment, firstToken(target), lastToken(value), mark: mark, op: op)
+            let node = make(.assignment, targetStart, max(targetStart, end), mark: mark, op: op)
             if op == .assign { noteAssignment(target: target, value: value) }
             value = node
         }
@@ -1287,6 +1295,7 @@ struct Parser {
     }
 
     mutating func parseConditional() -> Int32 {
+        let start = pos
         let condition = parseBinary(1)
         if !isP(.question) { return condition }
         guard enter() else { return tooDeep() }
@@ -1302,7 +1311,7 @@ struct Parser {
             recover(.unexpectedToken, at: pos, "expected ':' in conditional expression")
             push(-1)
         }
-        return make(.conditional, firstToken(condition), pos - 1, mark: mark)
+        return make(.conditional, start, pos - 1, mark: mark)
     }
 
     @inline(__always) static func precedence(_ t: Token) -> Int {
@@ -1323,6 +1332,7 @@ struct Parser {
     }
 
     mutating func parseBinary(_ minPrecedence: Int) -> Int32 {
+        let start = pos
         var lhs = parseUnary()
         while true {
             let p = Parser.precedence(cur)
@@ -1333,7 +1343,7 @@ struct Parser {
             let mark = top
             push(lhs)
             push(rhs)
-            lhs = make(.binary, firstToken(lhs), lastToken(rhs), mark: mark, op: op)
+            lhs = make(.binary, start, max(start, pos - 1), mark: mark, op: op)
         }
     }
 
@@ -1391,7 +1401,8 @@ struct Parser {
                 break
             }
         }
-        return parsePostfixOperators(parsePrimary())
+        let operandStart = pos
+        return parsePostfixOperators(parsePrimary(), start: operandStart)
     }
 
     /// Whether `[from, to)` (the inside of parentheses) is a type name: `(struct page *)`,
@@ -1479,8 +1490,10 @@ struct Parser {
         return false
     }
 
-    mutating func parsePostfixOperators(_ base: Int32) -> Int32 {
+    /// `start` is where the operand's text begins when that is before its node (`(*pagep)->x`).
+    mutating func parsePostfixOperators(_ base: Int32, start: Int? = nil) -> Int32 {
         var e = base
+        let first = start ?? firstToken(base)
         while true {
             let t = cur
             guard t.kind == .punctuator else { return e }
@@ -1488,7 +1501,7 @@ struct Parser {
             case .leftParen:
                 // `list_for_each_entry(...)\n\t(void) f();`: a '(' opening a line after ')' is not a call.
                 if t.startsLine && pos > 0 && tokens[pos - 1].isPunctuator(.rightParen) { return e }
-                e = parseCall(e)
+                e = parseCall(e, start: first)
             case .leftBracket:
                 let m = Int(match[pos])
                 if m < 0 || m >= limit { return e }
@@ -1501,7 +1514,7 @@ struct Parser {
                 if pos != m { recover(.unexpectedToken, at: pos, "unexpected '\(text(pos))' in subscript") }
                 limit = savedLimit
                 pos = m + 1
-                e = make(.arraySubscript, firstToken(e), m, mark: mark)
+                e = make(.arraySubscript, first, m, mark: mark)
             case .dot, .arrow:
                 guard tok(pos + 1).kind == .identifier else {
                     recover(.unexpectedToken, at: pos + 1, "expected member name")
@@ -1510,12 +1523,12 @@ struct Parser {
                 }
                 let mark = top
                 push(e)
-                e = make(.member, firstToken(e), pos + 1, mark: mark, op: t.punctuator, extra: Int32(pos + 1))
+                e = make(.member, first, pos + 1, mark: mark, op: t.punctuator, extra: Int32(pos + 1))
                 pos += 2
             case .plusPlus, .minusMinus:
                 let mark = top
                 push(e)
-                e = make(.postfix, firstToken(e), pos, mark: mark, op: t.punctuator)
+                e = make(.postfix, first, pos, mark: mark, op: t.punctuator)
                 pos += 1
             default:
                 return e
@@ -1523,7 +1536,7 @@ struct Parser {
         }
     }
 
-    mutating func parseCall(_ callee: Int32) -> Int32 {
+    mutating func parseCall(_ callee: Int32, start: Int? = nil) -> Int32 {
         let m = Int(match[pos])
         if m < 0 || m >= limit {
             recover(.unbalanced, at: pos, "unmatched '('")
@@ -1562,7 +1575,7 @@ struct Parser {
         }
         limit = savedLimit
         pos = m + 1
-        return make(.call, firstToken(callee), m, mark: mark)
+        return make(.call, start ?? firstToken(callee), m, mark: mark)
     }
 
     /// Whether a token can begin an expression (used to spot operator and statement macro arguments).

@@ -221,3 +221,53 @@ struct CFGView {
         #expect(v.returns == ["0", "1"])
     }
 }
+
+struct DisplayTextTests {
+    /// The condition of the first `if` in `f`, as a message would show it.
+    func shown(_ condition: String) -> String {
+        let v = CFGView("void f(void)\n{\n\tif (\(condition))\n\t\tx();\n}\n")
+        let block = v.graph.blocks.first { $0.condition != nil }!
+        return v.file.displayText(of: block.condition!)
+    }
+
+    @Test(arguments: [
+        "folio_lock_killable(folio) < 0",
+        "folio_mapping(folio) != inode->i_mapping",
+        "check(!PageUptodate(page), flags & ~PG_locked)",
+        "vmf->page->mapping == NULL",
+        "ret & (VM_FAULT_ERROR | VM_FAULT_LOCKED)",
+        "*pagep == NULL",
+        "x[i] - -y",
+        "sizeof(struct page) > n++",
+        "f(a, &b, ~c, --d)",
+        "wbc.sync_mode == WB_SYNC_ALL",
+    ])
+    func kernelSpacingSurvivesTheRoundTrip(condition: String) {
+        #expect(shown(condition) == condition)
+    }
+
+    @Test func comparisonsKeepTheirOwnStableSpacing() {
+        let v = CFGView("void f(void)\n{\n\tif (lock_page(p) < 0)\n\t\tx();\n}\n")
+        let block = v.graph.blocks.first { $0.condition != nil }!
+        #expect(v.file.normalizedText(of: block.condition!) == "lock_page ( p ) < 0")
+    }
+}
+
+struct ExpressionSpanTests {
+    /// A parenthesised operand is its inner node; the enclosing node must still cover the
+    /// parentheses, or its text (shown in findings' paths) loses a ')' or a '('.
+    @Test(arguments: [
+        "ret & (A | B)",
+        "(a + b) * c",
+        "(*pagep)->index",
+        "(f)(x) == 0",
+        "(y = (b)) > 0",
+        "(p)[i]++ < n",
+        "(a) ? (b) : (c)",
+    ])
+    func nodesCoverTheParenthesesOfTheirOperands(condition: String) {
+        let v = CFGView("void f(void)\n{\n\tif (\(condition))\n\t\tx();\n}\n")
+        let block = v.graph.blocks.first { $0.condition != nil }!
+        #expect(v.file.text(of: block.condition!) == condition)
+    }
+}

@@ -362,7 +362,7 @@ struct FunctionWalker {
                         guard let refined = refine(state, condition, edge.kind == .trueBranch) else { continue }
                         next = refined
                         t = step(file.line(of: condition),
-                                 "\(edge.kind == .trueBranch ? "" : "!")(\(text(condition)))", trace)
+                                 "\(edge.kind == .trueBranch ? "" : "!")(\(file.displayText(of: condition)))", trace)
                     } else if edge.kind == .goto, let label = edge.label {
                         t = step(graph.blocks[edge.to].firstLine, "goto \(label)", trace)
                     }
