@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# The main job on a real kernel: `spw-review series.mbox --tree linux-6.1`.
+#
+#   scripts/bench-review.sh            # release build of spw-review, then the benchmark
+#   SPW_REVIEW=/path/to/spw-review scripts/bench-review.sh
+#
+# 1. Linux 6.1 as a bare git repository (scripts/kernel-repo.sh; shared with bench-apply.sh).
+# 2. A two-patch series (no cover letter: git am stops on an empty mail) made with git plumbing and `git format-patch`: patch 1 drops the
+#    folio_wait_stable() from 9p's page_mkwrite (a hole the review must report as introduced by
+#    patch 1), patch 2 only edits a comment in mm/filemap.c.
+# 3. Times, side by side in one run, what a maintainer runs today on the same mails: `git am`
+#    into a scratch worktree plus checkpatch.pl on each patch, and spw-review's whole review
+#    (parse, base guess, in-memory apply, analysis of fs/ and mm/ at T0, T1 and T2).
+#    FAILS unless spw-review reports the 9p hole as introduced by patch 1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+CACHE=${SPW_CACHE:-/var/cache/spw-review}
+TREE="$CACHE/linux-source-6.1"
+WORK="$CACHE/bench-apply"
+REPO="$WORK/linux-6.1.git"
+OUT="$CACHE/bench-review"
+RUNS=${RUNS:-3}
+export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
+export GIT_AUTHOR_NAME='Bench Author' GIT_AUTHOR_EMAIL='bench@example.org' GIT_AUTHOR_DATE='2023-01-01 12:00:00 +0000'
+export GIT_COMMITTER_NAME='Bench Author' GIT_COMMITTER_EMAIL='bench@example.org' GIT_COMMITTER_DATE='2023-01-01 12:00:00 +0000'
+
+. "$ROOT/scripts/kernel-repo.sh"
+
+# -- the series ----------------------------------------------------------------------------
+mkdir -p "$OUT"
+SERIES="$OUT/series.mbox"
+if [ ! -s "$SERIES" ]; then
+  export GIT_INDEX_FILE="$OUT/series.index"
+  git --git-dir="$REPO" read-tree "$BASE"
+  edit() {  # edit PATH SED-EXPRESSION MESSAGE PARENT -> prints the new commit
+    local blob
+    blob=$(git --git-dir="$REPO" cat-file blob "$4:$1" | sed "$2" | git --git-dir="$REPO" hash-object -w --stdin)
+    git --git-dir="$REPO" update-index --cacheinfo "100644,$blob,$1"
+    printf '%b\n' "$3" | git --git-dir="$REPO" commit-tree "$(git --git-dir="$REPO" write-tree)" -p "$4"
+  }
+  c1=$(edit fs/9p/vfs_file.c '/^\tfolio_wait_stable(folio);$/d' \
+    "9p: drop the stable-page wait from v9fs_vm_page_mkwrite\n\nThe folio is locked; nothing else to wait for.\n\nSigned-off-by: Bench Author <bench@example.org>" "$BASE")
+  c2=$(edit mm/filemap.c '0,/^ \* filemap_fault - /s//&(benchmark) /' \
+    "mm: reword the filemap_fault comment\n\nSigned-off-by: Bench Author <bench@example.org>" "$c1")
+  git --git-dir="$REPO" format-patch -q --stdout --base="$BASE" "$BASE..$c2" > "$SERIES.tmp"
+  unset GIT_INDEX_FILE
+  rm -f "$OUT/series.index"
+  mv "$SERIES.tmp" "$SERIES"
+fi
+echo "series: $SERIES ($(grep -c '^From [0-9a-f]\{40\} ' "$SERIES") mails)"
+
+# -- our side ------------------------------------------------------------------------------
+if [ -z "${SPW_REVIEW:-}" ]; then
+  swift build -c release --product spw-review >/dev/null
+  SPW_REVIEW="$ROOT/.build/release/spw-review"
+fi
+best() { sort -n | head -1; }
+ours=()
+for _ in $(seq "$RUNS"); do
+  start=$(date +%s.%N)
+  status=0
+  "$SPW_REVIEW" "$SERIES" --tree "$REPO" --format json > "$OUT/review.json" 2>/dev/null || status=$?
+  end=$(date +%s.%N)
+  [ "$status" = 1 ] || { echo "FAIL: spw-review exited $status, expected 1 (a hole introduced)"; exit 1; }
+  ours+=("$(printf '%.2f' "$(echo "$end - $start" | bc)")")
+done
+python3 - "$OUT/review.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+hit = [f for f in doc["findings"] if f["rule"] == "stable-pages/mkwrite-without-wait"
+       and f["file"] == "fs/9p/vfs_file.c" and f.get("introducedBy") == 1]
+if not hit:
+    sys.exit("FAIL: the 9p hole is not reported as introduced by patch 1")
+print("spw-review found:", hit[0]["message"])
+PY
+/usr/bin/time -o "$OUT/rss" -f '%M' "$SPW_REVIEW" "$SERIES" --tree "$REPO" --format json >/dev/null 2>&1 || true
+RSS=$(tail -1 "$OUT/rss")
+
+# -- the anchor: git am + checkpatch.pl --------------------------------------------------
+SCRATCH="$OUT/worktree"
+rm -rf "$SCRATCH"
+git --git-dir="$REPO" worktree prune
+git --git-dir="$REPO" worktree add -q --detach "$SCRATCH" "$BASE"
+anchor=()
+for _ in $(seq "$RUNS"); do
+  git -C "$SCRATCH" checkout -q --detach "$BASE"
+  start=$(date +%s.%N)
+  git -C "$SCRATCH" am -q "$SERIES"
+  (cd "$SCRATCH" && perl scripts/checkpatch.pl -q --no-summary "$SERIES" >/dev/null) || true
+  end=$(date +%s.%N)
+  anchor+=("$(printf '%.2f' "$(echo "$end - $start" | bc)")")
+done
+git --git-dir="$REPO" worktree remove --force "$SCRATCH"
+
+O=$(printf '%s\n' "${ours[@]}" | best)
+A=$(printf '%s\n' "${anchor[@]}" | best)
+echo "spw-review review (release): best of $RUNS ${O} s  [${ours[*]}], peak RSS ${RSS} KB"
+echo "git am + checkpatch.pl:      best of $RUNS ${A} s  [${anchor[*]}]"
+echo "RESULT review_s=$O anchor_s=$A ratio=$(echo "scale=2; $O / $A" | bc)"
