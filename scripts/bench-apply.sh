@@ -21,19 +21,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-CACHE=${SPW_CACHE:-/var/cache/spw-review}
-TREE="$CACHE/linux-source-6.1"
-WORK="$CACHE/bench-apply"
-REPO="$WORK/linux-6.1.git"
+# -- 1. and 2. the kernel source and its repository (CACHE, TREE, WORK, REPO, BASE) -------
+. "$ROOT/scripts/kernel-repo.sh"
 SERIES="$WORK/series"
 PATCHES=${PATCHES:-120}
 HISTORY=${HISTORY:-10000}
-export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
-export GIT_AUTHOR_NAME='Bench Author' GIT_AUTHOR_EMAIL='bench@example.org' GIT_AUTHOR_DATE='2023-01-01 12:00:00 +0000'
-export GIT_COMMITTER_NAME='Bench Author' GIT_COMMITTER_EMAIL='bench@example.org' GIT_COMMITTER_DATE='2023-01-01 12:00:00 +0000'
-
-# -- 1. and 2. the kernel source and its repository --------------------------------------
-. "$ROOT/scripts/kernel-repo.sh"
 
 # -- 3. the series -------------------------------------------------------------------------
 if [ ! -f "$SERIES/.done-$PATCHES" ]; then

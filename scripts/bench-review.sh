@@ -15,17 +15,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-CACHE=${SPW_CACHE:-/var/cache/spw-review}
-TREE="$CACHE/linux-source-6.1"
-WORK="$CACHE/bench-apply"
-REPO="$WORK/linux-6.1.git"
+. "$ROOT/scripts/kernel-repo.sh"  # CACHE, TREE, WORK, REPO, BASE
 OUT="$CACHE/bench-review"
 RUNS=${RUNS:-3}
-export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
-export GIT_AUTHOR_NAME='Bench Author' GIT_AUTHOR_EMAIL='bench@example.org' GIT_AUTHOR_DATE='2023-01-01 12:00:00 +0000'
-export GIT_COMMITTER_NAME='Bench Author' GIT_COMMITTER_EMAIL='bench@example.org' GIT_COMMITTER_DATE='2023-01-01 12:00:00 +0000'
-
-. "$ROOT/scripts/kernel-repo.sh"
 
 # -- the series ----------------------------------------------------------------------------
 mkdir -p "$OUT"

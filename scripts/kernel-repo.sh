@@ -1,7 +1,16 @@
 # Sourced by the benchmarks that need Linux 6.1 as a git repository (bench-apply.sh,
-# bench-review.sh). Expects CACHE, TREE, WORK and REPO; sets BASE.
+# bench-review.sh). Sets CACHE, TREE, WORK, REPO and BASE.
 # 1. Installs Debian's linux-source-6.1 (apt-get update first) and unpacks it once into $TREE.
 # 2. Builds a bare git repository of it in $REPO: one base commit with fixed identity and dates.
+# The identity and dates below also hold for the commits the sourcing benchmark makes.
+
+CACHE=${SPW_CACHE:-/var/cache/spw-review}
+TREE="$CACHE/linux-source-6.1"
+WORK="$CACHE/bench-apply"
+REPO="$WORK/linux-6.1.git"
+export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
+export GIT_AUTHOR_NAME='Bench Author' GIT_AUTHOR_EMAIL='bench@example.org' GIT_AUTHOR_DATE='2023-01-01 12:00:00 +0000'
+export GIT_COMMITTER_NAME='Bench Author' GIT_COMMITTER_EMAIL='bench@example.org' GIT_COMMITTER_DATE='2023-01-01 12:00:00 +0000'
 
 # -- 1. the kernel source ------------------------------------------------------------------
 if [ ! -f "$TREE/.spw-unpacked" ]; then
