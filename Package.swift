@@ -41,12 +41,14 @@ let package = Package(
         .executableTarget(name: "fuzz-mail", dependencies: ["Mail", "Series", "FuzzSupport"], path: "Fuzz/fuzz-mail"),
         .executableTarget(name: "fuzz-csyntax", dependencies: ["CSyntax", "FuzzSupport"], path: "Fuzz/fuzz-csyntax"),
         .executableTarget(name: "fuzz-config", dependencies: ["StablePages", "FuzzSupport"], path: "Fuzz/fuzz-config"),
+        // Process running shared by the test targets (not a product; tests only).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "MailTests", dependencies: ["Mail"]),
-        .testTarget(name: "SeriesTests", dependencies: ["Series", "Mail"]),
+        .testTarget(name: "SeriesTests", dependencies: ["Series", "Mail", "TestSupport"]),
         .testTarget(name: "CSyntaxTests", dependencies: ["CSyntax"]),
-        .testTarget(name: "StablePagesTests", dependencies: ["StablePages", "CSyntax", "Series", "Mail"]),
-        .testTarget(name: "GitTests", dependencies: ["Git"]),
-        .testTarget(name: "ApplyTests", dependencies: ["Apply", "Series", "Mail", "Git"]),
-        .testTarget(name: "EndToEndTests", dependencies: []),
+        .testTarget(name: "StablePagesTests", dependencies: ["StablePages", "CSyntax", "Series", "Mail", "TestSupport"]),
+        .testTarget(name: "GitTests", dependencies: ["Git", "TestSupport"]),
+        .testTarget(name: "ApplyTests", dependencies: ["Apply", "Series", "Mail", "Git", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Mail
 import Series
 import Git
@@ -25,29 +26,8 @@ func temporaryDirectory() throws -> URL {
 @discardableResult
 func run(_ arguments: [String], in directory: URL? = nil, environment extra: [String: String] = [:]) throws
     -> (status: Int32, stdout: String, stderr: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    if let directory { process.currentDirectoryURL = directory }
-    var environment = ProcessInfo.processInfo.environment
-    environment["GIT_CONFIG_NOSYSTEM"] = "1"
-    environment["GIT_CONFIG_GLOBAL"] = "/dev/null"
-    for (k, v) in extra { environment[k] = v }
-    process.environment = environment
-    let scratch = try temporaryDirectory()
-    defer { try? FileManager.default.removeItem(at: scratch) }
-    let outURL = scratch.appendingPathComponent("out"), errURL = scratch.appendingPathComponent("err")
-    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-    let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    try out.close(); try err.close()
-    return (process.terminationStatus, String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
-            String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+    let output = try ProcessRunner.run(arguments, in: directory, environment: extra, isolateGitConfig: true)
+    return (output.status, output.stdoutText, output.stderr)
 }
 
 /// Runs git in `repo` with a fixed identity and dates.
@@ -93,23 +73,8 @@ func snapshot(_ directory: URL) throws -> [String: String] {
 @discardableResult
 func run(_ arguments: [String], in directory: URL?, environment extra: [String: String], input: URL) throws
     -> (status: Int32, stdout: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    if let directory { process.currentDirectoryURL = directory }
-    let scratch = try temporaryDirectory()
-    defer { try? FileManager.default.removeItem(at: scratch) }
-    let outURL = scratch.appendingPathComponent("out")
-    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    let out = try FileHandle(forWritingTo: outURL)
-    let inHandle = try FileHandle(forReadingFrom: input)
-    process.standardOutput = out
-    process.standardInput = inHandle
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    try out.close(); try inHandle.close()
-    return (process.terminationStatus, String(decoding: try Data(contentsOf: outURL), as: UTF8.self))
+    let output = try ProcessRunner.run(arguments, in: directory, environment: extra, stdinFile: input)
+    return (output.status, output.stdoutText)
 }
 
 /// Reads a series from files.

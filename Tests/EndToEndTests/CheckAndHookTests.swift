@@ -1,18 +1,11 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `spw-review check` on local commits, and the git hooks, in real repositories made here.
 struct CheckAndHookTests {
-    static func git(_ arguments: [String], in directory: String, input: String? = nil) throws -> Int32 {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["git", "-c", "user.name=T", "-c", "user.email=t@example.org"] + arguments
-        p.currentDirectoryURL = URL(fileURLWithPath: directory)
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        return p.terminationStatus
+    static func git(_ arguments: [String], in directory: String) throws -> Int32 {
+        try ProcessRunner.git(arguments, in: directory)
     }
 
     /// The fixture kernel with the clean seed series committed on top.

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `spw-review review SERIES --tree REPO` on the fixture kernel: the whole pipeline, mail to
@@ -6,14 +7,10 @@ import Testing
 struct ReviewWithTreeTests {
     static func fixtureRepository() throws -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spw-e2e-kernel-\(UUID().uuidString)").path
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = [Binary.packageRoot.appendingPathComponent("fixtures/kernel-repo.sh").path,
-                       Binary.packageRoot.appendingPathComponent("fixtures/kernel").path, dir]
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        try #require(p.terminationStatus == 0)
+        let made = try ProcessRunner.run([Binary.packageRoot.appendingPathComponent("fixtures/kernel-repo.sh").path,
+                                          Binary.packageRoot.appendingPathComponent("fixtures/kernel").path, dir],
+                                         executable: "/bin/bash")
+        try #require(made.status == 0, "\(made.stderr)")
         return dir
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 enum TestPaths {
     static let packageRoot: URL = URL(fileURLWithPath: #filePath)
@@ -16,24 +17,8 @@ func temporaryDirectory() throws -> URL {
 /// Runs a program (through env) in `directory`; returns status and standard output.
 @discardableResult
 func run(_ arguments: [String], in directory: URL? = nil) throws -> (status: Int32, stdout: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    if let directory { process.currentDirectoryURL = directory }
-    var environment = ProcessInfo.processInfo.environment
-    environment["GIT_CONFIG_NOSYSTEM"] = "1"
-    environment["GIT_CONFIG_GLOBAL"] = "/dev/null"
-    process.environment = environment
-    let outURL = FileManager.default.temporaryDirectory.appendingPathComponent("spw-out-\(UUID().uuidString)")
-    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    defer { try? FileManager.default.removeItem(at: outURL) }
-    let out = try FileHandle(forWritingTo: outURL)
-    process.standardOutput = out
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    try out.close()
-    return (process.terminationStatus, String(decoding: try Data(contentsOf: outURL), as: UTF8.self))
+    let output = try ProcessRunner.run(arguments, in: directory, isolateGitConfig: true)
+    return (output.status, output.stdoutText)
 }
 
 /// A fresh git repository of the fixture kernel (fixtures/kernel-repo.sh), in a temp dir.

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Mail
 import Series
 
@@ -14,28 +15,8 @@ enum TestPaths {
 /// Runs a program and returns its standard output; stdin from `input` when given.
 @discardableResult
 func run(_ arguments: [String], input: Data? = nil, in directory: URL? = nil) throws -> (status: Int32, stdout: Data, stderr: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    if let directory { process.currentDirectoryURL = directory }
-    // Files, not pipes: no deadlock however much the program prints.
-    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("spw-run-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: scratch) }
-    let outURL = scratch.appendingPathComponent("out"), errURL = scratch.appendingPathComponent("err")
-    let inURL = scratch.appendingPathComponent("in")
-    FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    FileManager.default.createFile(atPath: errURL.path, contents: nil)
-    FileManager.default.createFile(atPath: inURL.path, contents: input ?? Data())
-    let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
-    let inHandle = try FileHandle(forReadingFrom: inURL)
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = inHandle
-    try process.run()
-    process.waitUntilExit()
-    try out.close(); try err.close(); try inHandle.close()
-    return (process.terminationStatus, try Data(contentsOf: outURL), String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+    let output = try ProcessRunner.run(arguments, in: directory, stdin: input)
+    return (output.status, output.stdout, output.stderr)
 }
 
 /// Reads every item of an input path into a series collection.

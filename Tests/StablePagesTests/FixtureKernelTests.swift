@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import StablePages
 
@@ -12,15 +13,7 @@ enum FixturePaths {
 /// Runs `git` for test setup.
 @discardableResult
 func git(_ arguments: [String], in directory: String) throws -> Int32 {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["git", "-c", "user.name=T", "-c", "user.email=t@example.org"] + arguments
-    p.currentDirectoryURL = URL(fileURLWithPath: directory)
-    p.standardOutput = FileHandle.nullDevice
-    p.standardError = FileHandle.nullDevice
-    try p.run()
-    p.waitUntilExit()
-    return p.terminationStatus
+    try ProcessRunner.git(arguments, in: directory)
 }
 
 /// T0..T3: the fixture kernel, then after each clean patch of the seed series (applied by git).
