@@ -1,6 +1,7 @@
 import ArgumentParser
 import CSyntax
 import Foundation
+import Report
 
 /// `spw-review parse-c`: shows what the C parser sees, for developers and for checking the parser
 /// against real trees.
@@ -174,25 +175,7 @@ extension ParseCCommand {
     }
 
     enum JSONText {
-        static func string(_ s: String) -> String {
-            var out = "\""
-            for scalar in s.unicodeScalars {
-                switch scalar {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
-                case "\t": out += "\\t"
-                default:
-                    if scalar.value < 0x20 {
-                        out += String(format: "\\u%04x", scalar.value)
-                    } else {
-                        out.unicodeScalars.append(scalar)
-                    }
-                }
-            }
-            return out + "\""
-        }
+        static func string(_ s: String) -> String { JSONValue.string(s).serialized(pretty: false) }
 
         static func array(_ objects: [String]) -> String {
             objects.isEmpty ? "[]" : "[\n  " + objects.joined(separator: ",\n  ") + "\n]"
