@@ -12,6 +12,15 @@ export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
 export GIT_AUTHOR_NAME='Bench Author' GIT_AUTHOR_EMAIL='bench@example.org' GIT_AUTHOR_DATE='2023-01-01 12:00:00 +0000'
 export GIT_COMMITTER_NAME='Bench Author' GIT_COMMITTER_EMAIL='bench@example.org' GIT_COMMITTER_DATE='2023-01-01 12:00:00 +0000'
 
+# -- 0. the tools the benchmarks call (a fresh Debian machine may lack them) ----------------
+missing=""
+[ -x /usr/bin/time ] || missing="$missing time"
+for tool in bc perl git; do command -v "$tool" >/dev/null || missing="$missing $tool"; done
+if [ -n "$missing" ]; then
+  apt-get update >&2
+  apt-get install -y $missing >&2
+fi
+
 # -- 1. the kernel source ------------------------------------------------------------------
 if [ ! -f "$TREE/.spw-unpacked" ]; then
   if [ ! -f /usr/src/linux-source-6.1.tar.xz ]; then
