@@ -39,6 +39,21 @@ public struct Person: Sendable, Hashable, Codable {
     /// parentheses stay as written, quotes included, as git mailinfo keeps them. Whitespace runs
     /// collapse to one space.
     static func cleanDisplayName(_ raw: String) -> String {
+        // Nothing quoted, escaped or in comments, and single spaces: the name as written, trimmed.
+        let utf8 = raw.utf8
+        var start = utf8.startIndex, end = utf8.endIndex
+        while start < end && (utf8[start] == 0x20 || utf8[start] == 0x09) { start = utf8.index(after: start) }
+        while end > start, case let b = utf8[utf8.index(before: end)], b == 0x20 || b == 0x09 { end = utf8.index(before: end) }
+        var previousWasSpace = false
+        var plain = true
+        for b in utf8[start..<end] {
+            if b == 0x22 || b == 0x5C || b == 0x28 || b == 0x29 || b == 0x09 || (b == 0x20 && previousWasSpace) {
+                plain = false
+                break
+            }
+            previousWasSpace = b == 0x20
+        }
+        if plain { return String(raw[start..<end]) }
         var out = ""
         var inQuotes = false
         var depth = 0

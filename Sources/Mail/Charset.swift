@@ -19,6 +19,9 @@ public enum Charset {
         if name.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D || $0 == 0x5F }) {
             return name
         }
+        if name.utf8.allSatisfy({ ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D || $0 == 0x5F }) {
+            return String(decoding: name.utf8.map { ASCII.lower($0) }, as: UTF8.self)
+        }
         var n = name.trimmingCharacters(in: .whitespaces).lowercased()
         if let star = n.firstIndex(of: "*") { n = String(n[..<star]) }  // RFC 2231 language suffix
         if n.hasPrefix("\"") && n.hasSuffix("\"") && n.count >= 2 { n = String(n.dropFirst().dropLast()) }

@@ -5,22 +5,28 @@ public struct HeaderField: Sendable, Hashable {
     /// 1-based line in the input where the field starts.
     public var line: Int
     /// `name` in ASCII lower case, for lookups.
-    let key: String
+    var key: String { HeaderField.asciiLowercased(name) }
 
     public init(name: String, rawValue: String, line: Int) {
         self.name = name
         self.rawValue = rawValue
         self.line = line
-        self.key = HeaderField.asciiLowercased(name)
     }
 
-    static func asciiLowercased(_ s: String) -> String {
-        if !s.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) { return s }
+    static func asciiLowercased<S: StringProtocol>(_ s: S) -> String {
+        if !s.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) { return String(s) }
         return String(decoding: s.utf8.map { ASCII.lower($0) }, as: UTF8.self)
     }
 
     /// The value with RFC 2047 encoded words decoded and surrounding whitespace trimmed.
-    public var value: String { EncodedWords.decode(rawValue).trimmingWhitespace() }
+    public var value: String {
+        // Most values are plain ASCII with nothing to decode or trim.
+        if let first = rawValue.utf8.first, let last = rawValue.utf8.last, first > 0x20, first < 0x80, last > 0x20, last < 0x80,
+           !rawValue.utf8.contains(0x3F) {
+            return rawValue
+        }
+        return EncodedWords.decode(rawValue).trimmingWhitespace()
+    }
 }
 
 /// A header block: fields in order, looked up case-insensitively. Fields are kept as byte spans
@@ -56,16 +62,35 @@ public struct HeaderBlock: Sendable {
 
     private func matches(_ span: Span, _ wanted: String) -> Bool {
         guard span.nameEnd - span.nameStart == wanted.utf8.count else { return false }
-        var k = span.nameStart
-        for b in wanted.utf8 {
-            if ASCII.lower(text[k]) != ASCII.lower(b) { return false }
-            k += 1
+        return text.withUnsafeBufferPointer { t in
+            var k = span.nameStart
+            for b in wanted.utf8 {
+                if ASCII.lower(t[k]) != ASCII.lower(b) { return false }
+                k += 1
+            }
+            return true
         }
-        return true
     }
 
     /// Unfolds the value (line breaks and the whitespace after them become one space).
     private func field(_ span: Span) -> HeaderField {
+        // The usual field: one line of ASCII. No unfolding, no charset guessing.
+        let plain = text.withUnsafeBufferPointer { t -> String? in
+            var i = span.valueStart
+            var end = span.valueEnd
+            while end > i && (ASCII.isWhitespace(t[end - 1]) || t[end - 1] == ASCII.cr) { end -= 1 }
+            while i < end {
+                let b = t[i]
+                if b == ASCII.cr || b == ASCII.lf || b >= 0x80 { return nil }
+                i += 1
+            }
+            return String(decoding: UnsafeBufferPointer(rebasing: t[span.valueStart..<end]), as: UTF8.self)
+        }
+        if let plain {
+            // Field names hold no whitespace (see fieldNameEnd): no trimming either.
+            let name = String(decoding: text[span.nameStart..<span.nameEnd], as: UTF8.self)
+            return HeaderField(name: name, rawValue: plain, line: span.line)
+        }
         var value: [UInt8] = []
         value.reserveCapacity(span.valueEnd - span.valueStart)
         var i = span.valueStart
@@ -161,51 +186,63 @@ public struct HeaderBlock: Sendable {
 public enum EncodedWords {
     public static func decode(_ value: String) -> String {
         guard value.utf8.contains(0x3F), value.utf8.contains(0x3D) else { return value }
-        var result = ""
-        var rest = Substring(value)
-        var pendingWhitespace = ""
+        // By bytes: the syntax is ASCII, and text outside encoded words is copied as it is.
+        let bytes = Array(value.utf8)
+        guard bytes.indices.dropLast().contains(where: { bytes[$0] == 0x3D && bytes[$0 + 1] == 0x3F }) else { return value }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var pendingWhitespace: [UInt8] = []
         var lastWasEncoded = false
-        while !rest.isEmpty {
-            if rest.hasPrefix("=?"), let (decoded, after) = decodeWord(rest) {
+        var i = 0
+        while i < bytes.count {
+            if bytes[i] == 0x3D, i + 1 < bytes.count, bytes[i + 1] == 0x3F, let (decoded, after) = decodeWord(bytes, at: i) {
                 // Whitespace between two encoded words is not part of the text.
-                if !lastWasEncoded { result += pendingWhitespace }
-                pendingWhitespace = ""
-                result += decoded
-                rest = after
+                if !lastWasEncoded { out += pendingWhitespace }
+                pendingWhitespace.removeAll(keepingCapacity: true)
+                out += decoded.utf8
+                i = after
                 lastWasEncoded = true
                 continue
             }
-            let c = rest.removeFirst()
-            if c == " " || c == "\t" || c == "\r" || c == "\n" {
-                pendingWhitespace.append(c)
+            let b = bytes[i]
+            if b == ASCII.space || b == ASCII.tab || b == ASCII.cr || b == ASCII.lf {
+                pendingWhitespace.append(b)
             } else {
-                result += pendingWhitespace
-                pendingWhitespace = ""
-                result.append(c)
+                out += pendingWhitespace
+                pendingWhitespace.removeAll(keepingCapacity: true)
+                out.append(b)
                 lastWasEncoded = false
             }
+            i += 1
         }
-        return result + pendingWhitespace
+        out += pendingWhitespace
+        return String(decoding: out, as: UTF8.self)
     }
 
-    private static func decodeWord(_ s: Substring) -> (String, Substring)? {
-        let body = s.dropFirst(2)
-        guard let q1 = body.firstIndex(of: "?") else { return nil }
-        let charset = body[..<q1]
-        let afterCharset = body[body.index(after: q1)...]
-        guard let q2 = afterCharset.firstIndex(of: "?") else { return nil }
-        let encoding = afterCharset[..<q2].uppercased()
-        let text = afterCharset[afterCharset.index(after: q2)...]
-        guard let close = text.range(of: "?=") else { return nil }
-        let payload = Array(text[..<close.lowerBound].utf8)
-        guard !charset.isEmpty, !payload.contains(ASCII.space) else { return nil }
-        let bytes: [UInt8]
-        switch encoding {
-        case "B": bytes = TransferEncoding.decodeBase64(payload).bytes
-        case "Q": bytes = TransferEncoding.decodeQ(payload)
+    /// `=?charset?X?payload?=` starting at `start`: the decoded text and the index after `?=`.
+    private static func decodeWord(_ bytes: [UInt8], at start: Int) -> (String, Int)? {
+        let n = bytes.count
+        var q1 = start + 2
+        while q1 < n && bytes[q1] != 0x3F { q1 += 1 }
+        guard q1 < n, q1 > start + 2 else { return nil }
+        var q2 = q1 + 1
+        while q2 < n && bytes[q2] != 0x3F { q2 += 1 }
+        guard q2 < n else { return nil }
+        var close = q2 + 1
+        while close + 1 < n && !(bytes[close] == 0x3F && bytes[close + 1] == 0x3D) { close += 1 }
+        guard close + 1 < n else { return nil }
+        let payload = Array(bytes[(q2 + 1)..<close])
+        guard !payload.contains(ASCII.space) else { return nil }
+        let encoding = bytes[(q1 + 1)..<q2]
+        guard encoding.count == 1 else { return nil }
+        let decodedBytes: [UInt8]
+        switch ASCII.lower(encoding.first!) {
+        case 0x62: decodedBytes = TransferEncoding.decodeBase64(payload).bytes
+        case 0x71: decodedBytes = TransferEncoding.decodeQ(payload)
         default: return nil
         }
-        let (decoded, _) = Charset.decode(bytes, charset: String(charset))
-        return (decoded, text[close.upperBound...])
+        let charset = String(decoding: bytes[(start + 2)..<q1], as: UTF8.self)
+        let (decoded, _) = Charset.decode(decodedBytes, charset: charset)
+        return (decoded, close + 2)
     }
 }

@@ -12,19 +12,20 @@ public struct ContentType: Sendable, Hashable {
 
     public static func parse(_ value: String) -> ContentType {
         let pieces = splitParameters(value)
-        guard let first = pieces.first, first.contains("/") else {
+        guard let first = pieces.first, first.utf8.contains(0x2F) else {
             return ContentType(mediaType: "text/plain", parameters: parameters(pieces.dropFirst()))
         }
-        return ContentType(mediaType: first.lowercased(), parameters: parameters(pieces.dropFirst()))
+        let mediaType = first.utf8.allSatisfy { $0 < 0x80 } ? HeaderField.asciiLowercased(String(first)) : first.lowercased()
+        return ContentType(mediaType: mediaType, parameters: parameters(pieces.dropFirst()))
     }
 
-    static func parameters(_ pieces: ArraySlice<String>) -> [String: String] {
+    static func parameters(_ pieces: ArraySlice<Substring>) -> [String: String] {
         var result: [String: String] = [:]
         for piece in pieces {
-            guard let eq = piece.firstIndex(of: "=") else { continue }
-            let key = piece[..<eq].trimmingWhitespace().lowercased()
-            var value = piece[piece.index(after: eq)...].trimmingWhitespace()
-            if value.hasPrefix("\"") && value.hasSuffix("\"") && value.count >= 2 {
+            guard let eq = piece.utf8.firstIndex(of: ASCII.equals) else { continue }
+            let key = HeaderField.asciiLowercased(piece[..<eq].trimmingWhitespace())
+            var value = piece[piece.utf8.index(after: eq)...].trimmingWhitespace()
+            if value.utf8.count >= 2 && value.utf8.first == 0x22 && value.utf8.last == 0x22 {
                 value = String(value.dropFirst().dropLast())
             }
             result[key] = value
@@ -32,22 +33,24 @@ public struct ContentType: Sendable, Hashable {
         return result
     }
 
-    /// Splits on `;` outside quotes.
-    static func splitParameters(_ value: String) -> [String] {
-        var pieces: [String] = []
-        var current = ""
+    /// Splits on `;` outside quotes (by bytes: both are ASCII, and so is nearly every value).
+    static func splitParameters(_ value: String) -> [Substring] {
+        var pieces: [Substring] = []
+        let utf8 = value.utf8
+        var start = utf8.startIndex
         var inQuotes = false
-        for c in value {
-            if c == "\"" { inQuotes.toggle() }
-            if c == ";" && !inQuotes {
-                pieces.append(current.trimmingWhitespace())
-                current = ""
-            } else {
-                current.append(c)
+        var i = utf8.startIndex
+        while i < utf8.endIndex {
+            let b = utf8[i]
+            if b == 0x22 { inQuotes.toggle() }
+            if b == 0x3B && !inQuotes {
+                pieces.append(Substring(value[start..<i].trimmingWhitespace()))
+                start = utf8.index(after: i)
             }
+            i = utf8.index(after: i)
         }
-        let last = current.trimmingWhitespace()
-        if !last.isEmpty { pieces.append(last) }
+        let last = value[start...].trimmingWhitespace()
+        if !last.isEmpty { pieces.append(Substring(last)) }
         return pieces
     }
 }
@@ -160,7 +163,8 @@ public struct MailMessage: Sendable {
     }
 
     static func cleanFolded(_ s: String) -> String {
-        s.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).joined(separator: " ").trimmingWhitespace()
+        if !s.utf8.contains(where: { $0 == ASCII.lf || $0 == ASCII.cr }) { return s.trimmingWhitespace() }
+        return s.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).joined(separator: " ").trimmingWhitespace()
     }
 
     /// Every `<id>` in a header value, without the angle brackets. A bare id with no brackets

@@ -103,6 +103,11 @@ public struct MboxReader: Sequence, IteratorProtocol {
     private mutating func fill() -> Bool {
         guard !exhausted, case .fileDescriptor(let fd) = source else { return false }
         if position > 0 {
+            // Lines already consumed but not yet copied go to the message before compaction.
+            if let start = runStart {
+                if position > start { pending.append(contentsOf: buffer[start..<position]) }
+                runStart = 0
+            }
             buffer.removeSubrange(0..<position)
             position = 0
         }
@@ -146,8 +151,19 @@ public struct MboxReader: Sequence, IteratorProtocol {
         }
     }
 
+    /// The message being assembled, and the start in `buffer` of lines consumed but not yet
+    /// copied into it: runs of ordinary lines are copied in one piece, not line by line.
+    private var pending: [UInt8] = []
+    private var runStart: Int?
+
+    private mutating func flushRun(upTo end: Int) {
+        if let start = runStart, end > start { pending.append(contentsOf: buffer[start..<end]) }
+        runStart = nil
+    }
+
     public mutating func next() -> RawMessage? {
-        var message: [UInt8] = []
+        pending = []
+        runStart = nil
         var separator = pendingSeparator
         pendingSeparator = nil
         var firstLine = separator.map { $0.line + 1 } ?? lineNumber + 1
@@ -156,21 +172,28 @@ public struct MboxReader: Sequence, IteratorProtocol {
             lineNumber += 1
             let length = range.end - range.start
             if length > MboxReader.hugeLineThreshold { hugeLines.append((lineNumber, length)) }
-            var isSeparator = buffer.withUnsafeBufferPointer {
-                MboxReader.isSeparator(UnsafeBufferPointer(rebasing: $0[range.start..<range.end]))
-            }
-            // The very first line of a file is a separator if it starts like one, even when its
-            // date is mangled (archives and fuzzers produce `From someone` alone).
-            if !isSeparator && lineNumber == 1 && length >= 5 && buffer[range.start..<range.start + 5].elementsEqual("From ".utf8) {
-                isSeparator = true
+            let first = length > 0 ? buffer[range.start] : ASCII.lf
+            var isSeparator = false
+            if first == 0x46 {  // 'F': only such lines can be separators
+                isSeparator = buffer.withUnsafeBufferPointer {
+                    MboxReader.isSeparator(UnsafeBufferPointer(rebasing: $0[range.start..<range.end]))
+                }
+                // The very first line of a file is a separator if it starts like one, even when its
+                // date is mangled (archives and fuzzers produce `From someone` alone).
+                if !isSeparator && lineNumber == 1 && length >= 5 && buffer[range.start..<range.start + 5].elementsEqual("From ".utf8) {
+                    isSeparator = true
+                }
             }
             if isSeparator {
+                flushRun(upTo: range.start)
                 let text = String(decoding: buffer[range.start..<range.end], as: UTF8.self)
                 position = range.next
                 if sawContent {
                     pendingSeparator = (text, lineNumber)
                     started = true
-                    return RawMessage(bytes: message, source: path, startLine: firstLine, separator: separator?.text)
+                    let bytes = pending
+                    pending = []
+                    return RawMessage(bytes: bytes, source: path, startLine: firstLine, separator: separator?.text)
                 }
                 // Leading separator (or one right after another): start the message here.
                 separator = (text, lineNumber)
@@ -178,23 +201,29 @@ public struct MboxReader: Sequence, IteratorProtocol {
                 started = true
                 continue
             }
-            var start = range.start
             // mboxrd: ">From ", ">>From " ... lose one '>'.
-            if buffer[start] == ASCII.greater {
-                var probe = start
+            var escaped = false
+            if first == ASCII.greater {
+                var probe = range.start
                 while probe < range.end && buffer[probe] == ASCII.greater { probe += 1 }
-                if range.end - probe >= 5 && buffer[probe] == 0x46 && buffer[probe + 1] == 0x72
-                    && buffer[probe + 2] == 0x6F && buffer[probe + 3] == 0x6D && buffer[probe + 4] == 0x20 {
-                    start += 1
-                }
+                escaped = range.end - probe >= 5 && buffer[probe] == 0x46 && buffer[probe + 1] == 0x72
+                    && buffer[probe + 2] == 0x6F && buffer[probe + 3] == 0x6D && buffer[probe + 4] == 0x20
             }
-            message.append(contentsOf: buffer[start..<range.next])
+            if escaped {
+                flushRun(upTo: range.start)
+                runStart = range.start + 1
+            } else if runStart == nil {
+                runStart = range.start
+            }
             if length > 0 { sawContent = true }
             position = range.next
         }
+        flushRun(upTo: position)
         if sawContent || separator != nil {
             started = true
-            return RawMessage(bytes: message, source: path, startLine: firstLine, separator: separator?.text)
+            let bytes = pending
+            pending = []
+            return RawMessage(bytes: bytes, source: path, startLine: firstLine, separator: separator?.text)
         }
         return nil
     }
