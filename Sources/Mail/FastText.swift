@@ -72,6 +72,13 @@ import Glibc
 // Concrete overloads: the generic versions above go through iterators that do not specialise
 // well for the types the parsers use; these compare contiguous bytes with memcmp.
 extension Substring {
+    /// The text after `prefix`, or nil when it does not start with it (contiguous bytes, memcmp).
+    @inline(__always)
+    public func value(after prefix: StaticString) -> Substring? {
+        guard let first = utf8.first, first == prefix.utf8Start.pointee, hasASCIIPrefix(prefix) else { return nil }
+        return Substring(utf8[utf8.index(utf8.startIndex, offsetBy: prefix.utf8CodeUnitCount)...])
+    }
+
     @inline(__always)
     public func hasASCIIPrefix(_ prefix: StaticString) -> Bool {
         let n = prefix.utf8CodeUnitCount

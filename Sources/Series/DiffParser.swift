@@ -78,9 +78,10 @@ public struct DiffParser {
             else if let v = t.value(after: "copy to ") { file.isCopy = true; file.newPath = Self.unquote(v) }
             else if let v = t.value(after: "index ") {
                 let parts = v.split(separator: " ")
-                if let ids = parts.first, let dots = ids.range(of: "..") {
-                    file.oldBlob = String(ids[..<dots.lowerBound])
-                    file.newBlob = String(ids[dots.upperBound...])
+                if let ids = parts.first, let dot = ids.utf8.firstIndex(of: 0x2E),
+                   case let after = ids.utf8.index(after: dot), after < ids.utf8.endIndex, ids.utf8[after] == 0x2E {
+                    file.oldBlob = String(ids[..<dot])
+                    file.newBlob = String(ids[ids.utf8.index(after: after)...])
                 }
                 if parts.count > 1 { file.oldMode = file.oldMode ?? String(parts[1]); file.newMode = file.newMode ?? String(parts[1]) }
             }

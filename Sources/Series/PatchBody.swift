@@ -178,8 +178,7 @@ struct PatchBody {
     /// ` mm/filemap.c | 4 +++-`, ` a.png | Bin 0 -> 12 bytes`, ` {a => b}/c.c | 2 +-`.
     static func diffstatEntry(_ line: TextLine) -> DiffstatEntry? {
         let t = line.text
-        guard t.utf8.contains(0x7C) else { return nil }  // no '|': not a diffstat line
-        guard let bar = t.lastIndex(of: "|") else { return nil }
+        guard let bar = t.utf8.lastIndex(of: 0x7C) else { return nil }  // no '|': not a diffstat line
         let path = t[..<bar].trimmingWhitespace()
         let stat = t[t.index(after: bar)...].trimmingWhitespace()
         guard !path.isEmpty, !path.contains("  ") || path.contains("=>") else { return nil }

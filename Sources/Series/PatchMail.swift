@@ -25,13 +25,13 @@ public struct PatchMail: Sendable {
         if let inBodySubject = body.inBodySubject {
             info.title = SubjectParser.parse(inBodySubject).title
         }
-        var messageLines = body.message.map { String($0.text) }
-        while messageLines.first?.trimmingWhitespace().isEmpty == true { messageLines.removeFirst() }
+        var messageStart = 0
+        while messageStart < body.message.count && body.message[messageStart].text.trimmingWhitespace().isEmpty { messageStart += 1 }
         return PatchMail(
             subjectInfo: info, author: body.inBodyFrom ?? message.from, date: body.inBodyDate ?? message.date,
-            message: messageLines.joined(separator: "\n"), trailers: body.trailers, files: body.files,
+            message: TextLines.joined(body.message[messageStart...]), trailers: body.trailers, files: body.files,
             diffDiagnostics: parser.diagnostics,
-            rawDiff: body.diffStart.map { lines[$0..<body.diffEnd].map { String($0.text) }.joined(separator: "\n") + "\n" } ?? "",
+            rawDiff: body.diffStart.map { TextLines.joined(lines[$0..<body.diffEnd]) + "\n" } ?? "",
             body: body, lines: lines)
     }
 }

@@ -31,7 +31,9 @@ public enum SubjectParser {
             title: String(rest).trimmingWhitespace(), isReply: isReply, isPatch: false, isRFC: false,
             isResend: false, version: "1", versionGiven: false, number: nil, total: nil, tags: [])
         for word in words {
-            let upper = word.uppercased()
+            let upper = word.utf8.allSatisfy { $0 < 0x80 }
+                ? String(decoding: word.utf8.map { ($0 >= 0x61 && $0 <= 0x7A) ? $0 - 0x20 : $0 }, as: UTF8.self)
+                : word.uppercased()
             if upper == "PATCH" || upper == "PATCHES" {
                 info.isPatch = true
             } else if upper.hasASCIIPrefix("PATCH"), let version = versionNumber(word.dropFirst(5)) {
@@ -69,7 +71,9 @@ public enum SubjectParser {
 
     /// Length of a reply marker such as `Re:` or `AW:` at the start, or nil.
     static func replyMarker(_ s: Substring) -> Int? {
-        guard let colon = s.prefix(6).firstIndex(of: ":") else { return nil }
+        guard let colonByte = s.utf8.prefix(6).firstIndex(of: 0x3A) else { return nil }
+        let colon = String.Index(colonByte, within: s) ?? s.startIndex
+        guard colon > s.startIndex else { return nil }
         let word = s[..<colon].lowercased()
         guard replyMarkers.contains(word) else { return nil }
         return s.distance(from: s.startIndex, to: colon) + 1

@@ -51,6 +51,24 @@ enum TextLines {
     }
 }
 
+extension TextLines {
+    /// The lines' texts joined with `\n`. Lines that lie next to each other in one string (the
+    /// usual case) are one slice of it: a single copy instead of a String per line.
+    static func joined(_ lines: ArraySlice<TextLine>) -> String {
+        guard let first = lines.first, let last = lines.last else { return "" }
+        let base = first.text.base
+        var adjacent = true
+        var expected = first.text.startIndex
+        for line in lines {
+            guard !line.hadCarriageReturn, line.text.startIndex == expected, line.text.base.utf8.count == base.utf8.count
+            else { adjacent = false; break }
+            expected = line.text.endIndex < base.endIndex ? base.utf8.index(after: line.text.endIndex) : line.text.endIndex
+        }
+        if adjacent { return String(base[first.text.startIndex..<last.text.endIndex]) }
+        return lines.map { String($0.text) }.joined(separator: "\n")
+    }
+}
+
 /// Small classifiers over one line of text, shared by the diff parser and the thread splitter.
 enum LineShape {
     /// `On <date>, <name> wrote:` and its common variants (also `<name> wrote:`, `Quoting <name>:`).
