@@ -58,7 +58,7 @@ struct PatchBody {
         let messageEnd = diffStart ?? range.upperBound
         // `---` separates the message from notes and diffstat.
         var separator: Int?
-        for k in start..<messageEnd where lines[k].text == "---" || lines[k].text == "--- " {
+        for k in start..<messageEnd where lines[k].text.utf8.count <= 4 && (lines[k].text == "---" || lines[k].text == "--- ") {
             separator = k
             break
         }
@@ -181,7 +181,7 @@ struct PatchBody {
         guard let bar = t.utf8.lastIndex(of: 0x7C) else { return nil }  // no '|': not a diffstat line
         let path = t[..<bar].trimmingWhitespace()
         let stat = t[t.index(after: bar)...].trimmingWhitespace()
-        guard !path.isEmpty, !path.contains("  ") || path.contains("=>") else { return nil }
+        guard !path.isEmpty, !path.containsBytes("  ") || path.containsBytes("=>") else { return nil }
         if stat.hasASCIIPrefix("Bin") { return DiffstatEntry(path: path, changes: nil, isBinary: true, mailLine: line.mailLine) }
         let parts = stat.split(separator: " ", maxSplits: 1)
         guard let count = parts.first.flatMap({ Int($0) }) else { return nil }
@@ -191,7 +191,7 @@ struct PatchBody {
 
     static func isDiffstatSummary(_ t: Substring) -> Bool {
         let s = t.trimmingWhitespace()
-        guard let first = s.first, first.isNumber else { return false }
-        return s.contains(" file changed") || s.contains(" files changed")
+        guard let first = s.utf8.first, first >= 0x30 && first <= 0x39 else { return false }
+        return s.containsBytes(" file changed") || s.containsBytes(" files changed")
     }
 }
