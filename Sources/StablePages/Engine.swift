@@ -19,6 +19,9 @@ public struct StablePageEngine: Sendable {
     }
 
     /// Words a file must mention to matter: entry slots and the helpers the model knows.
+    /// How many rounds of callee lookup follow the entry points' calls into other files.
+    static let calleeRounds = 2
+
     var relevantTokens: [String] {
         ["page_mkwrite", "write_begin", "vm_operations_struct", "vm_ops", "generic_file_mmap"]
     }
@@ -41,6 +44,7 @@ public struct StablePageEngine: Sendable {
     public func analyze(_ tree: SourceTree, cache: ParseCache = ParseCache(), onlyPaths prefixes: [String] = []) -> TreeResult {
         let (program, considered) = program(for: tree, cache: cache, onlyPaths: prefixes)
         let analyzer = PathAnalyzer(program: program, model: model)
+        analyzer.precompute(entryPointDefinitions(program))
         let context = RuleContext(program: program, analyzer: analyzer, model: model)
         var findings: [Finding] = []
         for (k, rule) in rules.enumerated() {
@@ -54,6 +58,20 @@ public struct StablePageEngine: Sendable {
                           notApplicable: context.explanations.entries)
     }
 
+    /// The bodies the rules will summarise: entry points bound in the program, in scope.
+    func entryPointDefinitions(_ program: Program) -> [(file: Int, function: Int)] {
+        var seen = Set<Int>()
+        var roots: [(file: Int, function: Int)] = []
+        for b in program.bindings where model.entryPoint(structType: b.structType, slot: b.slot) != nil {
+            guard let all = program.definitions[b.function],
+                  let d = all.first(where: { program.files[$0.file].path == b.file }) ?? all.first,
+                  model.notApplicableReason(function: b.function, path: program.files[d.file].path) == nil,
+                  seen.insert(d.file << 32 | d.function).inserted else { continue }
+            roots.append(d)
+        }
+        return roots
+    }
+
     /// What `analyze` reads of a tree: the files that can matter, parsed.
     public func program(for tree: SourceTree, cache: ParseCache = ParseCache(), onlyPaths prefixes: [String] = []) -> Program {
         program(for: tree, cache: cache, onlyPaths: prefixes).0
@@ -63,23 +81,28 @@ public struct StablePageEngine: Sendable {
         let all = tree.cFiles().filter { path in prefixes.isEmpty || prefixes.contains { path.hasPrefix($0) } }
         let tokens = relevantTokens
         var parsed = parse(all, in: tree, cache: cache) { bytes in TokenPrefilter.mentionsAny(bytes, of: tokens) }
-        // Round two: bodies of callees that receive the page but were not found.
+        // Further rounds: bodies of callees that receive the page but were not found, followed
+        // transitively (a body found in one round calls helpers of its own), a few levels deep.
         var program = Program(files: parsed, version: tree.kernelVersion)
-        let missing = unresolvedCallees(program)
-        if !missing.isEmpty {
-            let have = Set(parsed.map(\.path))
-            // Where a helper's body lives: next to the entry points that call it, or in a header
-            // (theirs, or include/linux). Not anywhere its name is merely mentioned.
-            let entryDirectories = Set(parsed.filter { !$0.opsBindings.isEmpty }.map { Self.directory(of: $0.path) })
-            let near: (String) -> Bool = { entryDirectories.contains(Self.directory(of: $0)) }
-            let candidates = all.filter { !have.contains($0) && near($0) }
-                + tree.headerFiles().filter { near($0) || $0.hasPrefix("include/linux/") }
-            let wanted = IdentifierSet(missing)
-            let more = parse(candidates, in: tree, cache: cache) { bytes in wanted.mentionedIn(bytes) }
-            if !more.isEmpty {
-                parsed += more
-                program = Program(files: parsed, version: tree.kernelVersion)
+        var searched = Set<String>()
+        var candidates: [String]?
+        for _ in 0..<Self.calleeRounds {
+            let missing = unresolvedCallees(program).filter { !searched.contains($0) }
+            if missing.isEmpty { break }
+            searched.formUnion(missing)
+            if candidates == nil {
+                // Where a helper's body lives: next to the entry points that call it, or in a header
+                // (theirs, or include/linux). Not anywhere its name is merely mentioned.
+                let entryDirectories = Set(parsed.filter { !$0.opsBindings.isEmpty }.map { Self.directory(of: $0.path) })
+                let near: (String) -> Bool = { entryDirectories.contains(Self.directory(of: $0)) }
+                candidates = all.filter { near($0) } + tree.headerFiles().filter { near($0) || $0.hasPrefix("include/linux/") }
             }
+            let have = Set(parsed.map(\.path))
+            let wanted = IdentifierSet(missing)
+            let more = parse(candidates!.filter { !have.contains($0) }, in: tree, cache: cache) { bytes in wanted.definedIn(bytes) }
+            if more.isEmpty { break }
+            parsed += more
+            program = Program(files: parsed, version: tree.kernelVersion)
         }
         return (program, all.count)
     }
@@ -89,22 +112,38 @@ public struct StablePageEngine: Sendable {
         return String(path[..<slash])
     }
 
-    /// Callees in entry-point files that are given something page-like (`page`, `folio`, `vmf`,
-    /// `pagep`) but have no definition and no model entry: the bodies worth a second look.
+    /// Entry points without a body in the files read, and callees reachable from an entry point
+    /// that are given something page-like (`page`, `folio`, `vmf`, `pagep`) but have no
+    /// definition and no model entry: the bodies worth a second look. Only what an entry point
+    /// can reach: a file's other functions do not matter.
     func unresolvedCallees(_ program: Program) -> [String] {
         var names = Set<String>()
         let table = model.effects(for: program.version)
-        for file in program.files where !file.opsBindings.isEmpty {
-            for function in file.functions {
-                for call in file.calls(in: function.body) {
-                    guard let name = file.calleeName(of: call), program.definitions[name] == nil, table[name] == nil,
-                          name.count > 3, name.lowercased() == name else { continue }
-                    let pageLike = file.arguments(of: call).contains { a in
-                        let t = file.normalizedText(of: a)
-                        return t.hasBytes("page") || t.hasBytes("folio") || t.hasBytes("vmf")
-                    }
-                    if pageLike { names.insert(name) }
+        var queue: [(file: Int, function: Int)] = []
+        var seen = Set<Int>()  // file << 32 | function
+        func enqueue(_ d: (file: Int, function: Int)) {
+            if seen.insert(d.file << 32 | d.function).inserted { queue.append(d) }
+        }
+        for (f, file) in program.files.enumerated() {
+            for b in file.opsBindings where model.entryPoint(structType: b.structType, slot: b.slot) != nil {
+                // An entry point bound here but defined elsewhere (afs binds in file.c, defines in write.c).
+                if let d = program.definition(b.function, from: f) { enqueue(d) } else { names.insert(b.function) }
+            }
+        }
+        while let (f, k) = queue.popLast() {
+            let file = program.files[f]
+            for call in file.calls(in: file.functions[k].body) {
+                guard let name = file.calleeName(of: call) else { continue }
+                if let d = program.definition(name, from: f) {
+                    enqueue(d)
+                    continue
                 }
+                guard table[name] == nil, name.count > 3, name.lowercased() == name, !names.contains(name) else { continue }
+                let pageLike = file.arguments(of: call).contains { a in
+                    let t = file.normalizedText(of: a)
+                    return t.hasBytes("page") || t.hasBytes("folio") || t.hasBytes("vmf")
+                }
+                if pageLike { names.insert(name) }
             }
         }
         return Array(names).sorted()
@@ -140,7 +179,7 @@ public struct StablePageEngine: Sendable {
             if !prefixes.isEmpty && !prefixes.contains(where: { path.hasPrefix($0) }) && !path.hasSuffix(".h") { continue }
             if previous.parsedPaths.contains(path) { return false }
             guard let bytes = tree.contents(of: path) else { continue }
-            if TokenPrefilter.mentionsAny(bytes, of: tokens) || callees.mentionedIn(bytes) { return false }
+            if TokenPrefilter.mentionsAny(bytes, of: tokens) || callees.definedIn(bytes) { return false }
         }
         return true
     }
@@ -319,9 +358,21 @@ struct IdentifierSet: Sendable {
     private let hashes: Set<UInt64>
     private let names: Set<[UInt8]>
 
+    /// A 64k-bit filter over the hashes: nearly every identifier in a file misses here, with no
+    /// Set lookup (whose hashing would cost more than the scan itself).
+    private let filter: [UInt64]
+    private static let filterMask: UInt64 = (1 << 16) - 1
+
     init(_ names: [String]) {
         self.names = Set(names.map { Array($0.utf8) })
-        hashes = Set(names.map { IdentifierSet.hash(Array($0.utf8)[...]) })
+        let hashes = Set(names.map { IdentifierSet.hash(Array($0.utf8)[...]) })
+        self.hashes = hashes
+        var filter = [UInt64](repeating: 0, count: 1 << 10)
+        for h in hashes {
+            let bit = h & IdentifierSet.filterMask
+            filter[Int(bit >> 6)] |= 1 << (bit & 63)
+        }
+        self.filter = filter
     }
 
     @inline(__always) static func isIdentifierByte(_ b: UInt8) -> Bool {
@@ -336,7 +387,7 @@ struct IdentifierSet: Sendable {
 
     func mentionedIn(_ bytes: [UInt8]) -> Bool {
         if names.isEmpty { return false }
-        return bytes.withUnsafeBufferPointer { p in
+        return bytes.withUnsafeBufferPointer { p in filter.withUnsafeBufferPointer { filter in
             var i = 0
             let n = p.count
             while i < n {
@@ -353,10 +404,68 @@ struct IdentifierSet: Sendable {
                     h = (h ^ UInt64(p[i])) &* 0x100000001b3
                     i += 1
                 }
+                let bit = h & IdentifierSet.filterMask
+                guard filter[Int(bit >> 6)] & (1 << (bit & 63)) != 0 else { continue }
                 if hashes.contains(h) && names.contains(Array(p[start..<i])) { return true }
             }
             return false
-        }
+        } }
+    }
+
+    /// Whether one of the names is *defined* here, by the shape of kernel style: the name, then
+    /// `(`, on a line that starts in column 0 (`static int foo(`, or `foo(` under its return
+    /// type) and does not end in `;` (a prototype). Cheap and conservative: a multi-line
+    /// prototype still counts, and costs a parse.
+    func definedIn(_ bytes: [UInt8]) -> Bool {
+        if names.isEmpty { return false }
+        // Only lines that start in column 0 can hold a definition's name: skip the others whole.
+        return bytes.withUnsafeBufferPointer { p in filter.withUnsafeBufferPointer { filter in
+            guard let base = p.baseAddress else { return false }
+            let n = p.count
+            var lineStart = 0
+            while lineStart < n {
+                let lineEnd = memchr(base + lineStart, 0x0A, n - lineStart)
+                    .map { base.distance(to: $0.assumingMemoryBound(to: UInt8.self)) } ?? n
+                if IdentifierSet.isIdentifierByte(p[lineStart]) {
+                    var i = lineStart
+                    while i < lineEnd {
+                        let b = p[i]
+                        guard IdentifierSet.isIdentifierByte(b), !(b >= 0x30 && b <= 0x39) else {
+                            i += 1
+                            while b >= 0x30 && b <= 0x39 && i < lineEnd && IdentifierSet.isIdentifierByte(p[i]) { i += 1 }
+                            continue
+                        }
+                        let start = i
+                        var h: UInt64 = 0xcbf29ce484222325
+                        while i < lineEnd && IdentifierSet.isIdentifierByte(p[i]) {
+                            h = (h ^ UInt64(p[i])) &* 0x100000001b3
+                            i += 1
+                        }
+                        let bit = h & IdentifierSet.filterMask
+                        guard filter[Int(bit >> 6)] & (1 << (bit & 63)) != 0 else { continue }
+                        if hashes.contains(h) && names.contains(Array(p[start..<i]))
+                            && IdentifierSet.looksLikeDefinition(p, start: start, end: i) {
+                            return true
+                        }
+                    }
+                }
+                lineStart = lineEnd + 1
+            }
+            return false
+        } }
+    }
+
+    @inline(__always)
+    private static func looksLikeDefinition(_ p: UnsafeBufferPointer<UInt8>, start: Int, end: Int) -> Bool {
+        var k = end
+        while k < p.count && (p[k] == 0x20 || p[k] == 0x09) { k += 1 }
+        guard k < p.count, p[k] == 0x28 else { return false }
+        var lineStart = start
+        while lineStart > 0 && p[lineStart - 1] != 0x0A { lineStart -= 1 }
+        guard isIdentifierByte(p[lineStart]) else { return false }
+        var lineEnd = k
+        while lineEnd < p.count && p[lineEnd] != 0x0A { lineEnd += 1 }
+        while lineEnd > k && (p[lineEnd - 1] == 0x20 || p[lineEnd - 1] == 0x09 || p[lineEnd - 1] == 0x0D) { lineEnd -= 1 }
+        return p[lineEnd - 1] != 0x3B
     }
 }
-

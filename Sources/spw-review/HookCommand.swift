@@ -73,7 +73,7 @@ struct HookCommand: ParsableCommand {
             // A patch alone: its mail checks, its diff rules, and the tree rules when the
             // repository around us has its files.
             // Stricter than a review: a warning the patch introduces (a removed wait) stops the send.
-            var review = try ReviewCommand.parse([mail, "--no-path", "--fail-on", "warning"])
+            let review = try ReviewCommand.parse([mail, "--no-path", "--fail-on", "warning"])
             do {
                 try review.run()
             } catch let exit as ExitCode where exit.rawValue == ExitStatus.problems {

@@ -1,3 +1,4 @@
+import Foundation
 import CSyntax
 
 /// What a returned value (or a tracked variable) is known to be.
@@ -216,6 +217,47 @@ public final class PathAnalyzer: @unchecked Sendable {
     }
 
     func isInProgress(file: Int, function: Int) -> Bool { inProgress.contains("\(file):\(function)") }
+
+    /// Summarises `roots` (entry points) on all cores before the rules ask for them one by one:
+    /// a few handlers (ocfs2's, f2fs's write_begin) cost most of the analysis. Each worker has its
+    /// own analyzer over a fixed share (largest bodies first, to the least-loaded worker), so the
+    /// result does not depend on timing; only the roots' summaries are kept.
+    public func precompute(_ roots: [(file: Int, function: Int)]) {
+        let workers = min(roots.count, ProcessInfo.processInfo.activeProcessorCount)
+        guard workers > 1 else { return }
+        let size = { (r: (file: Int, function: Int)) -> Int in
+            let f = self.program.files[r.file].functions[r.function]
+            let n = self.program.files[r.file].tree[f.body]
+            return Int(n.lastToken) - Int(n.firstToken)
+        }
+        var shares = [[(file: Int, function: Int)]](repeating: [], count: workers)
+        var loads = [Int](repeating: 0, count: workers)
+        for root in roots.sorted(by: { (size($0), $1.file, $1.function) > (size($1), $0.file, $0.function) }) {
+            let w = loads.indices.min { loads[$0] < loads[$1] }!
+            shares[w].append(root)
+            loads[w] += size(root)
+        }
+        let results = ResultSlots<[String: FunctionSummary]>(count: workers)
+        let program = self.program, model = self.model, fixedShares = shares
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let local = PathAnalyzer(program: program, model: model)
+            var done: [String: FunctionSummary] = [:]
+            for root in fixedShares[w] { done["\(root.file):\(root.function)"] = local.summary(file: root.file, function: root.function) }
+            results.set(w, done)
+        }
+        for w in 0..<workers {
+            for (key, summary) in results.get(w) ?? [:] where summaries[key] == nil { summaries[key] = summary }
+        }
+    }
+}
+
+/// One slot per concurrent worker, written once each.
+final class ResultSlots<Value>: @unchecked Sendable {
+    private var values: [Value?]
+    private let lock = NSLock()
+    init(count: Int) { values = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ v: Value) { lock.lock(); values[i] = v; lock.unlock() }
+    func get(_ i: Int) -> Value? { lock.lock(); defer { lock.unlock() }; return values[i] }
 }
 
 /// Walks one function's CFG.
@@ -918,7 +960,7 @@ struct FunctionWalker {
     mutating func applyHelperFact(_ fact: ModelEntry, name: String, node: NodeID, arguments: [NodeID], pages: [Bool],
                                   _ s0: PageState, _ t0: Trace?) -> [Result] {
         let line = file.line(of: node)
-        var s = s0
+        let s = s0
         switch fact.effect {
         case .returnsPage(let locked, let waited):
             var page = freshState(from: s)
