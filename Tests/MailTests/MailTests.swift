@@ -50,6 +50,37 @@ struct MboxTests {
         #expect(subjects == (1...50).map { "m\($0)" })
     }
 
+    /// Runs of lines are copied into the message in one piece, and a chunk boundary can fall
+    /// anywhere in a run, an escaped `>From ` line or a separator: every chunk size must give the
+    /// bytes that reading the whole file from memory gives.
+    @Test(arguments: [1, 2, 7, 64, 1 << 20])
+    func chunkedReadingKeepsEveryByte(chunkSize: Int) throws {
+        let long = String(repeating: "x", count: 300)
+        let text = (1...12).map { k in
+            "From x@y Mon Sep 17 00:00:00 2001\nSubject: m\(k)\r\n\nbody \(k) \(long)\n>From escaped \(k)\n>>From twice\n\n>not from\nlast \(k)\n"
+        }.joined() + "From x@y Mon Sep 17 00:00:00 2001\nSubject: tail\n\nno newline at the end"
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("runs-\(UUID()).mbox")
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let fd = open(url.path, O_RDONLY)
+        defer { close(fd) }
+        var chunked = MboxReader(path: url.path, source: .fileDescriptor(fd), chunkSize: chunkSize)
+        var whole = MboxReader(path: url.path, source: .memory(Array(text.utf8)))
+        var count = 0
+        while let a = chunked.next() {
+            let next = whole.next()
+            let b = try #require(next)
+            #expect(a.bytes == b.bytes)
+            #expect(a.startLine == b.startLine)
+            count += 1
+        }
+        let after = whole.next()
+        #expect(after == nil)
+        #expect(count == 13)
+        let first = String(decoding: messages(inMbox: text)[0].bytes, as: UTF8.self)
+        #expect(first == "Subject: m1\r\n\nbody 1 \(long)\nFrom escaped 1\n>From twice\n\n>not from\nlast 1\n")
+    }
+
     @Test func separatorRuleMatchesGit() {
         #expect(MboxReader.isSeparator(Array("From abc Mon Sep 17 00:00:00 2001".utf8)))
         #expect(MboxReader.isSeparator(Array("From djwong@us.ibm.com Thu May 26 16:04:37 2011".utf8)))
