@@ -1,5 +1,6 @@
 import CSyntax
 import Dispatch
+import Mail
 import Series
 #if canImport(Glibc)
 import Glibc
@@ -42,14 +43,17 @@ public struct StablePageEngine: Sendable {
     /// Parses what can matter in `tree` (a token prefilter, then one more round for callees the
     /// first round could not resolve) and runs every rule.
     public func analyze(_ tree: SourceTree, cache: ParseCache = ParseCache(), onlyPaths prefixes: [String] = []) -> TreeResult {
-        let (program, considered) = program(for: tree, cache: cache, onlyPaths: prefixes)
+        let read: (Program, Int) = PerformanceTrace.measure("\(tree.name): reading and parsing") {
+            self.program(for: tree, cache: cache, onlyPaths: prefixes)
+        }
+        let (program, considered) = read
         let analyzer = PathAnalyzer(program: program, model: model)
-        analyzer.precompute(entryPointDefinitions(program))
+        PerformanceTrace.measure("\(tree.name): entry-point summaries") { analyzer.precompute(entryPointDefinitions(program)) }
         let context = RuleContext(program: program, analyzer: analyzer, model: model)
         var findings: [Finding] = []
         for (k, rule) in rules.enumerated() {
             progress?("checking", k, rules.count)
-            findings += rule.check(context)
+            findings += PerformanceTrace.measure("\(tree.name): rule \(rule.description.id)") { rule.check(context) }
         }
         let entryPoints = program.bindings.filter { model.entryPoint(structType: $0.structType, slot: $0.slot) != nil }.count
         return TreeResult(findings: findings.sorted { ($0.file, $0.line, $0.rule) < ($1.file, $1.line, $1.rule) },
@@ -80,7 +84,8 @@ public struct StablePageEngine: Sendable {
     func program(for tree: SourceTree, cache: ParseCache, onlyPaths prefixes: [String]) -> (Program, Int) {
         let all = tree.cFiles().filter { path in prefixes.isEmpty || prefixes.contains { path.hasPrefix($0) } }
         let tokens = relevantTokens
-        var parsed = parse(all, in: tree, cache: cache) { bytes in TokenPrefilter.mentionsAny(bytes, of: tokens) }
+        let localFacts = FileFactsCache()
+        var parsed = parse(all, in: tree, cache: cache, facts: localFacts, filter: .mentions(tokens))
         // Further rounds: bodies of callees that receive the page but were not found, followed
         // transitively (a body found in one round calls helpers of its own), a few levels deep.
         var program = Program(files: parsed, version: tree.kernelVersion)
@@ -98,8 +103,8 @@ public struct StablePageEngine: Sendable {
                 candidates = all.filter { near($0) } + tree.headerFiles().filter { near($0) || $0.hasPrefix("include/linux/") }
             }
             let have = Set(parsed.map(\.path))
-            let wanted = IdentifierSet(missing)
-            let more = parse(candidates!.filter { !have.contains($0) }, in: tree, cache: cache) { bytes in wanted.definedIn(bytes) }
+            let more = parse(candidates!.filter { !have.contains($0) }, in: tree, cache: cache, facts: localFacts,
+                             filter: .defines(Set(missing)))
             if more.isEmpty { break }
             parsed += more
             program = Program(files: parsed, version: tree.kernelVersion)
@@ -149,8 +154,17 @@ public struct StablePageEngine: Sendable {
         return Array(names).sorted()
     }
 
-    /// Reads and parses `paths` on all cores; `keep` filters on the raw bytes first.
-    func parse(_ paths: [String], in tree: SourceTree, cache: ParseCache, keep: @escaping @Sendable ([UInt8]) -> Bool) -> [ParsedFile] {
+    /// Which files `parse` keeps: those that mention any of the tokens, or define any of the names.
+    enum FileFilter {
+        case mentions([String])
+        case defines(Set<String>)
+    }
+
+    /// Reads and parses `paths` on all cores, keeping the files `filter` accepts. The filter's
+    /// answers are kept per content id (per path without ids, in `facts`): a file unchanged since
+    /// an earlier tree is neither read nor scanned again.
+    func parse(_ paths: [String], in tree: SourceTree, cache: ParseCache, facts localFacts: FileFactsCache,
+               filter: FileFilter) -> [ParsedFile] {
         let results = ResultBox(count: paths.count)
         let progress = self.progress
         DispatchQueue.concurrentPerform(iterations: paths.count) { i in
@@ -160,8 +174,33 @@ public struct StablePageEngine: Sendable {
                 let done = results.tick()
                 if done % 64 == 0 || done == paths.count { progress?("reading", done, paths.count) }
             }
-            guard let bytes = tree.contents(of: path), keep(bytes) else { return }
-            let file = cache.parsed(path: path, id: id) { bytes }
+            let store = id == nil ? localFacts : cache.facts
+            let key = id.map { "\($0):\(path)" } ?? path
+            var known = store.get(key)
+            var bytes: [UInt8]?
+            func load() -> [UInt8]? {
+                if bytes == nil { bytes = tree.contents(of: path) }
+                return bytes
+            }
+            let keep: Bool
+            switch filter {
+            case .mentions(let tokens):
+                if known.mentionsEntryTokens == nil {
+                    guard let data = load() else { return }
+                    known.mentionsEntryTokens = TokenPrefilter.mentionsAny(data, of: tokens)
+                    store.update(key) { $0.mentionsEntryTokens = known.mentionsEntryTokens }
+                }
+                keep = known.mentionsEntryTokens!
+            case .defines(let names):
+                if known.definedNames == nil {
+                    guard let data = load() else { return }
+                    known.definedNames = IdentifierSet.definedNames(in: data)
+                    store.update(key) { $0.definedNames = known.definedNames }
+                }
+                keep = !known.definedNames!.isDisjoint(with: names)
+            }
+            guard keep else { return }
+            let file = cache.parsed(path: path, id: id) { load() }
             results.set(i, file)
         }
         return results.values.compactMap { $0 }
@@ -453,6 +492,41 @@ struct IdentifierSet: Sendable {
             }
             return false
         } }
+    }
+
+    /// Every name `definedIn` would find in the file: identifiers followed by `(` on lines that
+    /// start in column 0 and do not end in `;`.
+    static func definedNames(in bytes: [UInt8]) -> Set<String> {
+        var names = Set<String>()
+        bytes.withUnsafeBufferPointer { p in
+            guard let base = p.baseAddress else { return }
+            let n = p.count
+            var lineStart = 0
+            while lineStart < n {
+                let lineEnd = memchr(base + lineStart, 0x0A, n - lineStart)
+                    .map { base.distance(to: $0.assumingMemoryBound(to: UInt8.self)) } ?? n
+                if isIdentifierByte(p[lineStart]) {
+                    var i = lineStart
+                    while i < lineEnd {
+                        let b = p[i]
+                        guard isIdentifierByte(b), !(b >= 0x30 && b <= 0x39) else {
+                            i += 1
+                            while b >= 0x30 && b <= 0x39 && i < lineEnd && isIdentifierByte(p[i]) { i += 1 }
+                            continue
+                        }
+                        let start = i
+                        while i < lineEnd && isIdentifierByte(p[i]) { i += 1 }
+                        var k = i
+                        while k < lineEnd && (p[k] == 0x20 || p[k] == 0x09) { k += 1 }
+                        if k < lineEnd, p[k] == 0x28, looksLikeDefinition(p, start: start, end: i) {
+                            names.insert(String(decoding: UnsafeBufferPointer(rebasing: p[start..<i]), as: UTF8.self))
+                        }
+                    }
+                }
+                lineStart = lineEnd + 1
+            }
+        }
+        return names
     }
 
     @inline(__always)

@@ -39,7 +39,9 @@ struct ReviewCommand: ParsableCommand {
     /// Apply the series to the kernel tree (when there is one) and run the stable-page rules on
     /// T0..Tn; without a tree, only the rules that read the diff itself.
     func reviewCode(_ series: PatchSeries, diagnostics: inout [Diagnostic]) throws -> ReviewedCode {
-        guard let (result, repository) = try runApplyStageKeepingTrees(series: series, options: apply) else {
+        guard let (result, repository) = try PerformanceTrace.measure("apply stage (base, patches, trees)", {
+            try runApplyStageKeepingTrees(series: series, options: apply)
+        }) else {
             let findings = StablePageEngine().review(trees: [], series: series)
             return ReviewedCode(apply: .null, applyText: nil, applyResult: nil, findings: findings, trees: 0)
         }
@@ -53,7 +55,9 @@ struct ReviewCommand: ParsableCommand {
     /// The stable-page rules on T0..Tn (given by tree id), with the tree's `.spw-review.toml`.
     static func findings(_ series: PatchSeries, treeIDs: [String], repository: Repository, root: String) throws -> ([Finding], Int) {
         let touched = series.patches.map { p in Set(p.files.flatMap { [$0.oldPath, $0.newPath].compactMap { $0 } }) }
-        let trees = try sourceTrees(treeIDs: treeIDs, repository: repository, series: touched)
+        let trees = try PerformanceTrace.measure("tree listings for \(treeIDs.count) trees") {
+            try sourceTrees(treeIDs: treeIDs, repository: repository, series: touched)
+        }
         let config = try UserConfiguration.load(treeRoot: root)
         let engine = StablePageEngine(model: config.apply(to: .builtIn))
         // A whole kernel: what the series can affect lives in fs/, mm/ and the directories it touches.
@@ -61,7 +65,10 @@ struct ReviewCommand: ParsableCommand {
         if let t0 = trees.first, t0.cFiles().count > 2000 {
             prefixes = ["fs/", "mm/"] + touched.flatMap { $0 }.map { ($0 as NSString).deletingLastPathComponent + "/" }
         }
-        return (engine.review(trees: trees, series: series, prefixes: prefixes), trees.count)
+        let findings = PerformanceTrace.measure("stable-page analysis of \(trees.count) trees") {
+            engine.review(trees: trees, series: series, prefixes: prefixes)
+        }
+        return (findings, trees.count)
     }
 
     struct ReviewedCode {
@@ -73,7 +80,7 @@ struct ReviewCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try LoadedInput.load(inputs)
+        let loaded = try PerformanceTrace.measure("reading the mail") { try LoadedInput.load(inputs) }
         let collection = loaded.collection
         let series = collection.pick(version: seriesVersion.map { $0.hasPrefix("v") ? String($0.dropFirst()) : $0 })
         var diagnostics = collection.diagnostics

@@ -23,6 +23,8 @@ extension SourceTree {
 /// Parsed files keyed by content id, shared by T0..Tn so unchanged files are parsed once.
 public final class ParseCache: @unchecked Sendable {
     private var byID: [String: ParsedFile] = [:]
+    /// Prefilter answers by content id.
+    let facts = FileFactsCache()
     private let lock = NSLockLike()
     public private(set) var hits = 0
     public private(set) var misses = 0
@@ -45,6 +47,35 @@ public final class ParseCache: @unchecked Sendable {
             lock.unlock()
         }
         return file
+    }
+}
+
+extension ParseCache {
+    /// What the engine asks of a file before parsing it, answered once per content id: whether
+    /// it mentions the entry-point tokens, and which functions it defines (by the column-0 shape,
+    /// see `IdentifierSet.definedNames`). T1..Tn then read only the blobs the series changed.
+    struct FileFacts: Sendable {
+        var mentionsEntryTokens: Bool?
+        var definedNames: Set<String>?
+    }
+}
+
+/// Facts per file, keyed by content id (shared by T0..Tn), or by path for trees without ids
+/// (then only within one `program(for:)` call, which makes its own instance).
+final class FileFactsCache: @unchecked Sendable {
+    private var facts: [String: ParseCache.FileFacts] = [:]
+    private let lock = NSLockLike()
+
+    func get(_ key: String) -> ParseCache.FileFacts {
+        lock.lock(); defer { lock.unlock() }
+        return facts[key] ?? ParseCache.FileFacts()
+    }
+
+    func update(_ key: String, _ change: (inout ParseCache.FileFacts) -> Void) {
+        lock.lock(); defer { lock.unlock() }
+        var f = facts[key] ?? ParseCache.FileFacts()
+        change(&f)
+        facts[key] = f
     }
 }
 

@@ -1,0 +1,43 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Phase timings on stderr when `SPW_REVIEW_TRACE_PERFORMANCE` is set (to `1`, `true` or a
+/// file path), in the spirit of git's `GIT_TRACE_PERFORMANCE`: for finding where a slow review
+/// spends its time without a profiler.
+public enum PerformanceTrace {
+    private static let destination: Int32? = {
+        guard let value = getenv("SPW_REVIEW_TRACE_PERFORMANCE").map({ String(cString: $0) }),
+              !value.isEmpty, value != "0", value != "false" else { return nil }
+        if value == "1" || value == "true" || value == "2" { return 2 }
+        let fd = open(value, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        return fd >= 0 ? fd : 2
+    }()
+
+    public static var isEnabled: Bool { destination != nil }
+
+    public static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    /// Runs `body` and, when tracing, writes `performance: 0.123456 s: <what>`.
+    @discardableResult
+    public static func measure<T>(_ what: @autoclosure () -> String, _ body: () throws -> T) rethrows -> T {
+        guard let fd = destination else { return try body() }
+        let start = now()
+        let result = try body()
+        let line = "performance: \(String(format6(now() - start))) s: \(what())\n"
+        _ = line.withCString { write(fd, $0, strlen($0)) }
+        return result
+    }
+
+    private static func format6(_ seconds: Double) -> String {
+        let micros = Int((seconds * 1_000_000).rounded())
+        let fraction = String(micros % 1_000_000)
+        return "\(micros / 1_000_000)." + String(repeating: "0", count: 6 - fraction.count) + fraction
+    }
+}
