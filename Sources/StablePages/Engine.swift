@@ -42,12 +42,13 @@ public struct StablePageEngine: Sendable {
 
     /// Parses what can matter in `tree` (a token prefilter, then one more round for callees the
     /// first round could not resolve) and runs every rule.
-    public func analyze(_ tree: SourceTree, cache: ParseCache = ParseCache(), onlyPaths prefixes: [String] = []) -> TreeResult {
+    public func analyze(_ tree: SourceTree, cache: ParseCache = ParseCache(), onlyPaths prefixes: [String] = [],
+                        summaries store: SummaryStore? = nil) -> TreeResult {
         let read: (Program, Int) = PerformanceTrace.measure("\(tree.name): reading and parsing") {
             self.program(for: tree, cache: cache, onlyPaths: prefixes)
         }
         let (program, considered) = read
-        let analyzer = PathAnalyzer(program: program, model: model)
+        let analyzer = PathAnalyzer(program: program, model: model, store: store)
         PerformanceTrace.measure("\(tree.name): entry-point summaries") { analyzer.precompute(entryPointDefinitions(program)) }
         let context = RuleContext(program: program, analyzer: analyzer, model: model)
         var findings: [Finding] = []
@@ -56,9 +57,10 @@ public struct StablePageEngine: Sendable {
             findings += PerformanceTrace.measure("\(tree.name): rule \(rule.description.id)") { rule.check(context) }
         }
         let entryPoints = program.bindings.filter { model.entryPoint(structType: $0.structType, slot: $0.slot) != nil }.count
+        let calleeNames = PerformanceTrace.measure("\(tree.name): callees left without a body") { unresolvedCallees(program) }
         return TreeResult(findings: findings.sorted { ($0.file, $0.line, $0.rule) < ($1.file, $1.line, $1.rule) },
                           filesConsidered: considered, filesParsed: program.files.count, entryPoints: entryPoints,
-                          parsedPaths: Set(program.files.map(\.path)), calleeNames: unresolvedCallees(program),
+                          parsedPaths: Set(program.files.map(\.path)), calleeNames: calleeNames,
                           notApplicable: context.explanations.entries)
     }
 
@@ -210,7 +212,10 @@ public struct StablePageEngine: Sendable {
     /// between them (by content id) was not read for `previous`, and would not be read now —
     /// it mentions no entry slot and none of the callees the analysis looked for.
     func canReuse(_ previous: TreeResult, from before: SourceTree, for tree: SourceTree, prefixes: [String]) -> Bool {
-        let paths = Set(before.cFiles() + before.headerFiles()).union(tree.cFiles() + tree.headerFiles())
+        // Paths of either tree, each once: the later tree's, then those only the earlier one has.
+        let later = tree.cFiles() + tree.headerFiles()
+        let laterSet = Set(later)
+        let paths = later + (before.cFiles() + before.headerFiles()).filter { !laterSet.contains($0) }
         let tokens = relevantTokens
         let callees = IdentifierSet(previous.calleeNames)
         for path in paths where before.contentID(of: path) != tree.contentID(of: path) || before.contentID(of: path) == nil {
@@ -225,17 +230,20 @@ public struct StablePageEngine: Sendable {
 
     /// T0..Tn: each finding says which trees it is present in, and which patch introduced or
     /// resolved it. Diff-only rules run on the series itself.
-    public func review(trees: [SourceTree], series: PatchSeries?, prefixes: [String] = []) -> [Finding] {
+    public func review(trees: [SourceTree], series: PatchSeries?, prefixes: [String] = [],
+                       summaries store: SummaryStore = SummaryStore()) -> [Finding] {
         let cache = ParseCache()
         var byKey: [String: Finding] = [:]
         var order: [String] = []
         var last: (tree: SourceTree, result: TreeResult)?
         for (k, tree) in trees.enumerated() {
             let result: TreeResult
-            if let last, canReuse(last.result, from: last.tree, for: tree, prefixes: prefixes) {
+            if let last, PerformanceTrace.measure("\(tree.name): whether \(last.tree.name)'s findings hold", {
+                canReuse(last.result, from: last.tree, for: tree, prefixes: prefixes)
+            }) {
                 result = last.result
             } else {
-                result = analyze(tree, cache: cache, onlyPaths: prefixes)
+                result = analyze(tree, cache: cache, onlyPaths: prefixes, summaries: store)
                 last = (tree, result)
             }
             for var f in result.findings {

@@ -1,4 +1,5 @@
 import Apply
+import Foundation
 import Git
 import StablePages
 #if canImport(Glibc)
@@ -14,6 +15,8 @@ final class GitSourceTree: SourceTree, @unchecked Sendable {
     private let repository: Repository
     private let treeID: ObjectID
     private let listing: [String: ObjectID]
+    private let sortedCFiles: [String]
+    private let sortedHeaderFiles: [String]
     private var mutex = pthread_mutex_t()
 
     /// `baseListing` is T0's files; `changed` the paths the series touched up to this tree, read
@@ -32,6 +35,9 @@ final class GitSourceTree: SourceTree, @unchecked Sendable {
             if let entry, !entry.isTree { listing[path] = entry.id } else { listing.removeValue(forKey: path) }
         }
         self.listing = listing
+        // Sorted once: the engine asks for these several times per tree, and a kernel has 60,000.
+        self.sortedCFiles = listing.keys.filter { $0.hasSuffix(".c") }.sorted()
+        self.sortedHeaderFiles = listing.keys.filter { $0.hasSuffix(".h") }.sorted()
         pthread_mutex_init(&mutex, nil)
     }
 
@@ -45,12 +51,44 @@ final class GitSourceTree: SourceTree, @unchecked Sendable {
         return out
     }
 
-    func cFiles() -> [String] { listing.keys.filter { $0.hasSuffix(".c") }.sorted() }
-    func headerFiles() -> [String] { listing.keys.filter { $0.hasSuffix(".h") }.sorted() }
+    func cFiles() -> [String] { sortedCFiles }
+    func headerFiles() -> [String] { sortedHeaderFiles }
     func contentID(of path: String) -> String? { listing[path]?.hex }
+
+    /// Extra handles on the same repository, one per core, so blobs are inflated in parallel
+    /// (a libgit2 handle serves one thread at a time). They see the object database on disk;
+    /// blobs the series created live in the main handle's in-memory backend and are read there.
+    private var readers: [Repository]?
+    private var freeReaders: [Repository] = []
+    private lazy var readerSlots = DispatchSemaphore(value: ProcessInfo.processInfo.activeProcessorCount)
 
     func contents(of path: String) -> [UInt8]? {
         guard let id = listing[path] else { return nil }
+        pthread_mutex_lock(&mutex)
+        if readers == nil {
+            readers = (0..<ProcessInfo.processInfo.activeProcessorCount).compactMap {
+                _ in try? Repository(path: repository.gitDirectory)
+            }
+            freeReaders = readers ?? []
+            _ = readerSlots
+        }
+        let usePool = !freeReaders.isEmpty || !(readers ?? []).isEmpty
+        pthread_mutex_unlock(&mutex)
+        if usePool {
+            readerSlots.wait()
+            pthread_mutex_lock(&mutex)
+            let reader = freeReaders.popLast()
+            pthread_mutex_unlock(&mutex)
+            defer {
+                if let reader {
+                    pthread_mutex_lock(&mutex)
+                    freeReaders.append(reader)
+                    pthread_mutex_unlock(&mutex)
+                }
+                readerSlots.signal()
+            }
+            if let reader, let bytes = try? reader.blobContent(id) { return bytes }
+        }
         pthread_mutex_lock(&mutex)
         defer { pthread_mutex_unlock(&mutex) }
         return try? repository.blobContent(id)

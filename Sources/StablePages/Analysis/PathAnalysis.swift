@@ -143,9 +143,16 @@ public final class PathAnalyzer: @unchecked Sendable {
     let program: Program
     let model: StablePageModel
     let table: [String: [ModelEntry]]
-    private var summaries: [String: FunctionSummary] = [:]
-    /// Whether a function's definition returns `struct page *`/`struct folio *`, by name.
-    var returnsPageCache: [String: Bool] = [:]
+    private var summaries: [String: (summary: FunctionSummary, dependencies: SummaryDependencies)] = [:]
+    /// Whether a function's definition returns `struct page *`/`struct folio *`, by definition.
+    var returnsPageCache: [Int: Bool] = [:]
+    /// Summaries from earlier trees of the same review, and what each depended on.
+    let store: SummaryStore?
+    /// Dependencies of the summaries being derived, innermost last.
+    private var collecting: [SummaryDependencies] = []
+    private var identities: [Int: FunctionIdentity] = [:]
+    private lazy var fileIndexByPath: [String: Int] = Dictionary(
+        program.files.enumerated().map { ($0.element.path, $0.offset) }, uniquingKeysWith: { a, _ in a })
     private var pageStateNames: [String: Bool] = [:]
 
     /// The model's name test, memoised: it runs for every call.
@@ -159,10 +166,51 @@ public final class PathAnalyzer: @unchecked Sendable {
     /// Most states explored per function before giving up on it (and saying so).
     static let stateBudget = 20_000
 
-    public init(program: Program, model: StablePageModel) {
+    public init(program: Program, model: StablePageModel, store: SummaryStore? = nil) {
         self.program = program
         self.model = model
         self.table = model.effects(for: program.version)
+        self.store = store
+    }
+
+    func identity(file: Int, function: Int) -> FunctionIdentity {
+        if let known = identities[file << 32 | function] { return known }
+        let f = program.files[file], d = f.functions[function]
+        let id = FunctionIdentity(path: f.path, name: d.name, line: d.line, fingerprint: f.fingerprint(of: d))
+        identities[file << 32 | function] = id
+        return id
+    }
+
+    /// `program.definition(name, from:)`, remembered as a dependency of the summaries being derived.
+    func resolve(_ name: String, from fileIndex: Int) -> (file: Int, function: Int)? {
+        let found = program.definition(name, from: fileIndex)
+        if !collecting.isEmpty {
+            let key = SummaryDependencies.ResolutionKey(fromPath: program.files[fileIndex].path, name: name)
+            // updateValue, not subscript assignment: "found nothing" (nil) must be remembered too.
+            collecting[collecting.count - 1].resolutions.updateValue(found.map { identity(file: $0.file, function: $0.function) }, forKey: key)
+        }
+        return found
+    }
+
+    private func record(_ dependencies: SummaryDependencies) {
+        if !collecting.isEmpty { collecting[collecting.count - 1].merge(dependencies) }
+    }
+
+    /// Whether everything `dependencies` names is the same in this program.
+    private func holds(_ dependencies: SummaryDependencies) -> Bool {
+        for f in dependencies.functions {
+            guard let index = fileIndexByPath[f.path],
+                  let k = program.files[index].functions.indices.first(where: {
+                      program.files[index].functions[$0].name == f.name && program.files[index].functions[$0].line == f.line
+                  }),
+                  identity(file: index, function: k) == f else { return false }
+        }
+        for (key, expected) in dependencies.resolutions {
+            guard let from = fileIndexByPath[key.fromPath] else { return false }
+            let found = program.definition(key.name, from: from).map { identity(file: $0.file, function: $0.function) }
+            if found != expected { return false }
+        }
+        return true
     }
 
     /// Effects that are vocabulary (locks, waits, writeback, conversions): always from the model.
@@ -201,9 +249,24 @@ public final class PathAnalyzer: @unchecked Sendable {
                         flagTexts: [Int: String] = [:]) -> FunctionSummary {
         let file = program.files[fileIndex]
         let function = file.functions[functionIndex]
-        let key = "\(fileIndex):\(functionIndex)" + constants.keys.sorted().map { ":\($0)=\(constants[$0]!.rawValue)" }.joined()
+        let specialisation = constants.keys.sorted().map { ":\($0)=\(constants[$0]!.rawValue)" }.joined()
             + flagTexts.keys.sorted().map { ":\($0)~\(flagTexts[$0]!)" }.joined()
-        if let done = summaries[key] { return done }
+        let key = "\(fileIndex):\(functionIndex)" + specialisation
+        if let done = summaries[key] {
+            record(done.dependencies)
+            return done.summary
+        }
+        let me = identity(file: fileIndex, function: functionIndex)
+        let storeKey = "\(program.version.map { "\($0)" } ?? "-")|\(me.path)|\(me.name)|\(me.line)" + specialisation
+        if let store {
+            for (summary, dependencies) in store.candidates(storeKey) where holds(dependencies) {
+                store.noteReuse()
+                summaries[key] = (summary, dependencies)
+                record(dependencies)
+                return summary
+            }
+        }
+        collecting.append(SummaryDependencies(functions: [me]))
         inProgress.insert("\(fileIndex):\(functionIndex)")
         var walker = FunctionWalker(analyzer: self, fileIndex: fileIndex, file: file, function: function)
         walker.constants = constants
@@ -212,11 +275,18 @@ public final class PathAnalyzer: @unchecked Sendable {
         }
         let result = walker.run()
         inProgress.remove("\(fileIndex):\(functionIndex)")
-        summaries[key] = result
+        let dependencies = collecting.removeLast()
+        summaries[key] = (result, dependencies)
+        if dependencies.reusable { store?.put(storeKey, result, dependencies) }
+        record(dependencies)
         return result
     }
 
-    func isInProgress(file: Int, function: Int) -> Bool { inProgress.contains("\(file):\(function)") }
+    func isInProgress(file: Int, function: Int) -> Bool {
+        let cut = inProgress.contains("\(file):\(function)")
+        if cut && !collecting.isEmpty { collecting[collecting.count - 1].reusable = false }
+        return cut
+    }
 
     /// Summarises `roots` (entry points) on all cores before the rules ask for them one by one:
     /// a few handlers (ocfs2's, f2fs's write_begin) cost most of the analysis. Each worker has its
@@ -237,12 +307,16 @@ public final class PathAnalyzer: @unchecked Sendable {
             shares[w].append(root)
             loads[w] += size(root)
         }
-        let results = ResultSlots<[String: FunctionSummary]>(count: workers)
-        let program = self.program, model = self.model, fixedShares = shares
+        let results = ResultSlots<[String: (summary: FunctionSummary, dependencies: SummaryDependencies)]>(count: workers)
+        let program = self.program, model = self.model, store = self.store, fixedShares = shares
         DispatchQueue.concurrentPerform(iterations: workers) { w in
-            let local = PathAnalyzer(program: program, model: model)
-            var done: [String: FunctionSummary] = [:]
-            for root in fixedShares[w] { done["\(root.file):\(root.function)"] = local.summary(file: root.file, function: root.function) }
+            let local = PathAnalyzer(program: program, model: model, store: store)
+            var done: [String: (summary: FunctionSummary, dependencies: SummaryDependencies)] = [:]
+            for root in fixedShares[w] {
+                let key = "\(root.file):\(root.function)"
+                _ = local.summary(file: root.file, function: root.function)
+                done[key] = local.summaries[key]
+            }
             results.set(w, done)
         }
         for w in 0..<workers {
@@ -661,7 +735,7 @@ struct FunctionWalker {
                     return t.hasPrefix("&") && pageVariables.contains(String(t.dropFirst()))
                 }
             // The tree's own body wins over the model.
-            if let def = analyzer.program.definition(name, from: fileIndex), reachesPage || calleeReturnsPage(name)
+            if let def = analyzer.resolve(name, from: fileIndex), reachesPage || calleeReturnsPage(name)
                 || analyzer.mightTouchPageState(name) {
                 if analyzer.isInProgress(file: def.file, function: def.function) {
                     assumptions.append("\(name): recursive call, assumed not to wait")
@@ -844,7 +918,7 @@ struct FunctionWalker {
         let passesPageOut = pageOut.map { argTexts.contains($0) } ?? false
         // The `&page` the callee fills: the argument in its `struct page **` / `struct folio **` slot.
         var outVariable: String?
-        if let def = analyzer.program.definition(name, from: fileIndex) {
+        if let def = analyzer.resolve(name, from: fileIndex) {
             let params = analyzer.program.files[def.file].functions[def.function].parameters
             if let k = params.firstIndex(where: { ["structpage**", "structfolio**"].contains(Self.bareType($0.typeText)) }),
                k < argTexts.count, argTexts[k].hasPrefix("&") {
@@ -926,11 +1000,11 @@ struct FunctionWalker {
 
     /// The tree's definition of `name` returns `struct page *` or `struct folio *`.
     func calleeReturnsPage(_ name: String) -> Bool {
-        if let known = analyzer.returnsPageCache[name] { return known }
-        guard let def = analyzer.program.definition(name, from: fileIndex) else { return false }
+        guard let def = analyzer.resolve(name, from: fileIndex) else { return false }
+        if let known = analyzer.returnsPageCache[def.file << 32 | def.function] { return known }
         let type = Self.bareType(analyzer.program.files[def.file].functions[def.function].returnTypeText)
         let result = type.hasSuffix("structpage*") || type.hasSuffix("structfolio*")
-        analyzer.returnsPageCache[name] = result
+        analyzer.returnsPageCache[def.file << 32 | def.function] = result
         return result
     }
 

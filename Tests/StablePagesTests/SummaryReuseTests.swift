@@ -1,0 +1,93 @@
+import Testing
+@testable import StablePages
+
+/// T0..Tn share summaries whose bodies and lookups did not change (issue 5: "T0..Tn share all
+/// unchanged work"). Reuse must never hide a change: each case compares the review's per-tree
+/// verdict with a fresh analysis of that tree alone.
+struct SummaryReuseTests {
+    static let fileC = """
+        static const struct vm_operations_struct demo_vm_ops = {
+        \t.fault = filemap_fault,
+        \t.page_mkwrite = demo_page_mkwrite,
+        };
+        static const struct vm_operations_struct other_vm_ops = {
+        \t.fault = filemap_fault,
+        \t.page_mkwrite = other_page_mkwrite,
+        };
+        """
+
+    static func handler(_ name: String) -> String {
+        """
+        vm_fault_t \(name)(struct vm_fault *vmf)
+        {
+        \tstruct page *page = vmf->page;
+
+        \tlock_page(page);
+        \tdemo_settle_page(page);
+        \treturn VM_FAULT_LOCKED;
+        }
+        """
+    }
+
+    static func helper(waits: Bool) -> String {
+        """
+        void demo_settle_page(struct page *page)
+        {
+        \t\(waits ? "wait_on_page_writeback(page);" : "set_page_dirty(page);")
+        }
+        """
+    }
+
+    static func tree(_ name: String, _ files: [String: String]) -> MemoryTree {
+        // Content ids as git would give them: same text, same id.
+        MemoryTree(name: name, files: files.mapValues { Array($0.utf8) },
+                   ids: files.mapValues { String($0.hashValue, radix: 16) })
+    }
+
+    /// Flagged handlers per tree, from the review (shared summaries) and from fresh analyses.
+    static func verdicts(_ trees: [MemoryTree]) -> (review: [[String]], fresh: [[String]], reused: Int) {
+        let engine = StablePageEngine()
+        let store = SummaryStore()
+        let findings = engine.review(trees: trees, series: nil, summaries: store)
+        let review = trees.indices.map { k in
+            findings.filter { $0.presentIn.contains(k) && $0.rule.hasSuffix("mkwrite-without-wait") }.map(\.function).sorted()
+        }
+        let fresh = trees.map { t in
+            engine.analyze(t).findings.filter { $0.rule.hasSuffix("mkwrite-without-wait") }.map(\.function).sorted()
+        }
+        return (review, fresh, store.reused)
+    }
+
+    @Test func unchangedHandlersAreReusedAndAChangedOneIsNot() {
+        let t0 = Self.tree("T0", ["fs/demo/file.c": Self.fileC, "fs/demo/a.c": Self.handler("demo_page_mkwrite"),
+                                   "fs/demo/b.c": Self.handler("other_page_mkwrite"), "fs/demo/settle.c": Self.helper(waits: true)])
+        var files1 = t0.files.mapValues { String(decoding: $0, as: UTF8.self) }
+        files1["fs/demo/a.c"] = Self.handler("demo_page_mkwrite") + "\n/* touched */\n"
+        let t1 = Self.tree("T1", files1)
+        let (review, fresh, reused) = Self.verdicts([t0, t1])
+        #expect(review == fresh)
+        #expect(review == [[], []])
+        #expect(reused >= 1)  // other_page_mkwrite (and the helper) came from T0
+    }
+
+    @Test func aChangedHelperInAnotherFileInvalidatesItsCallers() {
+        let base = ["fs/demo/file.c": Self.fileC, "fs/demo/a.c": Self.handler("demo_page_mkwrite"),
+                    "fs/demo/b.c": Self.handler("other_page_mkwrite")]
+        let t0 = Self.tree("T0", base.merging(["fs/demo/settle.c": Self.helper(waits: true)]) { $1 })
+        let t1 = Self.tree("T1", base.merging(["fs/demo/settle.c": Self.helper(waits: false)]) { $1 })
+        let (review, fresh) = { let v = Self.verdicts([t0, t1]); return (v.review, v.fresh) }()
+        #expect(review == fresh)
+        #expect(review == [[], ["demo_page_mkwrite", "other_page_mkwrite"]])
+    }
+
+    @Test func aNewDefinitionOfAnUnknownCalleeIsSeen() {
+        // T0 has no body for the helper (assumed not to wait: flagged); T1 adds one that waits.
+        let base = ["fs/demo/file.c": Self.fileC, "fs/demo/a.c": Self.handler("demo_page_mkwrite"),
+                    "fs/demo/b.c": Self.handler("other_page_mkwrite")]
+        let t0 = Self.tree("T0", base)
+        let t1 = Self.tree("T1", base.merging(["fs/demo/settle.c": Self.helper(waits: true)]) { $1 })
+        let (review, fresh) = { let v = Self.verdicts([t0, t1]); return (v.review, v.fresh) }()
+        #expect(review == fresh)
+        #expect(review == [["demo_page_mkwrite", "other_page_mkwrite"], []])
+    }
+}
