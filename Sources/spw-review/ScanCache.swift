@@ -32,6 +32,14 @@ struct ScanCache {
         return String(hash, radix: 16)
     }
 
+    /// The running binary, by size and modification time: a rebuilt tool with the same version
+    /// string (every development build) may analyse differently, so its scans do not share.
+    static var executableFingerprint: String {
+        var st = stat()
+        guard stat("/proc/self/exe", &st) == 0 else { return CommandLine.arguments.first ?? "" }
+        return "\(st.st_size) \(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec) \(st.st_ino)"
+    }
+
     /// `path size mtime` for each file, by stat only.
     static func fingerprint(root: String, files: [String]) -> [String] {
         files.map { path in

@@ -48,7 +48,8 @@ struct ScanCommand: ParsableCommand {
         if let cache {
             let configText = config.path.flatMap { FileManager.default.contents(atPath: $0) }.map { String(decoding: $0, as: UTF8.self) } ?? ""
             let files = source.cFiles() + source.headerFiles()
-            cacheKey = ScanCache.key([SpwReview.configuration.version, "\(engine.model.entries.count)", configText,
+            cacheKey = ScanCache.key([SpwReview.configuration.version, ScanCache.executableFingerprint,
+                                      "\(engine.model.entries.count)", configText,
                                       format.rawValue, "\(noPath)", root] + ScanCache.fingerprint(root: root, files: files))
             if let key = cacheKey, let hit = cache.load(key) {
                 FileHandleOutput.standardOutput.write(hit.output)

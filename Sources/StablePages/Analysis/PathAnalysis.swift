@@ -352,6 +352,14 @@ struct FunctionWalker {
         return t
     }
 
+    /// The node as kernel code spells it, for path steps people read; memoised.
+    func display(_ id: NodeID) -> String {
+        if let t = texts.display[id] { return t }
+        let t = file.displayText(of: id)
+        texts.display[id] = t
+        return t
+    }
+
     /// The node's tokens with no spaces between them (`vmf->page`), memoised.
     func compact(_ id: NodeID) -> String {
         if let t = texts.compact[id] { return t }
@@ -456,7 +464,7 @@ struct FunctionWalker {
                             }
                             let returnsNull = r.isPage && r.state.null == .null
                             let t = step(block.lastLine > 0 ? block.lastLine : file.line(of: expr),
-                                         "return \(text(expr))\(returnsNull ? " (NULL)" : describe(r.value))", r.trace)
+                                         "return \(display(expr))\(returnsNull ? " (NULL)" : describe(r.value))", r.trace)
                             record(r.state, returnsNull ? .zero : r.value, returnsPage: r.isPage && !returnsNull, t)
                         }
                     } else {
@@ -478,7 +486,7 @@ struct FunctionWalker {
                         guard let refined = refine(state, condition, edge.kind == .trueBranch) else { continue }
                         next = refined
                         t = step(file.line(of: condition),
-                                 "\(edge.kind == .trueBranch ? "" : "!")(\(file.displayText(of: condition)))", trace)
+                                 "\(edge.kind == .trueBranch ? "" : "!")(\(display(condition)))", trace)
                     } else if edge.kind == .goto, let label = edge.label {
                         t = step(graph.blocks[edge.to].firstLine, "goto \(label)", trace)
                     }
@@ -614,10 +622,10 @@ struct FunctionWalker {
                         s.values = keep.values
                         s.decided = keep.decided
                         s.handedBack = true
-                        t = step(file.line(of: node), "\(text(node)): page handed to the caller", t)
+                        t = step(file.line(of: node), "\(display(node)): page handed to the caller", t)
                     } else if r.isPage && r.state.null != .null {
                         s.handedBack = true
-                        t = step(file.line(of: node), "\(text(node)): page handed to the caller", t)
+                        t = step(file.line(of: node), "\(display(node)): page handed to the caller", t)
                     }
                 }
                 return Result(state: s, value: r.value, isPage: r.isPage, trace: t)
@@ -791,7 +799,7 @@ struct FunctionWalker {
                     t = step(line, "\(name)(): waits, but the page is not locked", t)
                 }
             } else if a >= 0 && a < arguments.count {
-                t = step(line, "\(name)(\(text(arguments[a]))): waits on a different page", t)
+                t = step(line, "\(name)(\(display(arguments[a]))): waits on a different page", t)
             }
             return [Result(state: s, value: .unknown, isPage: false, trace: t)]
         case .locks(let a, let success):
@@ -926,6 +934,9 @@ struct FunctionWalker {
             }
         }
         var results: [Result] = []
+        let calleeIsQuiet = callee.outcomes.allSatisfy {
+            describeOutcome($0) == "returns" && !$0.handedBack && !$0.returnsPage && !$0.replaced
+        }
         for o in callee.outcomes {
             var s = s0
             var isPage = false
@@ -954,8 +965,11 @@ struct FunctionWalker {
                 page.null = o.returnsPage ? .unknown : .null
                 fresh = compose(page, o)
             }
+            // A callee none of whose exits says anything about the page (`folio_index()`) and that
+            // left this path's state as it was is not a step worth reading in a finding.
+            let quiet = calleeIsQuiet && s == s0 && fresh == nil && !isPage
             let note = "\(name)(): \(describeOutcome(o)) [\(callee.file):\(o.path.last?.line ?? callee.line)]"
-            var r = Result(state: s, value: o.returnClass, isPage: isPage, trace: step(line, note, t0))
+            var r = Result(state: s, value: o.returnClass, isPage: isPage, trace: quiet ? t0 : step(line, note, t0))
             r.freshPage = fresh
             results.append(r)
         }
@@ -1256,6 +1270,7 @@ struct FunctionWalker {
 final class TextMemo {
     var values: [NodeID: String] = [:]
     var compact: [NodeID: String] = [:]
+    var display: [NodeID: String] = [:]
 }
 
 extension String {
