@@ -53,6 +53,24 @@ public enum Charset {
         }
     }
 
+    /// Charsets whose valid UTF-8 text is read as UTF-8 (see `decode`).
+    static func isUTF8Compatible(_ name: String) -> Bool {
+        switch name {
+        case "utf-8", "utf8", "us-ascii", "ascii", "", "unicode-1-1-utf-7", "x-unknown", "unknown-8bit", "default": return true
+        default: return false
+        }
+    }
+
+    /// The bytes as a String when they are valid UTF-8 with no NUL and no CR (nothing for the
+    /// general path to report or rewrite); nil otherwise.
+    static func plainUTF8Text(_ bytes: ArraySlice<UInt8>) -> String? {
+        bytes.withUnsafeBufferPointer { p -> String? in
+            guard let base = p.baseAddress else { return "" }
+            if memchr(base, 0, p.count) != nil || memchr(base, 0x0D, p.count) != nil { return nil }
+            return String(validating: p, as: UTF8.self)
+        }
+    }
+
     static func validUTF8<C: Collection>(_ bytes: C) -> String? where C.Element == UInt8 {
         if let array = bytes as? [UInt8] { return String(validating: array, as: UTF8.self) }
         return String(validating: Array(bytes), as: UTF8.self)

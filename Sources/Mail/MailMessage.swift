@@ -314,6 +314,14 @@ private struct PartContext {
                     at: SourceLocation(file: source, line: fileLine)))
             }
         case "7bit", "8bit", "binary", "":
+            // The usual part: valid UTF-8 with no NUL and no CR goes straight into a String,
+            // without the intermediate copy the general path below makes.
+            let charset = contentType.parameters["charset"].map(Charset.normalizedName) ?? "utf-8"
+            if Charset.isUTF8Compatible(charset), let text = Charset.plainUTF8Text(body) {
+                finishLeaf(text, exact: true, encoding: encoding, role: role, contentType: contentType, filename: filename,
+                           fileLine: fileLine, into: &message)
+                return
+            }
             decoded = Array(body)
         default:
             diagnostics.append(Diagnostic(
@@ -352,6 +360,15 @@ private struct PartContext {
                 text = text.replacingCRLF()
             }
         }
+        finishLeaf(text, exact: exact, encoding: encoding, role: role, contentType: contentType, filename: filename,
+                   fileLine: fileLine, into: &message)
+    }
+
+    /// format=flowed, then the part itself.
+    mutating func finishLeaf(_ text0: String, exact exact0: Bool, encoding: String, role: MailPart.Role, contentType: ContentType,
+                             filename: String?, fileLine: Int, into message: inout MailMessage) {
+        var text = text0
+        var exact = exact0
         if contentType.parameters["format"]?.lowercased() == "flowed" {
             message.isFormatFlowed = true
             let deleteSpace = contentType.parameters["delsp"]?.lowercased() == "yes"

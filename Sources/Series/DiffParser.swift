@@ -386,10 +386,10 @@ public struct DiffParser {
             name = cQuoted(rest).0
         } else {
             var s = rest
-            if let tab = s.firstIndex(of: "\t") { s = s[..<tab] }
-            name = String(s).trimmingWhitespace()
+            if let tab = s.utf8.firstIndex(of: 0x09) { s = s[..<tab] }
+            name = s.trimmingWhitespace()
             // `diff -u` timestamps after spaces: `name  2011-05-26 12:00:00.000 -0700`
-            name = Self.droppingTimestamp(name)
+            if name.utf8.contains(0x20) { name = Self.droppingTimestamp(name) }
         }
         if name == "/dev/null" { return nil }
         return stripPrefix(name, strip)
@@ -418,6 +418,11 @@ public struct DiffParser {
 
     static func stripPrefix(_ path: String, _ count: Int) -> String {
         guard count > 0 else { return path }
+        if count == 1 {
+            // The usual `a/…`/`b/…`: everything after the first slash.
+            guard let slash = path.utf8.firstIndex(of: 0x2F) else { return path }
+            return String(path[path.utf8.index(after: slash)...])
+        }
         var components = path.split(separator: "/", maxSplits: count, omittingEmptySubsequences: false)
         guard components.count > count else { return path }
         components.removeFirst(count)

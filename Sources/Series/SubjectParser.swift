@@ -6,7 +6,13 @@ public enum SubjectParser {
     static let replyMarkers = ["re", "aw", "fwd", "fw", "sv", "antw", "vs", "odp", "wg"]
 
     public static func parse(_ subject: String) -> SubjectInfo {
-        var rest = Substring(subject.trimmingWhitespace())
+        let trimmed = subject.trimmingWhitespace()
+        // No bracket and no colon in the first few bytes: no prefix and no reply marker to read.
+        if !trimmed.utf8.contains(0x5B), !trimmed.utf8.prefix(7).contains(0x3A), trimmed.utf8.first != 0x3A {
+            return SubjectInfo(title: trimmed, isReply: false, isPatch: false, isRFC: false, isResend: false,
+                               version: "1", versionGiven: false, number: nil, total: nil, tags: [])
+        }
+        var rest = Substring(trimmed)
         var isReply = false
         var words: [Substring] = []
         var sawBracket = false

@@ -21,31 +21,26 @@ enum TextLines {
     /// Splits `text` into lines; `lineNumber(k)` gives the input line of the k-th (0-based).
     static func split(_ text: String, lineNumber: (Int) -> Int?) -> [TextLine] {
         // Split on bytes with memchr: as Characters, "\r\n" is one grapheme and would not split.
+        // One pass: each line's bounds become String indices by offset (O(1) on native UTF-8).
         var text = text
         text.makeContiguousUTF8()
-        var ranges: [(start: Int, end: Int, cr: Bool)] = []
-        text.utf8.withContiguousStorageIfAvailable { buffer in
+        let utf8 = text.utf8
+        var lines: [TextLine] = []
+        utf8.withContiguousStorageIfAvailable { buffer in
+            lines.reserveCapacity(buffer.count / 40 + 1)
             var start = 0
+            var k = 0
+            let origin = utf8.startIndex
             while start < buffer.count {
                 let newline = buffer.index(of: 0x0A, from: start)
                 var end = newline
                 var cr = false
                 if end > start && buffer[end - 1] == 0x0D { end -= 1; cr = true }
-                ranges.append((start, end, cr))
+                let from = utf8.index(origin, offsetBy: start), to = utf8.index(origin, offsetBy: end)
+                lines.append(TextLine(text: text[from..<to], mailLine: lineNumber(k), hadCarriageReturn: cr))
+                k += 1
                 start = newline + 1
             }
-        }
-        let utf8 = text.utf8
-        var lines: [TextLine] = []
-        lines.reserveCapacity(ranges.count)
-        var index = utf8.startIndex
-        var offset = 0
-        for (k, r) in ranges.enumerated() {
-            let start = utf8.index(index, offsetBy: r.start - offset)
-            let end = utf8.index(start, offsetBy: r.end - r.start)
-            lines.append(TextLine(text: text[start..<end], mailLine: lineNumber(k), hadCarriageReturn: r.cr))
-            index = start
-            offset = r.start
         }
         return lines
     }
