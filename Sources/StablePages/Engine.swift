@@ -432,30 +432,39 @@ struct IdentifierSet: Sendable {
         return h
     }
 
+    /// Calls `body` with the start, end and hash of every identifier in `p[from..<to]` (numbers
+    /// skipped); stops and returns true as soon as `body` does.
+    @inline(__always)
+    private static func scanIdentifiers(_ p: UnsafeBufferPointer<UInt8>, from: Int, to: Int,
+                                        _ body: (_ start: Int, _ end: Int, _ hash: UInt64) -> Bool) -> Bool {
+        var i = from
+        while i < to {
+            let b = p[i]
+            guard isIdentifierByte(b), !(b >= 0x30 && b <= 0x39) else {
+                i += 1
+                // skip the rest of a number
+                while b >= 0x30 && b <= 0x39 && i < to && isIdentifierByte(p[i]) { i += 1 }
+                continue
+            }
+            let start = i
+            var h: UInt64 = 0xcbf29ce484222325
+            while i < to && isIdentifierByte(p[i]) {
+                h = (h ^ UInt64(p[i])) &* 0x100000001b3
+                i += 1
+            }
+            if body(start, i, h) { return true }
+        }
+        return false
+    }
+
     func mentionedIn(_ bytes: [UInt8]) -> Bool {
         if names.isEmpty { return false }
         return bytes.withUnsafeBufferPointer { p in filter.withUnsafeBufferPointer { filter in
-            var i = 0
-            let n = p.count
-            while i < n {
-                let b = p[i]
-                if !IdentifierSet.isIdentifierByte(b) || (b >= 0x30 && b <= 0x39) {
-                    i += 1
-                    // skip the rest of a number
-                    while b >= 0x30 && b <= 0x39 && i < n && IdentifierSet.isIdentifierByte(p[i]) { i += 1 }
-                    continue
-                }
-                let start = i
-                var h: UInt64 = 0xcbf29ce484222325
-                while i < n && IdentifierSet.isIdentifierByte(p[i]) {
-                    h = (h ^ UInt64(p[i])) &* 0x100000001b3
-                    i += 1
-                }
+            IdentifierSet.scanIdentifiers(p, from: 0, to: p.count) { start, end, h in
                 let bit = h & IdentifierSet.filterMask
-                guard filter[Int(bit >> 6)] & (1 << (bit & 63)) != 0 else { continue }
-                if hashes.contains(h) && names.contains(Array(p[start..<i])) { return true }
+                guard filter[Int(bit >> 6)] & (1 << (bit & 63)) != 0 else { return false }
+                return hashes.contains(h) && names.contains(Array(p[start..<end]))
             }
-            return false
         } }
     }
 
@@ -465,45 +474,11 @@ struct IdentifierSet: Sendable {
     /// prototype still counts, and costs a parse.
     func definedIn(_ bytes: [UInt8]) -> Bool {
         if names.isEmpty { return false }
-        // Only lines that start in column 0 can hold a definition's name: skip the others whole.
-        return bytes.withUnsafeBufferPointer { p in filter.withUnsafeBufferPointer { filter in
-            guard let base = p.baseAddress else { return false }
-            let n = p.count
-            var lineStart = 0
-            while lineStart < n {
-                let lineEnd = memchr(base + lineStart, 0x0A, n - lineStart)
-                    .map { base.distance(to: $0.assumingMemoryBound(to: UInt8.self)) } ?? n
-                if IdentifierSet.isIdentifierByte(p[lineStart]) {
-                    var i = lineStart
-                    while i < lineEnd {
-                        let b = p[i]
-                        guard IdentifierSet.isIdentifierByte(b), !(b >= 0x30 && b <= 0x39) else {
-                            i += 1
-                            while b >= 0x30 && b <= 0x39 && i < lineEnd && IdentifierSet.isIdentifierByte(p[i]) { i += 1 }
-                            continue
-                        }
-                        let start = i
-                        var h: UInt64 = 0xcbf29ce484222325
-                        while i < lineEnd && IdentifierSet.isIdentifierByte(p[i]) {
-                            h = (h ^ UInt64(p[i])) &* 0x100000001b3
-                            i += 1
-                        }
-                        let bit = h & IdentifierSet.filterMask
-                        guard filter[Int(bit >> 6)] & (1 << (bit & 63)) != 0 else { continue }
-                        if hashes.contains(h) && names.contains(Array(p[start..<i]))
-                            && IdentifierSet.looksLikeDefinition(p, start: start, end: i) {
-                            return true
-                        }
-                    }
-                }
-                lineStart = lineEnd + 1
-            }
-            return false
-        } }
+        return IdentifierSet.definedNames(in: bytes).contains { names.contains(Array($0.utf8)) }
     }
 
     /// Every name `definedIn` would find in the file: identifiers followed by `(` on lines that
-    /// start in column 0 and do not end in `;`.
+    /// start in column 0 and do not end in `;`. Only such lines are scanned; the rest are skipped whole.
     static func definedNames(in bytes: [UInt8]) -> Set<String> {
         var names = Set<String>()
         bytes.withUnsafeBufferPointer { p in
@@ -514,21 +489,13 @@ struct IdentifierSet: Sendable {
                 let lineEnd = memchr(base + lineStart, 0x0A, n - lineStart)
                     .map { base.distance(to: $0.assumingMemoryBound(to: UInt8.self)) } ?? n
                 if isIdentifierByte(p[lineStart]) {
-                    var i = lineStart
-                    while i < lineEnd {
-                        let b = p[i]
-                        guard isIdentifierByte(b), !(b >= 0x30 && b <= 0x39) else {
-                            i += 1
-                            while b >= 0x30 && b <= 0x39 && i < lineEnd && isIdentifierByte(p[i]) { i += 1 }
-                            continue
-                        }
-                        let start = i
-                        while i < lineEnd && isIdentifierByte(p[i]) { i += 1 }
-                        var k = i
+                    _ = scanIdentifiers(p, from: lineStart, to: lineEnd) { start, end, _ in
+                        var k = end
                         while k < lineEnd && (p[k] == 0x20 || p[k] == 0x09) { k += 1 }
-                        if k < lineEnd, p[k] == 0x28, looksLikeDefinition(p, start: start, end: i) {
-                            names.insert(String(decoding: UnsafeBufferPointer(rebasing: p[start..<i]), as: UTF8.self))
+                        if k < lineEnd, p[k] == 0x28, looksLikeDefinition(p, start: start, end: end) {
+                            names.insert(String(decoding: UnsafeBufferPointer(rebasing: p[start..<end]), as: UTF8.self))
                         }
+                        return false
                     }
                 }
                 lineStart = lineEnd + 1
