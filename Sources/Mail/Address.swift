@@ -21,8 +21,10 @@ public struct Person: Sendable, Hashable, Codable {
         guard !trimmed.isEmpty else { return nil }
         if let open = trimmed.utf8.lastIndex(of: 0x3C), let close = trimmed.utf8[open...].firstIndex(of: 0x3E) {
             let email = trimmed[trimmed.index(after: open)..<close].trimmingWhitespace()
-            var name = String(trimmed[..<open]) + String(trimmed[trimmed.index(after: close)...])
-            name = cleanDisplayName(name)
+            let after = trimmed.index(after: close)
+            // Nearly always nothing follows the address: no concatenation then.
+            let name = cleanDisplayName(after == trimmed.endIndex ? String(trimmed[..<open])
+                                        : String(trimmed[..<open]) + String(trimmed[after...]))
             return Person(name: name, email: email)
         }
         // `addr (Name)`: the comment is the name.

@@ -41,6 +41,36 @@ public struct HeaderBlock: Sendable {
     private var text: [UInt8] = []
     private var spans: [Span] = []
     private var extra: [HeaderField] = []
+    /// Index in `spans` of the first field of each name every mail is asked for, found while
+    /// parsing: `first(_:)` then needs no scan of the dozens of `Received:` lines.
+    private var known = [Int32](repeating: -1, count: HeaderBlock.knownNames.count)
+
+    static let knownNames = ["subject", "from", "date", "message-id", "in-reply-to", "references", "content-type",
+                             "content-transfer-encoding", "content-disposition"]
+
+    private static func knownIndex(_ name: String) -> Int? {
+        switch name {
+        case "Subject": return 0
+        case "From": return 1
+        case "Date": return 2
+        case "Message-ID": return 3
+        case "In-Reply-To": return 4
+        case "References": return 5
+        case "Content-Type": return 6
+        case "Content-Transfer-Encoding": return 7
+        case "Content-Disposition": return 8
+        default: return nil
+        }
+    }
+
+    /// Records `spans[index]` in `known` when its name is one of `knownNames` (any case).
+    private mutating func noteKnown(_ index: Int) {
+        let span = spans[index]
+        let length = span.nameEnd - span.nameStart
+        for (k, name) in HeaderBlock.knownNames.enumerated() where known[k] < 0 && name.utf8.count == length {
+            if matches(span, name) { known[k] = Int32(index) }
+        }
+    }
 
     public init(fields: [HeaderField] = []) { extra = fields }
 
@@ -48,7 +78,11 @@ public struct HeaderBlock: Sendable {
     public var fields: [HeaderField] { spans.map(field) + extra }
 
     public func first(_ name: String) -> HeaderField? {
-        if let span = spans.first(where: { matches($0, name) }) { return field(span) }
+        if let k = HeaderBlock.knownIndex(name) {
+            if known[k] >= 0 { return field(spans[Int(known[k])]) }
+        } else if let span = spans.first(where: { matches($0, name) }) {
+            return field(span)
+        }
         let lowered = HeaderField.asciiLowercased(name)
         return extra.first { $0.key == lowered }
     }
@@ -160,6 +194,7 @@ public struct HeaderBlock: Sendable {
         }
         if let c = current { block.spans.append(c) }
         block.text = Array(bytes[base..<max(base, end)])
+        for index in block.spans.indices { block.noteKnown(index) }
         return (block, bodyStart, linesUsed)
     }
 
