@@ -23,9 +23,10 @@ public struct StablePageEngine: Sendable {
     /// How many rounds of callee lookup follow the entry points' calls into other files.
     static let calleeRounds = 2
 
-    var relevantTokens: [String] {
-        ["page_mkwrite", "write_begin", "vm_operations_struct", "vm_ops", "generic_file_mmap"]
-    }
+    var relevantTokens: [String] { Self.entryTokens }
+
+    /// What a file must mention to be read for its entry points (the first round).
+    public static let entryTokens = ["page_mkwrite", "write_begin", "vm_operations_struct", "vm_ops", "generic_file_mmap"]
 
     public struct TreeResult: Sendable {
         public var findings: [Finding]
@@ -176,8 +177,9 @@ public struct StablePageEngine: Sendable {
                 let done = results.tick()
                 if done % 64 == 0 || done == paths.count { progress?("reading", done, paths.count) }
             }
+            // By blob id alone: the answers depend on the bytes, not on where they sit.
             let store = id == nil ? localFacts : cache.facts
-            let key = id.map { "\($0):\(path)" } ?? path
+            let key = id ?? path
             var known = store.get(key)
             var bytes: [UInt8]?
             func load() -> [UInt8]? {
@@ -231,8 +233,7 @@ public struct StablePageEngine: Sendable {
     /// T0..Tn: each finding says which trees it is present in, and which patch introduced or
     /// resolved it. Diff-only rules run on the series itself.
     public func review(trees: [SourceTree], series: PatchSeries?, prefixes: [String] = [],
-                       summaries store: SummaryStore = SummaryStore()) -> [Finding] {
-        let cache = ParseCache()
+                       cache: ParseCache = ParseCache(), summaries store: SummaryStore = SummaryStore()) -> [Finding] {
         var byKey: [String: Finding] = [:]
         var order: [String] = []
         var last: (tree: SourceTree, result: TreeResult)?

@@ -24,6 +24,9 @@ struct ReviewCommand: ParsableCommand {
 
     @OptionGroup var apply: ApplyOptions
 
+    @Flag(name: .customLong("no-cache"), help: "Do not use or write the prefilter cache (~/.cache/spw-review).")
+    var noCache = false
+
     @Flag(name: .customLong("no-path"), help: "Print findings without their paths.")
     var noPath = false
 
@@ -46,14 +49,16 @@ struct ReviewCommand: ParsableCommand {
             return ReviewedCode(apply: .null, applyText: nil, applyResult: nil, findings: findings, trees: 0)
         }
         diagnostics += result.diagnostics
-        let (findings, trees) = try Self.findings(series, treeIDs: result.trees, repository: repository, root: result.tree)
+        let (findings, trees) = try Self.findings(series, treeIDs: result.trees, repository: repository, root: result.tree,
+                                                  useCache: !noCache)
         let style = TextStyle(color: Terminal.colorOnStdout)
         return ReviewedCode(apply: ApplyJSON.apply(result), applyText: ApplyText.render(result, style: style),
                             applyResult: result, findings: findings, trees: trees)
     }
 
     /// The stable-page rules on T0..Tn (given by tree id), with the tree's `.spw-review.toml`.
-    static func findings(_ series: PatchSeries, treeIDs: [String], repository: Repository, root: String) throws -> ([Finding], Int) {
+    static func findings(_ series: PatchSeries, treeIDs: [String], repository: Repository, root: String,
+                         useCache: Bool = true) throws -> ([Finding], Int) {
         let touched = series.patches.map { p in Set(p.files.flatMap { [$0.oldPath, $0.newPath].compactMap { $0 } }) }
         let trees = try PerformanceTrace.measure("tree listings for \(treeIDs.count) trees") {
             try sourceTrees(treeIDs: treeIDs, repository: repository, series: touched)
@@ -65,9 +70,13 @@ struct ReviewCommand: ParsableCommand {
         if let t0 = trees.first, t0.cFiles().count > 2000 {
             prefixes = ["fs/", "mm/"] + touched.flatMap { $0 }.map { ($0 as NSString).deletingLastPathComponent + "/" }
         }
+        let parseCache = ParseCache()
+        let factsFile = useCache ? PrefilterFactsFile() : nil
+        PerformanceTrace.measure("loading the prefilter cache") { factsFile?.load(into: parseCache) }
         let findings = PerformanceTrace.measure("stable-page analysis of \(trees.count) trees") {
-            engine.review(trees: trees, series: series, prefixes: prefixes)
+            engine.review(trees: trees, series: series, prefixes: prefixes, cache: parseCache)
         }
+        PerformanceTrace.measure("saving the prefilter cache") { factsFile?.save(from: parseCache) }
         return (findings, trees.count)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import StablePages
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -61,5 +62,37 @@ struct ScanCache {
         let tmp = "\(directory)/.scan-\(key)-\(getpid())"
         guard FileManager.default.createFile(atPath: tmp, contents: Data("\(status)\n\(output)".utf8)) else { return }
         rename(tmp, "\(directory)/scan-\(key)")
+    }
+}
+
+/// What `review` keeps between runs: the prefilter's answers per git blob id (does the file
+/// mention an entry-point token, which functions does it define), so a review against a base it
+/// has seen before reads only the blobs that can matter. Content-addressed, hence shared by every
+/// repository; written under the scan cache's directory, replaced atomically; a different binary
+/// or token list starts afresh.
+struct PrefilterFactsFile {
+    let path: String
+    let header: String
+
+    init?() {
+        guard let cache = ScanCache() else { return nil }
+        path = cache.directory + "/prefilter-facts"
+        header = "spw-review prefilter facts 1 " + ScanCache.key([ScanCache.executableFingerprint]
+            + StablePageEngine.entryTokens)
+    }
+
+    func load(into parseCache: ParseCache) {
+        guard let data = FileManager.default.contents(atPath: path) else { return }
+        let text = String(decoding: data, as: UTF8.self)
+        guard let newline = text.firstIndex(of: "\n"), text[..<newline] == header else { return }
+        parseCache.importFacts(text[text.index(after: newline)...])
+    }
+
+    func save(from parseCache: ParseCache) {
+        let directory = (path as NSString).deletingLastPathComponent
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let tmp = "\(path).\(getpid())"
+        guard FileManager.default.createFile(atPath: tmp, contents: Data((header + "\n" + parseCache.exportFacts()).utf8)) else { return }
+        if rename(tmp, path) != 0 { unlink(tmp) }
     }
 }

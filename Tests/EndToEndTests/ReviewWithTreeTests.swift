@@ -52,6 +52,27 @@ struct ReviewWithTreeTests {
                                                 "presentIn", "introducedBy", "resolvedBy"]))
     }
 
+    /// The prefilter cache: written by a review, used by the next one with the same output,
+    /// and neither read nor written with --no-cache.
+    @Test func prefilterCacheKeepsOutputAndNoCacheLeavesNoFile() throws {
+        let repo = try Self.fixtureRepository()
+        defer { try? FileManager.default.removeItem(atPath: repo) }
+        let cacheHome = FileManager.default.temporaryDirectory.appendingPathComponent("spw-xdg-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: cacheHome) }
+        let env = ["XDG_CACHE_HOME": cacheHome]
+        let facts = cacheHome + "/spw-review/prefilter-facts"
+
+        let uncached = try Binary.run([Binary.cleanMbox, "--tree", repo, "--format", "json", "--no-cache"], environment: env)
+        #expect(!FileManager.default.fileExists(atPath: facts))
+        let first = try Binary.run([Binary.cleanMbox, "--tree", repo, "--format", "json"], environment: env)
+        let written = try #require(FileManager.default.contents(atPath: facts))
+        #expect(String(decoding: written, as: UTF8.self).hasPrefix("spw-review prefilter facts 1 "))
+        let second = try Binary.run([Binary.cleanMbox, "--tree", repo, "--format", "json"], environment: env)
+        #expect(first.stdout == uncached.stdout)
+        #expect(second.stdout == first.stdout)
+        #expect(second.status == first.status)
+    }
+
     @Test func scanAuditsATreeWithoutASeries() throws {
         let result = try Binary.run(["scan", "--tree", Binary.packageRoot.appendingPathComponent("fixtures/kernel").path,
                                      "--format", "json"])

@@ -91,3 +91,55 @@ struct SummaryReuseTests {
         #expect(review == [["demo_page_mkwrite", "other_page_mkwrite"], []])
     }
 }
+
+/// The prefilter's answers kept between runs (`review` writes them under ~/.cache): a later run
+/// that imports them must give the same findings while reading only the files that can matter.
+struct PrefilterFactsTests {
+    /// A tree that counts what is read from it.
+    final class CountingTree: SourceTree, @unchecked Sendable {
+        let inner: MemoryTree
+        private let lock = NSLockLike()
+        private(set) var reads: [String] = []
+        init(_ inner: MemoryTree) { self.inner = inner }
+        var name: String { inner.name }
+        var kernelVersion: KernelVersion? { inner.kernelVersion }
+        func cFiles() -> [String] { inner.cFiles() }
+        func headerFiles() -> [String] { inner.headerFiles() }
+        func contentID(of path: String) -> String? { inner.contentID(of: path) }
+        func contents(of path: String) -> [UInt8]? {
+            lock.lock(); reads.append(path); lock.unlock()
+            return inner.contents(of: path)
+        }
+    }
+
+    @Test func importedFactsGiveTheSameFindingsFromFewerReads() {
+        var files = [
+            "fs/demo/file.c": SummaryReuseTests.fileC, "fs/demo/a.c": SummaryReuseTests.handler("demo_page_mkwrite"),
+            "fs/demo/b.c": SummaryReuseTests.handler("other_page_mkwrite"), "fs/demo/settle.c": SummaryReuseTests.helper(waits: false),
+        ]
+        for k in 0..<20 { files["fs/demo/unrelated\(k).c"] = "int demo_unrelated_\(k)(void) { return \(k); }\n" }
+        let tree = SummaryReuseTests.tree("T0", files)
+        let engine = StablePageEngine()
+
+        let first = ParseCache()
+        let counted1 = CountingTree(tree)
+        let findings1 = engine.review(trees: [counted1], series: nil, cache: first).map(\.function).sorted()
+        let saved = first.exportFacts()
+        #expect(saved.split(separator: "\n").count >= 24)
+
+        let second = ParseCache()
+        second.importFacts(Substring(saved))
+        let counted2 = CountingTree(tree)
+        let findings2 = engine.review(trees: [counted2], series: nil, cache: second).map(\.function).sorted()
+        #expect(findings2 == findings1)
+        #expect(findings1 == ["demo_page_mkwrite", "other_page_mkwrite"])
+        #expect(Set(counted2.reads).isSubset(of: ["fs/demo/file.c", "fs/demo/a.c", "fs/demo/b.c", "fs/demo/settle.c"]))
+        #expect(counted2.reads.count < counted1.reads.count)
+    }
+
+    @Test func malformedLinesAreSkipped() {
+        let cache = ParseCache()
+        cache.importFacts("garbage\nid1\t1\n\t1\t-\nid2\tx\tfoo,bar\n")
+        #expect(cache.exportFacts() == "id2\t-\tbar,foo\n")
+    }
+}

@@ -12,6 +12,12 @@ public enum ProcessRunner {
 
     /// Runs `arguments` through `executable` (`/usr/bin/env` by default, so `arguments[0]` is
     /// looked up on PATH). `isolateGitConfig` hides the machine's and the user's git configuration.
+    static let cacheHome: String = {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("spw-cache-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url.path
+    }()
+
     public static func run(_ arguments: [String], executable: String = "/usr/bin/env", in directory: URL? = nil,
                            environment extra: [String: String] = [:], stdin: Data? = nil, stdinFile: URL? = nil,
                            isolateGitConfig: Bool = false) throws -> Output {
@@ -20,6 +26,9 @@ public enum ProcessRunner {
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
         var environment = ProcessInfo.processInfo.environment
+        // spw-review's caches (scan results, prefilter answers) go to this test process's own
+        // directory: tests never write the developer's ~/.cache, and never read a stale one.
+        environment["XDG_CACHE_HOME"] = Self.cacheHome
         if isolateGitConfig {
             environment["GIT_CONFIG_NOSYSTEM"] = "1"
             environment["GIT_CONFIG_GLOBAL"] = "/dev/null"

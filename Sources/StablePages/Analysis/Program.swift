@@ -25,6 +25,14 @@ public final class ParseCache: @unchecked Sendable {
     private var byID: [String: ParsedFile] = [:]
     /// Prefilter answers by content id.
     let facts = FileFactsCache()
+
+    /// The prefilter answers learnt so far, as text to keep between runs: they are keyed by git
+    /// blob id, so they hold for any repository and any later review. `limit` bounds the lines
+    /// (over it, only this run's are kept).
+    public func exportFacts(limit: Int = 200_000) -> String { facts.export(limit: limit) }
+
+    /// Answers kept by an earlier run (`exportFacts`).
+    public func importFacts(_ text: Substring) { facts.load(text) }
     private let lock = NSLockLike()
     public private(set) var hits = 0
     public private(set) var misses = 0
@@ -64,10 +72,13 @@ extension ParseCache {
 /// (then only within one `program(for:)` call, which makes its own instance).
 final class FileFactsCache: @unchecked Sendable {
     private var facts: [String: ParseCache.FileFacts] = [:]
+    /// Keys asked for or learnt in this run (what an export keeps when the file grows too big).
+    private var used = Set<String>()
     private let lock = NSLockLike()
 
     func get(_ key: String) -> ParseCache.FileFacts {
         lock.lock(); defer { lock.unlock() }
+        used.insert(key)
         return facts[key] ?? ParseCache.FileFacts()
     }
 
@@ -76,6 +87,54 @@ final class FileFactsCache: @unchecked Sendable {
         var f = facts[key] ?? ParseCache.FileFacts()
         change(&f)
         facts[key] = f
+        used.insert(key)
+    }
+
+    /// One line per blob: `id TAB mentions(1/0/-) TAB defined,names (or -)`.
+    func export(limit: Int) -> String {
+        lock.lock(); defer { lock.unlock() }
+        let keys = facts.count <= limit ? Array(facts.keys) : Array(used.filter { facts[$0] != nil })
+        var out = ""
+        for key in keys.sorted() {
+            let f = facts[key]!
+            let mentions = f.mentionsEntryTokens.map { $0 ? "1" : "0" } ?? "-"
+            let names = f.definedNames.map { $0.sorted().joined(separator: ",") } ?? "-"
+            out += "\(key)\t\(mentions)\t\(names)\n"
+        }
+        return out
+    }
+
+    /// Reads `export`'s lines; malformed lines are skipped (a cache, not a contract). By bytes:
+    /// a kernel's worth is a megabyte, and Character-wise splitting would cost more than it saves.
+    func load(_ text: Substring) {
+        var loaded: [(String, ParseCache.FileFacts)] = []
+        var copy = String(text)
+        copy.withUTF8 { p in
+            var lineStart = 0
+            while lineStart < p.count {
+                var lineEnd = lineStart
+                while lineEnd < p.count && p[lineEnd] != 0x0A { lineEnd += 1 }
+                defer { lineStart = lineEnd + 1 }
+                var tabs: [Int] = []
+                for k in lineStart..<lineEnd where p[k] == 0x09 { tabs.append(k) }
+                guard tabs.count == 2, tabs[0] > lineStart, tabs[1] == tabs[0] + 2 else { continue }
+                var f = ParseCache.FileFacts()
+                switch p[tabs[0] + 1] { case 0x31: f.mentionsEntryTokens = true; case 0x30: f.mentionsEntryTokens = false; default: break }
+                let namesStart = tabs[1] + 1
+                if !(lineEnd - namesStart == 1 && p[namesStart] == 0x2D) {
+                    var names = Set<String>()
+                    var start = namesStart
+                    for k in namesStart...lineEnd where k == lineEnd || p[k] == 0x2C {
+                        if k > start { names.insert(String(decoding: UnsafeBufferPointer(rebasing: p[start..<k]), as: UTF8.self)) }
+                        start = k + 1
+                    }
+                    f.definedNames = names
+                }
+                loaded.append((String(decoding: UnsafeBufferPointer(rebasing: p[lineStart..<tabs[0]]), as: UTF8.self), f))
+            }
+        }
+        lock.lock(); defer { lock.unlock() }
+        for (key, f) in loaded { facts[key] = f }
     }
 }
 
