@@ -58,36 +58,33 @@ final class GitSourceTree: SourceTree, @unchecked Sendable {
     /// Extra handles on the same repository, one per core, so blobs are inflated in parallel
     /// (a libgit2 handle serves one thread at a time). They see the object database on disk;
     /// blobs the series created live in the main handle's in-memory backend and are read there.
-    private var readers: [Repository]?
+    private var readersOpened = false
     private var freeReaders: [Repository] = []
-    private lazy var readerSlots = DispatchSemaphore(value: ProcessInfo.processInfo.activeProcessorCount)
+    private var readerSlots: DispatchSemaphore?
 
     func contents(of path: String) -> [UInt8]? {
         guard let id = listing[path] else { return nil }
         pthread_mutex_lock(&mutex)
-        if readers == nil {
-            readers = (0..<ProcessInfo.processInfo.activeProcessorCount).compactMap {
-                _ in try? Repository(path: repository.gitDirectory)
+        if !readersOpened {
+            readersOpened = true
+            freeReaders = (0..<ProcessInfo.processInfo.activeProcessorCount).compactMap { _ in
+                try? Repository(path: repository.gitDirectory)
             }
-            freeReaders = readers ?? []
-            _ = readerSlots
+            if !freeReaders.isEmpty { readerSlots = DispatchSemaphore(value: freeReaders.count) }
         }
-        let usePool = !freeReaders.isEmpty || !(readers ?? []).isEmpty
+        let slots = readerSlots
         pthread_mutex_unlock(&mutex)
-        if usePool {
-            readerSlots.wait()
+        if let slots {
+            slots.wait()  // as many threads pass as there are handles: removeLast always finds one
             pthread_mutex_lock(&mutex)
-            let reader = freeReaders.popLast()
+            let reader = freeReaders.removeLast()
             pthread_mutex_unlock(&mutex)
-            defer {
-                if let reader {
-                    pthread_mutex_lock(&mutex)
-                    freeReaders.append(reader)
-                    pthread_mutex_unlock(&mutex)
-                }
-                readerSlots.signal()
-            }
-            if let reader, let bytes = try? reader.blobContent(id) { return bytes }
+            let bytes = try? reader.blobContent(id)
+            pthread_mutex_lock(&mutex)
+            freeReaders.append(reader)
+            pthread_mutex_unlock(&mutex)
+            slots.signal()
+            if let bytes { return bytes }
         }
         pthread_mutex_lock(&mutex)
         defer { pthread_mutex_unlock(&mutex) }
