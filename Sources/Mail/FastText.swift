@@ -71,6 +71,15 @@ import Glibc
 
 // Concrete overloads: the generic versions above go through iterators that do not specialise
 // well for the types the parsers use; these compare contiguous bytes with memcmp.
+@inline(__always)
+private func asciiPrefix<View: Collection>(_ utf8: View, _ prefix: StaticString) -> Bool where View.Element == UInt8 {
+    let n = prefix.utf8CodeUnitCount
+    if let result = utf8.withContiguousStorageIfAvailable({ buffer -> Bool in
+        buffer.count >= n && (n == 0 || memcmp(buffer.baseAddress!, prefix.utf8Start, n) == 0)
+    }) { return result }
+    return utf8.starts(with: UnsafeBufferPointer(start: prefix.utf8Start, count: n))
+}
+
 extension Substring {
     /// The text after `prefix`, or nil when it does not start with it (contiguous bytes, memcmp).
     @inline(__always)
@@ -80,22 +89,10 @@ extension Substring {
     }
 
     @inline(__always)
-    public func hasASCIIPrefix(_ prefix: StaticString) -> Bool {
-        let n = prefix.utf8CodeUnitCount
-        if let result = utf8.withContiguousStorageIfAvailable({ buffer -> Bool in
-            buffer.count >= n && (n == 0 || memcmp(buffer.baseAddress!, prefix.utf8Start, n) == 0)
-        }) { return result }
-        return utf8.starts(with: UnsafeBufferPointer(start: prefix.utf8Start, count: n))
-    }
+    public func hasASCIIPrefix(_ prefix: StaticString) -> Bool { asciiPrefix(utf8, prefix) }
 }
 
 extension String {
     @inline(__always)
-    public func hasASCIIPrefix(_ prefix: StaticString) -> Bool {
-        let n = prefix.utf8CodeUnitCount
-        if let result = utf8.withContiguousStorageIfAvailable({ buffer -> Bool in
-            buffer.count >= n && (n == 0 || memcmp(buffer.baseAddress!, prefix.utf8Start, n) == 0)
-        }) { return result }
-        return utf8.starts(with: UnsafeBufferPointer(start: prefix.utf8Start, count: n))
-    }
+    public func hasASCIIPrefix(_ prefix: StaticString) -> Bool { asciiPrefix(utf8, prefix) }
 }

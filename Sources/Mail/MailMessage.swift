@@ -318,7 +318,7 @@ private struct PartContext {
             // without the intermediate copy the general path below makes.
             let charset = contentType.parameters["charset"].map(Charset.normalizedName) ?? "utf-8"
             if Charset.isUTF8Compatible(charset), let text = Charset.plainUTF8Text(body) {
-                finishLeaf(text, exact: true, encoding: encoding, role: role, contentType: contentType, filename: filename,
+                finishLeaf(text, exact: true, role: role, contentType: contentType, filename: filename,
                            fileLine: fileLine, into: &message)
                 return
             }
@@ -360,12 +360,12 @@ private struct PartContext {
                 text = text.replacingCRLF()
             }
         }
-        finishLeaf(text, exact: exact, encoding: encoding, role: role, contentType: contentType, filename: filename,
+        finishLeaf(text, exact: exact, role: role, contentType: contentType, filename: filename,
                    fileLine: fileLine, into: &message)
     }
 
     /// format=flowed, then the part itself.
-    mutating func finishLeaf(_ text0: String, exact exact0: Bool, encoding: String, role: MailPart.Role, contentType: ContentType,
+    mutating func finishLeaf(_ text0: String, exact exact0: Bool, role: MailPart.Role, contentType: ContentType,
                              filename: String?, fileLine: Int, into message: inout MailMessage) {
         var text = text0
         var exact = exact0
