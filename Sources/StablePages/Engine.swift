@@ -50,7 +50,7 @@ public struct StablePageEngine: Sendable {
         }
         let (program, considered) = read
         let analyzer = PathAnalyzer(program: program, model: model, store: store)
-        PerformanceTrace.measure("\(tree.name): entry-point summaries") { analyzer.precompute(entryPointDefinitions(program)) }
+        PerformanceTrace.measure("\(tree.name): entry-point summaries (\(store?.reused ?? 0) reused so far: other workers, earlier trees)") { analyzer.precompute(entryPointDefinitions(program)) }
         let context = RuleContext(program: program, analyzer: analyzer, model: model)
         var findings: [Finding] = []
         for (k, rule) in rules.enumerated() {
