@@ -49,7 +49,8 @@ public struct StablePageEngine: Sendable {
             self.program(for: tree, cache: cache, onlyPaths: prefixes)
         }
         let (program, considered) = read
-        let analyzer = PathAnalyzer(program: program, model: model, store: store)
+        // Without a review's store, a fresh one still lets the workers share what they derive.
+        let analyzer = PathAnalyzer(program: program, model: model, store: store ?? SummaryStore())
         PerformanceTrace.measure("\(tree.name): entry-point summaries (\(store?.reused ?? 0) reused so far: other workers, earlier trees)") { analyzer.precompute(entryPointDefinitions(program)) }
         let context = RuleContext(program: program, analyzer: analyzer, model: model)
         var findings: [Finding] = []
