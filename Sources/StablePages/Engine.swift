@@ -169,7 +169,7 @@ public struct StablePageEngine: Sendable {
     /// an earlier tree is neither read nor scanned again.
     func parse(_ paths: [String], in tree: SourceTree, cache: ParseCache, facts localFacts: FileFactsCache,
                filter: FileFilter) -> [ParsedFile] {
-        let results = ResultBox(count: paths.count)
+        let results = ResultBox<ParsedFile>(count: paths.count)
         let progress = self.progress
         DispatchQueue.concurrentPerform(iterations: paths.count) { i in
             let path = paths[i]
@@ -277,8 +277,8 @@ public struct StablePageEngine: Sendable {
 }
 
 /// Thread-safe slots for concurrentPerform results.
-final class ResultBox: @unchecked Sendable {
-    private(set) var values: [ParsedFile?]
+final class ResultBox<Value>: @unchecked Sendable {
+    private(set) var values: [Value?]
     private var finished = 0
     private let lock = NSLockLike()
 
@@ -291,7 +291,7 @@ final class ResultBox: @unchecked Sendable {
         return n
     }
     init(count: Int) { values = Array(repeating: nil, count: count) }
-    func set(_ i: Int, _ v: ParsedFile?) {
+    func set(_ i: Int, _ v: Value?) {
         lock.lock()
         values[i] = v
         lock.unlock()
@@ -400,74 +400,16 @@ public struct MemoryTree: SourceTree {
     public func contentID(of path: String) -> String? { ids[path] }
 }
 
-/// A set of identifiers, and one pass over a file's bytes to see whether any occurs as a whole
-/// identifier: O(file size) however many names are asked for (the second parse round asks for
-/// hundreds across thousands of files).
+/// Function names, and the one question the engine asks of a file about them: is any of them
+/// defined there? Answered from the file's defined names (`definedNames`), which the prefilter
+/// also keeps per blob id.
 struct IdentifierSet: Sendable {
-    private let hashes: Set<UInt64>
-    private let names: Set<[UInt8]>
+    private let names: Set<String>
 
-    /// A 64k-bit filter over the hashes: nearly every identifier in a file misses here, with no
-    /// Set lookup (whose hashing would cost more than the scan itself).
-    private let filter: [UInt64]
-    private static let filterMask: UInt64 = (1 << 16) - 1
-
-    init(_ names: [String]) {
-        self.names = Set(names.map { Array($0.utf8) })
-        let hashes = Set(names.map { IdentifierSet.hash(Array($0.utf8)[...]) })
-        self.hashes = hashes
-        var filter = [UInt64](repeating: 0, count: 1 << 10)
-        for h in hashes {
-            let bit = h & IdentifierSet.filterMask
-            filter[Int(bit >> 6)] |= 1 << (bit & 63)
-        }
-        self.filter = filter
-    }
+    init(_ names: [String]) { self.names = Set(names) }
 
     @inline(__always) static func isIdentifierByte(_ b: UInt8) -> Bool {
         (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39) || b == 0x5F
-    }
-
-    static func hash(_ bytes: ArraySlice<UInt8>) -> UInt64 {
-        var h: UInt64 = 0xcbf29ce484222325
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x100000001b3 }
-        return h
-    }
-
-    /// Calls `body` with the start, end and hash of every identifier in `p[from..<to]` (numbers
-    /// skipped); stops and returns true as soon as `body` does.
-    @inline(__always)
-    private static func scanIdentifiers(_ p: UnsafeBufferPointer<UInt8>, from: Int, to: Int,
-                                        _ body: (_ start: Int, _ end: Int, _ hash: UInt64) -> Bool) -> Bool {
-        var i = from
-        while i < to {
-            let b = p[i]
-            guard isIdentifierByte(b), !(b >= 0x30 && b <= 0x39) else {
-                i += 1
-                // skip the rest of a number
-                while b >= 0x30 && b <= 0x39 && i < to && isIdentifierByte(p[i]) { i += 1 }
-                continue
-            }
-            let start = i
-            var h: UInt64 = 0xcbf29ce484222325
-            while i < to && isIdentifierByte(p[i]) {
-                h = (h ^ UInt64(p[i])) &* 0x100000001b3
-                i += 1
-            }
-            if body(start, i, h) { return true }
-        }
-        return false
-    }
-
-    func mentionedIn(_ bytes: [UInt8]) -> Bool {
-        if names.isEmpty { return false }
-        return bytes.withUnsafeBufferPointer { p in filter.withUnsafeBufferPointer { filter in
-            IdentifierSet.scanIdentifiers(p, from: 0, to: p.count) { start, end, h in
-                let bit = h & IdentifierSet.filterMask
-                guard filter[Int(bit >> 6)] & (1 << (bit & 63)) != 0 else { return false }
-                return hashes.contains(h) && names.contains(Array(p[start..<end]))
-            }
-        } }
     }
 
     /// Whether one of the names is *defined* here, by the shape of kernel style: the name, then
@@ -475,8 +417,7 @@ struct IdentifierSet: Sendable {
     /// type) and does not end in `;` (a prototype). Cheap and conservative: a multi-line
     /// prototype still counts, and costs a parse.
     func definedIn(_ bytes: [UInt8]) -> Bool {
-        if names.isEmpty { return false }
-        return IdentifierSet.definedNames(in: bytes).contains { names.contains(Array($0.utf8)) }
+        !names.isEmpty && !IdentifierSet.definedNames(in: bytes).isDisjoint(with: names)
     }
 
     /// Every name `definedIn` would find in the file: identifiers followed by `(` on lines that
@@ -490,14 +431,21 @@ struct IdentifierSet: Sendable {
             while lineStart < n {
                 let lineEnd = memchr(base + lineStart, 0x0A, n - lineStart)
                     .map { base.distance(to: $0.assumingMemoryBound(to: UInt8.self)) } ?? n
-                if isIdentifierByte(p[lineStart]) {
-                    _ = scanIdentifiers(p, from: lineStart, to: lineEnd) { start, end, _ in
-                        var k = end
-                        while k < lineEnd && (p[k] == 0x20 || p[k] == 0x09) { k += 1 }
-                        if k < lineEnd, p[k] == 0x28, looksLikeDefinition(p, start: start, end: end) {
-                            names.insert(String(decoding: UnsafeBufferPointer(rebasing: p[start..<end]), as: UTF8.self))
-                        }
-                        return false
+                var i = lineStart
+                while isIdentifierByte(p[lineStart]) && i < lineEnd {
+                    let b = p[i]
+                    guard isIdentifierByte(b), !(b >= 0x30 && b <= 0x39) else {
+                        i += 1
+                        // skip the rest of a number
+                        while b >= 0x30 && b <= 0x39 && i < lineEnd && isIdentifierByte(p[i]) { i += 1 }
+                        continue
+                    }
+                    let start = i
+                    while i < lineEnd && isIdentifierByte(p[i]) { i += 1 }
+                    var k = i
+                    while k < lineEnd && (p[k] == 0x20 || p[k] == 0x09) { k += 1 }
+                    if k < lineEnd, p[k] == 0x28, looksLikeDefinition(p, start: start, end: i) {
+                        names.insert(String(decoding: UnsafeBufferPointer(rebasing: p[start..<i]), as: UTF8.self))
                     }
                 }
                 lineStart = lineEnd + 1

@@ -15,8 +15,6 @@ struct CalleeLookupTests {
         #expect(!names.definedIn(Array("/* demo_wait_helper() waits */\n".utf8)))
         #expect(!names.definedIn(Array("EXPORT_SYMBOL(demo_wait_helper);\n".utf8)))
         #expect(!names.definedIn(Array("static void demo_wait_helper_other(struct page *page)\n".utf8)))
-        // mentionedIn stays the broad test (used for the token prefilter's second opinion).
-        #expect(names.mentionedIn(Array("/* demo_wait_helper() waits */\n".utf8)))
     }
 
     /// The handler is bound in file.c and defined in write.c, and waits through a helper defined in

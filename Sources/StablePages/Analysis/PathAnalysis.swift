@@ -307,7 +307,7 @@ public final class PathAnalyzer: @unchecked Sendable {
             shares[w].append(root)
             loads[w] += size(root)
         }
-        let results = ResultSlots<[String: (summary: FunctionSummary, dependencies: SummaryDependencies)]>(count: workers)
+        let results = ResultBox<[String: (summary: FunctionSummary, dependencies: SummaryDependencies)]>(count: workers)
         let program = self.program, model = self.model, store = self.store, fixedShares = shares
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             let local = PathAnalyzer(program: program, model: model, store: store)
@@ -320,18 +320,9 @@ public final class PathAnalyzer: @unchecked Sendable {
             results.set(w, done)
         }
         for w in 0..<workers {
-            for (key, summary) in results.get(w) ?? [:] where summaries[key] == nil { summaries[key] = summary }
+            for (key, summary) in results.values[w] ?? [:] where summaries[key] == nil { summaries[key] = summary }
         }
     }
-}
-
-/// One slot per concurrent worker, written once each.
-final class ResultSlots<Value>: @unchecked Sendable {
-    private var values: [Value?]
-    private let lock = NSLock()
-    init(count: Int) { values = Array(repeating: nil, count: count) }
-    func set(_ i: Int, _ v: Value) { lock.lock(); values[i] = v; lock.unlock() }
-    func get(_ i: Int) -> Value? { lock.lock(); defer { lock.unlock() }; return values[i] }
 }
 
 /// Walks one function's CFG.
