@@ -92,7 +92,8 @@ public enum Charset {
     }
 
     static func latin9<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
-        var scalars = String.UnicodeScalarView()
+        var utf8: [UInt8] = []
+        utf8.reserveCapacity(bytes.count + bytes.count / 8)
         for b in bytes {
             let value: UInt32
             switch b {
@@ -106,9 +107,24 @@ public enum Charset {
             case 0xBE: value = 0x0178
             default: value = UInt32(b)
             }
-            scalars.append(Unicode.Scalar(value)!)
+            appendUTF8(value, to: &utf8)
         }
-        return String(scalars)
+        return String(decoding: utf8, as: UTF8.self)
+    }
+
+    /// Appends the UTF-8 encoding of a BMP code point.
+    @inline(__always)
+    static func appendUTF8(_ value: UInt32, to utf8: inout [UInt8]) {
+        if value < 0x80 {
+            utf8.append(UInt8(value))
+        } else if value < 0x800 {
+            utf8.append(UInt8(0xC0 | (value >> 6)))
+            utf8.append(UInt8(0x80 | (value & 0x3F)))
+        } else {
+            utf8.append(UInt8(0xE0 | (value >> 12)))
+            utf8.append(UInt8(0x80 | ((value >> 6) & 0x3F)))
+            utf8.append(UInt8(0x80 | (value & 0x3F)))
+        }
     }
 
     /// Windows-1252's 0x80–0x9F; undefined positions map to the C1 control of the same value.
@@ -125,7 +141,7 @@ public enum Charset {
             if b < 0x80 {
                 utf8.append(b)
             } else if b <= 0x9F {
-                for unit in Character(Unicode.Scalar(cp1252High[Int(b - 0x80)])!).utf8 { utf8.append(unit) }
+                appendUTF8(cp1252High[Int(b - 0x80)], to: &utf8)
             } else {
                 utf8.append(0xC0 | (b >> 6))
                 utf8.append(0x80 | (b & 0x3F))

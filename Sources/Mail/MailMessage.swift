@@ -407,23 +407,36 @@ extension String {
 /// RFC 3676: undo space-stuffing and join soft-broken lines (a line ending in a space).
 public enum FormatFlowed {
     public static func unflow(_ text: String, deleteSpace: Bool) -> String {
-        var output: [String] = []
-        var pending: String?
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            var line = String(rawLine)
-            if line.hasPrefix(" ") { line.removeFirst() }
-            let isSignature = line == "-- "
-            if let p = pending {
-                line = p + line
-                pending = nil
+        // By bytes, in one output buffer: every byte that matters here (space, LF, `-`) is ASCII.
+        var text = text
+        return text.withUTF8 { input -> String in
+            var out: [UInt8] = []
+            out.reserveCapacity(input.count)
+            var pending = false         // the line being built continues on the next input line
+            var emittedAny = false      // a line was written: the next one needs its "\n"
+            var lineStart = 0           // where the logical line being built starts in `out`
+            var start = 0
+            while true {
+                let newline = input.index(of: ASCII.lf, from: start)
+                var s = start
+                if s < newline && input[s] == ASCII.space { s += 1 }  // space-stuffing
+                let isSignature = newline - s == 3 && input[s] == 0x2D && input[s + 1] == 0x2D && input[s + 2] == ASCII.space
+                if !pending {
+                    if emittedAny { out.append(ASCII.lf) }
+                    lineStart = out.count
+                }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: input[s..<newline]))
+                if out.count > lineStart && out[out.count - 1] == ASCII.space && !isSignature {
+                    pending = true
+                    if deleteSpace { out.removeLast() }
+                } else {
+                    pending = false
+                }
+                emittedAny = true
+                if newline >= input.count { break }
+                start = newline + 1
             }
-            if line.hasSuffix(" ") && !isSignature {
-                pending = deleteSpace ? String(line.dropLast()) : line
-                continue
-            }
-            output.append(line)
+            return String(decoding: out, as: UTF8.self)
         }
-        if let p = pending { output.append(p) }
-        return output.joined(separator: "\n")
     }
 }

@@ -194,15 +194,27 @@ public struct DiffParser {
                 }
                 break scan
             }
-            if text.hasASCIIPrefix("@@ ") || LineShape.startsFileSection(lines, i) { break scan }
-            if text.hasASCIIPrefix("\\ ") {
-                hunk.lines.append(HunkLine(kind: .noNewlineMarker, text: "", mailLine: line.mailLine))
-                i += 1
-                continue
-            }
-            if text == "-- " || text == "--" {
-                // Mail signature (`-- ` then git's version): the diff is over.
-                if i + 1 >= lines.count || lines[i + 1].text.first?.isNumber == true || lines[i + 1].text.isEmpty { break scan }
+            // Decided on the first byte where it can be: this runs for every line of every hunk.
+            let firstByte = line.firstByte
+            switch firstByte {
+            case 0x40:  // '@'
+                if text.hasASCIIPrefix("@@ ") { break scan }
+            case 0x64, 0x49:  // 'd', 'I'
+                if LineShape.startsFileSection(lines, i) { break scan }
+            case 0x2D:  // '-'
+                if LineShape.startsFileSection(lines, i) { break scan }
+                if text.utf8.count <= 3 && (text == "-- " || text == "--") {
+                    // Mail signature (`-- ` then git's version): the diff is over.
+                    if i + 1 >= lines.count || lines[i + 1].text.first?.isNumber == true || lines[i + 1].text.isEmpty { break scan }
+                }
+            case 0x5C:  // '\\'
+                if text.hasASCIIPrefix("\\ ") {
+                    hunk.lines.append(HunkLine(kind: .noNewlineMarker, text: "", mailLine: line.mailLine))
+                    i += 1
+                    continue
+                }
+            default:
+                break
             }
             if line.hadCarriageReturn {
                 hunk.damage.append(Damage(kind: .carriageReturn, mailLine: line.mailLine, detail: "line ends with CR"))
@@ -215,19 +227,19 @@ public struct DiffParser {
             let kind: HunkLine.Kind
             var body: Substring
             // The first byte, not the first Character: grapheme breaking costs more than the rest.
-            let firstByte = text.utf8.first
-            switch firstByte {
+            let prefixByte = text.utf8.first
+            switch prefixByte {
             case 0x20:
                 kind = .context
-                body = text.dropFirst()
+                body = Substring(text.utf8.dropFirst())
                 prefixed += 1
             case 0x2B:
                 kind = .added
-                body = text.dropFirst()
+                body = Substring(text.utf8.dropFirst())
                 prefixed += 1
             case 0x2D:
                 kind = .removed
-                body = text.dropFirst()
+                body = Substring(text.utf8.dropFirst())
                 prefixed += 1
             case nil:
                 // An empty line: a blank context line whose space was trimmed (git apply accepts it).
@@ -255,7 +267,7 @@ public struct DiffParser {
             }
             let bodyFirst = body.utf8.first
             if bodyFirst == 0x09 { sawTabIndent = true }
-            if bodyFirst == 0x20 && spaceIndented == nil && (kind != .context || firstByte == 0x20) {
+            if bodyFirst == 0x20 && spaceIndented == nil && (kind != .context || prefixByte == 0x20) {
                 spaceIndented = line.mailLine ?? -1
             }
             switch kind {

@@ -5,15 +5,19 @@ import Glibc
 
 /// A line of mail text with its place in the input file, when known.
 public struct TextLine: Sendable {
-    public var text: Substring
+    public let text: Substring
     public var mailLine: Int?
     /// The line ended in `\r` (stripped from `text`).
     public var hadCarriageReturn: Bool
+    /// The text's first byte, 0 when it is empty: the parsers classify most lines on it alone,
+    /// without touching the Substring.
+    public let firstByte: UInt8
 
     public init(text: Substring, mailLine: Int?, hadCarriageReturn: Bool = false) {
         self.text = text
         self.mailLine = mailLine
         self.hadCarriageReturn = hadCarriageReturn
+        self.firstByte = text.utf8.first ?? 0
     }
 }
 
@@ -112,9 +116,10 @@ enum LineShape {
 
     /// The line that starts a file section: `diff --git`, or `--- ` followed by `+++ `.
     static func startsFileSection(_ lines: [TextLine], _ i: Int) -> Bool {
-        let t = lines[i].text
         // Every section start begins with 'd', '-' or 'I': most lines are rejected on one byte.
-        guard let first = t.utf8.first, first == 0x64 || first == 0x2D || first == 0x49 else { return false }
+        let first = lines[i].firstByte
+        guard first == 0x64 || first == 0x2D || first == 0x49 else { return false }
+        let t = lines[i].text
         if t.hasASCIIPrefix("diff --git ") { return true }
         if t.hasASCIIPrefix("--- ") { return i + 1 < lines.count && lines[i + 1].text.hasASCIIPrefix("+++ ") }
         if t.hasASCIIPrefix("diff -") || t.hasASCIIPrefix("Index: ") {

@@ -137,7 +137,9 @@ struct EncodingTests {
     @Test(arguments: [
         ("iso-8859-1", [0xE5] as [UInt8], "å"),
         ("ISO-8859-15", [0xA4], "€"),
+        ("iso-8859-15", [0x41, 0xBC, 0xBD, 0xE9, 0xBE], "AŒœéŸ"),
         ("windows-1252", [0x80, 0x93], "€“"),
+        ("windows-1252", [0x81, 0x83, 0x99, 0xFF, 0x7A], "\u{81}ƒ™ÿz"),
         ("utf-8", [0xC3, 0xA5], "å"),
         ("iso-8859-8", [0xF9], "ש"),
         ("koi8-r", [0xC1], "а"),
@@ -187,6 +189,23 @@ struct MIMETests {
         #expect(m.isFormatFlowed)
         #expect(m.body == "soft break\n stuffed context\n")
         #expect(m.diagnostics.contains { $0.code == "mail/format-flowed" })
+    }
+
+    @Test(arguments: [
+        ("", false, ""),
+        ("a\n", false, "a\n"),
+        ("one \ntwo \nthree\n", false, "one two three\n"),
+        ("one \ntwo\n", true, "onetwo\n"),
+        ("sig\n-- \n name\n", false, "sig\n-- \nname\n"),
+        ("ends soft \n", false, "ends soft "),
+        ("ends soft ", true, "ends soft"),
+        (" \nx\n", false, "\nx\n"),
+        ("  \nx\n", false, " x\n"),
+        ("tab\t\nspace \n\nafter\n", false, "tab\t\nspace after\n"),
+        ("ünï \ncödé\n", false, "ünï cödé\n"),
+    ])
+    func formatFlowedRules(_ text: String, _ deleteSpace: Bool, _ expected: String) {
+        #expect(FormatFlowed.unflow(text, deleteSpace: deleteSpace) == expected)
     }
 
     @Test func crlfTransportIsNormalised() {
