@@ -17,70 +17,92 @@ public struct Person: Sendable, Hashable, Codable {
     /// Parses `Name <addr>`, `"Quoted, Name" <addr>`, `addr (Name)` and bare `addr`.
     /// Web archives obfuscate addresses (`[email protected]`); such an address is kept as written.
     public static func parse(_ text: String) -> Person? {
-        let trimmed = text.trimmingWhitespace()
+        var trimmed = text.trimmingWhitespace()
         guard !trimmed.isEmpty else { return nil }
-        if let open = trimmed.utf8.lastIndex(of: 0x3C), let close = trimmed.utf8[open...].firstIndex(of: 0x3E) {
-            let email = trimmed[trimmed.index(after: open)..<close].trimmingWhitespace()
-            let after = trimmed.index(after: close)
-            // Nearly always nothing follows the address: no concatenation then.
-            let name = cleanDisplayName(after == trimmed.endIndex ? String(trimmed[..<open])
-                                        : String(trimmed[..<open]) + String(trimmed[after...]))
-            return Person(name: name, email: email)
+        // By bytes: every delimiter is ASCII, so cutting there keeps the UTF-8 valid.
+        return trimmed.withUTF8 { b -> Person in
+            let all = 0..<b.count
+            if let open = ByteText.last(0x3C, in: b, all), let close = ByteText.first(0x3E, in: b, open..<b.count) {
+                let email = ByteText.trimmedString(b, (open + 1)..<close)
+                // Nearly always nothing follows the address: no concatenation then.
+                let name = close + 1 == b.count ? ByteText.string(b, 0..<open)
+                    : ByteText.string(b, 0..<open) + ByteText.string(b, (close + 1)..<b.count)
+                return Person(name: cleanDisplayName(name), email: email)
+            }
+            // `addr (Name)`: the comment is the name.
+            if let open = ByteText.first(0x28, in: b, all), let close = ByteText.last(0x29, in: b, all), open < close {
+                let email = ByteText.trimmedString(b, 0..<open)
+                if email.containsByte(0x40) {
+                    return Person(name: cleanDisplayName(ByteText.string(b, (open + 1)..<close)), email: email)
+                }
+            }
+            let string = ByteText.string(b, all)
+            if ByteText.first(0x40, in: b, all) != nil && ByteText.first(0x20, in: b, all) == nil {
+                return Person(name: "", email: string)
+            }
+            return Person(name: cleanDisplayName(string), email: "")
         }
-        // `addr (Name)`: the comment is the name.
-        if let open = trimmed.firstIndex(of: "("), let close = trimmed.lastIndex(of: ")"), open < close {
-            let email = trimmed[..<open].trimmingWhitespace()
-            let name = cleanDisplayName(String(trimmed[trimmed.index(after: open)..<close]))
-            if email.contains("@") { return Person(name: name, email: email) }
-        }
-        if trimmed.contains("@") && !trimmed.contains(" ") { return Person(name: "", email: trimmed) }
-        return Person(name: cleanDisplayName(trimmed), email: "")
     }
 
     /// Removes the quotes of quoted strings (unescaping `\"` inside them); comments in
     /// parentheses stay as written, quotes included, as git mailinfo keeps them. Whitespace runs
     /// collapse to one space.
     static func cleanDisplayName(_ raw: String) -> String {
-        // Nothing quoted, escaped or in comments, and single spaces: the name as written, trimmed.
-        let utf8 = raw.utf8
-        var start = utf8.startIndex, end = utf8.endIndex
-        while start < end && (utf8[start] == 0x20 || utf8[start] == 0x09) { start = utf8.index(after: start) }
-        while end > start, case let b = utf8[utf8.index(before: end)], b == 0x20 || b == 0x09 { end = utf8.index(before: end) }
-        var previousWasSpace = false
-        var plain = true
-        for b in utf8[start..<end] {
-            if b == 0x22 || b == 0x5C || b == 0x28 || b == 0x29 || b == 0x09 || (b == 0x20 && previousWasSpace) {
-                plain = false
-                break
+        var raw = raw
+        return raw.withUTF8 { b -> String in
+            // Nothing quoted, escaped or in comments, and single spaces: the name as written, trimmed.
+            var start = 0, end = b.count
+            while start < end && (b[start] == 0x20 || b[start] == 0x09) { start += 1 }
+            while end > start && (b[end - 1] == 0x20 || b[end - 1] == 0x09) { end -= 1 }
+            var previousWasSpace = false
+            var plain = true
+            for k in start..<end {
+                let c = b[k]
+                if c == 0x22 || c == 0x5C || c == 0x28 || c == 0x29 || c == 0x09 || (c == 0x20 && previousWasSpace) {
+                    plain = false
+                    break
+                }
+                previousWasSpace = c == 0x20
             }
-            previousWasSpace = b == 0x20
+            if plain { return ByteText.string(b, start..<end) }
+            // By bytes, like the Character-level reading it replaces: the specials are ASCII, and
+            // the bytes of a multi-byte character pass through one by one.
+            var out: [UInt8] = []
+            out.reserveCapacity(b.count)
+            var pendingSpace = false
+            func emit(_ c: UInt8) {
+                if c == 0x20 || c == 0x09 {
+                    pendingSpace = !out.isEmpty
+                } else {
+                    if pendingSpace { out.append(0x20); pendingSpace = false }
+                    out.append(c)
+                }
+            }
+            var inQuotes = false
+            var depth = 0
+            var escaped = false
+            for c in b {
+                if escaped {
+                    emit(c)
+                    escaped = false
+                    continue
+                }
+                if c == 0x5C && (inQuotes || depth > 0) {
+                    escaped = true
+                    continue
+                }
+                if inQuotes {
+                    if c == 0x22 { inQuotes = false } else { emit(c) }
+                    continue
+                }
+                switch c {
+                case 0x22 where depth == 0: inQuotes = true
+                case 0x28: depth += 1; emit(c)
+                case 0x29: depth = max(0, depth - 1); emit(c)
+                default: emit(c)
+                }
+            }
+            return String(decoding: out, as: UTF8.self)
         }
-        if plain { return String(raw[start..<end]) }
-        var out = ""
-        var inQuotes = false
-        var depth = 0
-        var escaped = false
-        for c in raw {
-            if escaped {
-                out.append(c)
-                escaped = false
-                continue
-            }
-            if c == "\\" && (inQuotes || depth > 0) {
-                escaped = true
-                continue
-            }
-            if inQuotes {
-                if c == "\"" { inQuotes = false } else { out.append(c) }
-                continue
-            }
-            switch c {
-            case "\"" where depth == 0: inQuotes = true
-            case "(": depth += 1; out.append(c)
-            case ")": depth = max(0, depth - 1); out.append(c)
-            default: out.append(c)
-            }
-        }
-        return out.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
     }
 }

@@ -5,19 +5,19 @@ import Darwin
 #endif
 
 /// Byte-level helpers for the hot paths: mail is bytes until we know its charset.
-enum ASCII {
-    static let lf: UInt8 = 0x0A
-    static let cr: UInt8 = 0x0D
-    static let space: UInt8 = 0x20
-    static let tab: UInt8 = 0x09
-    static let colon: UInt8 = 0x3A
-    static let equals: UInt8 = 0x3D
-    static let greater: UInt8 = 0x3E
+public enum ASCII {
+    public static let lf: UInt8 = 0x0A
+    public static let cr: UInt8 = 0x0D
+    public static let space: UInt8 = 0x20
+    public static let tab: UInt8 = 0x09
+    public static let colon: UInt8 = 0x3A
+    public static let equals: UInt8 = 0x3D
+    public static let greater: UInt8 = 0x3E
 
-    @inline(__always) static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
-    @inline(__always) static func isWhitespace(_ b: UInt8) -> Bool { b == space || b == tab }
-    @inline(__always) static func lower(_ b: UInt8) -> UInt8 { (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b }
-    @inline(__always) static func hexValue(_ b: UInt8) -> UInt8? {
+    @inline(__always) public static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+    @inline(__always) public static func isWhitespace(_ b: UInt8) -> Bool { b == space || b == tab }
+    @inline(__always) public static func lower(_ b: UInt8) -> UInt8 { (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b }
+    @inline(__always) public static func hexValue(_ b: UInt8) -> UInt8? {
         switch b {
         case 0x30...0x39: return b - 0x30
         case 0x41...0x46: return b - 0x41 + 10

@@ -96,3 +96,64 @@ extension String {
     @inline(__always)
     public func hasASCIIPrefix(_ prefix: StaticString) -> Bool { asciiPrefix(utf8, prefix) }
 }
+
+extension String {
+    /// Whether the UTF-8 holds `byte` (memchr; `utf8.contains` walks an iterator).
+    @inline(__always)
+    public func containsByte(_ byte: UInt8) -> Bool {
+        var copy = self
+        return copy.withUTF8 { b in
+            guard let base = b.baseAddress, b.count > 0 else { return false }
+            return memchr(base, Int32(byte), b.count) != nil
+        }
+    }
+}
+
+/// Reading valid UTF-8 by bytes, where the syntax is ASCII.
+public enum ByteText {
+    /// A String from a run of bytes cut at ASCII boundaries of valid UTF-8.
+    @inline(__always)
+    public static func string(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: b[range]), as: UTF8.self)
+    }
+
+    @inline(__always)
+    public static func isTrimmable(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D || c == 0x0B || c == 0x0C }
+
+    /// `range` without ASCII whitespace at either end.
+    @inline(__always)
+    public static func trimmed(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Range<Int> {
+        var lo = range.lowerBound, hi = range.upperBound
+        while lo < hi && isTrimmable(b[lo]) { lo += 1 }
+        while hi > lo && isTrimmable(b[hi - 1]) { hi -= 1 }
+        return lo..<hi
+    }
+
+    /// `trimmingWhitespace()` of the bytes in `range`: ASCII whitespace by bytes, Unicode
+    /// whitespace (rare: only possible at a non-ASCII end) through the String.
+    public static func trimmedString(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
+        let r = trimmed(b, range)
+        guard !r.isEmpty else { return "" }
+        let s = string(b, r)
+        return b[r.lowerBound] >= 0x80 || b[r.upperBound - 1] >= 0x80 ? s.trimmingWhitespace() : s
+    }
+
+    /// Index of the first `byte` in `range`, or nil.
+    @inline(__always)
+    public static func first(_ byte: UInt8, in b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
+        guard !range.isEmpty, let base = b.baseAddress,
+              let hit = memchr(base + range.lowerBound, Int32(byte), range.count) else { return nil }
+        return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+    }
+
+    /// Index of the last `byte` in `range`, or nil.
+    @inline(__always)
+    public static func last(_ byte: UInt8, in b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
+        var k = range.upperBound
+        while k > range.lowerBound {
+            k -= 1
+            if b[k] == byte { return k }
+        }
+        return nil
+    }
+}

@@ -22,7 +22,7 @@ public struct HeaderField: Sendable, Hashable {
     public var value: String {
         // Most values are plain ASCII with nothing to decode or trim.
         if let first = rawValue.utf8.first, let last = rawValue.utf8.last, first > 0x20, first < 0x80, last > 0x20, last < 0x80,
-           !rawValue.utf8.contains(0x3F) {
+           !rawValue.containsByte(0x3F) {
             return rawValue
         }
         return EncodedWords.decode(rawValue).trimmingWhitespace()
@@ -220,7 +220,7 @@ public struct HeaderBlock: Sendable {
 /// RFC 2047 encoded words (`=?charset?B?...?=` and `=?charset?Q?...?=`) in header values.
 public enum EncodedWords {
     public static func decode(_ value: String) -> String {
-        guard value.utf8.contains(0x3F), value.utf8.contains(0x3D) else { return value }
+        guard value.containsByte(0x3F), value.containsByte(0x3D) else { return value }
         // By bytes: the syntax is ASCII, and text outside encoded words is copied as it is.
         let bytes = Array(value.utf8)
         guard bytes.indices.dropLast().contains(where: { bytes[$0] == 0x3D && bytes[$0 + 1] == 0x3F }) else { return value }

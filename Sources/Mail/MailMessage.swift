@@ -11,46 +11,51 @@ public struct ContentType: Sendable, Hashable {
     public static let textPlain = ContentType(mediaType: "text/plain")
 
     public static func parse(_ value: String) -> ContentType {
-        let pieces = splitParameters(value)
-        guard let first = pieces.first, first.utf8.contains(0x2F) else {
-            return ContentType(mediaType: "text/plain", parameters: parameters(pieces.dropFirst()))
+        // By bytes: `;`, `=`, `/` and quotes are ASCII, and nearly every value is.
+        var value = value
+        return value.withUTF8 { b -> ContentType in
+            let pieces = splitParameters(b)
+            guard let first = pieces.first, ByteText.first(0x2F, in: b, first) != nil else {
+                return ContentType(mediaType: "text/plain", parameters: parameters(b, pieces.dropFirst()))
+            }
+            let type = ByteText.trimmedString(b, first)
+            let mediaType = type.utf8.allSatisfy { $0 < 0x80 } ? HeaderField.asciiLowercased(type) : type.lowercased()
+            return ContentType(mediaType: mediaType, parameters: parameters(b, pieces.dropFirst()))
         }
-        let mediaType = first.utf8.allSatisfy { $0 < 0x80 } ? HeaderField.asciiLowercased(String(first)) : first.lowercased()
-        return ContentType(mediaType: mediaType, parameters: parameters(pieces.dropFirst()))
     }
 
-    static func parameters(_ pieces: ArraySlice<Substring>) -> [String: String] {
+    static func parameters(_ b: UnsafeBufferPointer<UInt8>, _ pieces: ArraySlice<Range<Int>>) -> [String: String] {
         var result: [String: String] = [:]
         for piece in pieces {
-            guard let eq = piece.utf8.firstIndex(of: ASCII.equals) else { continue }
-            let key = HeaderField.asciiLowercased(piece[..<eq].trimmingWhitespace())
-            var value = piece[piece.utf8.index(after: eq)...].trimmingWhitespace()
-            if value.utf8.count >= 2 && value.utf8.first == 0x22 && value.utf8.last == 0x22 {
-                value = String(value.dropFirst().dropLast())
+            guard let eq = ByteText.first(ASCII.equals, in: b, piece) else { continue }
+            let key = HeaderField.asciiLowercased(ByteText.trimmedString(b, piece.lowerBound..<eq))
+            var value = ByteText.trimmed(b, (eq + 1)..<piece.upperBound)
+            if value.count >= 2 && b[value.lowerBound] == 0x22 && b[value.upperBound - 1] == 0x22 {
+                value = (value.lowerBound + 1)..<(value.upperBound - 1)
+                result[key] = ByteText.string(b, value)
+            } else {
+                result[key] = ByteText.trimmedString(b, value)
             }
-            result[key] = value
         }
         return result
     }
 
-    /// Splits on `;` outside quotes (by bytes: both are ASCII, and so is nearly every value).
-    static func splitParameters(_ value: String) -> [Substring] {
-        var pieces: [Substring] = []
-        let utf8 = value.utf8
-        var start = utf8.startIndex
+    /// Splits on `;` outside quotes; each piece without surrounding whitespace. An empty last
+    /// piece (a trailing `;`) is dropped.
+    static func splitParameters(_ b: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
+        var pieces: [Range<Int>] = []
+        var start = 0
         var inQuotes = false
-        var i = utf8.startIndex
-        while i < utf8.endIndex {
-            let b = utf8[i]
-            if b == 0x22 { inQuotes.toggle() }
-            if b == 0x3B && !inQuotes {
-                pieces.append(Substring(value[start..<i].trimmingWhitespace()))
-                start = utf8.index(after: i)
+        for i in 0..<b.count {
+            let c = b[i]
+            if c == 0x22 { inQuotes.toggle() }
+            if c == 0x3B && !inQuotes {
+                pieces.append(ByteText.trimmed(b, start..<i))
+                start = i + 1
             }
-            i = utf8.index(after: i)
         }
-        let last = value[start...].trimmingWhitespace()
-        if !last.isEmpty { pieces.append(Substring(last)) }
+        let last = ByteText.trimmed(b, start..<b.count)
+        if !last.isEmpty { pieces.append(last) }
         return pieces
     }
 }
@@ -170,21 +175,23 @@ public struct MailMessage: Sendable {
     /// Every `<id>` in a header value, without the angle brackets. A bare id with no brackets
     /// (seen in the wild) counts too.
     public static func messageIDs(in value: String) -> [String] {
-        var ids: [String] = []
         // By bytes: ids are ASCII, and Character-by-Character search is the slow path.
-        let utf8 = value.utf8
-        var position = utf8.startIndex
-        while let open = utf8[position...].firstIndex(of: 0x3C) {
-            guard let close = utf8[open...].firstIndex(of: 0x3E) else { break }
-            let id = value[utf8.index(after: open)..<close].trimmingWhitespace()
-            if !id.isEmpty { ids.append(id) }
-            position = utf8.index(after: close)
+        var value = value
+        return value.withUTF8 { b -> [String] in
+            var ids: [String] = []
+            var position = 0
+            while let open = ByteText.first(0x3C, in: b, position..<b.count) {
+                guard let close = ByteText.first(0x3E, in: b, open..<b.count) else { break }
+                let id = ByteText.trimmedString(b, (open + 1)..<close)
+                if !id.isEmpty { ids.append(id) }
+                position = close + 1
+            }
+            if ids.isEmpty {
+                let bare = ByteText.trimmedString(b, 0..<b.count)
+                if !bare.isEmpty && !bare.containsByte(0x20) { ids.append(bare) }
+            }
+            return ids
         }
-        if ids.isEmpty {
-            let bare = value.trimmingWhitespace()
-            if !bare.isEmpty && !bare.contains(" ") { ids.append(bare) }
-        }
-        return ids
     }
 }
 

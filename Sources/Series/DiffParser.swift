@@ -66,38 +66,54 @@ public struct DiffParser {
         var i = start + 1
         headerLoop: while i < lines.count {
             let t = lines[i].text
-            if let v = t.value(after: "old mode ") { file.oldMode = String(v) }
-            else if let v = t.value(after: "new mode ") { file.newMode = String(v) }
-            else if let v = t.value(after: "deleted file mode ") { file.isDeleted = true; file.oldMode = String(v) }
-            else if let v = t.value(after: "new file mode ") { file.isNew = true; file.newMode = String(v) }
-            else if let v = t.value(after: "similarity index ") { file.similarity = Int(v.dropLast()) }
-            else if t.hasASCIIPrefix("dissimilarity index ") {}
-            else if let v = t.value(after: "rename from ") { file.isRename = true; file.oldPath = Self.unquote(v) }
-            else if let v = t.value(after: "rename to ") { file.isRename = true; file.newPath = Self.unquote(v) }
-            else if let v = t.value(after: "copy from ") { file.isCopy = true; file.oldPath = Self.unquote(v) }
-            else if let v = t.value(after: "copy to ") { file.isCopy = true; file.newPath = Self.unquote(v) }
-            else if let v = t.value(after: "index ") {
-                let parts = v.split(separator: " ")
-                if let ids = parts.first, let dot = ids.utf8.firstIndex(of: 0x2E),
-                   case let after = ids.utf8.index(after: dot), after < ids.utf8.endIndex, ids.utf8[after] == 0x2E {
-                    file.oldBlob = String(ids[..<dot])
-                    file.newBlob = String(ids[ids.utf8.index(after: after)...])
+            // One byte picks the candidates: these lines run for every file of every patch.
+            switch lines[i].firstByte {
+            case 0x6F:  // 'o'
+                guard let v = t.value(after: "old mode ") else { break headerLoop }
+                file.oldMode = String(v)
+            case 0x6E:  // 'n'
+                if let v = t.value(after: "new mode ") { file.newMode = String(v) }
+                else if let v = t.value(after: "new file mode ") { file.isNew = true; file.newMode = String(v) }
+                else { break headerLoop }
+            case 0x64:  // 'd'
+                if let v = t.value(after: "deleted file mode ") { file.isDeleted = true; file.oldMode = String(v) }
+                else if t.hasASCIIPrefix("dissimilarity index ") {}
+                else { break headerLoop }
+            case 0x73:  // 's'
+                guard let v = t.value(after: "similarity index ") else { break headerLoop }
+                file.similarity = Int(v.dropLast())
+            case 0x72:  // 'r'
+                if let v = t.value(after: "rename from ") { file.isRename = true; file.oldPath = Self.unquote(v) }
+                else if let v = t.value(after: "rename to ") { file.isRename = true; file.newPath = Self.unquote(v) }
+                else { break headerLoop }
+            case 0x63:  // 'c'
+                if let v = t.value(after: "copy from ") { file.isCopy = true; file.oldPath = Self.unquote(v) }
+                else if let v = t.value(after: "copy to ") { file.isCopy = true; file.newPath = Self.unquote(v) }
+                else { break headerLoop }
+            case 0x69:  // 'i'
+                guard let v = t.value(after: "index ") else { break headerLoop }
+                Self.readIndexLine(v, into: &file)
+            case 0x42, 0x47:  // 'B', 'G'
+                if t.hasASCIIPrefix("Binary files ") {
+                    file.isBinary = true
+                } else if t == "GIT binary patch" {
+                    file.isBinary = true
+                    i = skipBinaryPatch(lines, i + 1)
+                    continue headerLoop
+                } else {
+                    break headerLoop
                 }
-                if parts.count > 1 { file.oldMode = file.oldMode ?? String(parts[1]); file.newMode = file.newMode ?? String(parts[1]) }
-            }
-            else if t.hasASCIIPrefix("Binary files ") || t == "GIT binary patch" {
-                file.isBinary = true
-                if t == "GIT binary patch" { i = skipBinaryPatch(lines, i + 1); continue headerLoop }
-            }
-            else if t.hasASCIIPrefix("--- ") && i + 1 < lines.count && lines[i + 1].text.hasASCIIPrefix("+++ ") {
+            case 0x2D:  // '-'
+                guard t.hasASCIIPrefix("--- ") && i + 1 < lines.count && lines[i + 1].text.hasASCIIPrefix("+++ ") else { break headerLoop }
                 let oldName = Self.diffName(t.dropFirst(4), strip: 1)
                 let newName = Self.diffName(lines[i + 1].text.dropFirst(4), strip: 1)
                 if oldName == nil { file.isNew = true } else if !file.isRename && !file.isCopy { file.oldPath = oldName }
                 if newName == nil { file.isDeleted = true } else if !file.isRename && !file.isCopy { file.newPath = newName }
                 i += 2
                 break headerLoop
+            default:
+                break headerLoop
             }
-            else { break headerLoop }
             i += 1
         }
         if file.isNew { file.oldPath = nil }
@@ -105,6 +121,26 @@ public struct DiffParser {
         let next = parseHunks(lines, i, into: &file)
         checkPathSafety(file)
         return (file, next)
+    }
+
+    /// `index <old>..<new>[ <mode>]`, by bytes: the first two words (split at runs of spaces).
+    static func readIndexLine(_ v: Substring, into file: inout FileDiff) {
+        let u = v.utf8
+        func word(from position: Substring.UTF8View.Index) -> Range<Substring.UTF8View.Index>? {
+            var start = position
+            while start < u.endIndex && u[start] == 0x20 { start = u.index(after: start) }
+            guard start < u.endIndex else { return nil }
+            return start..<(u[start...].firstIndex(of: 0x20) ?? u.endIndex)
+        }
+        guard let ids = word(from: u.startIndex) else { return }
+        if let dot = u[ids].firstIndex(of: 0x2E), case let after = u.index(after: dot), after < ids.upperBound, u[after] == 0x2E {
+            file.oldBlob = String(Substring(u[ids.lowerBound..<dot]))
+            file.newBlob = String(Substring(u[u.index(after: after)..<ids.upperBound]))
+        }
+        guard let modeWord = word(from: ids.upperBound) else { return }
+        let mode = String(Substring(u[modeWord]))
+        file.oldMode = file.oldMode ?? mode
+        file.newMode = file.newMode ?? mode
     }
 
     private mutating func parsePlainSection(_ lines: [TextLine], _ start: Int) -> (FileDiff?, Int) {

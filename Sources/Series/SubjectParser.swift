@@ -12,77 +12,93 @@ public enum SubjectParser {
             return SubjectInfo(title: trimmed, isReply: false, isPatch: false, isRFC: false, isResend: false,
                                version: "1", versionGiven: false, number: nil, total: nil, tags: [])
         }
-        var rest = Substring(trimmed)
-        var isReply = false
-        var words: [Substring] = []
-        var sawBracket = false
-        while true {
-            // git mailinfo drops colons between prefixes too: `[Patch]: Fix …`.
-            rest = rest.drop(while: { $0 == " " || $0 == "\t" || $0 == ":" })
-            if let marker = replyMarker(rest) {
-                isReply = true
-                rest = rest.dropFirst(marker)
-                continue
+        // By bytes: the prefix syntax is ASCII; words become Strings only where they are kept.
+        var text = trimmed
+        return text.withUTF8 { b -> SubjectInfo in
+            let n = b.count
+            var p = 0
+            var isReply = false
+            var words: [Range<Int>] = []
+            var sawBracket = false
+            while true {
+                // git mailinfo drops colons between prefixes too: `[Patch]: Fix …`.
+                while p < n && (b[p] == 0x20 || b[p] == 0x09 || b[p] == 0x3A) { p += 1 }
+                if let marker = replyMarker(b, at: p) {
+                    isReply = true
+                    p += marker
+                    continue
+                }
+                if p < n && b[p] == 0x5B, let close = ByteText.first(0x5D, in: b, p..<n) {
+                    var w = p + 1
+                    while w < close {
+                        while w < close && (b[w] == 0x20 || b[w] == 0x09 || b[w] == 0x2C) { w += 1 }
+                        let start = w
+                        while w < close && !(b[w] == 0x20 || b[w] == 0x09 || b[w] == 0x2C) { w += 1 }
+                        if w > start { words.append(start..<w) }
+                    }
+                    sawBracket = true
+                    p = close + 1
+                    continue
+                }
+                break
             }
-            if rest.first == "[", let close = rest.firstIndex(of: "]") {
-                let inside = rest[rest.index(after: rest.startIndex)..<close]
-                words.append(contentsOf: inside.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," }))
-                sawBracket = true
-                rest = rest[rest.index(after: close)...]
-                continue
+            var info = SubjectInfo(
+                title: ByteText.trimmedString(b, p..<n), isReply: isReply, isPatch: false, isRFC: false,
+                isResend: false, version: "1", versionGiven: false, number: nil, total: nil, tags: [])
+            for word in words {
+                if equalsIgnoringCase(b, word, "PATCH") || equalsIgnoringCase(b, word, "PATCHES") {
+                    info.isPatch = true
+                } else if word.count > 5 && equalsIgnoringCase(b, word.lowerBound..<word.lowerBound + 5, "PATCH"),
+                          let version = versionNumber(b, (word.lowerBound + 5)..<word.upperBound) {
+                    info.isPatch = true
+                    info.version = version
+                    info.versionGiven = true
+                } else if equalsIgnoringCase(b, word, "RFC") {
+                    info.isRFC = true
+                } else if equalsIgnoringCase(b, word, "RESEND") {
+                    info.isResend = true
+                } else if let version = versionNumber(b, word) {
+                    info.version = version
+                    info.versionGiven = true
+                } else if let slash = ByteText.first(0x2F, in: b, word),
+                          let n = Int(ByteText.string(b, word.lowerBound..<slash)),
+                          let m = Int(ByteText.string(b, (slash + 1)..<word.upperBound)) {
+                    info.number = n
+                    info.total = m
+                } else {
+                    info.tags.append(ByteText.string(b, word))
+                }
             }
-            break
+            if !sawBracket { info.tags = [] }
+            return info
         }
-        var info = SubjectInfo(
-            title: String(rest).trimmingWhitespace(), isReply: isReply, isPatch: false, isRFC: false,
-            isResend: false, version: "1", versionGiven: false, number: nil, total: nil, tags: [])
-        for word in words {
-            let upper = word.utf8.allSatisfy { $0 < 0x80 }
-                ? String(decoding: word.utf8.map { ($0 >= 0x61 && $0 <= 0x7A) ? $0 - 0x20 : $0 }, as: UTF8.self)
-                : word.uppercased()
-            if upper == "PATCH" || upper == "PATCHES" {
-                info.isPatch = true
-            } else if upper.hasASCIIPrefix("PATCH"), let version = versionNumber(word.dropFirst(5)) {
-                info.isPatch = true
-                info.version = version
-                info.versionGiven = true
-            } else if upper == "RFC" {
-                info.isRFC = true
-            } else if upper == "RESEND" {
-                info.isResend = true
-            } else if let version = versionNumber(word) {
-                info.version = version
-                info.versionGiven = true
-            } else if let slash = word.firstIndex(of: "/"),
-                      let n = Int(word[..<slash]), let m = Int(word[word.index(after: slash)...]) {
-                info.number = n
-                info.total = m
-            } else {
-                info.tags.append(String(word))
-            }
+    }
+
+    static func equalsIgnoringCase(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ upper: StaticString) -> Bool {
+        guard range.count == upper.utf8CodeUnitCount else { return false }
+        let u = upper.utf8Start
+        for k in 0..<range.count {
+            let c = b[range.lowerBound + k]
+            if ((c >= 0x61 && c <= 0x7A) ? c - 0x20 : c) != u[k] { return false }
         }
-        if !sawBracket { info.tags = [] }
-        return info
+        return true
     }
 
     /// `v3`, `V3`, `v3.2` → "3", "3.2".
-    static func versionNumber(_ word: Substring) -> String? {
-        guard let first = word.first, first == "v" || first == "V" else { return nil }
-        let digits = word.dropFirst()
-        guard let head = digits.first, head.isNumber,
-              digits.allSatisfy({ $0.isNumber || $0 == "." }), !digits.hasASCIISuffix(".")
-        else { return nil }
-        return String(digits)
+    static func versionNumber(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String? {
+        guard range.count >= 2, b[range.lowerBound] == 0x76 || b[range.lowerBound] == 0x56 else { return nil }
+        let digits = (range.lowerBound + 1)..<range.upperBound
+        guard ASCII.isDigit(b[digits.lowerBound]), b[digits.upperBound - 1] != 0x2E,
+              digits.allSatisfy({ ASCII.isDigit(b[$0]) || b[$0] == 0x2E }) else { return nil }
+        return ByteText.string(b, digits)
     }
 
-    /// Length of a reply marker such as `Re:` or `AW:` at the start, or nil.
-    static func replyMarker(_ s: Substring) -> Int? {
-        guard let colonByte = s.utf8.prefix(6).firstIndex(of: 0x3A) else { return nil }
-        let colon = String.Index(colonByte, within: s) ?? s.startIndex
-        guard colon > s.startIndex else { return nil }
-        let word = s[..<colon].lowercased()
-        guard replyMarkers.contains(word) else { return nil }
-        return s.distance(from: s.startIndex, to: colon) + 1
+    /// Length of a reply marker such as `Re:` or `AW:` at `start`, or nil.
+    static func replyMarker(_ b: UnsafeBufferPointer<UInt8>, at start: Int) -> Int? {
+        guard let colon = ByteText.first(0x3A, in: b, start..<min(start + 6, b.count)), colon > start else { return nil }
+        var word: [UInt8] = []
+        for k in start..<colon { word.append(ASCII.lower(b[k])) }
+        guard replyMarkers.contains(where: { $0.utf8.elementsEqual(word) }) else { return nil }
+        return colon - start + 1
     }
 }
-

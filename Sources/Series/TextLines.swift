@@ -14,10 +14,14 @@ public struct TextLine: Sendable {
     public let firstByte: UInt8
 
     public init(text: Substring, mailLine: Int?, hadCarriageReturn: Bool = false) {
+        self.init(text: text, mailLine: mailLine, hadCarriageReturn: hadCarriageReturn, firstByte: text.utf8.first ?? 0)
+    }
+
+    init(text: Substring, mailLine: Int?, hadCarriageReturn: Bool, firstByte: UInt8) {
         self.text = text
         self.mailLine = mailLine
         self.hadCarriageReturn = hadCarriageReturn
-        self.firstByte = text.utf8.first ?? 0
+        self.firstByte = firstByte
     }
 }
 
@@ -41,7 +45,8 @@ enum TextLines {
                 var cr = false
                 if end > start && buffer[end - 1] == 0x0D { end -= 1; cr = true }
                 let from = utf8.index(origin, offsetBy: start), to = utf8.index(origin, offsetBy: end)
-                lines.append(TextLine(text: text[from..<to], mailLine: lineNumber(k), hadCarriageReturn: cr))
+                lines.append(TextLine(text: text[from..<to], mailLine: lineNumber(k), hadCarriageReturn: cr,
+                                      firstByte: end > start ? buffer[start] : 0))
                 k += 1
                 start = newline + 1
             }
