@@ -72,23 +72,34 @@ public enum Charset {
     }
 
     static func validUTF8<C: Collection>(_ bytes: C) -> String? where C.Element == UInt8 {
-        if let array = bytes as? [UInt8] { return String(validating: array, as: UTF8.self) }
-        return String(validating: Array(bytes), as: UTF8.self)
+        withBuffer(bytes) { String(validating: $0, as: UTF8.self) }
     }
 
     /// Latin-1 bytes are code points U+0000–U+00FF: encode them to UTF-8 directly.
     static func latin1<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
-        var utf8: [UInt8] = []
-        utf8.reserveCapacity(bytes.count + bytes.count / 8)
-        for b in bytes {
-            if b < 0x80 {
-                utf8.append(b)
-            } else {
-                utf8.append(0xC0 | (b >> 6))
-                utf8.append(0x80 | (b & 0x3F))
+        withBuffer(bytes) { input in
+            String(unsafeUninitializedCapacity: input.count * 2) { out in
+                var n = 0
+                for b in input {
+                    if b < 0x80 {
+                        out[n] = b
+                        n += 1
+                    } else {
+                        out[n] = 0xC0 | (b >> 6)
+                        out[n + 1] = 0x80 | (b & 0x3F)
+                        n += 2
+                    }
+                }
+                return n
             }
         }
-        return String(decoding: utf8, as: UTF8.self)
+    }
+
+    /// The bytes as one contiguous buffer (copied only when the collection has none).
+    @inline(__always)
+    static func withBuffer<C: Collection, R>(_ bytes: C, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R where C.Element == UInt8 {
+        if let result = bytes.withContiguousStorageIfAvailable(body) { return result }
+        return Array(bytes).withUnsafeBufferPointer(body)
     }
 
     static func latin9<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
@@ -135,19 +146,30 @@ public enum Charset {
     ]
 
     static func windows1252<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
-        var utf8: [UInt8] = []
-        utf8.reserveCapacity(bytes.count + bytes.count / 8)
-        for b in bytes {
-            if b < 0x80 {
-                utf8.append(b)
-            } else if b <= 0x9F {
-                appendUTF8(cp1252High[Int(b - 0x80)], to: &utf8)
-            } else {
-                utf8.append(0xC0 | (b >> 6))
-                utf8.append(0x80 | (b & 0x3F))
+        withBuffer(bytes) { input in
+            String(unsafeUninitializedCapacity: input.count * 3) { out in
+                var n = 0
+                for b in input {
+                    if b < 0x80 {
+                        out[n] = b
+                        n += 1
+                        continue
+                    }
+                    let value = b <= 0x9F ? cp1252High[Int(b - 0x80)] : UInt32(b)
+                    if value < 0x800 {
+                        out[n] = UInt8(0xC0 | (value >> 6))
+                        out[n + 1] = UInt8(0x80 | (value & 0x3F))
+                        n += 2
+                    } else {
+                        out[n] = UInt8(0xE0 | (value >> 12))
+                        out[n + 1] = UInt8(0x80 | ((value >> 6) & 0x3F))
+                        out[n + 2] = UInt8(0x80 | (value & 0x3F))
+                        n += 3
+                    }
+                }
+                return n
             }
         }
-        return String(decoding: utf8, as: UTF8.self)
     }
 
     private static func foundationEncoding(_ name: String) -> String.Encoding? {

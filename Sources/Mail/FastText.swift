@@ -157,3 +157,32 @@ public enum ByteText {
         return nil
     }
 }
+
+extension StringProtocol {
+    /// Empty, or nothing but whitespace: `trimmingWhitespace().isEmpty` without building the String.
+    public var isBlank: Bool {
+        var sawNonASCII = false
+        for b in utf8 {
+            if b >= 0x80 { sawNonASCII = true; break }
+            if !ByteText.isTrimmable(b) { return false }
+        }
+        return sawNonASCII ? trimmingWhitespace().isEmpty : true
+    }
+}
+
+extension Substring {
+    /// The UTF-8 bytes, contiguous (a native string's are; others are copied once).
+    @inline(__always)
+    public func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        if let result = utf8.withContiguousStorageIfAvailable(body) { return result }
+        return Array(utf8).withUnsafeBufferPointer(body)
+    }
+}
+
+extension String {
+    @inline(__always)
+    public func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        if let result = utf8.withContiguousStorageIfAvailable(body) { return result }
+        return Array(utf8).withUnsafeBufferPointer(body)
+    }
+}

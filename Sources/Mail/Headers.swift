@@ -43,34 +43,55 @@ public struct HeaderBlock: Sendable {
     private var extra: [HeaderField] = []
     /// Index in `spans` of the first field of each name every mail is asked for, found while
     /// parsing: `first(_:)` then needs no scan of the dozens of `Received:` lines.
-    private var known = [Int32](repeating: -1, count: HeaderBlock.knownNames.count)
+    /// (A SIMD vector rather than an array: no allocation per header block.)
+    private var known = SIMD16<Int32>(repeating: -1)
 
-    static let knownNames = ["subject", "from", "date", "message-id", "in-reply-to", "references", "content-type",
-                             "content-transfer-encoding", "content-disposition"]
+    /// The fields every mail is asked for, found while parsing.
+    public enum Known: Int, CaseIterable, Sendable {
+        case subject, from, date, messageID, inReplyTo, references, contentType, contentTransferEncoding,
+             contentDisposition
 
-    private static func knownIndex(_ name: String) -> Int? {
-        switch name {
-        case "Subject": return 0
-        case "From": return 1
-        case "Date": return 2
-        case "Message-ID": return 3
-        case "In-Reply-To": return 4
-        case "References": return 5
-        case "Content-Type": return 6
-        case "Content-Transfer-Encoding": return 7
-        case "Content-Disposition": return 8
-        default: return nil
-        }
+        /// The lower-case name, as bytes.
+        static let names: [[UInt8]] = ["subject", "from", "date", "message-id", "in-reply-to", "references",
+                                       "content-type", "content-transfer-encoding", "content-disposition"].map { Array($0.utf8) }
     }
 
-    /// Records `spans[index]` in `known` when its name is one of `knownNames` (any case).
+    private static func knownIndex(_ name: String) -> Int? {
+        let n = name.utf8.count
+        guard n >= 4 && n <= 25 else { return nil }
+        for (k, known) in Known.names.enumerated() where known.count == n {
+            if zip(known, name.utf8).allSatisfy({ $0 == ASCII.lower($1) }) { return k }
+        }
+        return nil
+    }
+
+    /// Records `spans[index]` in `known` when its name is one of `Known` (any case).
     private mutating func noteKnown(_ index: Int) {
         let span = spans[index]
         let length = span.nameEnd - span.nameStart
-        for (k, name) in HeaderBlock.knownNames.enumerated() where known[k] < 0 && name.utf8.count == length {
-            if matches(span, name) { known[k] = Int32(index) }
+        guard length >= 4 && length <= 25 else { return }
+        text.withUnsafeBufferPointer { t in
+            for k in 0..<Known.names.count where known[k] < 0 {
+                let name = Known.names[k]
+                guard name.count == length, name[0] == ASCII.lower(t[span.nameStart]) else { continue }
+                var same = true
+                for j in 1..<length where name[j] != ASCII.lower(t[span.nameStart + j]) {
+                    same = false
+                    break
+                }
+                if same { known[k] = Int32(index) }
+            }
         }
     }
+
+    public func first(_ name: Known) -> HeaderField? {
+        if known[name.rawValue] >= 0 { return field(spans[Int(known[name.rawValue])]) }
+        guard !extra.isEmpty else { return nil }
+        let lowered = String(decoding: Known.names[name.rawValue], as: UTF8.self)
+        return extra.first { $0.key == lowered }
+    }
+
+    public subscript(_ name: Known) -> String? { first(name)?.value }
 
     public init(fields: [HeaderField] = []) { extra = fields }
 
@@ -150,6 +171,7 @@ public struct HeaderBlock: Sendable {
     /// A line that is neither a field nor a continuation ends the block (git mailinfo does the same).
     public static func parse(_ bytes: ArraySlice<UInt8>, firstLine: Int) -> (HeaderBlock, bodyStart: Int, lines: Int) {
         var block = HeaderBlock()
+        block.spans.reserveCapacity(24)
         var index = bytes.startIndex
         var lineNumber = firstLine
         var linesUsed = 0

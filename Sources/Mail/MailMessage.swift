@@ -150,12 +150,12 @@ public struct MailMessage: Sendable {
         let (headers, bodyStart, headerLines) = HeaderBlock.parse(all, firstLine: raw.startLine)
         var message = MailMessage(
             source: raw.source, startLine: raw.startLine, headers: headers,
-            subject: MailMessage.cleanFolded(headers["Subject"] ?? ""),
-            from: headers["From"].flatMap(Person.parse),
-            date: headers["Date"],
-            messageID: headers.first("Message-ID").flatMap { MailMessage.messageIDs(in: $0.rawValue).first },
-            inReplyTo: headers.first("In-Reply-To").flatMap { MailMessage.messageIDs(in: $0.rawValue).last },
-            references: headers.first("References").map { MailMessage.messageIDs(in: $0.rawValue) } ?? [],
+            subject: MailMessage.cleanFolded(headers[.subject] ?? ""),
+            from: headers[.from].flatMap(Person.parse),
+            date: headers[.date],
+            messageID: headers.first(.messageID).flatMap { MailMessage.messageIDs(in: $0.rawValue).first },
+            inReplyTo: headers.first(.inReplyTo).flatMap { MailMessage.messageIDs(in: $0.rawValue).last },
+            references: headers.first(.references).map { MailMessage.messageIDs(in: $0.rawValue) } ?? [],
             parts: [], isFormatFlowed: false, diagnostics: []
         )
         var context = PartContext(source: raw.source)
@@ -205,7 +205,7 @@ private struct PartContext {
     mutating func walk(
         _ body: ArraySlice<UInt8>, headers: HeaderBlock, fileLine: Int, depth: Int, into message: inout MailMessage
     ) {
-        let contentType = headers.first("Content-Type").map { ContentType.parse($0.value) } ?? .textPlain
+        let contentType = headers.first(.contentType).map { ContentType.parse($0.value) } ?? .textPlain
         if contentType.mediaType.hasPrefix("multipart/") {
             guard depth < MailMessage.maximumNesting else {
                 diagnostics.append(Diagnostic(
@@ -277,7 +277,7 @@ private struct PartContext {
         _ body: ArraySlice<UInt8>, contentType: ContentType, headers: HeaderBlock, fileLine: Int,
         into message: inout MailMessage
     ) {
-        let disposition = headers.first("Content-Disposition").map { ContentType.parse("x/" + $0.value) }
+        let disposition = headers.first(.contentDisposition).map { ContentType.parse("x/" + $0.value) }
         let filename = disposition?.parameters["filename"] ?? contentType.parameters["name"]
         let isAttachment = disposition.map { $0.mediaType.hasPrefix("x/attachment") } ?? false
         let looksLikePatchName = filename.map { $0.hasSuffix(".patch") || $0.hasSuffix(".diff") } ?? false
@@ -303,7 +303,7 @@ private struct PartContext {
             }
         }
 
-        let encoding = headers["Content-Transfer-Encoding"]?.lowercased() ?? "7bit"
+        let encoding = headers[.contentTransferEncoding]?.lowercased() ?? "7bit"
         var decoded: [UInt8]
         var exact = true
         switch encoding {

@@ -4,38 +4,47 @@ public enum TransferEncoding {
     /// A malformed `=` sequence is kept literally, as most mail readers do.
     public static func decodeQuotedPrintable<C: Collection>(_ input: C) -> [UInt8]
     where C.Element == UInt8, C.Index == Int {
-        var out: [UInt8] = []
-        out.reserveCapacity(input.count)
-        var i = input.startIndex
-        let end = input.endIndex
-        while i < end {
-            let b = input[i]
-            if b != ASCII.equals {
-                out.append(b)
+        if let out = input.withContiguousStorageIfAvailable(decodeQuotedPrintable) { return out }
+        return Array(input).withUnsafeBufferPointer(decodeQuotedPrintable)
+    }
+
+    static func decodeQuotedPrintable(_ input: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: input.count) { out, written in
+            var n = 0
+            var i = 0
+            let end = input.count
+            while i < end {
+                let b = input[i]
+                if b != ASCII.equals {
+                    out[n] = b
+                    n += 1
+                    i += 1
+                    continue
+                }
+                // Soft line break: "=" then optional whitespace then (CR)LF.
+                var j = i + 1
+                while j < end && ASCII.isWhitespace(input[j]) { j += 1 }
+                if j < end && input[j] == ASCII.cr { j += 1 }
+                if j >= end {
+                    i = j
+                    continue
+                }
+                if input[j] == ASCII.lf {
+                    i = j + 1
+                    continue
+                }
+                if i + 2 <= end - 1, let hi = ASCII.hexValue(input[i + 1]), let lo = ASCII.hexValue(input[i + 2]) {
+                    out[n] = hi << 4 | lo
+                    n += 1
+                    i += 3
+                    continue
+                }
+                out[n] = b
+                n += 1
                 i += 1
-                continue
             }
-            // Soft line break: "=" then optional whitespace then (CR)LF.
-            var j = i + 1
-            while j < end && ASCII.isWhitespace(input[j]) { j += 1 }
-            if j < end && input[j] == ASCII.cr { j += 1 }
-            if j >= end {
-                i = j
-                continue
-            }
-            if input[j] == ASCII.lf {
-                i = j + 1
-                continue
-            }
-            if i + 2 <= end - 1, let hi = ASCII.hexValue(input[i + 1]), let lo = ASCII.hexValue(input[i + 2]) {
-                out.append(hi << 4 | lo)
-                i += 3
-                continue
-            }
-            out.append(b)
-            i += 1
+            written = n
         }
-        return out
     }
 
     /// RFC 2047 "Q": like quoted-printable, but `_` is a space and there are no soft breaks.
@@ -71,27 +80,37 @@ public enum TransferEncoding {
     /// that are not base64 (skipped), so the caller can report invalid input.
     public static func decodeBase64<C: Collection>(_ input: C) -> (bytes: [UInt8], invalidCharacters: Int)
     where C.Element == UInt8 {
-        var out: [UInt8] = []
-        out.reserveCapacity(input.count * 3 / 4)
-        var accumulator: UInt32 = 0
-        var bits = 0
+        if let result = input.withContiguousStorageIfAvailable(decodeBase64) { return result }
+        return Array(input).withUnsafeBufferPointer(decodeBase64)
+    }
+
+    static func decodeBase64(_ input: UnsafeBufferPointer<UInt8>) -> (bytes: [UInt8], invalidCharacters: Int) {
         var invalid = 0
-        var sawPadding = false
-        for c in input {
-            if c == ASCII.equals { sawPadding = true; continue }
-            if c == ASCII.lf || c == ASCII.cr || c == ASCII.space || c == ASCII.tab { continue }
-            let v = base64Table[Int(c)]
-            if v == 0xFF || sawPadding {
-                invalid += 1
-                continue
-            }
-            accumulator = (accumulator << 6) | UInt32(v)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                out.append(UInt8((accumulator >> UInt32(bits)) & 0xFF))
+        let bytes = base64Table.withUnsafeBufferPointer { table in
+            [UInt8](unsafeUninitializedCapacity: input.count * 3 / 4 + 3) { out, written in
+                var n = 0
+                var accumulator: UInt32 = 0
+                var bits = 0
+                var sawPadding = false
+                for c in input {
+                    if c == ASCII.equals { sawPadding = true; continue }
+                    if c == ASCII.lf || c == ASCII.cr || c == ASCII.space || c == ASCII.tab { continue }
+                    let v = table[Int(c)]
+                    if v == 0xFF || sawPadding {
+                        invalid += 1
+                        continue
+                    }
+                    accumulator = (accumulator << 6) | UInt32(v)
+                    bits += 6
+                    if bits >= 8 {
+                        bits -= 8
+                        out[n] = UInt8((accumulator >> UInt32(bits)) & 0xFF)
+                        n += 1
+                    }
+                }
+                written = n
             }
         }
-        return (out, invalid)
+        return (bytes, invalid)
     }
 }

@@ -380,9 +380,17 @@ public struct DiffParser {
 
     /// Paths that must never reach a tree: absolute, `..` components, `.git` components.
     public static func hostileReason(_ path: String) -> String? {
-        let u = path.utf8
         // Fast path: no leading '/', no NUL, and no '.' followed by '.' or 'g'/'G'.
-        if u.first != 0x2F && !u.contains(0) && !Self.hasSuspiciousDot(u) { return nil }
+        let suspicious = path.withBytes { b -> Bool in
+            guard b.count > 0, b[0] != 0x2F else { return b.count > 0 }
+            var previousWasDot = false
+            for c in b {
+                if c == 0 || (previousWasDot && (c == 0x2E || c == 0x67 || c == 0x47)) { return true }
+                previousWasDot = c == 0x2E
+            }
+            return false
+        }
+        if !suspicious { return nil }
         if path.hasASCIIPrefix("/") { return "absolute path" }
         let components = path.split(separator: "/", omittingEmptySubsequences: false)
         if components.contains("..") { return "path leaves the tree ('..')" }
@@ -558,16 +566,6 @@ extension Substring {
     var asString: String { String(self) }
 }
 
-extension DiffParser {
-    static func hasSuspiciousDot(_ u: String.UTF8View) -> Bool {
-        var previousWasDot = false
-        for b in u {
-            if previousWasDot && (b == 0x2E || b == 0x67 || b == 0x47) { return true }
-            previousWasDot = b == 0x2E
-        }
-        return false
-    }
-}
 
 enum ASCIIDigits {
     @inline(__always) static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }

@@ -64,7 +64,7 @@ public struct PastedThread {
             let body = PatchBody.parse(lines, range: headStart..<cluster.end, parser: &parser)
             let author = body.trailers.first(where: { $0.key == "Signed-off-by" })?.person
             var messageLines = body.message.map { String($0.text) }
-            while messageLines.first?.trimmingWhitespace().isEmpty == true { messageLines.removeFirst() }
+            while messageLines.first?.isBlank == true { messageLines.removeFirst() }
             var patch = Patch(
                 number: index + 1, total: total, subject: "",
                 subjectInfo: SubjectInfo(title: "", isReply: false, isPatch: true, isRFC: false, isResend: false,
@@ -165,7 +165,7 @@ public struct PastedThread {
         var blocks: [[TextLine]] = []
         var current: [TextLine] = []
         for line in lines[start...] {
-            if LineShape.isAttribution(line.text) && current.contains(where: { !$0.text.trimmingWhitespace().isEmpty }) {
+            if LineShape.isAttribution(line.text) && current.contains(where: { !$0.text.isBlank }) {
                 blocks.append(current)
                 current = []
             }
@@ -177,7 +177,7 @@ public struct PastedThread {
         }
         blocks.append(current)
         return blocks.compactMap { block in
-            let trimmed = block.drop(while: { $0.text.trimmingWhitespace().isEmpty })
+            let trimmed = block.drop(while: { $0.text.isBlank })
             guard !trimmed.isEmpty else { return nil }
             let text = trimmed.map { String($0.text) }.joined(separator: "\n")
             let own = trimmed.filter { !LineShape.isQuote($0.text) && !LineShape.isAttribution($0.text) && !LineShape.isSignature($0.text) }

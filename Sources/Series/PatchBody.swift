@@ -85,7 +85,7 @@ struct PatchBody {
         }
         for k in body.diffEnd..<range.upperBound { readFooter(lines[k].text, into: &body.footer) }
         for k in start..<messageEnd { readFooter(lines[k].text, into: &body.footer) }
-        while body.notes.last?.text.trimmingWhitespace().isEmpty == true { body.notes.removeLast() }
+        while body.notes.last?.text.isBlank == true { body.notes.removeLast() }
         return body
     }
 
@@ -131,19 +131,20 @@ struct PatchBody {
 
     /// `signed-off-by` → `Signed-off-by`, the spelling the kernel's docs use.
     static func canonicalKey(_ key: String) -> String {
-        let lowered = key.lowercased()
-        switch lowered {
-        case "cc": return "Cc"
-        case "message-id": return "Message-ID"
-        default: return lowered.prefix(1).uppercased() + lowered.dropFirst()
-        }
+        // Trailer keys are ASCII tokens (see `trailer`): no Unicode case mapping needed.
+        var bytes = Array(key.utf8)
+        for k in bytes.indices { bytes[k] = ASCII.lower(bytes[k]) }
+        if bytes == Array("cc".utf8) { return "Cc" }
+        if bytes == Array("message-id".utf8) { return "Message-ID" }
+        if let first = bytes.first, first >= 0x61 && first <= 0x7A { bytes[0] = first - 0x20 }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Splits trailers off the end of a commit message. Works without the blank line before the
     /// trailer block too (pasted text loses it), by reading trailer lines backwards from the end.
     static func splitTrailers(_ lines: [TextLine]) -> ([TextLine], [Trailer]) {
         var end = lines.count
-        while end > 0 && lines[end - 1].text.trimmingWhitespace().isEmpty { end -= 1 }
+        while end > 0 && lines[end - 1].text.isBlank { end -= 1 }
         var start = end
         var trailers: [Trailer] = []
         var sawKnown = false
@@ -155,7 +156,7 @@ struct PatchBody {
                 start -= 1
             } else if t.hasASCIIPrefix("[") && t.hasASCIISuffix("]") && start < end {
                 start -= 1  // maintainer annotation between trailers: `[djwong: fixed typo]`
-            } else if (t.hasASCIIPrefix(" ") || t.hasASCIIPrefix("\t")) && !t.trimmingWhitespace().isEmpty && start < end && start - 2 >= 0
+            } else if (t.hasASCIIPrefix(" ") || t.hasASCIIPrefix("\t")) && !t.isBlank && start < end && start - 2 >= 0
                         && trailer(lines[start - 2].text) != nil {
                 // continuation of a folded trailer: join it to the trailer above
                 start -= 1
@@ -171,22 +172,26 @@ struct PatchBody {
         }
         guard sawKnown else { return (Array(lines[..<end]), []) }
         var message = Array(lines[..<start])
-        while message.last?.text.trimmingWhitespace().isEmpty == true { message.removeLast() }
+        while message.last?.text.isBlank == true { message.removeLast() }
         return (message, trailers)
     }
 
     /// ` mm/filemap.c | 4 +++-`, ` a.png | Bin 0 -> 12 bytes`, ` {a => b}/c.c | 2 +-`.
     static func diffstatEntry(_ line: TextLine) -> DiffstatEntry? {
-        let t = line.text
-        guard let bar = t.utf8.lastIndex(of: 0x7C) else { return nil }  // no '|': not a diffstat line
-        let path = t[..<bar].trimmingWhitespace()
-        let stat = t[t.index(after: bar)...].trimmingWhitespace()
-        guard !path.isEmpty, !path.containsBytes("  ") || path.containsBytes("=>") else { return nil }
-        if stat.hasASCIIPrefix("Bin") { return DiffstatEntry(path: path, changes: nil, isBinary: true, mailLine: line.mailLine) }
-        let parts = stat.split(separator: " ", maxSplits: 1)
-        guard let count = parts.first.flatMap({ Int($0) }) else { return nil }
-        if parts.count == 2 && !parts[1].allSatisfy({ $0 == "+" || $0 == "-" }) { return nil }
-        return DiffstatEntry(path: path, changes: count, isBinary: false, mailLine: line.mailLine)
+        // By bytes: `|`, spaces, digits and `+`/`-` are ASCII.
+        line.text.withBytes { b -> DiffstatEntry? in
+            guard let bar = ByteText.last(0x7C, in: b, 0..<b.count) else { return nil }  // no '|': not a diffstat line
+            let path = ByteText.trimmedString(b, 0..<bar)
+            guard !path.isEmpty, !path.containsBytes("  ") || path.containsBytes("=>") else { return nil }
+            let stat = ByteText.trimmed(b, (bar + 1)..<b.count)
+            if stat.count >= 3 && b[stat.lowerBound] == 0x42 && b[stat.lowerBound + 1] == 0x69 && b[stat.lowerBound + 2] == 0x6E {
+                return DiffstatEntry(path: path, changes: nil, isBinary: true, mailLine: line.mailLine)  // `Bin …`
+            }
+            let space = ByteText.first(0x20, in: b, stat)
+            guard let count = Int(ByteText.string(b, stat.lowerBound..<(space ?? stat.upperBound))) else { return nil }
+            if let space, !((space + 1)..<stat.upperBound).allSatisfy({ b[$0] == 0x2B || b[$0] == 0x2D }) { return nil }
+            return DiffstatEntry(path: path, changes: count, isBinary: false, mailLine: line.mailLine)
+        }
     }
 
     static func isDiffstatSummary(_ t: Substring) -> Bool {

@@ -73,7 +73,7 @@ public struct SeriesBuilder {
         var parser = DiffParser(source: text.source, patchNumber: quilt.count + 1, stripLevel: strip)
         let body = PatchBody.parse(lines, range: 0..<lines.count, parser: &parser)
         var message = body.message.map { String($0.text) }
-        while message.first?.trimmingWhitespace().isEmpty == true { message.removeFirst() }
+        while message.first?.isBlank == true { message.removeFirst() }
         let title = message.first.map { $0.trimmingWhitespace() } ?? ""
         if !message.isEmpty { message.removeFirst() }
         let info = SubjectInfo(title: title, isReply: false, isPatch: true, isRFC: false, isResend: false, version: "1",
