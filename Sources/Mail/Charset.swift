@@ -77,64 +77,22 @@ public enum Charset {
 
     /// Latin-1 bytes are code points U+0000–U+00FF: encode them to UTF-8 directly.
     static func latin1<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
-        withBuffer(bytes) { input in
-            String(unsafeUninitializedCapacity: input.count * 2) { out in
-                var n = 0
-                for b in input {
-                    if b < 0x80 {
-                        out[n] = b
-                        n += 1
-                    } else {
-                        out[n] = 0xC0 | (b >> 6)
-                        out[n + 1] = 0x80 | (b & 0x3F)
-                        n += 2
-                    }
-                }
-                return n
-            }
-        }
-    }
-
-    /// The bytes as one contiguous buffer (copied only when the collection has none).
-    @inline(__always)
-    static func withBuffer<C: Collection, R>(_ bytes: C, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R where C.Element == UInt8 {
-        if let result = bytes.withContiguousStorageIfAvailable(body) { return result }
-        return Array(bytes).withUnsafeBufferPointer(body)
+        singleByte(bytes) { UInt32($0) }
     }
 
     static func latin9<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
-        var utf8: [UInt8] = []
-        utf8.reserveCapacity(bytes.count + bytes.count / 8)
-        for b in bytes {
-            let value: UInt32
+        singleByte(bytes) { b in
             switch b {
-            case 0xA4: value = 0x20AC
-            case 0xA6: value = 0x0160
-            case 0xA8: value = 0x0161
-            case 0xB4: value = 0x017D
-            case 0xB8: value = 0x017E
-            case 0xBC: value = 0x0152
-            case 0xBD: value = 0x0153
-            case 0xBE: value = 0x0178
-            default: value = UInt32(b)
+            case 0xA4: return 0x20AC
+            case 0xA6: return 0x0160
+            case 0xA8: return 0x0161
+            case 0xB4: return 0x017D
+            case 0xB8: return 0x017E
+            case 0xBC: return 0x0152
+            case 0xBD: return 0x0153
+            case 0xBE: return 0x0178
+            default: return UInt32(b)
             }
-            appendUTF8(value, to: &utf8)
-        }
-        return String(decoding: utf8, as: UTF8.self)
-    }
-
-    /// Appends the UTF-8 encoding of a BMP code point.
-    @inline(__always)
-    static func appendUTF8(_ value: UInt32, to utf8: inout [UInt8]) {
-        if value < 0x80 {
-            utf8.append(UInt8(value))
-        } else if value < 0x800 {
-            utf8.append(UInt8(0xC0 | (value >> 6)))
-            utf8.append(UInt8(0x80 | (value & 0x3F)))
-        } else {
-            utf8.append(UInt8(0xE0 | (value >> 12)))
-            utf8.append(UInt8(0x80 | ((value >> 6) & 0x3F)))
-            utf8.append(UInt8(0x80 | (value & 0x3F)))
         }
     }
 
@@ -146,6 +104,13 @@ public enum Charset {
     ]
 
     static func windows1252<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
+        singleByte(bytes) { b in b >= 0x80 && b <= 0x9F ? cp1252High[Int(b - 0x80)] : UInt32(b) }
+    }
+
+    /// A single-byte charset whose bytes from 0x80 map to BMP code points through `high`
+    /// (ASCII is ASCII in all of them), encoded to UTF-8 in one pass.
+    @inline(__always)
+    static func singleByte<C: Collection>(_ bytes: C, high: (UInt8) -> UInt32) -> String where C.Element == UInt8 {
         withBuffer(bytes) { input in
             String(unsafeUninitializedCapacity: input.count * 3) { out in
                 var n = 0
@@ -155,7 +120,7 @@ public enum Charset {
                         n += 1
                         continue
                     }
-                    let value = b <= 0x9F ? cp1252High[Int(b - 0x80)] : UInt32(b)
+                    let value = high(b)
                     if value < 0x800 {
                         out[n] = UInt8(0xC0 | (value >> 6))
                         out[n + 1] = UInt8(0x80 | (value & 0x3F))
@@ -170,6 +135,13 @@ public enum Charset {
                 return n
             }
         }
+    }
+
+    /// The bytes as one contiguous buffer (copied only when the collection has none).
+    @inline(__always)
+    static func withBuffer<C: Collection, R>(_ bytes: C, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R where C.Element == UInt8 {
+        if let result = bytes.withContiguousStorageIfAvailable(body) { return result }
+        return Array(bytes).withUnsafeBufferPointer(body)
     }
 
     private static func foundationEncoding(_ name: String) -> String.Encoding? {
