@@ -172,61 +172,62 @@ public struct HeaderBlock: Sendable {
     public static func parse(_ bytes: ArraySlice<UInt8>, firstLine: Int) -> (HeaderBlock, bodyStart: Int, lines: Int) {
         var block = HeaderBlock()
         block.spans.reserveCapacity(24)
-        var index = bytes.startIndex
-        var lineNumber = firstLine
-        var linesUsed = 0
-        var current: Span?
-        var end = bytes.endIndex
-        var bodyStart = bytes.endIndex
-        // One pass to find the spans (offsets relative to the block's own copy of the text).
         let base = bytes.startIndex
-        scan: while index < bytes.endIndex {
-            var lineEnd = index
-            while lineEnd < bytes.endIndex && bytes[lineEnd] != ASCII.lf { lineEnd += 1 }
-            let next = lineEnd < bytes.endIndex ? lineEnd + 1 : lineEnd
-            var contentEnd = lineEnd
-            if contentEnd > index && bytes[contentEnd - 1] == ASCII.cr { contentEnd -= 1 }
-            if contentEnd == index {
-                // Blank line: end of headers.
+        // One pass over the bytes to find the spans (offsets relative to the block's own copy).
+        let (end, bodyOffset, linesUsed) = bytes.withUnsafeBufferPointer { b -> (Int, Int, Int) in
+            var index = 0
+            var lineNumber = firstLine
+            var linesUsed = 0
+            var current: Span?
+            var end = b.count
+            var bodyStart = b.count
+            scan: while index < b.count {
+                let lineEnd = b.index(of: ASCII.lf, from: index)
+                let next = lineEnd < b.count ? lineEnd + 1 : lineEnd
+                var contentEnd = lineEnd
+                if contentEnd > index && b[contentEnd - 1] == ASCII.cr { contentEnd -= 1 }
+                if contentEnd == index {
+                    // Blank line: end of headers.
+                    linesUsed += 1
+                    end = index
+                    bodyStart = next
+                    break scan
+                }
+                if ASCII.isWhitespace(b[index]), current != nil {
+                    current!.valueEnd = contentEnd
+                } else if let colon = fieldNameEnd(b, from: index, to: contentEnd) {
+                    if let c = current { block.spans.append(c) }
+                    var valueStart = colon + 1
+                    while valueStart < contentEnd && ASCII.isWhitespace(b[valueStart]) { valueStart += 1 }
+                    current = Span(nameStart: index, nameEnd: colon, valueStart: valueStart, valueEnd: contentEnd,
+                                   line: lineNumber)
+                } else {
+                    // Not a header line: the body starts here, without a blank separator.
+                    end = index
+                    bodyStart = index
+                    break scan
+                }
                 linesUsed += 1
-                end = index
-                bodyStart = next
-                break scan
-            }
-            let first = bytes[index]
-            if ASCII.isWhitespace(first), current != nil {
-                current!.valueEnd = contentEnd - base
-            } else if let colon = fieldNameEnd(bytes, from: index, to: contentEnd) {
-                if let c = current { block.spans.append(c) }
-                var valueStart = colon + 1
-                while valueStart < contentEnd && ASCII.isWhitespace(bytes[valueStart]) { valueStart += 1 }
-                current = Span(nameStart: index - base, nameEnd: colon - base, valueStart: valueStart - base,
-                               valueEnd: contentEnd - base, line: lineNumber)
-            } else {
-                // Not a header line: the body starts here, without a blank separator.
+                lineNumber += 1
+                index = next
                 end = index
                 bodyStart = index
-                break scan
             }
-            linesUsed += 1
-            lineNumber += 1
-            index = next
-            end = index
-            bodyStart = index
+            if let c = current { block.spans.append(c) }
+            return (end, bodyStart, linesUsed)
         }
-        if let c = current { block.spans.append(c) }
-        block.text = Array(bytes[base..<max(base, end)])
+        block.text = Array(bytes[base..<(base + end)])
         for index in block.spans.indices { block.noteKnown(index) }
-        return (block, bodyStart, linesUsed)
+        return (block, base + bodyOffset, linesUsed)
     }
 
     /// A field name is printable ASCII without spaces or colon, followed by a colon.
-    private static func fieldNameEnd(_ bytes: ArraySlice<UInt8>, from: Int, to: Int) -> Int? {
+    private static func fieldNameEnd(_ b: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Int? {
         var i = from
         while i < to {
-            let b = bytes[i]
-            if b == ASCII.colon { return i > from ? i : nil }
-            if b <= 0x20 || b >= 0x7F { return nil }
+            let c = b[i]
+            if c == ASCII.colon { return i > from ? i : nil }
+            if c <= 0x20 || c >= 0x7F { return nil }
             i += 1
         }
         return nil

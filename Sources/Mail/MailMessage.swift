@@ -102,6 +102,12 @@ public struct MailMessage: Sendable {
     /// A function mapping a 0-based line of `body` to a line in the input file (best effort for
     /// encoded parts). Counts each part's lines once, so mapping every line stays linear.
     public func bodyLineMapper() -> @Sendable (Int) -> Int {
+        // One part (nearly every mail): no line counting needed.
+        if parts.count == 1 {
+            let first = parts[0].fileLine
+            if parts[0].linesAreExact { return { (line: Int) -> Int in first + line } }
+            return { (_: Int) -> Int in first }
+        }
         var table: [(firstBodyLine: Int, part: MailPart)] = []
         var running = 0
         for part in parts {
