@@ -58,10 +58,16 @@ extension StringProtocol {
     }
 
     private static func trimmingUnicode(_ s: Substring) -> String {
-        var scalars = s.unicodeScalars[...]
-        while let f = scalars.first, f.properties.isWhitespace { scalars.removeFirst() }
-        while let l = scalars.last, l.properties.isWhitespace { scalars.removeLast() }
-        return String(String.UnicodeScalarView(scalars))
+        // Bounds by scalar, then one slice: rebuilding the String scalar by scalar is slow.
+        let scalars = s.unicodeScalars
+        var start = scalars.startIndex, end = scalars.endIndex
+        while start < end && scalars[start].properties.isWhitespace { start = scalars.index(after: start) }
+        while end > start {
+            let before = scalars.index(before: end)
+            guard scalars[before].properties.isWhitespace else { break }
+            end = before
+        }
+        return String(s[start..<end])
     }
 }
 

@@ -44,6 +44,7 @@ public struct ContentType: Sendable, Hashable {
     /// piece (a trailing `;`) is dropped.
     static func splitParameters(_ b: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
         var pieces: [Range<Int>] = []
+        pieces.reserveCapacity(4)
         var start = 0
         var inQuotes = false
         for i in 0..<b.count {

@@ -203,6 +203,8 @@ public struct DiffParser {
     private func parseHunkBody(_ lines: [TextLine], _ start: Int, into hunk: inout Hunk, path: String) -> Int {
         var oldLeft = hunk.oldCount
         var newLeft = hunk.newCount
+        // Room for what the header announces (bounded: the counts are the sender's word).
+        hunk.lines.reserveCapacity(min(max(oldLeft, newLeft) + min(oldLeft, newLeft) / 2 + 1, lines.count - start + 1))
         var i = start
         var prefixed = 0
         var unprefixed = 0
@@ -400,12 +402,15 @@ public struct DiffParser {
     }
 
     private mutating func checkPathSafety(_ file: FileDiff) {
-        for path in [file.oldPath, file.newPath].compactMap({ $0 }) {
-            if let reason = Self.hostileReason(path) {
-                diagnostics.append(Diagnostic(
-                    "mail/hostile-path", .error, "refusing diff path '\(path)': \(reason)",
-                    at: file.mailLine.map { SourceLocation(file: source, line: $0) }, patch: patchNumber, diffPath: path))
-            }
+        if let path = file.oldPath { checkPathSafety(path, of: file) }
+        if let path = file.newPath { checkPathSafety(path, of: file) }
+    }
+
+    private mutating func checkPathSafety(_ path: String, of file: FileDiff) {
+        if let reason = Self.hostileReason(path) {
+            diagnostics.append(Diagnostic(
+                "mail/hostile-path", .error, "refusing diff path '\(path)': \(reason)",
+                at: file.mailLine.map { SourceLocation(file: source, line: $0) }, patch: patchNumber, diffPath: path))
         }
     }
 

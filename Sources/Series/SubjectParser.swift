@@ -19,6 +19,7 @@ public enum SubjectParser {
             var p = 0
             var isReply = false
             var words: [Range<Int>] = []
+            words.reserveCapacity(6)
             var sawBracket = false
             while true {
                 // git mailinfo drops colons between prefixes too: `[Patch]: Fix …`.

@@ -35,7 +35,15 @@ enum TextLines {
         let utf8 = text.utf8
         var lines: [TextLine] = []
         utf8.withContiguousStorageIfAvailable { buffer in
-            lines.reserveCapacity(buffer.count / 40 + 1)
+            // Counted first (memchr is cheap): growing the array by doubling costs more.
+            var count = 1, at = 0
+            while true {
+                at = buffer.index(of: 0x0A, from: at)
+                if at >= buffer.count { break }
+                count += 1
+                at += 1
+            }
+            lines.reserveCapacity(count)
             var start = 0
             var k = 0
             let origin = utf8.startIndex
