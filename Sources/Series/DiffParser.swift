@@ -24,8 +24,7 @@ public struct DiffParser {
         var files: [FileDiff] = []
         var i = start
         while i < lines.count {
-            let text = lines[i].text
-            if text.hasASCIIPrefix("diff --git ") {
+            if lines[i].hasPrefix("diff --git ") {
                 let (file, next) = parseGitSection(lines, i)
                 if file.hunks.isEmpty && !file.isBinary && !file.isNew && !file.isDeleted && !file.isRename
                     && !file.isCopy && file.oldMode == file.newMode {
@@ -38,7 +37,7 @@ public struct DiffParser {
                     files.append(file)
                 }
                 i = max(next, i + 1)
-            } else if LineShape.startsFileSection(lines, i) && !text.hasASCIIPrefix("diff --git ") {
+            } else if LineShape.startsFileSection(lines, i) {
                 let (file, next) = parsePlainSection(lines, i)
                 if let file { files.append(file) }
                 i = max(next, i + 1)
@@ -65,7 +64,7 @@ public struct DiffParser {
         file.newPath = b
         var i = start + 1
         headerLoop: while i < lines.count {
-            let t = lines[i].text
+            let t = lines[i]
             // One byte picks the candidates: these lines run for every file of every patch.
             switch lines[i].firstByte {
             case 0x6F:  // 'o'
@@ -77,7 +76,7 @@ public struct DiffParser {
                 else { break headerLoop }
             case 0x64:  // 'd'
                 if let v = t.value(after: "deleted file mode ") { file.isDeleted = true; file.oldMode = String(v) }
-                else if t.hasASCIIPrefix("dissimilarity index ") {}
+                else if t.hasPrefix("dissimilarity index ") {}
                 else { break headerLoop }
             case 0x73:  // 's'
                 guard let v = t.value(after: "similarity index ") else { break headerLoop }
@@ -94,9 +93,9 @@ public struct DiffParser {
                 guard let v = t.value(after: "index ") else { break headerLoop }
                 Self.readIndexLine(v, into: &file)
             case 0x42, 0x47:  // 'B', 'G'
-                if t.hasASCIIPrefix("Binary files ") {
+                if t.hasPrefix("Binary files ") {
                     file.isBinary = true
-                } else if t == "GIT binary patch" {
+                } else if t.equals("GIT binary patch") {
                     file.isBinary = true
                     i = skipBinaryPatch(lines, i + 1)
                     continue headerLoop
@@ -104,8 +103,8 @@ public struct DiffParser {
                     break headerLoop
                 }
             case 0x2D:  // '-'
-                guard t.hasASCIIPrefix("--- ") && i + 1 < lines.count && lines[i + 1].text.hasASCIIPrefix("+++ ") else { break headerLoop }
-                let oldName = Self.diffName(t.dropFirst(4), strip: 1)
+                guard t.hasPrefix("--- ") && i + 1 < lines.count && lines[i + 1].hasPrefix("+++ ") else { break headerLoop }
+                let oldName = Self.diffName(t.text.dropFirst(4), strip: 1)
                 let newName = Self.diffName(lines[i + 1].text.dropFirst(4), strip: 1)
                 if oldName == nil { file.isNew = true } else if !file.isRename && !file.isCopy { file.oldPath = oldName }
                 if newName == nil { file.isDeleted = true } else if !file.isRename && !file.isCopy { file.newPath = newName }
@@ -147,7 +146,7 @@ public struct DiffParser {
         var i = start
         // `diff -u a b`, `Index: x`, `====`, CVS's `RCS file:` … before the ---/+++ pair;
         // `LineShape.startsFileSection` has already checked that the pair follows closely.
-        while i < lines.count && i < start + 8 && !(lines[i].text.hasASCIIPrefix("--- ") && i + 1 < lines.count && lines[i + 1].text.hasASCIIPrefix("+++ ")) {
+        while i < lines.count && i < start + 8 && !(lines[i].hasPrefix("--- ") && i + 1 < lines.count && lines[i + 1].hasPrefix("+++ ")) {
             i += 1
         }
         guard i + 1 < lines.count else { return (nil, i) }
@@ -189,7 +188,7 @@ public struct DiffParser {
 
     private mutating func parseHunks(_ lines: [TextLine], _ start: Int, into file: inout FileDiff) -> Int {
         var i = start
-        while i < lines.count, let header = HunkHeader(lines[i].text) {
+        while i < lines.count, lines[i].hasPrefix("@@ -"), let header = HunkHeader(lines[i].text) {
             var hunk = Hunk(
                 oldStart: header.oldStart, oldCount: header.oldCount, newStart: header.newStart,
                 newCount: header.newCount, header: header.section, lines: [], mailLine: lines[i].mailLine, damage: [])
@@ -212,41 +211,40 @@ public struct DiffParser {
         var spaceIndented: Int?  // mail line of the first line indented with spaces only
         scan: while i < lines.count {
             let line = lines[i]
-            var text = line.text
+            let firstByte = line.firstByte
             if oldLeft <= 0 && newLeft <= 0 {
                 // Complete. A run of +/- lines right after means the header undercounts.
-                if let first = text.utf8.first, first == 0x2B || first == 0x2D, !text.hasASCIIPrefix("-- "), !text.hasASCIIPrefix("--- "),
-                   !text.hasASCIIPrefix("+++ "), text != "--" {
+                if firstByte == 0x2B || firstByte == 0x2D, !line.hasPrefix("-- "), !line.hasPrefix("--- "),
+                   !line.hasPrefix("+++ "), !line.equals("--") {
                     hunk.damage.append(Damage(kind: .countMismatch, mailLine: line.mailLine,
                                               detail: "more lines than the header's counts"))
-                    while i < lines.count, let f = lines[i].text.utf8.first, f == 0x2B || f == 0x2D,
-                          !lines[i].text.hasASCIIPrefix("-- "), !lines[i].text.hasASCIIPrefix("--- ") {
+                    while i < lines.count, case let f = lines[i].firstByte, f == 0x2B || f == 0x2D,
+                          !lines[i].hasPrefix("-- "), !lines[i].hasPrefix("--- ") {
                         hunk.lines.append(HunkLine(kind: f == 0x2B ? .added : .removed,
-                                                   text: lines[i].text.dropFirst().asString, mailLine: lines[i].mailLine))
+                                                   text: Self.afterPrefix(lines[i]), mailLine: lines[i].mailLine))
                         i += 1
                     }
                 }
-                if i < lines.count && lines[i].text.hasASCIIPrefix("\\ ") {
+                if i < lines.count && lines[i].hasPrefix("\\ ") {
                     hunk.lines.append(HunkLine(kind: .noNewlineMarker, text: "", mailLine: lines[i].mailLine))
                     i += 1
                 }
                 break scan
             }
             // Decided on the first byte where it can be: this runs for every line of every hunk.
-            let firstByte = line.firstByte
             switch firstByte {
             case 0x40:  // '@'
-                if text.hasASCIIPrefix("@@ ") { break scan }
+                if line.hasPrefix("@@ ") { break scan }
             case 0x64, 0x49:  // 'd', 'I'
                 if LineShape.startsFileSection(lines, i) { break scan }
             case 0x2D:  // '-'
                 if LineShape.startsFileSection(lines, i) { break scan }
-                if text.utf8.count <= 3 && (text == "-- " || text == "--") {
+                if line.equals("-- ") || line.equals("--") {
                     // Mail signature (`-- ` then git's version): the diff is over.
-                    if i + 1 >= lines.count || lines[i + 1].text.first?.isNumber == true || lines[i + 1].text.isEmpty { break scan }
+                    if i + 1 >= lines.count || lines[i + 1].text.first?.isNumber == true || lines[i + 1].isEmpty { break scan }
                 }
             case 0x5C:  // '\\'
-                if text.hasASCIIPrefix("\\ ") {
+                if line.hasPrefix("\\ ") {
                     hunk.lines.append(HunkLine(kind: .noNewlineMarker, text: "", mailLine: line.mailLine))
                     i += 1
                     continue
@@ -257,7 +255,27 @@ public struct DiffParser {
             if line.hadCarriageReturn {
                 hunk.damage.append(Damage(kind: .carriageReturn, mailLine: line.mailLine, detail: "line ends with CR"))
             }
-            if mayContainNonBreakingSpace && text.containsBytes("\u{00A0}") {
+            // The usual line: a +/-/space prefix and no non-breaking space. Its text is made
+            // straight from the bytes after the prefix.
+            let nbsp = mayContainNonBreakingSpace && Self.containsNonBreakingSpace(line.bytes)
+            if !nbsp, firstByte == 0x20 || firstByte == 0x2B || firstByte == 0x2D {
+                let kind: HunkLine.Kind = firstByte == 0x20 ? .context : firstByte == 0x2B ? .added : .removed
+                prefixed += 1
+                let bytes = line.bytes
+                let bodyFirst = bytes.count > 1 ? bytes[1] : nil
+                if bodyFirst == 0x09 { sawTabIndent = true }
+                if bodyFirst == 0x20 && spaceIndented == nil { spaceIndented = line.mailLine ?? -1 }
+                switch kind {
+                case .context: oldLeft -= 1; newLeft -= 1
+                case .added: newLeft -= 1
+                default: oldLeft -= 1
+                }
+                hunk.lines.append(HunkLine(kind: kind, text: Self.afterPrefix(line), mailLine: line.mailLine))
+                i += 1
+                continue
+            }
+            var text = line.text
+            if nbsp {
                 hunk.damage.append(Damage(kind: .nonBreakingSpace, mailLine: line.mailLine,
                                           detail: "non-breaking space instead of a space"))
                 text = Substring(text.replacingOccurrences(of: "\u{00A0}", with: " "))
@@ -335,6 +353,24 @@ public struct DiffParser {
             }
         }
         return i
+    }
+
+    /// The line's text after its one-byte `+`/`-`/` ` prefix, as a String.
+    @inline(__always)
+    static func afterPrefix(_ line: TextLine) -> String {
+        let bytes = line.bytes
+        return bytes.count > 1 ? String(decoding: UnsafeBufferPointer(rebasing: bytes[1...]), as: UTF8.self) : ""
+    }
+
+    /// U+00A0 in UTF-8: C2 A0.
+    static func containsNonBreakingSpace(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var at = 0
+        while true {
+            at = bytes.index(of: 0xC2, from: at)
+            if at + 1 >= bytes.count { return false }
+            if bytes[at + 1] == 0xA0 { return true }
+            at += 1
+        }
     }
 
     private mutating func report(_ hunk: Hunk, index: Int, path: String) {

@@ -58,7 +58,7 @@ struct PatchBody {
         let messageEnd = diffStart ?? range.upperBound
         // `---` separates the message from notes and diffstat.
         var separator: Int?
-        for k in start..<messageEnd where lines[k].text.utf8.count <= 4 && (lines[k].text == "---" || lines[k].text == "--- ") {
+        for k in start..<messageEnd where lines[k].firstByte == 0x2D && (lines[k].equals("---") || lines[k].equals("--- ")) {
             separator = k
             break
         }
@@ -68,7 +68,7 @@ struct PatchBody {
             for k in (separator + 1)..<messageEnd {
                 if let entry = diffstatEntry(lines[k]) {
                     body.diffstat.append(entry)
-                } else if isDiffstatSummary(lines[k].text) {
+                } else if isDiffstatSummary(lines[k]) {
                     continue
                 } else {
                     body.notes.append(lines[k])
@@ -83,9 +83,9 @@ struct PatchBody {
         } else {
             body.diffEnd = messageEnd
         }
-        for k in body.diffEnd..<range.upperBound { readFooter(lines[k].text, into: &body.footer) }
-        for k in start..<messageEnd { readFooter(lines[k].text, into: &body.footer) }
-        while body.notes.last?.text.isBlank == true { body.notes.removeLast() }
+        for k in body.diffEnd..<range.upperBound { readFooter(lines[k], into: &body.footer) }
+        for k in start..<messageEnd { readFooter(lines[k], into: &body.footer) }
+        while body.notes.last?.isBlank == true { body.notes.removeLast() }
         return body
     }
 
@@ -97,9 +97,10 @@ struct PatchBody {
         return hash.count == 40 && rest.dropFirst(40).hasASCIIPrefix(" ")
     }
 
-    static func readFooter(_ t: Substring, into footer: inout SeriesFooter) {
+    static func readFooter(_ t: TextLine, into footer: inout SeriesFooter) {
         // Most lines start with something else: one byte decides.
-        guard let first = t.utf8.first, first == 0x62 || first == 0x70 || first == 0x63 else { return }
+        let first = t.firstByte
+        guard first == 0x62 || first == 0x70 || first == 0x63 else { return }
         if let v = t.value(after: "base-commit: ") { footer.baseCommit = v.trimmingWhitespace() }
         else if let v = t.value(after: "prerequisite-patch-id: ") { footer.prerequisitePatchIDs.append(v.trimmingWhitespace()) }
         else if let v = t.value(after: "change-id: ") { footer.changeID = v.trimmingWhitespace() }
@@ -144,7 +145,7 @@ struct PatchBody {
     /// trailer block too (pasted text loses it), by reading trailer lines backwards from the end.
     static func splitTrailers(_ lines: [TextLine]) -> ([TextLine], [Trailer]) {
         var end = lines.count
-        while end > 0 && lines[end - 1].text.isBlank { end -= 1 }
+        while end > 0 && lines[end - 1].isBlank { end -= 1 }
         var start = end
         var trailers: [Trailer] = []
         var sawKnown = false
@@ -172,14 +173,15 @@ struct PatchBody {
         }
         guard sawKnown else { return (Array(lines[..<end]), []) }
         var message = Array(lines[..<start])
-        while message.last?.text.isBlank == true { message.removeLast() }
+        while message.last?.isBlank == true { message.removeLast() }
         return (message, trailers)
     }
 
     /// ` mm/filemap.c | 4 +++-`, ` a.png | Bin 0 -> 12 bytes`, ` {a => b}/c.c | 2 +-`.
     static func diffstatEntry(_ line: TextLine) -> DiffstatEntry? {
         // By bytes: `|`, spaces, digits and `+`/`-` are ASCII.
-        line.text.withBytes { b -> DiffstatEntry? in
+        let b = line.bytes
+        do {
             guard let bar = ByteText.last(0x7C, in: b, 0..<b.count) else { return nil }  // no '|': not a diffstat line
             let path = ByteText.trimmedString(b, 0..<bar)
             guard !path.isEmpty, !path.containsBytes("  ") || path.containsBytes("=>") else { return nil }
@@ -194,8 +196,10 @@ struct PatchBody {
         }
     }
 
-    static func isDiffstatSummary(_ t: Substring) -> Bool {
-        let s = t.trimmingWhitespace()
+    static func isDiffstatSummary(_ line: TextLine) -> Bool {
+        // ` 3 files changed, …`: a digit after the leading spaces.
+        guard let c = line.bytes.first(where: { !ByteText.isTrimmable($0) }), (c >= 0x30 && c <= 0x39) || c >= 0x80 else { return false }
+        let s = line.text.trimmingWhitespace()
         guard let first = s.utf8.first, first >= 0x30 && first <= 0x39 else { return false }
         return s.containsBytes(" file changed") || s.containsBytes(" files changed")
     }

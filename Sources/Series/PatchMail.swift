@@ -26,7 +26,7 @@ public struct PatchMail: Sendable {
             info.title = SubjectParser.parse(inBodySubject).title
         }
         var messageStart = 0
-        while messageStart < body.message.count && body.message[messageStart].text.isBlank { messageStart += 1 }
+        while messageStart < body.message.count && body.message[messageStart].isBlank { messageStart += 1 }
         return PatchMail(
             subjectInfo: info, author: body.inBodyFrom ?? message.from, date: body.inBodyDate ?? message.date,
             message: TextLines.joined(body.message[messageStart...]), trailers: body.trailers, files: body.files,

@@ -131,7 +131,7 @@ public struct SeriesBuilder {
             entry.cover = CoverLetter(subject: message.subject, author: message.from, date: message.date,
                                       messageID: message.messageID, body: message.body, source: location)
             var footer = SeriesFooter()
-            for line in lines { PatchBody.readFooter(line.text, into: &footer) }
+            for line in lines { PatchBody.readFooter(line, into: &footer) }
             coverFooters[entries.count] = footer
         case .reply:
             let own = lines.filter { !LineShape.isQuote($0.text) && !LineShape.isAttribution($0.text) }

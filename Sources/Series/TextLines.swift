@@ -3,25 +3,95 @@ import Mail
 import Glibc
 #endif
 
-/// A line of mail text with its place in the input file, when known.
-public struct TextLine: Sendable {
-    public let text: Substring
-    public var mailLine: Int?
-    /// The line ended in `\r` (stripped from `text`).
-    public var hadCarriageReturn: Bool
-    /// The text's first byte, 0 when it is empty: the parsers classify most lines on it alone,
-    /// without touching the Substring.
-    public let firstByte: UInt8
+/// The text a set of lines was cut from, kept once for all of them: the String (for the
+/// Substrings a caller asks for) and a copy of its UTF-8 at a stable address (for the parsers,
+/// which read lines as bytes).
+final class LineSource: @unchecked Sendable {
+    // Immutable after init; the buffer is owned here and freed with it.
+    let string: String
+    let bytes: UnsafeMutableBufferPointer<UInt8>
 
-    public init(text: Substring, mailLine: Int?, hadCarriageReturn: Bool = false) {
-        self.init(text: text, mailLine: mailLine, hadCarriageReturn: hadCarriageReturn, firstByte: text.utf8.first ?? 0)
+    init(_ string: String) {
+        var string = string
+        string.makeContiguousUTF8()
+        self.string = string
+        bytes = string.withUTF8 { utf8 in
+            let copy = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(utf8.count, 1))
+            _ = copy.initialize(from: utf8)
+            return UnsafeMutableBufferPointer(rebasing: copy[0..<utf8.count])
+        }
     }
 
-    init(text: Substring, mailLine: Int?, hadCarriageReturn: Bool, firstByte: UInt8) {
-        self.text = text
+    deinit { UnsafeMutableRawPointer(bytes.baseAddress)?.deallocate() }
+
+    func substring(_ start: Int, _ end: Int) -> Substring {
+        let utf8 = string.utf8
+        return string[utf8.index(utf8.startIndex, offsetBy: start)..<utf8.index(utf8.startIndex, offsetBy: end)]
+    }
+}
+
+/// A line of mail text with its place in the input file, when known. It is a byte range of the
+/// text it was split from: splitting a mail costs no String per line, and the parsers classify
+/// lines by their bytes; `text` makes the Substring when one is wanted.
+public struct TextLine: Sendable {
+    let source: LineSource
+    let start: Int
+    /// End of the text, before any `\r`.
+    let end: Int
+    public let mailLine: Int?
+    /// The line ended in `\r` (stripped from `text`).
+    public let hadCarriageReturn: Bool
+    /// The text's first byte, 0 when it is empty: most lines are classified on it alone.
+    public let firstByte: UInt8
+
+    public var text: Substring { source.substring(start, end) }
+
+    public init(text: Substring, mailLine: Int?, hadCarriageReturn: Bool = false) {
+        let source = LineSource(String(text))
+        self.init(source: source, start: 0, end: source.bytes.count, mailLine: mailLine, hadCarriageReturn: hadCarriageReturn)
+    }
+
+    init(source: LineSource, start: Int, end: Int, mailLine: Int?, hadCarriageReturn: Bool) {
+        self.source = source
+        self.start = start
+        self.end = end
         self.mailLine = mailLine
         self.hadCarriageReturn = hadCarriageReturn
-        self.firstByte = firstByte
+        self.firstByte = end > start ? source.bytes[start] : 0
+    }
+
+    /// The text's bytes (valid while the line is).
+    @inline(__always) var bytes: UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(rebasing: source.bytes[start..<end])
+    }
+
+    @inline(__always) var byteCount: Int { end - start }
+    @inline(__always) var isEmpty: Bool { end == start }
+
+    /// Whether the text starts with `prefix` (bytes compared).
+    @inline(__always) func hasPrefix(_ prefix: StaticString) -> Bool {
+        let n = prefix.utf8CodeUnitCount
+        guard byteCount >= n else { return false }
+        return n == 0 || memcmp(source.bytes.baseAddress! + start, prefix.utf8Start, n) == 0
+    }
+
+    /// Whether the text is exactly `other`.
+    @inline(__always) func equals(_ other: StaticString) -> Bool {
+        byteCount == other.utf8CodeUnitCount && hasPrefix(other)
+    }
+
+    /// The text after `prefix`, or nil (a Substring is made only on a match).
+    @inline(__always) func value(after prefix: StaticString) -> Substring? {
+        guard hasPrefix(prefix) else { return nil }
+        return source.substring(start + prefix.utf8CodeUnitCount, end)
+    }
+
+    /// Empty or whitespace only.
+    var isBlank: Bool {
+        for b in bytes where !ByteText.isTrimmable(b) {
+            return b >= 0x80 ? text.isBlank : false
+        }
+        return true
     }
 }
 
@@ -29,54 +99,45 @@ enum TextLines {
     /// Splits `text` into lines; `lineNumber(k)` gives the input line of the k-th (0-based).
     static func split(_ text: String, lineNumber: (Int) -> Int?) -> [TextLine] {
         // Split on bytes with memchr: as Characters, "\r\n" is one grapheme and would not split.
-        // One pass: each line's bounds become String indices by offset (O(1) on native UTF-8).
-        var text = text
-        text.makeContiguousUTF8()
-        let utf8 = text.utf8
+        let source = LineSource(text)
+        let buffer = UnsafeBufferPointer(source.bytes)
+        // Counted first (memchr is cheap): growing the array by doubling costs more.
+        var count = 1, at = 0
+        while true {
+            at = buffer.index(of: 0x0A, from: at)
+            if at >= buffer.count { break }
+            count += 1
+            at += 1
+        }
         var lines: [TextLine] = []
-        utf8.withContiguousStorageIfAvailable { buffer in
-            // Counted first (memchr is cheap): growing the array by doubling costs more.
-            var count = 1, at = 0
-            while true {
-                at = buffer.index(of: 0x0A, from: at)
-                if at >= buffer.count { break }
-                count += 1
-                at += 1
-            }
-            lines.reserveCapacity(count)
-            var start = 0
-            var k = 0
-            let origin = utf8.startIndex
-            while start < buffer.count {
-                let newline = buffer.index(of: 0x0A, from: start)
-                var end = newline
-                var cr = false
-                if end > start && buffer[end - 1] == 0x0D { end -= 1; cr = true }
-                let from = utf8.index(origin, offsetBy: start), to = utf8.index(origin, offsetBy: end)
-                lines.append(TextLine(text: text[from..<to], mailLine: lineNumber(k), hadCarriageReturn: cr,
-                                      firstByte: end > start ? buffer[start] : 0))
-                k += 1
-                start = newline + 1
-            }
+        lines.reserveCapacity(count)
+        var start = 0
+        var k = 0
+        while start < buffer.count {
+            let newline = buffer.index(of: 0x0A, from: start)
+            var end = newline
+            var cr = false
+            if end > start && buffer[end - 1] == 0x0D { end -= 1; cr = true }
+            lines.append(TextLine(source: source, start: start, end: end, mailLine: lineNumber(k), hadCarriageReturn: cr))
+            k += 1
+            start = newline + 1
         }
         return lines
     }
 }
 
 extension TextLines {
-    /// The lines' texts joined with `\n`. Lines that lie next to each other in one string (the
+    /// The lines' texts joined with `\n`. Lines that lie next to each other in one text (the
     /// usual case) are one slice of it: a single copy instead of a String per line.
     static func joined(_ lines: ArraySlice<TextLine>) -> String {
         guard let first = lines.first, let last = lines.last else { return "" }
-        let base = first.text.base
         var adjacent = true
-        var expected = first.text.startIndex
+        var expected = first.start
         for line in lines {
-            guard !line.hadCarriageReturn, line.text.startIndex == expected, line.text.base.utf8.count == base.utf8.count
-            else { adjacent = false; break }
-            expected = line.text.endIndex < base.endIndex ? base.utf8.index(after: line.text.endIndex) : line.text.endIndex
+            guard !line.hadCarriageReturn, line.source === first.source, line.start == expected else { adjacent = false; break }
+            expected = line.end + 1
         }
-        if adjacent { return String(base[first.text.startIndex..<last.text.endIndex]) }
+        if adjacent { return String(first.source.substring(first.start, last.end)) }
         return lines.map { String($0.text) }.joined(separator: "\n")
     }
 }
@@ -132,14 +193,14 @@ enum LineShape {
         // Every section start begins with 'd', '-' or 'I': most lines are rejected on one byte.
         let first = lines[i].firstByte
         guard first == 0x64 || first == 0x2D || first == 0x49 else { return false }
-        let t = lines[i].text
-        if t.hasASCIIPrefix("diff --git ") { return true }
-        if t.hasASCIIPrefix("--- ") { return i + 1 < lines.count && lines[i + 1].text.hasASCIIPrefix("+++ ") }
-        if t.hasASCIIPrefix("diff -") || t.hasASCIIPrefix("Index: ") {
+        let t = lines[i]
+        if t.hasPrefix("diff --git ") { return true }
+        if t.hasPrefix("--- ") { return i + 1 < lines.count && lines[i + 1].hasPrefix("+++ ") }
+        if t.hasPrefix("diff -") || t.hasPrefix("Index: ") {
             // `diff -u a b`, svn's and CVS's `Index:` only count when a ---/+++ pair follows closely.
             var j = i + 1
             while j < min(i + 8, lines.count - 1) {
-                if lines[j].text.hasASCIIPrefix("--- ") && lines[j + 1].text.hasASCIIPrefix("+++ ") { return true }
+                if lines[j].hasPrefix("--- ") && lines[j + 1].hasPrefix("+++ ") { return true }
                 j += 1
             }
         }
