@@ -245,40 +245,43 @@ public enum EncodedWords {
     public static func decode(_ value: String) -> String {
         guard value.containsByte(0x3F), value.containsByte(0x3D) else { return value }
         // By bytes: the syntax is ASCII, and text outside encoded words is copied as it is.
-        let bytes = Array(value.utf8)
-        guard bytes.indices.dropLast().contains(where: { bytes[$0] == 0x3D && bytes[$0 + 1] == 0x3F }) else { return value }
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
-        var pendingWhitespace: [UInt8] = []
-        var lastWasEncoded = false
-        var i = 0
-        while i < bytes.count {
-            if bytes[i] == 0x3D, i + 1 < bytes.count, bytes[i + 1] == 0x3F, let (decoded, after) = decodeWord(bytes, at: i) {
-                // Whitespace between two encoded words is not part of the text.
-                if !lastWasEncoded { out += pendingWhitespace }
-                pendingWhitespace.removeAll(keepingCapacity: true)
-                out += decoded.utf8
-                i = after
-                lastWasEncoded = true
-                continue
+        return value.withBytes { bytes -> String in
+            guard let first = ByteText.first(0x3D, in: bytes, 0..<bytes.count),
+                  (first..<(bytes.count - 1)).contains(where: { bytes[$0] == 0x3D && bytes[$0 + 1] == 0x3F })
+            else { return value }
+            var out: [UInt8] = []
+            out.reserveCapacity(bytes.count)
+            var whitespaceStart = -1  // start of the pending run of whitespace, if any
+            var lastWasEncoded = false
+            var i = 0
+            while i < bytes.count {
+                if bytes[i] == 0x3D, i + 1 < bytes.count, bytes[i + 1] == 0x3F, let (decoded, after) = decodeWord(bytes, at: i) {
+                    // Whitespace between two encoded words is not part of the text.
+                    if !lastWasEncoded && whitespaceStart >= 0 { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[whitespaceStart..<i])) }
+                    whitespaceStart = -1
+                    out.append(contentsOf: decoded.utf8)
+                    i = after
+                    lastWasEncoded = true
+                    continue
+                }
+                let b = bytes[i]
+                if b == ASCII.space || b == ASCII.tab || b == ASCII.cr || b == ASCII.lf {
+                    if whitespaceStart < 0 { whitespaceStart = i }
+                } else {
+                    if whitespaceStart >= 0 { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[whitespaceStart..<i])) }
+                    whitespaceStart = -1
+                    out.append(b)
+                    lastWasEncoded = false
+                }
+                i += 1
             }
-            let b = bytes[i]
-            if b == ASCII.space || b == ASCII.tab || b == ASCII.cr || b == ASCII.lf {
-                pendingWhitespace.append(b)
-            } else {
-                out += pendingWhitespace
-                pendingWhitespace.removeAll(keepingCapacity: true)
-                out.append(b)
-                lastWasEncoded = false
-            }
-            i += 1
+            if whitespaceStart >= 0 { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[whitespaceStart..<bytes.count])) }
+            return String(decoding: out, as: UTF8.self)
         }
-        out += pendingWhitespace
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// `=?charset?X?payload?=` starting at `start`: the decoded text and the index after `?=`.
-    private static func decodeWord(_ bytes: [UInt8], at start: Int) -> (String, Int)? {
+    private static func decodeWord(_ bytes: UnsafeBufferPointer<UInt8>, at start: Int) -> (String, Int)? {
         let n = bytes.count
         var q1 = start + 2
         while q1 < n && bytes[q1] != 0x3F { q1 += 1 }
@@ -289,17 +292,16 @@ public enum EncodedWords {
         var close = q2 + 1
         while close + 1 < n && !(bytes[close] == 0x3F && bytes[close + 1] == 0x3D) { close += 1 }
         guard close + 1 < n else { return nil }
-        let payload = Array(bytes[(q2 + 1)..<close])
+        let payload = UnsafeBufferPointer(rebasing: bytes[(q2 + 1)..<close])
         guard !payload.contains(ASCII.space) else { return nil }
-        let encoding = bytes[(q1 + 1)..<q2]
-        guard encoding.count == 1 else { return nil }
+        guard q2 - q1 == 2 else { return nil }
         let decodedBytes: [UInt8]
-        switch ASCII.lower(encoding.first!) {
+        switch ASCII.lower(bytes[q1 + 1]) {
         case 0x62: decodedBytes = TransferEncoding.decodeBase64(payload).bytes
         case 0x71: decodedBytes = TransferEncoding.decodeQ(payload)
         default: return nil
         }
-        let charset = String(decoding: bytes[(start + 2)..<q1], as: UTF8.self)
+        let charset = ByteText.string(bytes, (start + 2)..<q1)
         let (decoded, _) = Charset.decode(decodedBytes, charset: charset)
         return (decoded, close + 2)
     }

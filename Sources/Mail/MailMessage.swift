@@ -175,7 +175,7 @@ public struct MailMessage: Sendable {
     }
 
     static func cleanFolded(_ s: String) -> String {
-        if !s.utf8.contains(where: { $0 == ASCII.lf || $0 == ASCII.cr }) { return s.trimmingWhitespace() }
+        if !s.containsByte(ASCII.lf) && !s.containsByte(ASCII.cr) { return s.trimmingWhitespace() }
         return s.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).joined(separator: " ").trimmingWhitespace()
     }
 

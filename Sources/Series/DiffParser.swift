@@ -1,4 +1,7 @@
 import Mail
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Reads the diff part of a patch: `diff --git` and plain `diff -u` sections, extended headers,
 /// binary markers, hunks. Mail-damaged hunks are read too: the hunk header's counts bound the
@@ -188,7 +191,7 @@ public struct DiffParser {
 
     private mutating func parseHunks(_ lines: [TextLine], _ start: Int, into file: inout FileDiff) -> Int {
         var i = start
-        while i < lines.count, lines[i].hasPrefix("@@ -"), let header = HunkHeader(lines[i].text) {
+        while i < lines.count, let header = lines[i].withBytes({ HunkHeader($0) }) {
             var hunk = Hunk(
                 oldStart: header.oldStart, oldCount: header.oldCount, newStart: header.newStart,
                 newCount: header.newCount, header: header.section, lines: [], mailLine: lines[i].mailLine, damage: [])
@@ -257,12 +260,11 @@ public struct DiffParser {
             }
             // The usual line: a +/-/space prefix and no non-breaking space. Its text is made
             // straight from the bytes after the prefix.
-            let nbsp = mayContainNonBreakingSpace && Self.containsNonBreakingSpace(line.bytes)
+            let nbsp = mayContainNonBreakingSpace && line.withBytes(Self.containsNonBreakingSpace)
             if !nbsp, firstByte == 0x20 || firstByte == 0x2B || firstByte == 0x2D {
                 let kind: HunkLine.Kind = firstByte == 0x20 ? .context : firstByte == 0x2B ? .added : .removed
                 prefixed += 1
-                let bytes = line.bytes
-                let bodyFirst = bytes.count > 1 ? bytes[1] : nil
+                let bodyFirst = line.byteCount > 1 ? line.withBytes { $0[1] } : nil
                 if bodyFirst == 0x09 { sawTabIndent = true }
                 if bodyFirst == 0x20 && spaceIndented == nil { spaceIndented = line.mailLine ?? -1 }
                 switch kind {
@@ -358,8 +360,9 @@ public struct DiffParser {
     /// The line's text after its one-byte `+`/`-`/` ` prefix, as a String.
     @inline(__always)
     static func afterPrefix(_ line: TextLine) -> String {
-        let bytes = line.bytes
-        return bytes.count > 1 ? String(decoding: UnsafeBufferPointer(rebasing: bytes[1...]), as: UTF8.self) : ""
+        line.withBytes { bytes in
+            bytes.count > 1 ? String(decoding: UnsafeBufferPointer(rebasing: bytes[1...]), as: UTF8.self) : ""
+        }
     }
 
     /// U+00A0 in UTF-8: C2 A0.
@@ -374,6 +377,7 @@ public struct DiffParser {
     }
 
     private mutating func report(_ hunk: Hunk, index: Int, path: String) {
+        if hunk.damage.isEmpty { return }
         var byKind: [Damage.Kind: [Damage]] = [:]
         for d in hunk.damage { byKind[d.kind, default: []].append(d) }
         for kind in byKind.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
@@ -460,15 +464,18 @@ public struct DiffParser {
             return (stripPrefix(first, 1), stripPrefix(b, 1))
         }
         // Same name on both sides is the common case: split at the last " b/".
-        let bytes = Array(rest.utf8)
-        if bytes.count > 5 && bytes[0] == 0x61 && bytes[1] == 0x2F {
+        if let split = rest.withBytes({ bytes -> (String?, String?)? in
+            guard bytes.count > 5 && bytes[0] == 0x61 && bytes[1] == 0x2F else { return nil }
             var k = bytes.count - 3
             while k >= 2 {
                 if bytes[k] == 0x20 && bytes[k + 1] == 0x62 && bytes[k + 2] == 0x2F {
-                    return (String(decoding: bytes[2..<k], as: UTF8.self), String(decoding: bytes[(k + 3)...], as: UTF8.self))
+                    return (ByteText.string(bytes, 2..<k), ByteText.string(bytes, (k + 3)..<bytes.count))
                 }
                 k -= 1
             }
+            return nil
+        }) {
+            return split
         }
         let s = String(rest)
         let parts = s.split(separator: " ", maxSplits: 1)
@@ -478,6 +485,18 @@ public struct DiffParser {
     /// The name on a `---`/`+++` line: unquoted, timestamp dropped, `strip` components removed;
     /// nil for `/dev/null`.
     static func diffName(_ rest: Substring, strip: Int) -> String? {
+        // The usual `a/path` (no quotes, spaces or timestamp) by bytes; anything else below.
+        if strip == 1, !rest.hasASCIIPrefix("\""), let fast = rest.withBytes({ b -> String?? in
+            let end = ByteText.first(0x09, in: b, 0..<b.count) ?? b.count
+            let r = ByteText.trimmed(b, 0..<end)
+            guard !r.isEmpty, b[r.lowerBound] < 0x80, b[r.upperBound - 1] < 0x80,
+                  ByteText.first(0x20, in: b, r) == nil else { return nil }
+            if r.count == 9 && memcmp(b.baseAddress! + r.lowerBound, "/dev/null", 9) == 0 { return .some(nil) }
+            guard let slash = ByteText.first(0x2F, in: b, r) else { return ByteText.string(b, r) }
+            return ByteText.string(b, (slash + 1)..<r.upperBound)
+        }) {
+            return fast
+        }
         var name: String
         if rest.hasASCIIPrefix("\"") {
             name = cQuoted(rest).0
@@ -565,41 +584,44 @@ struct HunkHeader {
     var oldStart: Int, oldCount: Int, newStart: Int, newCount: Int
     var section: String
 
-    /// Read by bytes: it runs for every hunk of every mail.
     init?(_ line: Substring) {
-        guard line.hasASCIIPrefix("@@ -") else { return nil }
-        let utf8 = line.utf8
-        var i = utf8.index(utf8.startIndex, offsetBy: 4)
+        guard let header = line.withBytes({ HunkHeader($0) }) else { return nil }
+        self = header
+    }
+
+    /// Read by bytes: it runs for every hunk of every mail.
+    init?(_ b: UnsafeBufferPointer<UInt8>) {
+        guard b.count >= 4, b[0] == 0x40, b[1] == 0x40, b[2] == 0x20, b[3] == 0x2D else { return nil }
+        var i = 4
         func number() -> Int? {
             var value = 0, digits = 0
-            while i < utf8.endIndex, let d = Optional(utf8[i]), d >= 0x30 && d <= 0x39 {
-                value = value * 10 + Int(d - 0x30)
+            while i < b.count, b[i] >= 0x30 && b[i] <= 0x39 {
+                value = value * 10 + Int(b[i] - 0x30)
                 digits += 1
                 if digits > 12 { return nil }
-                i = utf8.index(after: i)
+                i += 1
             }
             return digits > 0 ? value : nil
         }
         func range() -> (Int, Int)? {
             guard let start = number() else { return nil }
-            if i < utf8.endIndex && utf8[i] == 0x2C {
-                i = utf8.index(after: i)
+            if i < b.count && b[i] == 0x2C {
+                i += 1
                 guard let count = number() else { return nil }
                 return (start, count)
             }
             return (start, 1)
         }
-        guard let old = range(), i < utf8.endIndex, utf8[i] == 0x20 else { return nil }
-        i = utf8.index(after: i)
-        guard i < utf8.endIndex, utf8[i] == 0x2B else { return nil }
-        i = utf8.index(after: i)
+        guard let old = range(), i < b.count, b[i] == 0x20 else { return nil }
+        i += 1
+        guard i < b.count, b[i] == 0x2B else { return nil }
+        i += 1
         guard let new = range() else { return nil }
         // " @@" closes the ranges; the rest is the section heading.
-        guard utf8[i...].starts(with: " @@".utf8) else { return nil }
-        i = utf8.index(i, offsetBy: 3)
+        guard i + 3 <= b.count, b[i] == 0x20, b[i + 1] == 0x40, b[i + 2] == 0x40 else { return nil }
         (oldStart, oldCount) = old
         (newStart, newCount) = new
-        section = line[i...].trimmingWhitespace()
+        section = ByteText.trimmedString(b, (i + 3)..<b.count)
     }
 }
 

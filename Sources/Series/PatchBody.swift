@@ -37,9 +37,9 @@ struct PatchBody {
         var sawInBody = false
         var j = start
         while j < range.upperBound {
-            let t = lines[j].text
+            let t = lines[j]
             // A format-patch mail pasted into the body starts with its `From <sha> <date>` line.
-            if j == start, Self.isFormatPatchSeparator(t) { j += 1; sawInBody = true; continue }
+            if j == start, t.withBytes(Self.isFormatPatchSeparator) { j += 1; sawInBody = true; continue }
             if let v = t.value(after: "From: ") { body.inBodyFrom = Person.parse(String(v)); sawInBody = true }
             else if let v = t.value(after: "Subject: ") { body.inBodySubject = v.trimmingWhitespace(); sawInBody = true }
             else if let v = t.value(after: "Date: ") { body.inBodyDate = v.trimmingWhitespace(); sawInBody = true }
@@ -89,12 +89,14 @@ struct PatchBody {
         return body
     }
 
-    static func isFormatPatchSeparator(_ t: Substring) -> Bool {
-        var s = t
-        if s.hasASCIIPrefix(">") { s = s.dropFirst() }
-        guard let rest = s.value(after: "From ") else { return false }
-        let hash = rest.prefix(while: { $0.isHexDigit })
-        return hash.count == 40 && rest.dropFirst(40).hasASCIIPrefix(" ")
+    /// `From <40 hex digits> …` (also `>From …`), by bytes.
+    static func isFormatPatchSeparator(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = b.first == 0x3E ? 1 : 0
+        guard b.count >= i + 46, b[i] == 0x46, b[i + 1] == 0x72, b[i + 2] == 0x6F, b[i + 3] == 0x6D, b[i + 4] == 0x20
+        else { return false }
+        i += 5
+        for k in i..<(i + 40) where ASCII.hexValue(b[k]) == nil { return false }
+        return b[i + 40] == 0x20
     }
 
     static func readFooter(_ t: TextLine, into footer: inout SeriesFooter) {
@@ -180,8 +182,7 @@ struct PatchBody {
     /// ` mm/filemap.c | 4 +++-`, ` a.png | Bin 0 -> 12 bytes`, ` {a => b}/c.c | 2 +-`.
     static func diffstatEntry(_ line: TextLine) -> DiffstatEntry? {
         // By bytes: `|`, spaces, digits and `+`/`-` are ASCII.
-        let b = line.bytes
-        do {
+        return line.withBytes { b -> DiffstatEntry? in
             guard let bar = ByteText.last(0x7C, in: b, 0..<b.count) else { return nil }  // no '|': not a diffstat line
             let path = ByteText.trimmedString(b, 0..<bar)
             guard !path.isEmpty, !path.containsBytes("  ") || path.containsBytes("=>") else { return nil }
@@ -198,7 +199,7 @@ struct PatchBody {
 
     static func isDiffstatSummary(_ line: TextLine) -> Bool {
         // ` 3 files changed, …`: a digit after the leading spaces.
-        guard let c = line.bytes.first(where: { !ByteText.isTrimmable($0) }), (c >= 0x30 && c <= 0x39) || c >= 0x80 else { return false }
+        guard let c = line.withBytes({ $0.first(where: { !ByteText.isTrimmable($0) }) }), (c >= 0x30 && c <= 0x39) || c >= 0x80 else { return false }
         let s = line.text.trimmingWhitespace()
         guard let first = s.utf8.first, first >= 0x30 && first <= 0x39 else { return false }
         return s.containsBytes(" file changed") || s.containsBytes(" files changed")

@@ -57,12 +57,13 @@ public struct TextLine: Sendable {
         self.end = end
         self.mailLine = mailLine
         self.hadCarriageReturn = hadCarriageReturn
-        self.firstByte = end > start ? source.bytes[start] : 0
+        self.firstByte = end > start ? withExtendedLifetime(source) { source.bytes[start] } : 0
     }
 
-    /// The text's bytes (valid while the line is).
-    @inline(__always) var bytes: UnsafeBufferPointer<UInt8> {
-        UnsafeBufferPointer(rebasing: source.bytes[start..<end])
+    /// Calls `body` with the text's bytes; they are valid only inside it (the source is kept
+    /// alive for that long).
+    @inline(__always) func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try withExtendedLifetime(source) { try body(UnsafeBufferPointer(rebasing: source.bytes[start..<end])) }
     }
 
     @inline(__always) var byteCount: Int { end - start }
@@ -72,7 +73,7 @@ public struct TextLine: Sendable {
     @inline(__always) func hasPrefix(_ prefix: StaticString) -> Bool {
         let n = prefix.utf8CodeUnitCount
         guard byteCount >= n else { return false }
-        return n == 0 || memcmp(source.bytes.baseAddress! + start, prefix.utf8Start, n) == 0
+        return n == 0 || withExtendedLifetime(source) { memcmp(source.bytes.baseAddress! + start, prefix.utf8Start, n) == 0 }
     }
 
     /// Whether the text is exactly `other`.
@@ -88,10 +89,9 @@ public struct TextLine: Sendable {
 
     /// Empty or whitespace only.
     var isBlank: Bool {
-        for b in bytes where !ByteText.isTrimmable(b) {
-            return b >= 0x80 ? text.isBlank : false
-        }
-        return true
+        let firstOther = withBytes { $0.first(where: { !ByteText.isTrimmable($0) }) }
+        guard let b = firstOther else { return true }
+        return b >= 0x80 ? text.isBlank : false
     }
 }
 
