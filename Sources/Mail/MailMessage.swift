@@ -252,9 +252,22 @@ private struct PartContext {
         var partLine = 0
         var index = body.startIndex
         var line = fileLine
+        // Line ends by memchr: a byte loop here costs several instructions per byte of every part.
+        let base = body.startIndex
+        let lineEnds = body.withUnsafeBufferPointer { b -> [Int] in
+            var ends: [Int] = []
+            var at = 0
+            while at < b.count {
+                let newline = b.index(of: ASCII.lf, from: at)
+                ends.append(base + newline)
+                at = newline + 1
+            }
+            return ends
+        }
+        var lineIndex = 0
         while index < body.endIndex {
-            var end = index
-            while end < body.endIndex && body[end] != ASCII.lf { end += 1 }
+            let end = lineEnds[lineIndex]
+            lineIndex += 1
             let next = end < body.endIndex ? end + 1 : end
             if end - index >= delimiter.count && body[index..<index + delimiter.count].elementsEqual(delimiter) {
                 let rest = body[(index + delimiter.count)..<end]
