@@ -6,7 +6,8 @@ struct PatchBody {
     var inBodyFrom: Person?
     var inBodySubject: String?
     var inBodyDate: String?
-    var message: [TextLine] = []
+    /// The commit message's lines (a slice of the mail's lines: no copy).
+    var message: ArraySlice<TextLine> = []
     var trailers: [Trailer] = []
     var notes: [TextLine] = []
     var diffstat: [DiffstatEntry] = []
@@ -62,8 +63,7 @@ struct PatchBody {
             separator = k
             break
         }
-        let messageLines = Array(lines[start..<(separator ?? messageEnd)])
-        (body.message, body.trailers) = splitTrailers(messageLines)
+        (body.message, body.trailers) = splitTrailers(lines[start..<(separator ?? messageEnd)])
         if let separator {
             for k in (separator + 1)..<messageEnd {
                 if let entry = diffstatEntry(lines[k]) {
@@ -145,13 +145,18 @@ struct PatchBody {
 
     /// Splits trailers off the end of a commit message. Works without the blank line before the
     /// trailer block too (pasted text loses it), by reading trailer lines backwards from the end.
-    static func splitTrailers(_ lines: [TextLine]) -> ([TextLine], [Trailer]) {
-        var end = lines.count
-        while end > 0 && lines[end - 1].isBlank { end -= 1 }
+    static func splitTrailers(_ lines: [TextLine]) -> (ArraySlice<TextLine>, [Trailer]) {
+        splitTrailers(lines[...])
+    }
+
+    static func splitTrailers(_ lines: ArraySlice<TextLine>) -> (ArraySlice<TextLine>, [Trailer]) {
+        let first = lines.startIndex
+        var end = lines.endIndex
+        while end > first && lines[end - 1].isBlank { end -= 1 }
         var start = end
         var trailers: [Trailer] = []
         var sawKnown = false
-        while start > 0 {
+        while start > first {
             let t = lines[start - 1].text
             if let tr = trailer(t) {
                 trailers.insert(tr, at: 0)
@@ -159,7 +164,7 @@ struct PatchBody {
                 start -= 1
             } else if t.hasASCIIPrefix("[") && t.hasASCIISuffix("]") && start < end {
                 start -= 1  // maintainer annotation between trailers: `[djwong: fixed typo]`
-            } else if (t.hasASCIIPrefix(" ") || t.hasASCIIPrefix("\t")) && !t.isBlank && start < end && start - 2 >= 0
+            } else if (t.hasASCIIPrefix(" ") || t.hasASCIIPrefix("\t")) && !t.isBlank && start < end && start - 2 >= first
                         && trailer(lines[start - 2].text) != nil {
                 // continuation of a folded trailer: join it to the trailer above
                 start -= 1
@@ -173,9 +178,9 @@ struct PatchBody {
                 break
             }
         }
-        guard sawKnown else { return (Array(lines[..<end]), []) }
-        var message = Array(lines[..<start])
-        while message.last?.isBlank == true { message.removeLast() }
+        guard sawKnown else { return (lines[..<end], []) }
+        var message = lines[..<start]
+        while message.last?.isBlank == true { message = message.dropLast() }
         return (message, trailers)
     }
 

@@ -18,15 +18,16 @@ public struct PatchMail: Sendable {
 
     public static func read(_ message: MailMessage) -> PatchMail {
         var info = SubjectParser.parse(message.subject)
-        let lines = TextLines.split(message.body, lineNumber: message.bodyLineMapper())
+        let text = message.body
+        let lines = TextLines.split(text, lineNumber: message.bodyLineMapper())
         var parser = DiffParser(source: message.source, patchNumber: info.number)
-        parser.mayContainNonBreakingSpace = message.body.containsBytes("\u{00A0}")
+        parser.mayContainNonBreakingSpace = text.containsBytes("\u{00A0}")
         let body = PatchBody.parse(lines, range: 0..<lines.count, parser: &parser)
         if let inBodySubject = body.inBodySubject {
             info.title = SubjectParser.parse(inBodySubject).title
         }
-        var messageStart = 0
-        while messageStart < body.message.count && body.message[messageStart].isBlank { messageStart += 1 }
+        var messageStart = body.message.startIndex
+        while messageStart < body.message.endIndex && body.message[messageStart].isBlank { messageStart += 1 }
         return PatchMail(
             subjectInfo: info, author: body.inBodyFrom ?? message.from, date: body.inBodyDate ?? message.date,
             message: TextLines.joined(body.message[messageStart...]), trailers: body.trailers, files: body.files,
