@@ -32,7 +32,7 @@ public struct PatchMail: Sendable {
             subjectInfo: info, author: body.inBodyFrom ?? message.from, date: body.inBodyDate ?? message.date,
             message: TextLines.joined(body.message[messageStart...]), trailers: body.trailers, files: body.files,
             diffDiagnostics: parser.diagnostics,
-            rawDiff: body.diffStart.map { TextLines.joined(lines[$0..<body.diffEnd]) + "\n" } ?? "",
+            rawDiff: body.diffStart.map { TextLines.joined(lines[$0..<body.diffEnd], withFinalNewline: true) } ?? "",
             body: body, lines: lines)
     }
 }

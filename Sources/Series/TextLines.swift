@@ -129,16 +129,26 @@ enum TextLines {
 extension TextLines {
     /// The lines' texts joined with `\n`. Lines that lie next to each other in one text (the
     /// usual case) are one slice of it: a single copy instead of a String per line.
-    static func joined(_ lines: ArraySlice<TextLine>) -> String {
-        guard let first = lines.first, let last = lines.last else { return "" }
+    static func joined(_ lines: ArraySlice<TextLine>, withFinalNewline: Bool = false) -> String {
+        guard let first = lines.first, let last = lines.last else { return withFinalNewline ? "\n" : "" }
         var adjacent = true
         var expected = first.start
-        for line in lines {
-            guard !line.hadCarriageReturn, line.source === first.source, line.start == expected else { adjacent = false; break }
-            expected = line.end + 1
+        // By index, reading fields in place: iterating would copy (retain) every line.
+        for k in lines.indices {
+            guard !lines[k].hadCarriageReturn, lines[k].source === first.source, lines[k].start == expected
+            else { adjacent = false; break }
+            expected = lines[k].end + 1
         }
-        if adjacent { return String(first.source.substring(first.start, last.end)) }
-        return lines.map { String($0.text) }.joined(separator: "\n")
+        if adjacent {
+            // The source's own newline after the last line, when it has one: no second copy.
+            if withFinalNewline && last.end < first.source.bytes.count && first.source.bytes[last.end] == 0x0A {
+                return String(first.source.substring(first.start, last.end + 1))
+            }
+            let text = String(first.source.substring(first.start, last.end))
+            return withFinalNewline ? text + "\n" : text
+        }
+        let text = lines.map { String($0.text) }.joined(separator: "\n")
+        return withFinalNewline ? text + "\n" : text
     }
 }
 
