@@ -132,25 +132,6 @@ public struct MboxReader: Sequence, IteratorProtocol {
         return readCount > 0
     }
 
-    /// The next line as a range in `buffer`, reading more when needed; nil at end of input.
-    private mutating func nextLineRange() -> (start: Int, end: Int, next: Int)? {
-        var searchFrom = position
-        while true {
-            let newline = buffer.withUnsafeBufferPointer { $0.index(of: ASCII.lf, from: searchFrom) }
-            if newline < buffer.count {
-                return (position, newline, newline + 1)
-            }
-            let consumed = position
-            searchFrom = buffer.count
-            if !fill() {
-                if position < buffer.count { return (position, buffer.count, buffer.count) }
-                return nil
-            }
-            // fill() compacts the buffer: shift what we remembered.
-            searchFrom -= consumed
-        }
-    }
-
     /// The message being assembled, and the start in `buffer` of lines consumed but not yet
     /// copied into it: runs of ordinary lines are copied in one piece, not line by line.
     private var pending: [UInt8] = []
@@ -161,6 +142,63 @@ public struct MboxReader: Sequence, IteratorProtocol {
         runStart = nil
     }
 
+    /// Where a scan of the buffered lines stopped.
+    private enum ScanStop {
+        /// A separator line at `start..<end` (not yet consumed); the next line starts at `next`.
+        case separator(start: Int, end: Int, next: Int)
+        /// Every complete line was consumed.
+        case endOfBuffer
+    }
+
+    /// Consumes the complete lines from `position` (and, at the end of input, the last line
+    /// without its newline) until a separator line. One pass under one buffer pointer: this is
+    /// the per-line loop of the whole mail stage.
+    private mutating func scanLines(atEnd: Bool, sawContent: inout Bool) -> ScanStop {
+        let bytes = buffer  // a second reference, so `self` stays free to change inside
+        return bytes.withUnsafeBufferPointer { b -> ScanStop in
+            var p = position
+            while p < b.count {
+                var newline = b.index(of: ASCII.lf, from: p)
+                if newline >= b.count {
+                    guard atEnd else { break }
+                    newline = b.count
+                }
+                let next = newline < b.count ? newline + 1 : newline
+                lineNumber += 1
+                let length = newline - p
+                if length > MboxReader.hugeLineThreshold { hugeLines.append((lineNumber, length)) }
+                let first = length > 0 ? b[p] : ASCII.lf
+                if first == 0x46 {  // 'F': only such lines can be separators
+                    // The very first line of a file is a separator if it starts like one, even when its
+                    // date is mangled (archives and fuzzers produce `From someone` alone).
+                    if MboxReader.isSeparator(UnsafeBufferPointer(rebasing: b[p..<newline]))
+                        || (lineNumber == 1 && length >= 5 && b[p + 1] == 0x72 && b[p + 2] == 0x6F && b[p + 3] == 0x6D && b[p + 4] == 0x20) {
+                        position = p
+                        return .separator(start: p, end: newline, next: next)
+                    }
+                }
+                // mboxrd: ">From ", ">>From " ... lose one '>'.
+                var escaped = false
+                if first == ASCII.greater {
+                    var probe = p
+                    while probe < newline && b[probe] == ASCII.greater { probe += 1 }
+                    escaped = newline - probe >= 5 && b[probe] == 0x46 && b[probe + 1] == 0x72
+                        && b[probe + 2] == 0x6F && b[probe + 3] == 0x6D && b[probe + 4] == 0x20
+                }
+                if escaped {
+                    flushRun(upTo: p)
+                    runStart = p + 1
+                } else if runStart == nil {
+                    runStart = p
+                }
+                if length > 0 { sawContent = true }
+                p = next
+            }
+            position = p
+            return .endOfBuffer
+        }
+    }
+
     public mutating func next() -> RawMessage? {
         pending = []
         runStart = nil
@@ -168,29 +206,16 @@ public struct MboxReader: Sequence, IteratorProtocol {
         pendingSeparator = nil
         var firstLine = separator.map { $0.line + 1 } ?? lineNumber + 1
         var sawContent = false
-        while let range = nextLineRange() {
-            lineNumber += 1
-            let length = range.end - range.start
-            if length > MboxReader.hugeLineThreshold { hugeLines.append((lineNumber, length)) }
-            let first = length > 0 ? buffer[range.start] : ASCII.lf
-            var isSeparator = false
-            if first == 0x46 {  // 'F': only such lines can be separators
-                isSeparator = buffer.withUnsafeBufferPointer {
-                    MboxReader.isSeparator(UnsafeBufferPointer(rebasing: $0[range.start..<range.end]))
-                }
-                // The very first line of a file is a separator if it starts like one, even when its
-                // date is mangled (archives and fuzzers produce `From someone` alone).
-                if !isSeparator && lineNumber == 1 && length >= 5 && buffer[range.start..<range.start + 5].elementsEqual("From ".utf8) {
-                    isSeparator = true
-                }
-            }
-            if isSeparator {
-                flushRun(upTo: range.start)
-                let text = String(decoding: buffer[range.start..<range.end], as: UTF8.self)
-                position = range.next
+        var atEnd = false
+        while true {
+            switch scanLines(atEnd: atEnd, sawContent: &sawContent) {
+            case .separator(let start, let end, let next):
+                flushRun(upTo: start)
+                let text = String(decoding: buffer[start..<end], as: UTF8.self)
+                position = next
+                started = true
                 if sawContent {
                     pendingSeparator = (text, lineNumber)
-                    started = true
                     let bytes = pending
                     pending = []
                     return RawMessage(bytes: bytes, source: path, startLine: firstLine, separator: separator?.text)
@@ -198,33 +223,19 @@ public struct MboxReader: Sequence, IteratorProtocol {
                 // Leading separator (or one right after another): start the message here.
                 separator = (text, lineNumber)
                 firstLine = lineNumber + 1
-                started = true
-                continue
+            case .endOfBuffer:
+                if atEnd {
+                    flushRun(upTo: position)
+                    if sawContent || separator != nil {
+                        started = true
+                        let bytes = pending
+                        pending = []
+                        return RawMessage(bytes: bytes, source: path, startLine: firstLine, separator: separator?.text)
+                    }
+                    return nil
+                }
+                if !fill() { atEnd = true }
             }
-            // mboxrd: ">From ", ">>From " ... lose one '>'.
-            var escaped = false
-            if first == ASCII.greater {
-                var probe = range.start
-                while probe < range.end && buffer[probe] == ASCII.greater { probe += 1 }
-                escaped = range.end - probe >= 5 && buffer[probe] == 0x46 && buffer[probe + 1] == 0x72
-                    && buffer[probe + 2] == 0x6F && buffer[probe + 3] == 0x6D && buffer[probe + 4] == 0x20
-            }
-            if escaped {
-                flushRun(upTo: range.start)
-                runStart = range.start + 1
-            } else if runStart == nil {
-                runStart = range.start
-            }
-            if length > 0 { sawContent = true }
-            position = range.next
         }
-        flushRun(upTo: position)
-        if sawContent || separator != nil {
-            started = true
-            let bytes = pending
-            pending = []
-            return RawMessage(bytes: bytes, source: path, startLine: firstLine, separator: separator?.text)
-        }
-        return nil
     }
 }
