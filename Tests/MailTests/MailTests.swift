@@ -150,6 +150,28 @@ struct EncodingTests {
         #expect(outcome == .decoded)
     }
 
+    /// Long inputs take the eight-bytes-at-a-time path; each result is checked against a
+    /// scalar-by-scalar reference.
+    @Test func singleByteCharsetsOverLongMixedText() {
+        var seed: UInt64 = 0x5EED
+        for length in [0, 7, 8, 9, 15, 16, 17, 63, 64, 65, 1000] {
+            var bytes: [UInt8] = []
+            for _ in 0..<length {
+                seed = seed &* 6364136223846793005 &+ 1442695040888963407
+                let r = UInt8(truncatingIfNeeded: seed >> 33)
+                // Mostly ASCII runs, now and then a high byte.
+                bytes.append(r % 11 == 0 ? 0x80 | r : 0x20 + r % 0x5F)
+            }
+            let latin1 = String(String.UnicodeScalarView(bytes.map { Unicode.Scalar($0) }))
+            #expect(Charset.decode(bytes, charset: "iso-8859-1").0 == latin1)
+            let latin9Changes: [UInt8: UInt32] = [0xA4: 0x20AC, 0xA6: 0x0160, 0xA8: 0x0161, 0xB4: 0x017D, 0xB8: 0x017E,
+                                                 0xBC: 0x0152, 0xBD: 0x0153, 0xBE: 0x0178]
+            let latin9 = bytes.map { Unicode.Scalar(latin9Changes[$0] ?? UInt32($0))! }
+            #expect(Charset.decode(bytes, charset: "iso-8859-15").0 == String(String.UnicodeScalarView(latin9)))
+            #expect(Charset.decode(bytes[...], charset: "windows-1252").0.unicodeScalars.count == length)
+        }
+    }
+
     @Test func unknownCharsetIsReportedNotFatal() {
         let m = MailMessage.parse(raw("Subject: x\nContent-Type: text/plain; charset=x-klingon\n\nqapla'\n"))
         #expect(m.body == "qapla'\n")
