@@ -62,7 +62,7 @@ public struct DiffParser {
         var file = FileDiff()
         file.isGitFormat = true
         file.mailLine = lines[start].mailLine
-        let (a, b) = Self.gitHeaderPaths(lines[start].text.dropFirst("diff --git ".count))
+        let (a, b) = Self.gitHeaderPaths(lines[start].droppingFirst(11))
         file.oldPath = a
         file.newPath = b
         var i = start + 1
@@ -107,8 +107,8 @@ public struct DiffParser {
                 }
             case 0x2D:  // '-'
                 guard t.hasPrefix("--- ") && i + 1 < lines.count && lines[i + 1].hasPrefix("+++ ") else { break headerLoop }
-                let oldName = Self.diffName(t.text.dropFirst(4), strip: 1)
-                let newName = Self.diffName(lines[i + 1].text.dropFirst(4), strip: 1)
+                let oldName = Self.diffName(t.droppingFirst(4), strip: 1)
+                let newName = Self.diffName(lines[i + 1].droppingFirst(4), strip: 1)
                 if oldName == nil { file.isNew = true } else if !file.isRename && !file.isCopy { file.oldPath = oldName }
                 if newName == nil { file.isDeleted = true } else if !file.isRename && !file.isCopy { file.newPath = newName }
                 i += 2
@@ -155,8 +155,8 @@ public struct DiffParser {
         guard i + 1 < lines.count else { return (nil, i) }
         var file = FileDiff()
         file.mailLine = lines[start].mailLine
-        let oldName = Self.diffName(lines[i].text.dropFirst(4), strip: stripLevel)
-        let newName = Self.diffName(lines[i + 1].text.dropFirst(4), strip: stripLevel)
+        let oldName = Self.diffName(lines[i].droppingFirst(4), strip: stripLevel)
+        let newName = Self.diffName(lines[i + 1].droppingFirst(4), strip: stripLevel)
         file.oldPath = oldName
         file.newPath = newName
         if oldName == nil { file.isNew = true }

@@ -87,6 +87,11 @@ public struct TextLine: Sendable {
         return source.substring(start + prefix.utf8CodeUnitCount, end)
     }
 
+    /// The text after its first `count` bytes (which the caller knows to be ASCII).
+    @inline(__always) func droppingFirst(_ count: Int) -> Substring {
+        source.substring(min(start + count, end), end)
+    }
+
     /// Empty or whitespace only.
     var isBlank: Bool {
         let firstOther = withBytes { $0.first(where: { !ByteText.isTrimmable($0) }) }
@@ -101,16 +106,10 @@ enum TextLines {
         // Split on bytes with memchr: as Characters, "\r\n" is one grapheme and would not split.
         let source = LineSource(text)
         let buffer = UnsafeBufferPointer(source.bytes)
-        // Counted first (memchr is cheap): growing the array by doubling costs more.
-        var count = 1, at = 0
-        while true {
-            at = buffer.index(of: 0x0A, from: at)
-            if at >= buffer.count { break }
-            count += 1
-            at += 1
-        }
+        // Room for lines of 24 bytes on average (patch mail runs longer), bounded so that a huge
+        // text does not reserve more than it could use; past that the array grows as usual.
         var lines: [TextLine] = []
-        lines.reserveCapacity(count)
+        lines.reserveCapacity(min(buffer.count / 24 + 4, 1 << 14))
         var start = 0
         var k = 0
         while start < buffer.count {
