@@ -19,7 +19,9 @@ public struct HeaderField: Sendable, Hashable {
     }
 
     /// The value with RFC 2047 encoded words decoded and surrounding whitespace trimmed.
-    public var value: String {
+    public var value: String { HeaderField.decodedValue(rawValue) }
+
+    static func decodedValue(_ rawValue: String) -> String {
         // Most values are plain ASCII with nothing to decode or trim.
         if let first = rawValue.utf8.first, let last = rawValue.utf8.last, first > 0x20, first < 0x80, last > 0x20, last < 0x80,
            !rawValue.containsByte(0x3F) {
@@ -91,7 +93,7 @@ public struct HeaderBlock: Sendable {
         return extra.first { $0.key == lowered }
     }
 
-    public subscript(_ name: Known) -> String? { first(name)?.value }
+    public subscript(_ name: Known) -> String? { value(name) }
 
     public init(fields: [HeaderField] = []) { extra = fields }
 
@@ -129,6 +131,23 @@ public struct HeaderBlock: Sendable {
 
     /// Unfolds the value (line breaks and the whitespace after them become one space).
     private func field(_ span: Span) -> HeaderField {
+        // Field names hold no whitespace (see fieldNameEnd): no trimming.
+        let name = String(decoding: text[span.nameStart..<span.nameEnd], as: UTF8.self)
+        return HeaderField(name: name, rawValue: rawValue(span), line: span.line)
+    }
+
+    /// The first `name` field's value, unfolded but not decoded (without making the field).
+    public func rawValue(_ name: Known) -> String? {
+        if known[name.rawValue] >= 0 { return rawValue(spans[Int(known[name.rawValue])]) }
+        return extra.isEmpty ? nil : first(name)?.rawValue
+    }
+
+    /// The first `name` field's value, decoded (`HeaderField.value`).
+    public func value(_ name: Known) -> String? {
+        rawValue(name).map(HeaderField.decodedValue)
+    }
+
+    private func rawValue(_ span: Span) -> String {
         // The usual field: one line of ASCII. No unfolding, no charset guessing.
         let plain = text.withUnsafeBufferPointer { t -> String? in
             var i = span.valueStart
@@ -141,11 +160,7 @@ public struct HeaderBlock: Sendable {
             }
             return String(decoding: UnsafeBufferPointer(rebasing: t[span.valueStart..<end]), as: UTF8.self)
         }
-        if let plain {
-            // Field names hold no whitespace (see fieldNameEnd): no trimming either.
-            let name = String(decoding: text[span.nameStart..<span.nameEnd], as: UTF8.self)
-            return HeaderField(name: name, rawValue: plain, line: span.line)
-        }
+        if let plain { return plain }
         var value: [UInt8] = []
         value.reserveCapacity(span.valueEnd - span.valueStart)
         var i = span.valueStart
@@ -162,8 +177,7 @@ public struct HeaderBlock: Sendable {
             i += 1
         }
         while let last = value.last, ASCII.isWhitespace(last) || last == ASCII.cr { value.removeLast() }
-        let name = String(decoding: text[span.nameStart..<span.nameEnd], as: UTF8.self).trimmingWhitespace()
-        return HeaderField(name: name, rawValue: HeaderBlock.decodeHeaderBytes(value), line: span.line)
+        return HeaderBlock.decodeHeaderBytes(value)
     }
 
     /// Parses the header block at the start of `bytes`. Returns the fields and the offset where

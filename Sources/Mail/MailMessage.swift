@@ -160,9 +160,9 @@ public struct MailMessage: Sendable {
             subject: MailMessage.cleanFolded(headers[.subject] ?? ""),
             from: headers[.from].flatMap(Person.parse),
             date: headers[.date],
-            messageID: headers.first(.messageID).flatMap { MailMessage.messageIDs(in: $0.rawValue).first },
-            inReplyTo: headers.first(.inReplyTo).flatMap { MailMessage.messageIDs(in: $0.rawValue).last },
-            references: headers.first(.references).map { MailMessage.messageIDs(in: $0.rawValue) } ?? [],
+            messageID: headers.rawValue(.messageID).flatMap { MailMessage.messageIDs(in: $0).first },
+            inReplyTo: headers.rawValue(.inReplyTo).flatMap { MailMessage.messageIDs(in: $0).last },
+            references: headers.rawValue(.references).map { MailMessage.messageIDs(in: $0) } ?? [],
             parts: [], isFormatFlowed: false, diagnostics: []
         )
         var context = PartContext(source: raw.source)
@@ -212,7 +212,7 @@ private struct PartContext {
     mutating func walk(
         _ body: ArraySlice<UInt8>, headers: HeaderBlock, fileLine: Int, depth: Int, into message: inout MailMessage
     ) {
-        let contentType = headers.first(.contentType).map { ContentType.parse($0.value) } ?? .textPlain
+        let contentType = headers.value(.contentType).map { ContentType.parse($0) } ?? .textPlain
         if contentType.mediaType.hasPrefix("multipart/") {
             guard depth < MailMessage.maximumNesting else {
                 diagnostics.append(Diagnostic(
@@ -297,7 +297,7 @@ private struct PartContext {
         _ body: ArraySlice<UInt8>, contentType: ContentType, headers: HeaderBlock, fileLine: Int,
         into message: inout MailMessage
     ) {
-        let disposition = headers.first(.contentDisposition).map { ContentType.parse("x/" + $0.value) }
+        let disposition = headers.value(.contentDisposition).map { ContentType.parse("x/" + $0) }
         let filename = disposition?.parameters["filename"] ?? contentType.parameters["name"]
         let isAttachment = disposition.map { $0.mediaType.hasPrefix("x/attachment") } ?? false
         let looksLikePatchName = filename.map { $0.hasSuffix(".patch") || $0.hasSuffix(".diff") } ?? false
