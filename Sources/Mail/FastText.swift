@@ -123,6 +123,14 @@ public enum ByteText {
         String(decoding: UnsafeBufferPointer(rebasing: b[range]), as: UTF8.self)
     }
 
+    /// Whether any of the eight bytes of `word` equals `byte` (the classic zero-byte test on
+    /// `word ^ byte×8`; exact for words of ASCII bytes, which is how callers use it).
+    @inline(__always)
+    public static func hasByte(_ word: UInt64, _ byte: UInt8) -> Bool {
+        let x = word ^ (0x0101_0101_0101_0101 &* UInt64(byte))
+        return (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080 != 0
+    }
+
     @inline(__always)
     public static func isTrimmable(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D || c == 0x0B || c == 0x0C }
 

@@ -153,6 +153,14 @@ public struct HeaderBlock: Sendable {
             var i = span.valueStart
             var end = span.valueEnd
             while end > i && (ASCII.isWhitespace(t[end - 1]) || t[end - 1] == ASCII.cr) { end -= 1 }
+            // Eight bytes at a time: no byte with the high bit set, and none equal to CR or LF.
+            while i + 8 <= end {
+                let word = UnsafeRawPointer(t.baseAddress! + i).loadUnaligned(as: UInt64.self)
+                if word & 0x8080_8080_8080_8080 != 0 || ByteText.hasByte(word, ASCII.cr) || ByteText.hasByte(word, ASCII.lf) {
+                    return nil
+                }
+                i += 8
+            }
             while i < end {
                 let b = t[i]
                 if b == ASCII.cr || b == ASCII.lf || b >= 0x80 { return nil }

@@ -150,6 +150,22 @@ struct EncodingTests {
         #expect(outcome == .decoded)
     }
 
+    @Test func wordByteSearchIsExact() {
+        for position in 0..<8 {
+            for byte: UInt8 in [0x00, 0x0A, 0x0D, 0x7F, 0x80, 0xFF] {
+                var bytes = [UInt8](repeating: 0x41, count: 8)
+                bytes[position] = byte
+                let word = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+                for wanted: UInt8 in [0x00, 0x0A, 0x0D, 0x41, 0x7F, 0x80, 0xFF] {
+                    #expect(ByteText.hasByte(word, wanted) == bytes.contains(wanted), "\(bytes) \(wanted)")
+                }
+            }
+        }
+        let folded = MailMessage.parse(raw("Subject: a long subject line that is\n folded once\nX-Long: abcdefghijklmnop\u{e9}q\n\nbody\n"))
+        #expect(folded.subject == "a long subject line that is folded once")
+        #expect(folded.headers["X-Long"] == "abcdefghijklmnop\u{e9}q")
+    }
+
     /// Long inputs take the eight-bytes-at-a-time path; each result is checked against a
     /// scalar-by-scalar reference.
     @Test func singleByteCharsetsOverLongMixedText() {
