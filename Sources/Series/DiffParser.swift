@@ -563,7 +563,8 @@ public struct DiffParser {
                 case 0x6E: bytes.append(0x0A); i += 2
                 case 0x74: bytes.append(0x09); i += 2
                 case 0x22, 0x5C: bytes.append(n); i += 2
-                case 0x30...0x37 where i + 3 < utf8.count:
+                case 0x30...0x37 where i + 3 < utf8.count && (0x30...0x37).contains(utf8[i + 2]) && (0x30...0x37).contains(utf8[i + 3]):
+                    // Three octal digits, as git writes them; anything else is kept as written.
                     let v = (Int(n - 0x30) << 6) | (Int(utf8[i + 2] - 0x30) << 3) | Int(utf8[i + 3] - 0x30)
                     bytes.append(UInt8(truncatingIfNeeded: v)); i += 4
                 default: bytes.append(n); i += 2

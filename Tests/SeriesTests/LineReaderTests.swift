@@ -36,6 +36,7 @@ struct LineReaderTests {
         ("a/with space.c", 1, "with space.c"),
         ("a/x.c  2011-05-26 12:00:00.000 -0700", 1, "x.c"),
         ("\"a/t\\303\\251st\"", 1, "tést"),
+        ("\"a/x\\1\\9\\12y\"", 1, "x1912y"),
         ("src/a/b.c", 2, "b.c"),
         ("a/ünïcode.c", 1, "ünïcode.c"),
     ])
