@@ -11,28 +11,7 @@ MBOX="$CACHE/mail-${TARGET_MB}mb.mbox"
 
 if [ ! -s "$MBOX" ]; then
   echo "building $MBOX ..."
-  python3 - "$MBOX" "$TARGET_MB" <<'PY'
-import os, sys, glob
-out, target = sys.argv[1], int(sys.argv[2]) * 1_000_000
-root = os.path.abspath(os.path.join(os.getcwd(), "..", "shared", "corpus", "peer-mail"))
-sources = []
-# Real third-party mboxes (read in place, never copied into the repo) and our own fixtures.
-for path in sorted(glob.glob(os.path.join(root, "**", "*"), recursive=True)):
-    if os.path.isfile(path) and (path.endswith(".mbox") or path.endswith(".in") or path.endswith("/mbox")):
-        data = open(path, "rb").read()
-        if not data.startswith(b"From "):
-            data = b"From bench@example.org Mon Sep 17 00:00:00 2001\n" + data
-        sources.append(data)
-for path in ["fixtures/series/stable-page-writes-v3.2.mbox"] + sorted(glob.glob("fixtures/series/format-patch/*.patch")):
-    sources.append(open(path, "rb").read())
-blob = b"".join(s if s.endswith(b"\n") else s + b"\n" for s in sources)
-with open(out + ".tmp", "wb") as f:
-    written = 0
-    while written < target:
-        f.write(blob)
-        written += len(blob)
-os.rename(out + ".tmp", out)
-PY
+  python3 scripts/mail-corpus.py "$MBOX" --min-mb "$TARGET_MB"
 fi
 SIZE_MB=$(python3 -c "import os,sys; print(round(os.path.getsize(sys.argv[1])/1e6,1))" "$MBOX")
 

@@ -14,24 +14,8 @@ if [ -z "$BIN" ]; then
 fi
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
-python3 - "$WORK" <<'PY'
-import os, sys, glob
-work = sys.argv[1]
-root = os.path.abspath(os.path.join(os.getcwd(), "..", "shared", "corpus", "peer-mail"))
-sources = []
-for path in sorted(glob.glob(os.path.join(root, "**", "*"), recursive=True)):
-    if os.path.isfile(path) and (path.endswith(".mbox") or path.endswith(".in") or path.endswith("/mbox")):
-        data = open(path, "rb").read()
-        if not data.startswith(b"From "):
-            data = b"From bench@example.org Mon Sep 17 00:00:00 2001\n" + data
-        sources.append(data)
-for path in ["fixtures/series/stable-page-writes-v3.2.mbox"] + sorted(glob.glob("fixtures/series/format-patch/*.patch")):
-    sources.append(open(path, "rb").read())
-blob = b"".join(s if s.endswith(b"\n") else s + b"\n" for s in sources)
-for n in (4, 12):
-    open(os.path.join(work, f"corpus{n}.mbox"), "wb").write(blob * n)
-print(f"corpus copy: {len(blob)} bytes")
-PY
+python3 scripts/mail-corpus.py "$WORK/corpus4.mbox" --copies 4
+python3 scripts/mail-corpus.py "$WORK/corpus12.mbox" --copies 12
 count() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$BIN" mail "$1" 2>&1 | sed -n 's/.*Collected : //p'; }
 A=$(count "$WORK/corpus4.mbox")
 B=$(count "$WORK/corpus12.mbox")
