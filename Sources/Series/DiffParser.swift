@@ -378,10 +378,8 @@ public struct DiffParser {
 
     private mutating func report(_ hunk: Hunk, index: Int, path: String) {
         if hunk.damage.isEmpty { return }
-        var byKind: [Damage.Kind: [Damage]] = [:]
-        for d in hunk.damage { byKind[d.kind, default: []].append(d) }
-        for kind in byKind.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
-            let all = byKind[kind]!
+        for kind in Self.damageKindsInReportOrder where hunk.damage.contains(where: { $0.kind == kind }) {
+            let all = hunk.damage.filter { $0.kind == kind }
             let lines = all.compactMap(\.mailLine)
             let (code, what) = Self.describe(kind, count: all.count, detail: all[0].detail)
             var message = "\(path) hunk \(index) (@@ -\(hunk.oldStart),\(hunk.oldCount) +\(hunk.newStart),\(hunk.newCount) @@): \(what)"
@@ -391,6 +389,9 @@ public struct DiffParser {
                 patch: patchNumber, diffPath: path, hunk: index))
         }
     }
+
+    /// One diagnostic per kind of damage in a hunk, in the order of the kinds' names.
+    static let damageKindsInReportOrder = Damage.Kind.allCases.sorted { $0.rawValue < $1.rawValue }
 
     static func describe(_ kind: Damage.Kind, count: Int, detail: String) -> (String, String) {
         switch kind {

@@ -31,7 +31,7 @@ public struct HunkLine: Sendable, Hashable {
 
 /// Mailer damage found in a hunk, precisely located.
 public struct Damage: Sendable, Hashable, Codable {
-    public enum Kind: String, Sendable, Codable {
+    public enum Kind: String, Sendable, Codable, CaseIterable {
         /// A context line arrived without its leading space.
         case missingContextPrefix = "missing-context-prefix"
         /// Leading tabs/indentation were turned into spaces or stripped.

@@ -111,36 +111,39 @@ struct PatchBody {
     /// A trailer line `Key: value`, by git's shape, with a key we know or an `X-by` key.
     static func trailer(_ line: Substring) -> Trailer? {
         // By bytes: trailer keys are ASCII tokens, and this runs on every line of every reply.
-        let utf8 = line.utf8
-        guard let first = utf8.first, (first | 0x20) >= 0x61 && (first | 0x20) <= 0x7A else { return nil }
-        var colon = utf8.startIndex
-        var length = 0
-        while colon < utf8.endIndex {
-            let b = utf8[colon]
-            if b == 0x3A { break }
-            let letter = (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A
-            guard letter || (b >= 0x30 && b <= 0x39) || b == 0x2D, length < 40 else { return nil }
-            length += 1
-            colon = utf8.index(after: colon)
+        line.withBytes { b -> Trailer? in
+            guard let first = b.first, (first | 0x20) >= 0x61 && (first | 0x20) <= 0x7A else { return nil }
+            var colon = 0
+            while colon < b.count {
+                let c = b[colon]
+                if c == 0x3A { break }
+                let letter = (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7A
+                guard letter || (c >= 0x30 && c <= 0x39) || c == 0x2D, colon < 40 else { return nil }
+                colon += 1
+            }
+            guard colon < b.count else { return nil }
+            let value = ByteText.trimmedString(b, (colon + 1)..<b.count)
+            guard !value.isEmpty else { return nil }
+            let lowered = String(unsafeUninitializedCapacity: colon) { out in
+                for k in 0..<colon { out[k] = ASCII.lower(b[k]) }
+                return colon
+            }
+            guard knownTrailerKeys.contains(lowered) || lowered.hasASCIISuffix("-by") else { return nil }
+            return Trailer(key: canonicalKey(lowered: lowered), value: value)
         }
-        guard colon < utf8.endIndex else { return nil }
-        let key = line[..<colon]
-        let value = line[utf8.index(after: colon)...].trimmingWhitespace()
-        guard !value.isEmpty else { return nil }
-        let lowered = String(decoding: key.utf8.map { ($0 >= 0x41 && $0 <= 0x5A) ? $0 | 0x20 : $0 }, as: UTF8.self)
-        guard knownTrailerKeys.contains(lowered) || lowered.hasASCIISuffix("-by") else { return nil }
-        return Trailer(key: canonicalKey(String(key)), value: value)
     }
 
-    /// `signed-off-by` → `Signed-off-by`, the spelling the kernel's docs use.
-    static func canonicalKey(_ key: String) -> String {
-        // Trailer keys are ASCII tokens (see `trailer`): no Unicode case mapping needed.
-        var bytes = Array(key.utf8)
-        for k in bytes.indices { bytes[k] = ASCII.lower(bytes[k]) }
-        if bytes == Array("cc".utf8) { return "Cc" }
-        if bytes == Array("message-id".utf8) { return "Message-ID" }
-        if let first = bytes.first, first >= 0x61 && first <= 0x7A { bytes[0] = first - 0x20 }
-        return String(decoding: bytes, as: UTF8.self)
+    /// `signed-off-by` → `Signed-off-by`, the spelling the kernel's docs use (from a lower-case
+    /// ASCII key, which `trailer` guarantees).
+    static func canonicalKey(lowered key: String) -> String {
+        switch key {
+        case "cc": return "Cc"
+        case "message-id": return "Message-ID"
+        default:
+            var bytes = Array(key.utf8)
+            if let first = bytes.first, first >= 0x61 && first <= 0x7A { bytes[0] = first - 0x20 }
+            return String(decoding: bytes, as: UTF8.self)
+        }
     }
 
     /// Splits trailers off the end of a commit message. Works without the blank line before the
