@@ -109,10 +109,13 @@ public struct MboxReader: Sequence, IteratorProtocol {
                 runStart = 0
             }
             buffer.removeSubrange(0..<position)
+            searchedTo = Swift.max(0, searchedTo - position)
             position = 0
         }
         let oldCount = buffer.count
-        buffer.reserveCapacity(oldCount + chunkSize)
+        // Doubling, not exactly one more chunk: a line longer than the buffer (hostile input) would
+        // otherwise reallocate and copy the whole buffer on every chunk.
+        if buffer.capacity < oldCount + chunkSize { buffer.reserveCapacity(Swift.max(oldCount + chunkSize, 2 * buffer.capacity)) }
         var readCount = 0
         buffer.append(contentsOf: repeatElement(0, count: chunkSize))
         buffer.withUnsafeMutableBufferPointer { all in
@@ -150,6 +153,10 @@ public struct MboxReader: Sequence, IteratorProtocol {
         case endOfBuffer
     }
 
+    /// How far the unfinished line at `position` has been searched for its newline: a long line
+    /// that spans many refills is searched once, not again from its start after each.
+    private var searchedTo = 0
+
     /// Consumes the complete lines from `position` (and, at the end of input, the last line
     /// without its newline) until a separator line. One pass under one buffer pointer: this is
     /// the per-line loop of the whole mail stage.
@@ -158,8 +165,9 @@ public struct MboxReader: Sequence, IteratorProtocol {
         return bytes.withUnsafeBufferPointer { b -> ScanStop in
             var p = position
             while p < b.count {
-                var newline = b.index(of: ASCII.lf, from: p)
+                var newline = b.index(of: ASCII.lf, from: Swift.max(p, searchedTo))
                 if newline >= b.count {
+                    searchedTo = b.count
                     guard atEnd else { break }
                     newline = b.count
                 }

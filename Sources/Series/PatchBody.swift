@@ -195,14 +195,26 @@ struct PatchBody {
             let path = ByteText.trimmedString(b, 0..<bar)
             guard !path.isEmpty, !path.containsBytes("  ") || path.containsBytes("=>") else { return nil }
             let stat = ByteText.trimmed(b, (bar + 1)..<b.count)
-            if stat.count >= 3 && b[stat.lowerBound] == 0x42 && b[stat.lowerBound + 1] == 0x69 && b[stat.lowerBound + 2] == 0x6E {
-                return DiffstatEntry(path: path, changes: nil, isBinary: true, mailLine: line.mailLine)  // `Bin …`
+            let read: (changes: Int?, isBinary: Bool)?
+            if !stat.isEmpty && (b[stat.lowerBound] >= 0x80 || b[stat.upperBound - 1] >= 0x80) {
+                // Unicode whitespace at an end (a mailer's non-breaking spaces aligning the counts).
+                read = ByteText.trimmedString(b, stat).withBytes { diffstatCount($0, 0..<$0.count) }
+            } else {
+                read = diffstatCount(b, stat)
             }
-            let space = ByteText.first(0x20, in: b, stat)
-            guard let count = Int(ByteText.string(b, stat.lowerBound..<(space ?? stat.upperBound))) else { return nil }
-            if let space, !((space + 1)..<stat.upperBound).allSatisfy({ b[$0] == 0x2B || b[$0] == 0x2D }) { return nil }
-            return DiffstatEntry(path: path, changes: count, isBinary: false, mailLine: line.mailLine)
+            return read.map { DiffstatEntry(path: path, changes: $0.changes, isBinary: $0.isBinary, mailLine: line.mailLine) }
         }
+    }
+
+    /// `4 +++-`, `12`, `Bin 0 -> 12 bytes`: the count (nil for binary), or nil when it is none of these.
+    private static func diffstatCount(_ b: UnsafeBufferPointer<UInt8>, _ stat: Range<Int>) -> (changes: Int?, isBinary: Bool)? {
+        if stat.count >= 3 && b[stat.lowerBound] == 0x42 && b[stat.lowerBound + 1] == 0x69 && b[stat.lowerBound + 2] == 0x6E {
+            return (nil, true)  // `Bin …`
+        }
+        let space = ByteText.first(0x20, in: b, stat)
+        guard let count = Int(ByteText.string(b, stat.lowerBound..<(space ?? stat.upperBound))) else { return nil }
+        if let space, !((space + 1)..<stat.upperBound).allSatisfy({ b[$0] == 0x2B || b[$0] == 0x2D }) { return nil }
+        return (count, false)
     }
 
     static func isDiffstatSummary(_ line: TextLine) -> Bool {

@@ -71,6 +71,8 @@ struct LineReaderTests {
         (" x | ", "nil"),
         ("no bar at all", "nil"),
         (" |3 +", "nil"),
+        (" drivers/foo.c |\u{A0} 4 ++--", "drivers/foo.c 4 false"),
+        (" drivers/foo.c | 4 ++--\u{A0}", "drivers/foo.c 4 false"),
     ])
     func diffstatEntries(_ text: String, _ expected: String) {
         let entry = PatchBody.diffstatEntry(line(text))
