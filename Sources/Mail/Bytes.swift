@@ -14,10 +14,10 @@ public enum ASCII {
     public static let equals: UInt8 = 0x3D
     public static let greater: UInt8 = 0x3E
 
-    @inline(__always) public static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
-    @inline(__always) public static func isWhitespace(_ b: UInt8) -> Bool { b == space || b == tab }
-    @inline(__always) public static func lower(_ b: UInt8) -> UInt8 { (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b }
-    @inline(__always) public static func hexValue(_ b: UInt8) -> UInt8? {
+    @inlinable @inline(__always) public static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+    @inlinable @inline(__always) public static func isWhitespace(_ b: UInt8) -> Bool { b == space || b == tab }
+    @inlinable @inline(__always) public static func lower(_ b: UInt8) -> UInt8 { (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b }
+    @inlinable @inline(__always) public static func hexValue(_ b: UInt8) -> UInt8? {
         switch b {
         case 0x30...0x39: return b - 0x30
         case 0x41...0x46: return b - 0x41 + 10
@@ -29,7 +29,7 @@ public enum ASCII {
 
 extension UnsafeBufferPointer where Element == UInt8 {
     /// Index of the next `byte` at or after `from`, or `count`.
-    @inline(__always) func index(of byte: UInt8, from: Int) -> Int {
+    @inlinable @inline(__always) public func index(of byte: UInt8, from: Int) -> Int {
         guard from < count, let base = baseAddress else { return count }
         guard let hit = memchr(base + from, Int32(byte), count - from) else { return count }
         return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))

@@ -2,7 +2,7 @@
 /// with Unicode canonical equivalence and grapheme breaking; mail and diff syntax is ASCII, so
 /// comparing UTF-8 bytes gives the same answers far faster.
 extension StringProtocol {
-    @inline(__always)
+    @inlinable @inline(__always)
     public func hasASCIIPrefix(_ prefix: StaticString) -> Bool {
         prefix.withUTF8Buffer { p in
             var it = utf8.makeIterator()
@@ -13,7 +13,7 @@ extension StringProtocol {
         }
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public func hasASCIISuffix(_ suffix: StaticString) -> Bool {
         suffix.withUTF8Buffer { p in
             let u = Substring(self).utf8
@@ -23,10 +23,10 @@ extension StringProtocol {
     }
 
     /// The first byte (not Character) of the string.
-    @inline(__always) public var firstByte: UInt8? { utf8.first }
+    @inlinable @inline(__always) public var firstByte: UInt8? { utf8.first }
 
     /// The text after `prefix`, or nil when it does not start with it.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func value(after prefix: StaticString) -> SubSequence? {
         // First byte first: nearly every call is a miss.
         guard let first = utf8.first, first == prefix.utf8Start.pointee, hasASCIIPrefix(prefix) else { return nil }
@@ -34,7 +34,7 @@ extension StringProtocol {
     }
 
     /// Surrounding whitespace removed; ASCII lines (nearly all) never touch Unicode tables.
-    public func trimmingWhitespace() -> String {
+    @inlinable public func trimmingWhitespace() -> String {
         let whole = Substring(self)
         let u = whole.utf8
         guard let first = u.first, let last = u.last else { return "" }
@@ -57,7 +57,7 @@ extension StringProtocol {
         return Self.trimmingUnicode(whole)
     }
 
-    private static func trimmingUnicode(_ s: Substring) -> String {
+    @usableFromInline static func trimmingUnicode(_ s: Substring) -> String {
         // Bounds by scalar, then one slice: rebuilding the String scalar by scalar is slow.
         let scalars = s.unicodeScalars
         var start = scalars.startIndex, end = scalars.endIndex
@@ -77,8 +77,8 @@ import Glibc
 
 // Concrete overloads: the generic versions above go through iterators that do not specialise
 // well for the types the parsers use; these compare contiguous bytes with memcmp.
-@inline(__always)
-private func asciiPrefix<View: Collection>(_ utf8: View, _ prefix: StaticString) -> Bool where View.Element == UInt8 {
+@usableFromInline @inline(__always)
+func asciiPrefix<View: Collection>(_ utf8: View, _ prefix: StaticString) -> Bool where View.Element == UInt8 {
     let n = prefix.utf8CodeUnitCount
     if let result = utf8.withContiguousStorageIfAvailable({ buffer -> Bool in
         buffer.count >= n && (n == 0 || memcmp(buffer.baseAddress!, prefix.utf8Start, n) == 0)
@@ -88,24 +88,24 @@ private func asciiPrefix<View: Collection>(_ utf8: View, _ prefix: StaticString)
 
 extension Substring {
     /// The text after `prefix`, or nil when it does not start with it (contiguous bytes, memcmp).
-    @inline(__always)
+    @inlinable @inline(__always)
     public func value(after prefix: StaticString) -> Substring? {
         guard let first = utf8.first, first == prefix.utf8Start.pointee, hasASCIIPrefix(prefix) else { return nil }
         return Substring(utf8[utf8.index(utf8.startIndex, offsetBy: prefix.utf8CodeUnitCount)...])
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public func hasASCIIPrefix(_ prefix: StaticString) -> Bool { asciiPrefix(utf8, prefix) }
 }
 
 extension String {
-    @inline(__always)
+    @inlinable @inline(__always)
     public func hasASCIIPrefix(_ prefix: StaticString) -> Bool { asciiPrefix(utf8, prefix) }
 }
 
 extension String {
     /// Whether the UTF-8 holds `byte` (memchr; `utf8.contains` walks an iterator).
-    @inline(__always)
+    @inlinable @inline(__always)
     public func containsByte(_ byte: UInt8) -> Bool {
         var copy = self
         return copy.withUTF8 { b in
@@ -118,24 +118,24 @@ extension String {
 /// Reading valid UTF-8 by bytes, where the syntax is ASCII.
 public enum ByteText {
     /// A String from a run of bytes cut at ASCII boundaries of valid UTF-8.
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func string(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
         String(decoding: UnsafeBufferPointer(rebasing: b[range]), as: UTF8.self)
     }
 
     /// Whether any of the eight bytes of `word` equals `byte` (the classic zero-byte test on
     /// `word ^ byte×8`; exact for words of ASCII bytes, which is how callers use it).
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func hasByte(_ word: UInt64, _ byte: UInt8) -> Bool {
         let x = word ^ (0x0101_0101_0101_0101 &* UInt64(byte))
         return (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080 != 0
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func isTrimmable(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D || c == 0x0B || c == 0x0C }
 
     /// `range` without ASCII whitespace at either end.
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func trimmed(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Range<Int> {
         var lo = range.lowerBound, hi = range.upperBound
         while lo < hi && isTrimmable(b[lo]) { lo += 1 }
@@ -153,7 +153,7 @@ public enum ByteText {
     }
 
     /// Index of the first `byte` in `range`, or nil.
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func first(_ byte: UInt8, in b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
         guard !range.isEmpty, let base = b.baseAddress,
               let hit = memchr(base + range.lowerBound, Int32(byte), range.count) else { return nil }
@@ -161,7 +161,7 @@ public enum ByteText {
     }
 
     /// Index of the last `byte` in `range`, or nil.
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func last(_ byte: UInt8, in b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
         var k = range.upperBound
         while k > range.lowerBound {
@@ -174,7 +174,7 @@ public enum ByteText {
 
 extension StringProtocol {
     /// Empty, or nothing but whitespace: `trimmingWhitespace().isEmpty` without building the String.
-    public var isBlank: Bool {
+    @inlinable public var isBlank: Bool {
         var sawNonASCII = false
         for b in utf8 {
             if b >= 0x80 { sawNonASCII = true; break }
@@ -186,7 +186,7 @@ extension StringProtocol {
 
 extension Substring {
     /// The UTF-8 bytes, contiguous (a native string's are; others are copied once).
-    @inline(__always)
+    @inlinable @inline(__always)
     public func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         if let result = utf8.withContiguousStorageIfAvailable(body) { return result }
         return Array(utf8).withUnsafeBufferPointer(body)
@@ -194,7 +194,7 @@ extension Substring {
 }
 
 extension String {
-    @inline(__always)
+    @inlinable @inline(__always)
     public func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         if let result = utf8.withContiguousStorageIfAvailable(body) { return result }
         return Array(utf8).withUnsafeBufferPointer(body)

@@ -586,11 +586,6 @@ struct HunkHeader {
     var oldStart: Int, oldCount: Int, newStart: Int, newCount: Int
     var section: String
 
-    init?(_ line: Substring) {
-        guard let header = line.withBytes({ HunkHeader($0) }) else { return nil }
-        self = header
-    }
-
     /// Read by bytes: it runs for every hunk of every mail.
     init?(_ b: UnsafeBufferPointer<UInt8>) {
         guard b.count >= 4, b[0] == 0x40, b[1] == 0x40, b[2] == 0x20, b[3] == 0x2D else { return nil }

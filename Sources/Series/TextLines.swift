@@ -254,12 +254,3 @@ extension StringProtocol {
         return false
     }
 }
-
-extension UnsafeBufferPointer where Element == UInt8 {
-    /// Index of the next `byte` at or after `from`, or `count` (memchr).
-    @inline(__always) func index(of byte: UInt8, from: Int) -> Int {
-        guard from < count, let base = baseAddress else { return count }
-        guard let hit = memchr(base + from, Int32(byte), count - from) else { return count }
-        return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-    }
-}
