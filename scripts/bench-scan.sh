@@ -17,7 +17,9 @@ secs() { python3 -c "print(round($2-$1,2))"; }
 cocci() {  # cocci SPFILE: the semantic patch over fs/ and mm/, both cores, output concatenated
   local d
   for d in fs mm; do
-    spatch --very-quiet -j 2 --no-includes --sp-file "$1" -D report --dir "$TREE/$d" 2>/dev/null || true
+    # From the scratch directory: with -j, spatch leaves its workers' output (callers_*/) in the
+    # current directory.
+    (cd "$WORK" && spatch --very-quiet -j 2 --no-includes --sp-file "$(realpath "$1")" -D report --dir "$TREE/$d" 2>/dev/null) || true
   done
 }
 
