@@ -35,33 +35,3 @@ extension UnsafeBufferPointer where Element == UInt8 {
         return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
     }
 }
-
-extension Array where Element == UInt8 {
-    /// Case-insensitive ASCII prefix test.
-    func hasPrefixIgnoringCase(_ prefix: String, at start: Int = 0) -> Bool {
-        let p = Array(prefix.utf8)
-        guard count - start >= p.count else { return false }
-        for i in 0..<p.count where ASCII.lower(self[start + i]) != ASCII.lower(p[i]) { return false }
-        return true
-    }
-}
-
-/// Splits bytes into lines (without their `\n`), remembering whether each ended with `\r\n`.
-struct ByteLines: Sequence {
-    let bytes: ArraySlice<UInt8>
-
-    struct Iterator: IteratorProtocol {
-        var bytes: ArraySlice<UInt8>
-        var position: Int
-        mutating func next() -> ArraySlice<UInt8>? {
-            guard position < bytes.endIndex else { return nil }
-            let start = position
-            var end = start
-            while end < bytes.endIndex && bytes[end] != ASCII.lf { end += 1 }
-            position = end < bytes.endIndex ? end + 1 : end
-            return bytes[start..<end]
-        }
-    }
-
-    func makeIterator() -> Iterator { Iterator(bytes: bytes, position: bytes.startIndex) }
-}

@@ -155,9 +155,8 @@ public enum ByteText {
     /// Index of the first `byte` in `range`, or nil.
     @inlinable @inline(__always)
     public static func first(_ byte: UInt8, in b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
-        guard !range.isEmpty, let base = b.baseAddress,
-              let hit = memchr(base + range.lowerBound, Int32(byte), range.count) else { return nil }
-        return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+        let hit = UnsafeBufferPointer(rebasing: b[range]).index(of: byte, from: 0)
+        return hit < range.count ? range.lowerBound + hit : nil
     }
 
     /// Index of the last `byte` in `range`, or nil.

@@ -622,9 +622,6 @@ struct HunkHeader {
     }
 }
 
-extension Substring {
-    var asString: String { String(self) }
-}
 
 
 enum ASCIIDigits {
