@@ -71,19 +71,30 @@ public struct HeaderBlock: Sendable {
     private mutating func noteKnown(_ index: Int) {
         let span = spans[index]
         let length = span.nameEnd - span.nameStart
-        guard length >= 4 && length <= 25 else { return }
-        text.withUnsafeBufferPointer { t in
-            for k in 0..<Known.names.count where known[k] < 0 {
-                let name = Known.names[k]
-                guard name.count == length, name[0] == ASCII.lower(t[span.nameStart]) else { continue }
-                var same = true
-                for j in 1..<length where name[j] != ASCII.lower(t[span.nameStart + j]) {
-                    same = false
-                    break
-                }
-                if same { known[k] = Int32(index) }
-            }
+        // The length picks the one or two candidates: most fields (`Received`, `DKIM-Signature`,
+        // `X-…`) are rejected without comparing a byte.
+        let candidates: (Known, Known?)
+        switch length {
+        case 4: candidates = (.from, .date)
+        case 7: candidates = (.subject, nil)
+        case 10: candidates = (.messageID, .references)
+        case 11: candidates = (.inReplyTo, nil)
+        case 12: candidates = (.contentType, nil)
+        case 19: candidates = (.contentDisposition, nil)
+        case 25: candidates = (.contentTransferEncoding, nil)
+        default: return
         }
+        let found = text.withUnsafeBufferPointer { t -> Known? in
+            func matches(_ k: Known) -> Bool {
+                let name = Known.names[k.rawValue]
+                for j in 0..<length where name[j] != ASCII.lower(t[span.nameStart + j]) { return false }
+                return true
+            }
+            if matches(candidates.0) { return candidates.0 }
+            if let other = candidates.1, matches(other) { return other }
+            return nil
+        }
+        if let found, known[found.rawValue] < 0 { known[found.rawValue] = Int32(index) }
     }
 
     public func first(_ name: Known) -> HeaderField? {

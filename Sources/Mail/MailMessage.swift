@@ -1,11 +1,27 @@
 /// A `Content-Type` value: lower-cased `type/subtype` and its parameters (names lower-cased).
 public struct ContentType: Sendable, Hashable {
     public var mediaType: String
-    public var parameters: [String: String]
+    /// `name=value` parameters in the order given, names in ASCII lower case. A header has two
+    /// or three: a list, not a dictionary (hashing cost more than the rest of the parse).
+    public var parameters: [Parameter]
 
-    public init(mediaType: String, parameters: [String: String] = [:]) {
+    public struct Parameter: Sendable, Hashable {
+        public var name: String
+        public var value: String
+        public init(name: String, value: String) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    public init(mediaType: String, parameters: [Parameter] = []) {
         self.mediaType = mediaType
         self.parameters = parameters
+    }
+
+    /// The value of parameter `name` (lower case); the last one when it is repeated.
+    public func parameter(_ name: String) -> String? {
+        parameters.last { $0.name == name }?.value
     }
 
     public static let textPlain = ContentType(mediaType: "text/plain")
@@ -14,50 +30,58 @@ public struct ContentType: Sendable, Hashable {
         // By bytes: `;`, `=`, `/` and quotes are ASCII, and nearly every value is.
         var value = value
         return value.withUTF8 { b -> ContentType in
-            let pieces = splitParameters(b)
-            guard let first = pieces.first, ByteText.first(0x2F, in: b, first) != nil else {
-                return ContentType(mediaType: "text/plain", parameters: parameters(b, pieces.dropFirst()))
+            var result = ContentType(mediaType: "text/plain")
+            var first = true
+            forEachPiece(b) { piece in
+                if first {
+                    first = false
+                    guard ByteText.first(0x2F, in: b, piece) != nil else { return }
+                    result.mediaType = lowercased(b, piece, foldingUnicode: true)
+                    return
+                }
+                guard let eq = ByteText.first(ASCII.equals, in: b, piece) else { return }
+                let name = lowercased(b, piece.lowerBound..<eq, foldingUnicode: false)
+                var value = ByteText.trimmed(b, (eq + 1)..<piece.upperBound)
+                if value.count >= 2 && b[value.lowerBound] == 0x22 && b[value.upperBound - 1] == 0x22 {
+                    value = (value.lowerBound + 1)..<(value.upperBound - 1)
+                    result.parameters.append(Parameter(name: name, value: ByteText.string(b, value)))
+                } else {
+                    result.parameters.append(Parameter(name: name, value: ByteText.trimmedString(b, value)))
+                }
             }
-            let type = ByteText.trimmedString(b, first)
-            let mediaType = type.utf8.allSatisfy { $0 < 0x80 } ? HeaderField.asciiLowercased(type) : type.lowercased()
-            return ContentType(mediaType: mediaType, parameters: parameters(b, pieces.dropFirst()))
+            return result
         }
     }
 
-    static func parameters(_ b: UnsafeBufferPointer<UInt8>, _ pieces: ArraySlice<Range<Int>>) -> [String: String] {
-        var result: [String: String] = [:]
-        for piece in pieces {
-            guard let eq = ByteText.first(ASCII.equals, in: b, piece) else { continue }
-            let key = HeaderField.asciiLowercased(ByteText.trimmedString(b, piece.lowerBound..<eq))
-            var value = ByteText.trimmed(b, (eq + 1)..<piece.upperBound)
-            if value.count >= 2 && b[value.lowerBound] == 0x22 && b[value.upperBound - 1] == 0x22 {
-                value = (value.lowerBound + 1)..<(value.upperBound - 1)
-                result[key] = ByteText.string(b, value)
-            } else {
-                result[key] = ByteText.trimmedString(b, value)
-            }
+    /// The trimmed bytes of `range` as a String in lower case. Non-ASCII letters (never in a
+    /// valid token) are folded only when `foldingUnicode`, as the media type always was.
+    static func lowercased(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, foldingUnicode: Bool) -> String {
+        let r = ByteText.trimmed(b, range)
+        if r.contains(where: { b[$0] >= 0x80 }) {
+            let text = ByteText.trimmedString(b, r)
+            return foldingUnicode ? text.lowercased() : HeaderField.asciiLowercased(text)
         }
-        return result
+        return String(unsafeUninitializedCapacity: r.count) { out in
+            for k in 0..<r.count { out[k] = ASCII.lower(b[r.lowerBound + k]) }
+            return r.count
+        }
     }
 
-    /// Splits on `;` outside quotes; each piece without surrounding whitespace. An empty last
-    /// piece (a trailing `;`) is dropped.
-    static func splitParameters(_ b: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
-        var pieces: [Range<Int>] = []
-        pieces.reserveCapacity(4)
+    /// Calls `body` with each piece between `;` outside quotes, without surrounding whitespace.
+    /// An empty last piece (a trailing `;`) is skipped.
+    static func forEachPiece(_ b: UnsafeBufferPointer<UInt8>, _ body: (Range<Int>) -> Void) {
         var start = 0
         var inQuotes = false
         for i in 0..<b.count {
             let c = b[i]
             if c == 0x22 { inQuotes.toggle() }
             if c == 0x3B && !inQuotes {
-                pieces.append(ByteText.trimmed(b, start..<i))
+                body(ByteText.trimmed(b, start..<i))
                 start = i + 1
             }
         }
         let last = ByteText.trimmed(b, start..<b.count)
-        if !last.isEmpty { pieces.append(last) }
-        return pieces
+        if !last.isEmpty { body(last) }
     }
 }
 
@@ -221,7 +245,7 @@ private struct PartContext {
                     at: SourceLocation(file: source, line: fileLine)))
                 return
             }
-            guard let boundary = contentType.parameters["boundary"], !boundary.isEmpty else {
+            guard let boundary = contentType.parameter("boundary"), !boundary.isEmpty else {
                 diagnostics.append(Diagnostic(
                     "mail/mime-no-boundary", .warning, "multipart message without a boundary; read as plain text",
                     at: SourceLocation(file: source, line: fileLine)))
@@ -298,7 +322,7 @@ private struct PartContext {
         into message: inout MailMessage
     ) {
         let disposition = headers.value(.contentDisposition).map { ContentType.parse("x/" + $0) }
-        let filename = disposition?.parameters["filename"] ?? contentType.parameters["name"]
+        let filename = disposition?.parameter("filename") ?? contentType.parameter("name")
         let isAttachment = disposition.map { $0.mediaType.hasPrefix("x/attachment") } ?? false
         let looksLikePatchName = filename.map { $0.hasSuffix(".patch") || $0.hasSuffix(".diff") } ?? false
         let role: MailPart.Role
@@ -323,7 +347,10 @@ private struct PartContext {
             }
         }
 
-        let encoding = headers[.contentTransferEncoding]?.lowercased() ?? "7bit"
+        // ASCII lower-casing for the usual ASCII value: `lowercased()` consults Unicode tables.
+        let encoding = headers[.contentTransferEncoding].map {
+            $0.utf8.allSatisfy { $0 < 0x80 } ? HeaderField.asciiLowercased($0) : $0.lowercased()
+        } ?? "7bit"
         var decoded: [UInt8]
         var exact = true
         switch encoding {
@@ -343,7 +370,7 @@ private struct PartContext {
         case "7bit", "8bit", "binary", "":
             // The usual part: valid UTF-8 with no NUL and no CR goes straight into a String,
             // without the intermediate copy the general path below makes.
-            let charset = contentType.parameters["charset"].map(Charset.normalizedName) ?? "utf-8"
+            let charset = contentType.parameter("charset").map(Charset.normalizedName) ?? "utf-8"
             if Charset.isUTF8Compatible(charset), let text = Charset.plainUTF8Text(body) {
                 finishLeaf(text, exact: true, role: role, contentType: contentType, filename: filename,
                            fileLine: fileLine, into: &message)
@@ -363,7 +390,7 @@ private struct PartContext {
                 at: SourceLocation(file: source, line: fileLine)))
             decoded.removeAll { $0 == 0 }
         }
-        let (text0, outcome) = Charset.decode(decoded, charset: contentType.parameters["charset"])
+        let (text0, outcome) = Charset.decode(decoded, charset: contentType.parameter("charset"))
         switch outcome {
         case .decoded: break
         case .unknownCharset(let name):
@@ -396,9 +423,9 @@ private struct PartContext {
                              filename: String?, fileLine: Int, into message: inout MailMessage) {
         var text = text0
         var exact = exact0
-        if contentType.parameters["format"]?.lowercased() == "flowed" {
+        if contentType.parameter("format")?.lowercased() == "flowed" {
             message.isFormatFlowed = true
-            let deleteSpace = contentType.parameters["delsp"]?.lowercased() == "yes"
+            let deleteSpace = contentType.parameter("delsp")?.lowercased() == "yes"
             text = FormatFlowed.unflow(text, deleteSpace: deleteSpace)
             exact = false
             diagnostics.append(Diagnostic(

@@ -17,11 +17,13 @@ struct PatchBody {
     var diffStart: Int?
     var diffEnd: Int
 
-    static let knownTrailerKeys: Set<String> = [
-        "signed-off-by", "reviewed-by", "acked-by", "tested-by", "reported-by", "suggested-by",
-        "co-developed-by", "cc", "link", "fixes", "closes", "nacked-by", "requested-by", "debugged-by",
+    /// Trailer keys we know, lower case, the most common first (`readTrailer` tries them in order).
+    static let knownTrailerKeyList = [
+        "signed-off-by", "reviewed-by", "acked-by", "cc", "link", "fixes", "tested-by", "reported-by",
+        "suggested-by", "co-developed-by", "closes", "nacked-by", "requested-by", "debugged-by",
         "reported-and-tested-by", "originally-by", "helped-by", "message-id", "bisected-by", "stable-dep-of",
     ]
+    static let knownTrailerKeys = Set(knownTrailerKeyList)
 
     /// Review trailers b4 collects from replies.
     static let reviewTrailerKeys: Set<String> = [
@@ -110,27 +112,48 @@ struct PatchBody {
 
     /// A trailer line `Key: value`, by git's shape, with a key we know or an `X-by` key.
     static func trailer(_ line: Substring) -> Trailer? {
-        // By bytes: trailer keys are ASCII tokens, and this runs on every line of every reply.
-        line.withBytes { b -> Trailer? in
-            guard let first = b.first, (first | 0x20) >= 0x61 && (first | 0x20) <= 0x7A else { return nil }
-            var colon = 0
-            while colon < b.count {
-                let c = b[colon]
-                if c == 0x3A { break }
-                let letter = (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7A
-                guard letter || (c >= 0x30 && c <= 0x39) || c == 0x2D, colon < 40 else { return nil }
-                colon += 1
-            }
-            guard colon < b.count else { return nil }
-            let value = ByteText.trimmedString(b, (colon + 1)..<b.count)
-            guard !value.isEmpty else { return nil }
-            let lowered = String(unsafeUninitializedCapacity: colon) { out in
-                for k in 0..<colon { out[k] = ASCII.lower(b[k]) }
-                return colon
-            }
-            guard knownTrailerKeys.contains(lowered) || lowered.hasASCIISuffix("-by") else { return nil }
-            return Trailer(key: canonicalKey(lowered: lowered), value: value)
+        line.withBytes { readTrailer($0)?.trailer }
+    }
+
+    static func trailer(_ line: TextLine) -> (trailer: Trailer, isKnown: Bool)? {
+        line.withBytes { readTrailer($0) }
+    }
+
+    /// The keys of `knownTrailerKeys`, lower case and as the kernel's docs spell them, for
+    /// matching by bytes: hashing a String per trailer line cost more than the rest of its reading.
+    private static let knownTrailerSpellings: [(lowered: [UInt8], canonical: String)] = knownTrailerKeyList.map { key in
+        (Array(key.utf8), canonicalKey(lowered: key))
+    }
+
+    /// By bytes: trailer keys are ASCII tokens, and this runs on every line of every reply.
+    private static func readTrailer(_ b: UnsafeBufferPointer<UInt8>) -> (trailer: Trailer, isKnown: Bool)? {
+        guard let first = b.first, (first | 0x20) >= 0x61 && (first | 0x20) <= 0x7A else { return nil }
+        var colon = 0
+        while colon < b.count {
+            let c = b[colon]
+            if c == 0x3A { break }
+            let letter = (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7A
+            guard letter || (c >= 0x30 && c <= 0x39) || c == 0x2D, colon < 40 else { return nil }
+            colon += 1
         }
+        guard colon < b.count else { return nil }
+        let valueRange = ByteText.trimmed(b, (colon + 1)..<b.count)
+        guard !valueRange.isEmpty else { return nil }
+        // The key is ASCII letters, digits and '-' (checked above): `| 0x20` lower-cases it.
+        for known in knownTrailerSpellings where known.lowered.count == colon {
+            var k = 0
+            while k < colon && (b[k] | 0x20) == known.lowered[k] { k += 1 }
+            if k == colon {
+                return (Trailer(key: known.canonical, value: ByteText.trimmedString(b, valueRange)), true)
+            }
+        }
+        guard colon > 3, (b[colon - 3] | 0x20) == 0x2D, (b[colon - 2] | 0x20) == 0x62, (b[colon - 1] | 0x20) == 0x79
+        else { return nil }  // not `…-by`
+        let lowered = String(unsafeUninitializedCapacity: colon) { out in
+            for k in 0..<colon { out[k] = ASCII.lower(b[k]) }
+            return colon
+        }
+        return (Trailer(key: canonicalKey(lowered: lowered), value: ByteText.trimmedString(b, valueRange)), false)
     }
 
     /// `signed-off-by` → `Signed-off-by`, the spelling the kernel's docs use (from a lower-case
@@ -160,27 +183,30 @@ struct PatchBody {
         var trailers: [Trailer] = []
         var sawKnown = false
         while start > first {
-            let t = lines[start - 1].text
-            if let tr = trailer(t) {
-                trailers.insert(tr, at: 0)
-                if knownTrailerKeys.contains(tr.key.lowercased()) { sawKnown = true }
+            let t = lines[start - 1]
+            let last = t.isEmpty ? 0 : t.withBytes { $0[$0.count - 1] }
+            if let found = trailer(t) {
+                trailers.append(found.trailer)
+                if found.isKnown { sawKnown = true }
                 start -= 1
-            } else if t.hasASCIIPrefix("[") && t.hasASCIISuffix("]") && start < end {
+            } else if t.firstByte == 0x5B && last == 0x5D && start < end {
                 start -= 1  // maintainer annotation between trailers: `[djwong: fixed typo]`
-            } else if (t.hasASCIIPrefix(" ") || t.hasASCIIPrefix("\t")) && !t.isBlank && start < end && start - 2 >= first
-                        && trailer(lines[start - 2].text) != nil {
+            } else if (t.firstByte == 0x20 || t.firstByte == 0x09) && !t.isBlank && start < end && start - 2 >= first
+                        && trailer(lines[start - 2]) != nil {
                 // continuation of a folded trailer: join it to the trailer above
                 start -= 1
-                let folded = t.trimmingWhitespace()
+                let folded = t.text.trimmingWhitespace()
                 start -= 1
-                if var tr = trailer(lines[start].text) {
+                if var tr = trailer(lines[start])?.trailer {
                     tr.value += " " + folded
-                    trailers.insert(tr, at: 0)
+                    trailers.append(tr)
                 }
             } else {
                 break
             }
         }
+        // Read from the end up: reversed once here rather than inserting each at the front.
+        trailers.reverse()
         guard sawKnown else { return (lines[..<end], []) }
         var message = lines[..<start]
         while message.last?.isBlank == true { message = message.dropLast() }

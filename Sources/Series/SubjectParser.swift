@@ -96,10 +96,18 @@ public enum SubjectParser {
 
     /// Length of a reply marker such as `Re:` or `AW:` at `start`, or nil.
     static func replyMarker(_ b: UnsafeBufferPointer<UInt8>, at start: Int) -> Int? {
-        guard let colon = ByteText.first(0x3A, in: b, start..<min(start + 6, b.count)), colon > start else { return nil }
-        var word: [UInt8] = []
-        for k in start..<colon { word.append(ASCII.lower(b[k])) }
-        guard replyMarkers.contains(where: { $0.utf8.elementsEqual(word) }) else { return nil }
+        guard let colon = ByteText.first(0x3A, in: b, start..<min(start + 6, b.count)), colon > start,
+              colon - start <= 4 else { return nil }
+        // The word, lower-cased, packed into an integer with its length (every marker is 2 to 4 letters).
+        var word: UInt64 = 0
+        for k in start..<colon { word = word << 8 | UInt64(ASCII.lower(b[k])) }
+        word |= UInt64(colon - start) << 32
+        guard replyMarkerWords.contains(word) else { return nil }
         return colon - start + 1
+    }
+
+    /// `replyMarkers` packed as `replyMarker` packs the word it reads.
+    static let replyMarkerWords: [UInt64] = replyMarkers.map {
+        $0.utf8.reduce(UInt64(0)) { $0 << 8 | UInt64($1) } | UInt64($0.utf8.count) << 32
     }
 }
