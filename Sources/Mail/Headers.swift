@@ -59,42 +59,41 @@ public struct HeaderBlock: Sendable {
     }
 
     private static func knownIndex(_ name: String) -> Int? {
-        let n = name.utf8.count
-        guard n >= 4 && n <= 25 else { return nil }
-        for (k, known) in Known.names.enumerated() where known.count == n {
-            if zip(known, name.utf8).allSatisfy({ $0 == ASCII.lower($1) }) { return k }
+        var name = name
+        return name.withUTF8 { b in
+            guard let base = b.baseAddress else { return nil }
+            return knownName(base, length: b.count)?.rawValue
         }
-        return nil
     }
 
     /// Records `spans[index]` in `known` when its name is one of `Known` (any case).
     private mutating func noteKnown(_ index: Int) {
         let span = spans[index]
-        let length = span.nameEnd - span.nameStart
-        // The length picks the one or two candidates: most fields (`Received`, `DKIM-Signature`,
-        // `X-…`) are rejected without comparing a byte.
-        let candidates: (Known, Known?)
-        switch length {
-        case 4: candidates = (.from, .date)
-        case 7: candidates = (.subject, nil)
-        case 10: candidates = (.messageID, .references)
-        case 11: candidates = (.inReplyTo, nil)
-        case 12: candidates = (.contentType, nil)
-        case 19: candidates = (.contentDisposition, nil)
-        case 25: candidates = (.contentTransferEncoding, nil)
-        default: return
-        }
-        let found = text.withUnsafeBufferPointer { t -> Known? in
-            func matches(_ k: Known) -> Bool {
-                let name = Known.names[k.rawValue]
-                for j in 0..<length where name[j] != ASCII.lower(t[span.nameStart + j]) { return false }
-                return true
-            }
-            if matches(candidates.0) { return candidates.0 }
-            if let other = candidates.1, matches(other) { return other }
-            return nil
+        let found = text.withUnsafeBufferPointer { t in
+            HeaderBlock.knownName(t.baseAddress! + span.nameStart, length: span.nameEnd - span.nameStart)
         }
         if let found, known[found.rawValue] < 0 { known[found.rawValue] = Int32(index) }
+    }
+
+    /// Which `Known` field the name at `name` is (any case). The length picks the one or two
+    /// candidates: most fields (`Received`, `DKIM-Signature`, `X-…`) are rejected without
+    /// comparing a byte.
+    private static func knownName(_ name: UnsafePointer<UInt8>, length: Int) -> Known? {
+        @inline(__always) func matches(_ lowered: StaticString) -> Bool {
+            let p = lowered.utf8Start
+            for j in 0..<length where p[j] != ASCII.lower(name[j]) { return false }
+            return true
+        }
+        switch length {
+        case 4: return matches("from") ? .from : matches("date") ? .date : nil
+        case 7: return matches("subject") ? .subject : nil
+        case 10: return matches("message-id") ? .messageID : matches("references") ? .references : nil
+        case 11: return matches("in-reply-to") ? .inReplyTo : nil
+        case 12: return matches("content-type") ? .contentType : nil
+        case 19: return matches("content-disposition") ? .contentDisposition : nil
+        case 25: return matches("content-transfer-encoding") ? .contentTransferEncoding : nil
+        default: return nil
+        }
     }
 
     public func first(_ name: Known) -> HeaderField? {
@@ -153,31 +152,51 @@ public struct HeaderBlock: Sendable {
         return extra.isEmpty ? nil : first(name)?.rawValue
     }
 
+    /// Calls `body` with the bytes of `rawValue(name)`, or returns nil when there is no such
+    /// field. A value that is one plain line is passed in place, without making a String.
+    public func withRawValue<R>(_ name: Known, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R? {
+        if known[name.rawValue] >= 0 {
+            let span = spans[Int(known[name.rawValue])]
+            let inPlace = text.withUnsafeBufferPointer { t -> R? in
+                guard let end = HeaderBlock.plainValueEnd(t, span) else { return nil }
+                return body(UnsafeBufferPointer(rebasing: t[span.valueStart..<end]))
+            }
+            if let inPlace { return inPlace }
+        }
+        guard var value = rawValue(name) else { return nil }
+        return value.withUTF8(body)
+    }
+
     /// The first `name` field's value, decoded (`HeaderField.value`).
     public func value(_ name: Known) -> String? {
         rawValue(name).map(HeaderField.decodedValue)
     }
 
+    /// The end of the span's value without trailing whitespace, when the value is one line of
+    /// ASCII (the usual field: no unfolding, no charset guessing); nil otherwise.
+    private static func plainValueEnd(_ t: UnsafeBufferPointer<UInt8>, _ span: Span) -> Int? {
+        var i = span.valueStart
+        var end = span.valueEnd
+        while end > i && (ASCII.isWhitespace(t[end - 1]) || t[end - 1] == ASCII.cr) { end -= 1 }
+        // Eight bytes at a time: no byte with the high bit set, and none equal to CR or LF.
+        while i + 8 <= end {
+            let word = UnsafeRawPointer(t.baseAddress! + i).loadUnaligned(as: UInt64.self)
+            if word & 0x8080_8080_8080_8080 != 0 || ByteText.hasByte(word, ASCII.cr) || ByteText.hasByte(word, ASCII.lf) {
+                return nil
+            }
+            i += 8
+        }
+        while i < end {
+            let b = t[i]
+            if b == ASCII.cr || b == ASCII.lf || b >= 0x80 { return nil }
+            i += 1
+        }
+        return end
+    }
+
     private func rawValue(_ span: Span) -> String {
-        // The usual field: one line of ASCII. No unfolding, no charset guessing.
         let plain = text.withUnsafeBufferPointer { t -> String? in
-            var i = span.valueStart
-            var end = span.valueEnd
-            while end > i && (ASCII.isWhitespace(t[end - 1]) || t[end - 1] == ASCII.cr) { end -= 1 }
-            // Eight bytes at a time: no byte with the high bit set, and none equal to CR or LF.
-            while i + 8 <= end {
-                let word = UnsafeRawPointer(t.baseAddress! + i).loadUnaligned(as: UInt64.self)
-                if word & 0x8080_8080_8080_8080 != 0 || ByteText.hasByte(word, ASCII.cr) || ByteText.hasByte(word, ASCII.lf) {
-                    return nil
-                }
-                i += 8
-            }
-            while i < end {
-                let b = t[i]
-                if b == ASCII.cr || b == ASCII.lf || b >= 0x80 { return nil }
-                i += 1
-            }
-            return String(decoding: UnsafeBufferPointer(rebasing: t[span.valueStart..<end]), as: UTF8.self)
+            HeaderBlock.plainValueEnd(t, span).map { String(decoding: UnsafeBufferPointer(rebasing: t[span.valueStart..<$0]), as: UTF8.self) }
         }
         if let plain { return plain }
         var value: [UInt8] = []

@@ -184,9 +184,21 @@ public struct MailMessage: Sendable {
             subject: MailMessage.cleanFolded(headers[.subject] ?? ""),
             from: headers[.from].flatMap(Person.parse),
             date: headers[.date],
-            messageID: headers.rawValue(.messageID).flatMap { MailMessage.messageIDs(in: $0).first },
-            inReplyTo: headers.rawValue(.inReplyTo).flatMap { MailMessage.messageIDs(in: $0).last },
-            references: headers.rawValue(.references).map { MailMessage.messageIDs(in: $0) } ?? [],
+            messageID: headers.withRawValue(.messageID) { b in
+                var first: String?
+                MailMessage.forEachMessageID(in: b) { first = $0; return false }
+                return first
+            } ?? nil,
+            inReplyTo: headers.withRawValue(.inReplyTo) { b in
+                var last: String?
+                MailMessage.forEachMessageID(in: b) { last = $0; return true }
+                return last
+            } ?? nil,
+            references: headers.withRawValue(.references) { b in
+                var ids: [String] = []
+                MailMessage.forEachMessageID(in: b) { ids.append($0); return true }
+                return ids
+            } ?? [],
             parts: [], isFormatFlowed: false, diagnostics: []
         )
         var context = PartContext(source: raw.source)
@@ -206,22 +218,31 @@ public struct MailMessage: Sendable {
     /// Every `<id>` in a header value, without the angle brackets. A bare id with no brackets
     /// (seen in the wild) counts too.
     public static func messageIDs(in value: String) -> [String] {
-        // By bytes: ids are ASCII, and Character-by-Character search is the slow path.
         var value = value
         return value.withUTF8 { b -> [String] in
             var ids: [String] = []
-            var position = 0
-            while let open = ByteText.first(0x3C, in: b, position..<b.count) {
-                guard let close = ByteText.first(0x3E, in: b, open..<b.count) else { break }
-                let id = ByteText.trimmedString(b, (open + 1)..<close)
-                if !id.isEmpty { ids.append(id) }
-                position = close + 1
-            }
-            if ids.isEmpty {
-                let bare = ByteText.trimmedString(b, 0..<b.count)
-                if !bare.isEmpty && !bare.containsByte(0x20) { ids.append(bare) }
-            }
+            forEachMessageID(in: b) { ids.append($0); return true }
             return ids
+        }
+    }
+
+    /// Calls `body` with each id of `messageIDs(in:)`, in order, until it returns false.
+    /// By bytes: ids are ASCII, and Character-by-Character search is the slow path.
+    static func forEachMessageID(in b: UnsafeBufferPointer<UInt8>, _ body: (String) -> Bool) {
+        var position = 0
+        var any = false
+        while let open = ByteText.first(0x3C, in: b, position..<b.count) {
+            guard let close = ByteText.first(0x3E, in: b, open..<b.count) else { break }
+            let id = ByteText.trimmedString(b, (open + 1)..<close)
+            if !id.isEmpty {
+                any = true
+                if !body(id) { return }
+            }
+            position = close + 1
+        }
+        if !any {
+            let bare = ByteText.trimmedString(b, 0..<b.count)
+            if !bare.isEmpty && !bare.containsByte(0x20) { _ = body(bare) }
         }
     }
 }

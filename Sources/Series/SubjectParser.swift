@@ -17,61 +17,59 @@ public enum SubjectParser {
         return text.withUTF8 { b -> SubjectInfo in
             let n = b.count
             var p = 0
-            var isReply = false
-            var words: [Range<Int>] = []
-            words.reserveCapacity(6)
-            var sawBracket = false
+            var info = SubjectInfo(
+                title: "", isReply: false, isPatch: false, isRFC: false,
+                isResend: false, version: "1", versionGiven: false, number: nil, total: nil, tags: [])
             while true {
                 // git mailinfo drops colons between prefixes too: `[Patch]: Fix …`.
                 while p < n && (b[p] == 0x20 || b[p] == 0x09 || b[p] == 0x3A) { p += 1 }
                 if let marker = replyMarker(b, at: p) {
-                    isReply = true
+                    info.isReply = true
                     p += marker
                     continue
                 }
                 if p < n && b[p] == 0x5B, let close = ByteText.first(0x5D, in: b, p..<n) {
+                    // Each word as it is found: no list of them to allocate.
                     var w = p + 1
                     while w < close {
                         while w < close && (b[w] == 0x20 || b[w] == 0x09 || b[w] == 0x2C) { w += 1 }
                         let start = w
                         while w < close && !(b[w] == 0x20 || b[w] == 0x09 || b[w] == 0x2C) { w += 1 }
-                        if w > start { words.append(start..<w) }
+                        if w > start { read(b, start..<w, into: &info) }
                     }
-                    sawBracket = true
                     p = close + 1
                     continue
                 }
                 break
             }
-            var info = SubjectInfo(
-                title: ByteText.trimmedString(b, p..<n), isReply: isReply, isPatch: false, isRFC: false,
-                isResend: false, version: "1", versionGiven: false, number: nil, total: nil, tags: [])
-            for word in words {
-                if equalsIgnoringCase(b, word, "PATCH") || equalsIgnoringCase(b, word, "PATCHES") {
-                    info.isPatch = true
-                } else if word.count > 5 && equalsIgnoringCase(b, word.lowerBound..<word.lowerBound + 5, "PATCH"),
-                          let version = versionNumber(b, (word.lowerBound + 5)..<word.upperBound) {
-                    info.isPatch = true
-                    info.version = version
-                    info.versionGiven = true
-                } else if equalsIgnoringCase(b, word, "RFC") {
-                    info.isRFC = true
-                } else if equalsIgnoringCase(b, word, "RESEND") {
-                    info.isResend = true
-                } else if let version = versionNumber(b, word) {
-                    info.version = version
-                    info.versionGiven = true
-                } else if let slash = ByteText.first(0x2F, in: b, word),
-                          let n = Int(ByteText.string(b, word.lowerBound..<slash)),
-                          let m = Int(ByteText.string(b, (slash + 1)..<word.upperBound)) {
-                    info.number = n
-                    info.total = m
-                } else {
-                    info.tags.append(ByteText.string(b, word))
-                }
-            }
-            if !sawBracket { info.tags = [] }
+            info.title = ByteText.trimmedString(b, p..<n)
             return info
+        }
+    }
+
+    /// One word of a bracketed prefix.
+    private static func read(_ b: UnsafeBufferPointer<UInt8>, _ word: Range<Int>, into info: inout SubjectInfo) {
+        if equalsIgnoringCase(b, word, "PATCH") || equalsIgnoringCase(b, word, "PATCHES") {
+            info.isPatch = true
+        } else if word.count > 5 && equalsIgnoringCase(b, word.lowerBound..<word.lowerBound + 5, "PATCH"),
+                  let version = versionNumber(b, (word.lowerBound + 5)..<word.upperBound) {
+            info.isPatch = true
+            info.version = version
+            info.versionGiven = true
+        } else if equalsIgnoringCase(b, word, "RFC") {
+            info.isRFC = true
+        } else if equalsIgnoringCase(b, word, "RESEND") {
+            info.isResend = true
+        } else if let version = versionNumber(b, word) {
+            info.version = version
+            info.versionGiven = true
+        } else if let slash = ByteText.first(0x2F, in: b, word),
+                  let n = Int(ByteText.string(b, word.lowerBound..<slash)),
+                  let m = Int(ByteText.string(b, (slash + 1)..<word.upperBound)) {
+            info.number = n
+            info.total = m
+        } else {
+            info.tags.append(ByteText.string(b, word))
         }
     }
 

@@ -229,28 +229,21 @@ extension Substring {
 extension StringProtocol {
     /// Byte search: Foundation's `contains(_:)` folds grapheme clusters and is far slower.
     func containsBytes(_ needle: String) -> Bool {
-        let n = Array(needle.utf8)
-        guard let first = n.first else { return true }
-        if let found = utf8.withContiguousStorageIfAvailable({ hay -> Bool in
-            var i = 0
-            while i + n.count <= hay.count {
-                let hit = hay.index(of: first, from: i)
-                if hit + n.count > hay.count { return false }
-                var k = 1
-                while k < n.count && hay[hit + k] == n[k] { k += 1 }
-                if k == n.count { return true }
-                i = hit + 1
+        needle.withBytes { n -> Bool in
+            guard let first = n.first else { return true }
+            // memchr for the first byte, memcmp for the rest (glibc's memmem is not exported here).
+            func search(_ hay: UnsafeBufferPointer<UInt8>) -> Bool {
+                var i = 0
+                while i + n.count <= hay.count {
+                    let hit = hay.index(of: first, from: i)
+                    if hit + n.count > hay.count { return false }
+                    if memcmp(hay.baseAddress! + hit, n.baseAddress!, n.count) == 0 { return true }
+                    i = hit + 1
+                }
+                return false
             }
-            return false
-        }) { return found }
-        let hay = utf8
-        var i = hay.startIndex
-        while let hit = hay[i...].firstIndex(of: first) {
-            var a = hit, k = 0
-            while k < n.count && a < hay.endIndex && hay[a] == n[k] { a = hay.index(after: a); k += 1 }
-            if k == n.count { return true }
-            i = hay.index(after: hit)
+            if let found = utf8.withContiguousStorageIfAvailable(search) { return found }
+            return Array(utf8).withUnsafeBufferPointer(search)
         }
-        return false
     }
 }
