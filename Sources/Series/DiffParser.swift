@@ -223,8 +223,7 @@ public struct DiffParser {
                                               detail: "more lines than the header's counts"))
                     while i < lines.count, case let f = lines[i].firstByte, f == 0x2B || f == 0x2D,
                           !lines[i].hasPrefix("-- "), !lines[i].hasPrefix("--- ") {
-                        hunk.lines.append(HunkLine(kind: f == 0x2B ? .added : .removed,
-                                                   text: Self.afterPrefix(lines[i]), mailLine: lines[i].mailLine))
+                        hunk.lines.append(HunkLine(kind: f == 0x2B ? .added : .removed, line: lines[i], dropping: 1))
                         i += 1
                     }
                 }
@@ -272,7 +271,7 @@ public struct DiffParser {
                 case .added: newLeft -= 1
                 default: oldLeft -= 1
                 }
-                hunk.lines.append(HunkLine(kind: kind, text: Self.afterPrefix(line), mailLine: line.mailLine))
+                hunk.lines.append(HunkLine(kind: kind, line: line, dropping: 1))
                 i += 1
                 continue
             }
@@ -355,14 +354,6 @@ public struct DiffParser {
             }
         }
         return i
-    }
-
-    /// The line's text after its one-byte `+`/`-`/` ` prefix, as a String.
-    @inline(__always)
-    static func afterPrefix(_ line: TextLine) -> String {
-        line.withBytes { bytes in
-            bytes.count > 1 ? String(decoding: UnsafeBufferPointer(rebasing: bytes[1...]), as: UTF8.self) : ""
-        }
     }
 
     /// U+00A0 in UTF-8: C2 A0.

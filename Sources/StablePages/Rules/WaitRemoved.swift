@@ -53,7 +53,7 @@ public struct WaitRemoved: StablePageRule {
             default: return false
             }
         }.map(\.function))
-        func callsWait(_ text: String) -> String? {
+        func callsWait(_ text: Substring) -> String? {
             waits.first { text.contains($0 + "(") }
         }
         var findings: [Finding] = []
