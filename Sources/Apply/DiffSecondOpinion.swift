@@ -7,11 +7,12 @@ import Series
 public enum DiffSecondOpinion {
     public static func check(_ series: PatchSeries) -> [Diagnostic] {
         var diagnostics: [Diagnostic] = []
-        for patch in series.patches where !patch.isDamaged && !patch.rawDiff.isEmpty
-            && patch.files.allSatisfy({ $0.isGitFormat && !$0.isBinary }) {
+        for patch in series.patches where !patch.isDamaged && patch.files.allSatisfy({ $0.isGitFormat && !$0.isBinary }) {
+            let rawDiff = patch.rawDiff
+            if rawDiff.isEmpty { continue }
             let theirs: [ParsedPatchFile]
             do {
-                theirs = try GitPatchParser.parse(patch.rawDiff)
+                theirs = try GitPatchParser.parse(rawDiff)
             } catch {
                 // libgit2 1.5 refuses some diffs git itself writes (an empty new file has no
                 // ---/+++ lines): worth a note, not a warning about the mail.

@@ -127,11 +127,15 @@ public struct MailMessage: Sendable {
     /// A function mapping a 0-based line of `body` to a line in the input file (best effort for
     /// encoded parts). Counts each part's lines once, so mapping every line stays linear.
     public func bodyLineMapper() -> @Sendable (Int) -> Int {
+        let map = bodyLineMap()
+        return { map.fileLine($0) }
+    }
+
+    /// The same mapping as a value: no closure to allocate and call for every line.
+    public func bodyLineMap() -> BodyLineMap {
         // One part (nearly every mail): no line counting needed.
         if parts.count == 1 {
-            let first = parts[0].fileLine
-            if parts[0].linesAreExact { return { (line: Int) -> Int in first + line } }
-            return { (_: Int) -> Int in first }
+            return BodyLineMap(first: parts[0].fileLine, exact: parts[0].linesAreExact, parts: nil)
         }
         var table: [(firstBodyLine: Int, part: MailPart)] = []
         var running = 0
@@ -150,25 +154,11 @@ public struct MailMessage: Sendable {
             }
             running += newlines + (part.text.hasSuffix("\n") ? 0 : 1)
         }
-        let starts = table.map(\.firstBodyLine)
-        let fileLines = table.map(\.part.fileLine)
-        let exact = table.map(\.part.linesAreExact)
-        let fallback = startLine
-        if starts.count == 1 {
-            let first = fileLines[0]
-            if exact[0] { return { (line: Int) -> Int in first + line } }
-            return { (_: Int) -> Int in first }
+        if table.count == 1 {
+            return BodyLineMap(first: table[0].part.fileLine, exact: table[0].part.linesAreExact, parts: nil)
         }
-        return { bodyLine in
-            // The last part starting at or before the line (binary search: parts are in order).
-            var low = 0, high = starts.count - 1, found = -1
-            while low <= high {
-                let mid = (low + high) / 2
-                if starts[mid] <= bodyLine { found = mid; low = mid + 1 } else { high = mid - 1 }
-            }
-            guard found >= 0 else { return fallback }
-            return exact[found] ? fileLines[found] + (bodyLine - starts[found]) : fileLines[found]
-        }
+        return BodyLineMap(first: startLine, exact: false, parts: BodyLineMap.Parts(
+            starts: table.map(\.firstBodyLine), fileLines: table.map(\.part.fileLine), exact: table.map(\.part.linesAreExact)))
     }
 
     public func fileLine(forBodyLine bodyLine: Int) -> Int { bodyLineMapper()(bodyLine) }
@@ -244,6 +234,39 @@ public struct MailMessage: Sendable {
             let bare = ByteText.trimmedString(b, 0..<b.count)
             if !bare.isEmpty && !bare.containsByte(0x20) { _ = body(bare) }
         }
+    }
+}
+
+/// Maps a 0-based line of a mail's `body` to its line in the input file.
+public struct BodyLineMap: Sendable {
+    @usableFromInline struct Parts: Sendable {
+        var starts: [Int]
+        var fileLines: [Int]
+        var exact: [Bool]
+    }
+    /// With one part: the file line of body line 0. With several: the line for body lines
+    /// before the first part.
+    @usableFromInline let first: Int
+    /// One part whose lines are the file's lines (not decoded from base64 and the like).
+    @usableFromInline let exact: Bool
+    @usableFromInline let parts: Parts?
+
+    @inlinable @inline(__always)
+    public func fileLine(_ bodyLine: Int) -> Int {
+        if parts == nil { return exact ? first + bodyLine : first }
+        return fileLineInParts(bodyLine)
+    }
+
+    @usableFromInline func fileLineInParts(_ bodyLine: Int) -> Int {
+        guard let parts else { return first }
+        // The last part starting at or before the line (binary search: parts are in order).
+        var low = 0, high = parts.starts.count - 1, found = -1
+        while low <= high {
+            let mid = (low + high) / 2
+            if parts.starts[mid] <= bodyLine { found = mid; low = mid + 1 } else { high = mid - 1 }
+        }
+        guard found >= 0 else { return first }
+        return parts.exact[found] ? parts.fileLines[found] + (bodyLine - parts.starts[found]) : parts.fileLines[found]
     }
 }
 

@@ -13,14 +13,20 @@ public enum TransferEncoding {
             var n = 0
             var i = 0
             let end = input.count
+            guard let base = input.baseAddress, let to = out.baseAddress else {
+                written = 0
+                return
+            }
             while i < end {
-                let b = input[i]
-                if b != ASCII.equals {
-                    out[n] = b
-                    n += 1
-                    i += 1
-                    continue
+                // The run up to the next `=` in one copy: most of a part is literal text.
+                let equals = input.index(of: ASCII.equals, from: i)
+                if equals > i {
+                    (to + n).initialize(from: base + i, count: equals - i)
+                    n += equals - i
+                    i = equals
+                    if i >= end { break }
                 }
+                let b = input[i]
                 // Soft line break: "=" then optional whitespace then (CR)LF.
                 var j = i + 1
                 while j < end && ASCII.isWhitespace(input[j]) { j += 1 }
@@ -92,7 +98,26 @@ public enum TransferEncoding {
                 var accumulator: UInt32 = 0
                 var bits = 0
                 var sawPadding = false
-                for c in input {
+                var i = 0
+                let count = input.count
+                while i < count {
+                    // Four alphabet characters at a bit boundary (nearly all of a part): three
+                    // bytes at once. Anything else (line ends, padding, junk) goes one by one.
+                    if bits == 0 && !sawPadding && i + 4 <= count {
+                        let a = table[Int(input[i])], b = table[Int(input[i + 1])]
+                        let c = table[Int(input[i + 2])], d = table[Int(input[i + 3])]
+                        if (a | b | c | d) & 0x80 == 0 {
+                            let v = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+                            out[n] = UInt8(truncatingIfNeeded: v >> 16)
+                            out[n + 1] = UInt8(truncatingIfNeeded: v >> 8)
+                            out[n + 2] = UInt8(truncatingIfNeeded: v)
+                            n += 3
+                            i += 4
+                            continue
+                        }
+                    }
+                    let c = input[i]
+                    i += 1
                     if c == ASCII.equals { sawPadding = true; continue }
                     if c == ASCII.lf || c == ASCII.cr || c == ASCII.space || c == ASCII.tab { continue }
                     let v = table[Int(c)]

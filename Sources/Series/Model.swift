@@ -222,7 +222,9 @@ public struct Patch: Sendable {
     public var source: SourceLocation?
     public var diagnostics: [Diagnostic]
     /// The diff as sent (from its first `diff --git`/`---` line to its end), for second opinions.
-    public var rawDiff: String = ""
+    /// Made from the mail's lines when asked for.
+    public var rawDiff: String { diffLines.map(DiffText.joined) ?? "" }
+    var diffLines: ArraySlice<TextLine>?
 
     public var isDamaged: Bool { files.contains { $0.hunks.contains { $0.isDamaged } } }
 

@@ -11,15 +11,18 @@ public struct PatchMail: Sendable {
     public var trailers: [Trailer]
     public var files: [FileDiff]
     public var diffDiagnostics: [Diagnostic]
-    /// The diff lines as sent.
-    public var rawDiff: String
+    /// The diff lines as sent, made from the mail's lines when asked for (only the apply
+    /// stage's second opinion reads them).
+    public var rawDiff: String { diffLines.map(DiffText.joined) ?? "" }
+    var diffLines: ArraySlice<TextLine>?
     var body: PatchBody
     var lines: [TextLine]
 
     public static func read(_ message: MailMessage) -> PatchMail {
         var info = SubjectParser.parse(message.subject)
         let text = message.body
-        let lines = TextLines.split(text, lineNumber: message.bodyLineMapper())
+        let map = message.bodyLineMap()
+        let lines = TextLines.split(text) { map.fileLine($0) }
         var parser = DiffParser(source: message.source, patchNumber: info.number)
         parser.mayContainNonBreakingSpace = text.containsBytes("\u{00A0}")
         let body = PatchBody.parse(lines, range: 0..<lines.count, parser: &parser)
@@ -32,7 +35,12 @@ public struct PatchMail: Sendable {
             subjectInfo: info, author: body.inBodyFrom ?? message.from, date: body.inBodyDate ?? message.date,
             message: TextLines.joined(body.message[messageStart...]), trailers: body.trailers, files: body.files,
             diffDiagnostics: parser.diagnostics,
-            rawDiff: body.diffStart.map { TextLines.joined(lines[$0..<body.diffEnd], withFinalNewline: true) } ?? "",
+            diffLines: body.diffStart.map { lines[$0..<body.diffEnd] },
             body: body, lines: lines)
     }
+}
+
+/// A diff's text from its lines, each ended by a newline.
+enum DiffText {
+    static func joined(_ lines: ArraySlice<TextLine>) -> String { TextLines.joined(lines, withFinalNewline: true) }
 }

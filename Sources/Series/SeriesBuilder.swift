@@ -124,7 +124,7 @@ public struct SeriesBuilder {
                 message: mail.message, trailers: body.trailers, collectedTrailers: [],
                 notes: body.notes.map { String($0.text) }.joined(separator: "\n"), diffstat: body.diffstat,
                 files: body.files, footer: body.footer, source: location, diagnostics: mail.diffDiagnostics)
-            patch.rawDiff = mail.rawDiff
+            patch.diffLines = mail.diffLines
             PatchChecks.run(&patch)
             entry.patch = patch
         case .cover:

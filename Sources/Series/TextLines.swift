@@ -102,6 +102,8 @@ public struct TextLine: Sendable {
 
 enum TextLines {
     /// Splits `text` into lines; `lineNumber(k)` gives the input line of the k-th (0-based).
+    /// (Inlined, so that a closure literal given here is inlined into the per-line loop.)
+    @inline(__always)
     static func split(_ text: String, lineNumber: (Int) -> Int?) -> [TextLine] {
         // Split on bytes with memchr: as Characters, "\r\n" is one grapheme and would not split.
         let source = LineSource(text)

@@ -127,6 +127,40 @@ struct EncodingTests {
         #expect(String(decoding: decoded, as: UTF8.self) == "a=bc €=ZZ")
     }
 
+    /// The decoders copy runs and whole groups at once; every way text can be cut (line ends
+    /// anywhere, padding, junk, `=` at the very end) must still give what a byte-by-byte reading gives.
+    @Test func decodersAgreeWithAByteByByteReading() {
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<300 {
+            let payload = (0..<Int.random(in: 0..<200, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            var encoded = Array(Data(payload).base64EncodedString().utf8)
+            // Line breaks, spaces and a junk byte at random places.
+            for _ in 0..<Int.random(in: 0..<6, using: &rng) {
+                let junk: [[UInt8]] = [[0x0A], [0x0D, 0x0A], [0x20], [0x2A]]
+                encoded.insert(contentsOf: junk.randomElement(using: &rng)!, at: Int.random(in: 0...encoded.count, using: &rng))
+            }
+            let expectedInvalid = encoded.filter { $0 == 0x2A }.count
+                + (encoded.firstIndex(of: 0x3D).map { pad in encoded[pad...].filter { Self.isBase64Letter($0) }.count } ?? 0)
+            let (bytes, invalid) = TransferEncoding.decodeBase64(encoded)
+            #expect(invalid == expectedInvalid)
+            if expectedInvalid == 0 { #expect(bytes == payload) }
+
+            // Quoted-printable of the same payload, with soft breaks, then a few stray '='.
+            var qp: [UInt8] = []
+            for (k, b) in payload.enumerated() {
+                if b == 0x3D || b >= 0x7F || b < 0x20 { qp += Array(String(format: "=%02X", b).utf8) } else { qp.append(b) }
+                if k % 17 == 16 { qp += [0x3D, 0x0A] }
+            }
+            #expect(TransferEncoding.decodeQuotedPrintable(qp) == payload)
+            #expect(TransferEncoding.decodeQuotedPrintable(qp + [0x3D]) == payload)
+            #expect(TransferEncoding.decodeQuotedPrintable(qp + [0x3D, 0x47, 0x41]) == payload + [0x3D, 0x47, 0x41])
+        }
+    }
+
+    static func isBase64Letter(_ c: UInt8) -> Bool {
+        (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == 0x2B || c == 0x2F
+    }
+
     @Test func base64CountsInvalidCharacters() {
         let (bytes, invalid) = TransferEncoding.decodeBase64(Array("aGVs\nbG8=".utf8))
         #expect(String(decoding: bytes, as: UTF8.self) == "hello")
