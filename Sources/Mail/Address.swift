@@ -17,31 +17,41 @@ public struct Person: Sendable, Hashable, Codable {
     /// Parses `Name <addr>`, `"Quoted, Name" <addr>`, `addr (Name)` and bare `addr`.
     /// Web archives obfuscate addresses (`[email protected]`); such an address is kept as written.
     public static func parse(_ text: String) -> Person? {
+        var text = text
+        // By bytes: every delimiter is ASCII, so cutting there keeps the UTF-8 valid. Surrounding
+        // whitespace is ASCII but for a rare Unicode space, which takes the String path.
+        if let person = text.withUTF8({ b -> Person?? in
+            let r = ByteText.trimmed(b, 0..<b.count)
+            if r.isEmpty { return .some(nil) }
+            if b[r.lowerBound] >= 0x80 || b[r.upperBound - 1] >= 0x80 { return nil }
+            return .some(parse(b, r))
+        }) { return person }
         var trimmed = text.trimmingWhitespace()
         guard !trimmed.isEmpty else { return nil }
-        // By bytes: every delimiter is ASCII, so cutting there keeps the UTF-8 valid.
-        return trimmed.withUTF8 { b -> Person in
-            let all = 0..<b.count
-            if let open = ByteText.last(0x3C, in: b, all), let close = ByteText.first(0x3E, in: b, open..<b.count) {
-                let email = ByteText.trimmedString(b, (open + 1)..<close)
-                // Nearly always nothing follows the address: no concatenation then.
-                let name = close + 1 == b.count ? ByteText.string(b, 0..<open)
-                    : ByteText.string(b, 0..<open) + ByteText.string(b, (close + 1)..<b.count)
-                return Person(name: cleanDisplayName(name), email: email)
-            }
-            // `addr (Name)`: the comment is the name.
-            if let open = ByteText.first(0x28, in: b, all), let close = ByteText.last(0x29, in: b, all), open < close {
-                let email = ByteText.trimmedString(b, 0..<open)
-                if email.containsByte(0x40) {
-                    return Person(name: cleanDisplayName(ByteText.string(b, (open + 1)..<close)), email: email)
-                }
-            }
-            let string = ByteText.string(b, all)
-            if ByteText.first(0x40, in: b, all) != nil && ByteText.first(0x20, in: b, all) == nil {
-                return Person(name: "", email: string)
-            }
-            return Person(name: cleanDisplayName(string), email: "")
+        return trimmed.withUTF8 { parse($0, 0..<$0.count) }
+    }
+
+    /// `parse` of the bytes in `all`, which are trimmed and not empty.
+    private static func parse(_ b: UnsafeBufferPointer<UInt8>, _ all: Range<Int>) -> Person {
+        if let open = ByteText.last(0x3C, in: b, all), let close = ByteText.first(0x3E, in: b, open..<all.upperBound) {
+            let email = ByteText.trimmedString(b, (open + 1)..<close)
+            // Nearly always nothing follows the address: the name is read in place then.
+            if close + 1 == all.upperBound { return Person(name: cleanDisplayName(b, all.lowerBound..<open), email: email) }
+            let name = ByteText.string(b, all.lowerBound..<open) + ByteText.string(b, (close + 1)..<all.upperBound)
+            return Person(name: cleanDisplayName(name), email: email)
         }
+        // `addr (Name)`: the comment is the name.
+        if let open = ByteText.first(0x28, in: b, all), let close = ByteText.last(0x29, in: b, all), open < close {
+            let email = ByteText.trimmedString(b, all.lowerBound..<open)
+            if email.containsByte(0x40) {
+                return Person(name: cleanDisplayName(b, (open + 1)..<close), email: email)
+            }
+        }
+        let string = ByteText.string(b, all)
+        if ByteText.first(0x40, in: b, all) != nil && ByteText.first(0x20, in: b, all) == nil {
+            return Person(name: "", email: string)
+        }
+        return Person(name: cleanDisplayName(b, all), email: "")
     }
 
     /// Removes the quotes of quoted strings (unescaping `\"` inside them); comments in
@@ -49,9 +59,13 @@ public struct Person: Sendable, Hashable, Codable {
     /// collapse to one space.
     static func cleanDisplayName(_ raw: String) -> String {
         var raw = raw
-        return raw.withUTF8 { b -> String in
+        return raw.withUTF8 { cleanDisplayName($0, 0..<$0.count) }
+    }
+
+    static func cleanDisplayName(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
+        do {
             // Nothing quoted, escaped or in comments, and single spaces: the name as written, trimmed.
-            var start = 0, end = b.count
+            var start = range.lowerBound, end = range.upperBound
             while start < end && (b[start] == 0x20 || b[start] == 0x09) { start += 1 }
             while end > start && (b[end - 1] == 0x20 || b[end - 1] == 0x09) { end -= 1 }
             var previousWasSpace = false
@@ -68,7 +82,7 @@ public struct Person: Sendable, Hashable, Codable {
             // By bytes, like the Character-level reading it replaces: the specials are ASCII, and
             // the bytes of a multi-byte character pass through one by one.
             var out: [UInt8] = []
-            out.reserveCapacity(b.count)
+            out.reserveCapacity(range.count)
             var pendingSpace = false
             func emit(_ c: UInt8) {
                 if c == 0x20 || c == 0x09 {
@@ -81,7 +95,7 @@ public struct Person: Sendable, Hashable, Codable {
             var inQuotes = false
             var depth = 0
             var escaped = false
-            for c in b {
+            for c in UnsafeBufferPointer(rebasing: b[range]) {
                 if escaped {
                     emit(c)
                     escaped = false

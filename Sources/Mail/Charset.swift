@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -43,6 +44,9 @@ public enum Charset {
         case "windows-1252", "cp1252", "x-cp1252":
             return (windows1252(bytes), .decoded)
         default:
+            if let table = singleByteTable(name), let s = withBuffer(bytes, { decode($0, table: table) }) {
+                return (s, .decoded)
+            }
             if let encoding = foundationEncoding(name) {
                 if let s = String(data: Data(bytes), encoding: encoding) { return (s, .decoded) }
                 return (windows1252(bytes), .invalidBytes(name))
@@ -150,6 +154,75 @@ public enum Charset {
                 return n
             }
         }
+    }
+
+    /// Single-byte charsets whose upper half is read from glibc's iconv, once per process and
+    /// charset, and then decoded here like Latin-1: converting through Foundation or iconv cost
+    /// tens of thousands of instructions for every header word.
+    static let singleByteCharsets: Set<String> = [
+        "iso-8859-2", "iso8859-2", "latin2", "iso-8859-3", "iso8859-3", "iso-8859-4", "iso8859-4",
+        "iso-8859-5", "iso8859-5", "iso-8859-6", "iso8859-6", "iso-8859-7", "iso8859-7", "iso-8859-8",
+        "iso8859-8", "iso-8859-9", "iso8859-9", "latin5", "iso-8859-10", "iso8859-10", "iso-8859-13",
+        "iso8859-13", "iso-8859-14", "iso8859-14", "iso-8859-16", "iso8859-16", "windows-1250", "cp1250",
+        "windows-1251", "cp1251", "windows-1253", "cp1253", "windows-1254", "cp1254", "windows-1255",
+        "cp1255", "windows-1256", "cp1256", "windows-1257", "cp1257", "koi8-r", "koi8-u", "cp866", "ibm866",
+    ]
+
+    /// Code points of bytes 0x80–0xFF per charset (`undefinedByte` where the charset has none);
+    /// nil when iconv does not know the charset.
+    private static let singleByteTables = Mutex<[String: [UInt32]?]>([:])
+    static let undefinedByte: UInt32 = 0xFFFF_FFFF
+
+    static func singleByteTable(_ name: String) -> [UInt32]? {
+        guard singleByteCharsets.contains(name) else { return nil }
+        if let known = singleByteTables.withLock({ $0[name] }) { return known }
+        let table = readSingleByteTable(name)
+        singleByteTables.withLock { $0[name] = table }
+        return table
+    }
+
+    private static func readSingleByteTable(_ name: String) -> [UInt32]? {
+        #if canImport(Glibc)
+        let cd = iconv_open("UTF-8", name)
+        guard cd != iconv_t(bitPattern: -1) else { return nil }
+        defer { iconv_close(cd) }
+        return (0x80...0xFF).map { (byte: Int) -> UInt32 in
+            var input: [CChar] = [CChar(bitPattern: UInt8(byte))]
+            var output = [CChar](repeating: 0, count: 8)
+            var produced = -1
+            input.withUnsafeMutableBufferPointer { inBuf in
+                output.withUnsafeMutableBufferPointer { outBuf in
+                    var inPtr = inBuf.baseAddress
+                    var outPtr = outBuf.baseAddress
+                    var inLeft = 1
+                    var outLeft = outBuf.count
+                    if iconv(cd, &inPtr, &inLeft, &outPtr, &outLeft) != -1 && inLeft == 0 { produced = outBuf.count - outLeft }
+                }
+            }
+            // Reset the converter's state after a failure, for the next byte.
+            iconv(cd, nil, nil, nil, nil)
+            guard produced > 0, let text = String(validating: output[0..<produced].map { UInt8(bitPattern: $0) }, as: UTF8.self),
+                  text.unicodeScalars.count == 1, let scalar = text.unicodeScalars.first,
+                  scalar.value >= 0x80, scalar.value <= 0xFFFF  // what `singleByte` encodes
+            else { return undefinedByte }
+            return scalar.value
+        }
+        #else
+        return nil
+        #endif
+    }
+
+    /// `bytes` through `table`, or nil when one of them is undefined in the charset.
+    static func decode(_ bytes: UnsafeBufferPointer<UInt8>, table: [UInt32]) -> String? {
+        var undefined = false
+        let text = table.withUnsafeBufferPointer { high in
+            singleByte(bytes) { b in
+                let value = high[Int(b) - 0x80]
+                if value == undefinedByte { undefined = true; return 0xFFFD }
+                return value
+            }
+        }
+        return undefined ? nil : text
     }
 
     /// The bytes as one contiguous buffer (copied only when the collection has none).

@@ -157,6 +157,24 @@ struct EncodingTests {
         }
     }
 
+    /// The iconv-read tables stand in for Foundation's converters: they must agree on every
+    /// byte both define (a byte iconv leaves undefined goes to Foundation as before).
+    @Test(arguments: [("iso-8859-2", String.Encoding.isoLatin2), ("windows-1250", .windowsCP1250),
+                      ("windows-1251", .windowsCP1251), ("windows-1253", .windowsCP1253), ("windows-1254", .windowsCP1254)])
+    func singleByteTablesAgreeWithFoundation(_ name: String, _ encoding: String.Encoding) throws {
+        let table = try #require(Charset.singleByteTable(name))
+        var defined = 0
+        for byte in 0x80...0xFF {
+            let value = table[byte - 0x80]
+            guard value != Charset.undefinedByte else { continue }
+            defined += 1
+            #expect(String(data: Data([UInt8(byte)]), encoding: encoding) == String(Character(Unicode.Scalar(value)!)),
+                    "\(name) byte \(byte)")
+        }
+        #expect(defined >= 100)  // windows-1253 leaves 17 bytes undefined
+        #expect(Charset.decode([0x41, 0xA9], charset: name.uppercased()).0 == String(data: Data([0x41, 0xA9]), encoding: encoding))
+    }
+
     static func isBase64Letter(_ c: UInt8) -> Bool {
         (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == 0x2B || c == 0x2F
     }
