@@ -16,17 +16,35 @@ public enum Charset {
     }
 
     public static func normalizedName(_ name: String) -> String {
-        // The usual case, `utf-8` or `us-ascii` as written: nothing to do.
-        if name.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D || $0 == 0x5F }) {
-            return name
+        // By bytes for ASCII names (all real ones): `utf-8` or `us-ascii` as written costs a
+        // scan; anything else is trimmed, lower-cased and cut at an RFC 2231 `*` here.
+        let ascii = name.withBytes { b -> String?? in
+            var lowerCaseToken = true
+            for c in b {
+                if c >= 0x80 { return nil }
+                if !((c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == 0x2D || c == 0x5F) { lowerCaseToken = false }
+            }
+            if lowerCaseToken { return .some(nil) }
+            // Trimmed of spaces and tabs (`.whitespaces`), lower case, up to any `*`, unquoted.
+            var r = 0..<b.count
+            while !r.isEmpty && ASCII.isWhitespace(b[r.lowerBound]) { r = (r.lowerBound + 1)..<r.upperBound }
+            while !r.isEmpty && ASCII.isWhitespace(b[r.upperBound - 1]) { r = r.lowerBound..<(r.upperBound - 1) }
+            if let star = ByteText.first(0x2A, in: b, r) { r = r.lowerBound..<star }
+            if r.count >= 2 && b[r.lowerBound] == 0x22 && b[r.upperBound - 1] == 0x22 { r = (r.lowerBound + 1)..<(r.upperBound - 1) }
+            return .some(String(unsafeUninitializedCapacity: r.count) { out in
+                for k in 0..<r.count { out[k] = ASCII.lower(b[r.lowerBound + k]) }
+                return r.count
+            })
         }
-        if name.utf8.allSatisfy({ ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D || $0 == 0x5F }) {
-            return String(decoding: name.utf8.map { ASCII.lower($0) }, as: UTF8.self)
+        switch ascii {
+        case .some(.none): return name
+        case .some(.some(let normalized)): return normalized
+        case .none:
+            var n = name.trimmingCharacters(in: .whitespaces).lowercased()
+            if let star = n.firstIndex(of: "*") { n = String(n[..<star]) }  // RFC 2231 language suffix
+            if n.hasPrefix("\"") && n.hasSuffix("\"") && n.count >= 2 { n = String(n.dropFirst().dropLast()) }
+            return n
         }
-        var n = name.trimmingCharacters(in: .whitespaces).lowercased()
-        if let star = n.firstIndex(of: "*") { n = String(n[..<star]) }  // RFC 2231 language suffix
-        if n.hasPrefix("\"") && n.hasSuffix("\"") && n.count >= 2 { n = String(n.dropFirst().dropLast()) }
-        return n
     }
 
     public static func decode<C: Collection>(_ bytes: C, charset: String?) -> (String, Outcome)

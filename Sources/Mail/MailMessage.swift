@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A `Content-Type` value: lower-cased `type/subtype` and its parameters (names lower-cased).
 public struct ContentType: Sendable, Hashable {
     public var mediaType: String
@@ -315,50 +319,44 @@ private struct PartContext {
     /// The parts between `--boundary` lines, each with the file line it starts on.
     func splitMultipart(_ body: ArraySlice<UInt8>, boundary: String, fileLine: Int) -> [(ArraySlice<UInt8>, Int)] {
         let delimiter = Array("--\(boundary)".utf8)
-        var parts: [(ArraySlice<UInt8>, Int)] = []
-        var partStart: Int?
-        var partLine = 0
-        var index = body.startIndex
-        var line = fileLine
-        // Line ends by memchr: a byte loop here costs several instructions per byte of every part.
         let base = body.startIndex
-        let lineEnds = body.withUnsafeBufferPointer { b -> [Int] in
-            var ends: [Int] = []
-            var at = 0
-            while at < b.count {
-                let newline = b.index(of: ASCII.lf, from: at)
-                ends.append(base + newline)
-                at = newline + 1
-            }
-            return ends
-        }
-        var lineIndex = 0
-        while index < body.endIndex {
-            let end = lineEnds[lineIndex]
-            lineIndex += 1
-            let next = end < body.endIndex ? end + 1 : end
-            if end - index >= delimiter.count && body[index..<index + delimiter.count].elementsEqual(delimiter) {
-                let rest = body[(index + delimiter.count)..<end]
-                let closing = rest.starts(with: [0x2D, 0x2D])
-                let onlySpace = rest.allSatisfy { ASCII.isWhitespace($0) || $0 == ASCII.cr }
-                if closing || onlySpace {
-                    if let s = partStart {
-                        // The line break before the delimiter belongs to the delimiter.
-                        var stop = index
-                        if stop > s && body[stop - 1] == ASCII.lf { stop -= 1 }
-                        if stop > s && body[stop - 1] == ASCII.cr { stop -= 1 }
-                        parts.append((body[s..<stop], partLine))
+        // Offsets into `body` (from 0) while reading; the parts are cut with `base` added back.
+        let ranges = body.withUnsafeBufferPointer { b -> [(Range<Int>, Int)] in
+            var parts: [(Range<Int>, Int)] = []
+            var partStart: Int?
+            var partLine = 0
+            var index = 0
+            var line = fileLine
+            while index < b.count {
+                // Line ends by memchr: a byte loop here costs several instructions per byte of every part.
+                let end = b.index(of: ASCII.lf, from: index)
+                let next = end < b.count ? end + 1 : end
+                // Most lines do not start with `-`: one byte rejects them.
+                if end - index >= delimiter.count && b[index] == 0x2D
+                    && memcmp(b.baseAddress! + index, delimiter, delimiter.count) == 0 {
+                    let rest = UnsafeBufferPointer(rebasing: b[(index + delimiter.count)..<end])
+                    let closing = rest.count >= 2 && rest[0] == 0x2D && rest[1] == 0x2D
+                    let onlySpace = rest.allSatisfy { ASCII.isWhitespace($0) || $0 == ASCII.cr }
+                    if closing || onlySpace {
+                        if let s = partStart {
+                            // The line break before the delimiter belongs to the delimiter.
+                            var stop = index
+                            if stop > s && b[stop - 1] == ASCII.lf { stop -= 1 }
+                            if stop > s && b[stop - 1] == ASCII.cr { stop -= 1 }
+                            parts.append((s..<stop, partLine))
+                        }
+                        if closing { return parts }
+                        partStart = next
+                        partLine = line + 1
                     }
-                    if closing { return parts }
-                    partStart = next
-                    partLine = line + 1
                 }
+                index = next
+                line += 1
             }
-            index = next
-            line += 1
+            if let s = partStart, s < b.count { parts.append((s..<b.count, partLine)) }
+            return parts
         }
-        if let s = partStart, s < body.endIndex { parts.append((body[s...], partLine)) }
-        return parts
+        return ranges.map { (body[(base + $0.0.lowerBound)..<(base + $0.0.upperBound)], $0.1) }
     }
 
     mutating func leaf(

@@ -6,45 +6,55 @@ public enum SubjectParser {
     static let replyMarkers = ["re", "aw", "fwd", "fw", "sv", "antw", "vs", "odp", "wg"]
 
     public static func parse(_ subject: String) -> SubjectInfo {
-        let trimmed = subject.trimmingWhitespace()
-        // No bracket and no colon in the first few bytes: no prefix and no reply marker to read.
-        if !trimmed.utf8.contains(0x5B), !trimmed.utf8.prefix(7).contains(0x3A), trimmed.utf8.first != 0x3A {
-            return SubjectInfo(title: trimmed, isReply: false, isPatch: false, isRFC: false, isResend: false,
-                               version: "1", versionGiven: false, number: nil, total: nil, tags: [])
-        }
+        var subject = subject
         // By bytes: the prefix syntax is ASCII; words become Strings only where they are kept.
-        var text = trimmed
-        return text.withUTF8 { b -> SubjectInfo in
-            let n = b.count
-            var p = 0
-            var info = SubjectInfo(
-                title: "", isReply: false, isPatch: false, isRFC: false,
-                isResend: false, version: "1", versionGiven: false, number: nil, total: nil, tags: [])
-            while true {
-                // git mailinfo drops colons between prefixes too: `[Patch]: Fix …`.
-                while p < n && (b[p] == 0x20 || b[p] == 0x09 || b[p] == 0x3A) { p += 1 }
-                if let marker = replyMarker(b, at: p) {
-                    info.isReply = true
-                    p += marker
-                    continue
-                }
-                if p < n && b[p] == 0x5B, let close = ByteText.first(0x5D, in: b, p..<n) {
-                    // Each word as it is found: no list of them to allocate.
-                    var w = p + 1
-                    while w < close {
-                        while w < close && (b[w] == 0x20 || b[w] == 0x09 || b[w] == 0x2C) { w += 1 }
-                        let start = w
-                        while w < close && !(b[w] == 0x20 || b[w] == 0x09 || b[w] == 0x2C) { w += 1 }
-                        if w > start { read(b, start..<w, into: &info) }
-                    }
-                    p = close + 1
-                    continue
-                }
-                break
-            }
-            info.title = ByteText.trimmedString(b, p..<n)
+        // Surrounding whitespace is ASCII but for a rare Unicode space, read from the trimmed String.
+        if let info = subject.withUTF8({ b -> SubjectInfo? in
+            let r = ByteText.trimmed(b, 0..<b.count)
+            if !r.isEmpty && (b[r.lowerBound] >= 0x80 || b[r.upperBound - 1] >= 0x80) { return nil }
+            return parse(b, r)
+        }) { return info }
+        var trimmed = subject.trimmingWhitespace()
+        return trimmed.withUTF8 { parse($0, 0..<$0.count) }
+    }
+
+    /// `parse` of the bytes in `range`, which have no whitespace at either end.
+    private static func parse(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> SubjectInfo {
+        var info = SubjectInfo(
+            title: "", isReply: false, isPatch: false, isRFC: false,
+            isResend: false, version: "1", versionGiven: false, number: nil, total: nil, tags: [])
+        // No bracket and no colon in the first few bytes: no prefix and no reply marker to read.
+        if ByteText.first(0x5B, in: b, range) == nil,
+           ByteText.first(0x3A, in: b, range.lowerBound..<min(range.lowerBound + 7, range.upperBound)) == nil {
+            info.title = ByteText.string(b, range)
             return info
         }
+        let n = range.upperBound
+        var p = range.lowerBound
+        while true {
+            // git mailinfo drops colons between prefixes too: `[Patch]: Fix …`.
+            while p < n && (b[p] == 0x20 || b[p] == 0x09 || b[p] == 0x3A) { p += 1 }
+            if let marker = replyMarker(b, at: p) {
+                info.isReply = true
+                p += marker
+                continue
+            }
+            if p < n && b[p] == 0x5B, let close = ByteText.first(0x5D, in: b, p..<n) {
+                // Each word as it is found: no list of them to allocate.
+                var w = p + 1
+                while w < close {
+                    while w < close && (b[w] == 0x20 || b[w] == 0x09 || b[w] == 0x2C) { w += 1 }
+                    let start = w
+                    while w < close && !(b[w] == 0x20 || b[w] == 0x09 || b[w] == 0x2C) { w += 1 }
+                    if w > start { read(b, start..<w, into: &info) }
+                }
+                p = close + 1
+                continue
+            }
+            break
+        }
+        info.title = ByteText.trimmedString(b, p..<n)
+        return info
     }
 
     /// One word of a bracketed prefix.
@@ -64,13 +74,32 @@ public enum SubjectParser {
             info.version = version
             info.versionGiven = true
         } else if let slash = ByteText.first(0x2F, in: b, word),
-                  let n = Int(ByteText.string(b, word.lowerBound..<slash)),
-                  let m = Int(ByteText.string(b, (slash + 1)..<word.upperBound)) {
+                  let n = integer(b, word.lowerBound..<slash),
+                  let m = integer(b, (slash + 1)..<word.upperBound) {
             info.number = n
             info.total = m
         } else {
             info.tags.append(ByteText.string(b, word))
         }
+    }
+
+    /// `Int(String)` of the bytes in `range`: an optional sign, then decimal digits, nil on overflow.
+    static func integer(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
+        var i = range.lowerBound
+        let negative = i < range.upperBound && b[i] == 0x2D
+        if i < range.upperBound && (b[i] == 0x2B || b[i] == 0x2D) { i += 1 }
+        guard i < range.upperBound else { return nil }
+        var value = 0
+        while i < range.upperBound {
+            guard ASCII.isDigit(b[i]) else { return nil }
+            let digit = Int(b[i] - 0x30)
+            let (shifted, overflow) = value.multipliedReportingOverflow(by: 10)
+            let (next, overflow2) = negative ? shifted.subtractingReportingOverflow(digit) : shifted.addingReportingOverflow(digit)
+            if overflow || overflow2 { return nil }
+            value = next
+            i += 1
+        }
+        return value
     }
 
     static func equalsIgnoringCase(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ upper: StaticString) -> Bool {

@@ -175,6 +175,13 @@ struct EncodingTests {
         #expect(Charset.decode([0x41, 0xA9], charset: name.uppercased()).0 == String(data: Data([0x41, 0xA9]), encoding: encoding))
     }
 
+    /// Charset names as mailers write them: case, RFC 2231 language suffixes, quotes, blanks.
+    @Test(arguments: [("utf-8", "utf-8"), ("UTF-8", "utf-8"), (" Utf-8\t", "utf-8"), ("\"ISO-8859-15\"", "iso-8859-15"),
+                      ("us-ascii*en", "us-ascii"), ("\"\"", ""), ("Windows_1252", "windows_1252"), ("utf-8 ", "utf-8")])
+    func charsetNamesAreNormalized(_ written: String, _ normalized: String) {
+        #expect(Charset.normalizedName(written) == normalized)
+    }
+
     static func isBase64Letter(_ c: UInt8) -> Bool {
         (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == 0x2B || c == 0x2F
     }
