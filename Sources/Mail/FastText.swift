@@ -131,6 +131,13 @@ public enum ByteText {
         return (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080 != 0
     }
 
+    /// Whether any of the eight bytes of `word` is below `limit` (at most 0x80; exact for words
+    /// of ASCII bytes, which is how callers use it).
+    @inlinable @inline(__always)
+    public static func hasByteBelow(_ word: UInt64, _ limit: UInt8) -> Bool {
+        (word &- 0x0101_0101_0101_0101 &* UInt64(limit)) & ~word & 0x8080_8080_8080_8080 != 0
+    }
+
     @inlinable @inline(__always)
     public static func isTrimmable(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D || c == 0x0B || c == 0x0C }
 

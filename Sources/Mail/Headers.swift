@@ -22,11 +22,14 @@ public struct HeaderField: Sendable, Hashable {
     public var value: String { HeaderField.decodedValue(rawValue) }
 
     static func decodedValue(_ rawValue: String) -> String {
-        // Most values are plain ASCII with nothing to decode or trim.
-        if let first = rawValue.utf8.first, let last = rawValue.utf8.last, first > 0x20, first < 0x80, last > 0x20, last < 0x80,
-           !rawValue.containsByte(0x3F) {
-            return rawValue
+        // Most values are plain ASCII with nothing to decode or trim (checked by bytes: the
+        // UTF-8 view's `last` costs more than the rest together).
+        let plain = rawValue.withBytes { b -> Bool in
+            guard let first = b.first, let last = b.last, first > 0x20, first < 0x80, last > 0x20, last < 0x80
+            else { return false }
+            return b.index(of: 0x3F, from: 0) == b.count
         }
+        if plain { return rawValue }
         return EncodedWords.decode(rawValue).trimmingWhitespace()
     }
 }
@@ -276,6 +279,15 @@ public struct HeaderBlock: Sendable {
     /// A field name is printable ASCII without spaces or colon, followed by a colon.
     private static func fieldNameEnd(_ b: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Int? {
         var i = from
+        // Eight bytes at a time while none is a colon, a control, a space or above 0x7E.
+        while i + 8 <= to {
+            let word = UnsafeRawPointer(b.baseAddress! + i).loadUnaligned(as: UInt64.self)
+            if word & 0x8080_8080_8080_8080 != 0 || ByteText.hasByte(word, ASCII.colon) || ByteText.hasByte(word, 0x7F)
+                || ByteText.hasByteBelow(word, 0x21) {
+                break
+            }
+            i += 8
+        }
         while i < to {
             let c = b[i]
             if c == ASCII.colon { return i > from ? i : nil }

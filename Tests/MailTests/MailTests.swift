@@ -220,6 +220,22 @@ struct EncodingTests {
                 }
             }
         }
+        // Below a limit, for ASCII words (how the header reader uses it), every byte value at every place.
+        for position in 0..<8 {
+            for byte: UInt8 in 0...0x7F {
+                var bytes = [UInt8](repeating: 0x7E, count: 8)
+                bytes[position] = byte
+                let word = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+                for limit: UInt8 in [0x01, 0x20, 0x21, 0x41, 0x7F] {
+                    #expect(ByteText.hasByteBelow(word, limit) == bytes.contains { $0 < limit }, "\(bytes) \(limit)")
+                }
+            }
+        }
+        let names = MailMessage.parse(raw("X-Some-Long-Field-Name: a\nSubject-With-Long-Name: b\nSubject: s\nLong-Name-Then-Space : c\n\nbody\n"))
+        #expect(names.headers["X-Some-Long-Field-Name"] == "a")
+        #expect(names.headers["Subject-With-Long-Name"] == "b")
+        #expect(names.subject == "s")
+        #expect(names.headers["Long-Name-Then-Space"] == nil, "a space before the colon ends the header block, as in git")
         let folded = MailMessage.parse(raw("Subject: a long subject line that is\n folded once\nX-Long: abcdefghijklmnop\u{e9}q\n\nbody\n"))
         #expect(folded.subject == "a long subject line that is folded once")
         #expect(folded.headers["X-Long"] == "abcdefghijklmnop\u{e9}q")
