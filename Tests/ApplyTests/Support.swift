@@ -17,7 +17,7 @@ enum TestPaths {
 }
 
 func temporaryDirectory() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("spw-apply-test-\(UUID().uuidString)")
+    let url = TestScratch.root.appendingPathComponent("spw-apply-test-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }

@@ -40,7 +40,7 @@ struct CheckAndHookTests {
 
     @Test func checkFailsOnACommitThatOpensAHoleAndThePrePushHookStopsThePush() throws {
         let repo = try Self.repositoryWithSeries()
-        let remote = FileManager.default.temporaryDirectory.appendingPathComponent("spw-remote-\(UUID().uuidString)").path
+        let remote = TestScratch.root.appendingPathComponent("spw-remote-\(UUID().uuidString)").path
         defer {
             try? FileManager.default.removeItem(atPath: repo)
             try? FileManager.default.removeItem(atPath: remote)

@@ -30,7 +30,7 @@ enum Binary {
 }
 
 func writeTemporary(_ data: Data, name: String) throws -> URL {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spw-e2e-in-\(UUID().uuidString)")
+    let dir = TestScratch.root.appendingPathComponent("spw-e2e-in-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     let url = dir.appendingPathComponent(name)
     try data.write(to: url)

@@ -6,7 +6,7 @@ import Testing
 /// findings, for the pasted thread and the clean mbox.
 struct ReviewWithTreeTests {
     static func fixtureRepository() throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spw-e2e-kernel-\(UUID().uuidString)").path
+        let dir = TestScratch.root.appendingPathComponent("spw-e2e-kernel-\(UUID().uuidString)").path
         let made = try ProcessRunner.run([Binary.packageRoot.appendingPathComponent("fixtures/kernel-repo.sh").path,
                                           Binary.packageRoot.appendingPathComponent("fixtures/kernel").path, dir],
                                          executable: "/bin/bash")
@@ -57,7 +57,7 @@ struct ReviewWithTreeTests {
     @Test func prefilterCacheKeepsOutputAndNoCacheLeavesNoFile() throws {
         let repo = try Self.fixtureRepository()
         defer { try? FileManager.default.removeItem(atPath: repo) }
-        let cacheHome = FileManager.default.temporaryDirectory.appendingPathComponent("spw-xdg-\(UUID().uuidString)").path
+        let cacheHome = TestScratch.root.appendingPathComponent("spw-xdg-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: cacheHome) }
         let env = ["XDG_CACHE_HOME": cacheHome]
         let facts = cacheHome + "/spw-review/prefilter-facts"

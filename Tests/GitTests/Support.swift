@@ -9,7 +9,7 @@ enum TestPaths {
 }
 
 func temporaryDirectory() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("spw-git-test-\(UUID().uuidString)")
+    let url = TestScratch.root.appendingPathComponent("spw-git-test-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }

@@ -30,14 +30,14 @@ func readSeries(_ paths: [String]) throws -> SeriesCollection {
 }
 
 func readSeries(text: String, name: String = "test.mbox") throws -> SeriesCollection {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("spw-\(UUID().uuidString)-\(name)")
+    let url = TestScratch.root.appendingPathComponent("spw-\(UUID().uuidString)-\(name)")
     try text.write(to: url, atomically: true, encoding: .utf8)
     defer { try? FileManager.default.removeItem(at: url) }
     return try readSeries([url.path])
 }
 
 func temporaryDirectory() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("spw-test-\(UUID().uuidString)")
+    let url = TestScratch.root.appendingPathComponent("spw-test-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }

@@ -18,7 +18,7 @@ func git(_ arguments: [String], in directory: String) throws -> Int32 {
 
 /// T0..T3: the fixture kernel, then after each clean patch of the seed series (applied by git).
 func fixtureTrees() throws -> [DirectoryTree] {
-    let base = FileManager.default.temporaryDirectory.appendingPathComponent("spw-sp-\(UUID().uuidString)").path
+    let base = TestScratch.root.appendingPathComponent("spw-sp-\(UUID().uuidString)").path
     var trees: [DirectoryTree] = []
     let patches = try FileManager.default.contentsOfDirectory(atPath: FixturePaths.formatPatches)
         .filter { $0.hasSuffix(".patch") && !$0.hasPrefix("0000") }.sorted()

@@ -13,7 +13,7 @@ public enum ProcessRunner {
     /// Runs `arguments` through `executable` (`/usr/bin/env` by default, so `arguments[0]` is
     /// looked up on PATH). `isolateGitConfig` hides the machine's and the user's git configuration.
     static let cacheHome: String = {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("spw-cache-\(UUID().uuidString)")
+        let url = TestScratch.root.appendingPathComponent("spw-cache-\(UUID().uuidString)")
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url.path
     }()
@@ -35,14 +35,14 @@ public enum ProcessRunner {
         }
         for (k, v) in extra { environment[k] = v }
         process.environment = environment
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("spw-run-\(UUID().uuidString)")
+        let scratch = TestScratch.root.appendingPathComponent("spw-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
         let outURL = scratch.appendingPathComponent("out"), errURL = scratch.appendingPathComponent("err")
         let inURL = stdinFile ?? scratch.appendingPathComponent("in")
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        if stdinFile == nil { FileManager.default.createFile(atPath: inURL.path, contents: stdin ?? Data()) }
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        if stdinFile == nil { _ = FileManager.default.createFile(atPath: inURL.path, contents: stdin ?? Data()) }
         let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
         let input = try FileHandle(forReadingFrom: inURL)
         process.standardOutput = out
