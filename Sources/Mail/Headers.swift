@@ -204,21 +204,36 @@ public struct HeaderBlock: Sendable {
         if let plain { return plain }
         var value: [UInt8] = []
         value.reserveCapacity(span.valueEnd - span.valueStart)
-        var i = span.valueStart
-        while i < span.valueEnd {
-            let b = text[i]
-            if b == ASCII.cr || b == ASCII.lf {
-                while i < span.valueEnd && (text[i] == ASCII.cr || text[i] == ASCII.lf) { i += 1 }
+        text.withUnsafeBufferPointer { t in
+            var i = span.valueStart
+            while i < span.valueEnd {
+                // The text up to the next line break in one piece (folded values run long:
+                // `References:` with a dozen ids, `Content-Type:` with its boundary).
+                let lineBreak = HeaderBlock.nextLineBreak(t, from: i, to: span.valueEnd)
+                value.append(contentsOf: UnsafeBufferPointer(rebasing: t[i..<lineBreak]))
+                i = lineBreak
+                guard i < span.valueEnd else { break }
+                while i < span.valueEnd && (t[i] == ASCII.cr || t[i] == ASCII.lf) { i += 1 }
                 var sawSpace = false
-                while i < span.valueEnd && ASCII.isWhitespace(text[i]) { i += 1; sawSpace = true }
+                while i < span.valueEnd && ASCII.isWhitespace(t[i]) { i += 1; sawSpace = true }
                 if sawSpace && i < span.valueEnd { value.append(ASCII.space) }
-                continue
             }
-            value.append(b)
-            i += 1
         }
         while let last = value.last, ASCII.isWhitespace(last) || last == ASCII.cr { value.removeLast() }
         return HeaderBlock.decodeHeaderBytes(value)
+    }
+
+    /// The first CR or LF in `from..<to`, or `to`; eight bytes at a time.
+    private static func nextLineBreak(_ t: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Int {
+        var i = from
+        while i + 8 <= to {
+            let word = UnsafeRawPointer(t.baseAddress! + i).loadUnaligned(as: UInt64.self)
+            // `hasByte` is exact for ASCII words; others go byte by byte below.
+            if word & 0x8080_8080_8080_8080 != 0 || ByteText.hasByte(word, ASCII.cr) || ByteText.hasByte(word, ASCII.lf) { break }
+            i += 8
+        }
+        while i < to && t[i] != ASCII.cr && t[i] != ASCII.lf { i += 1 }
+        return i
     }
 
     /// Parses the header block at the start of `bytes`. Returns the fields and the offset where

@@ -231,6 +231,13 @@ struct EncodingTests {
                 }
             }
         }
+        // Folded values: CRLF, several continuation lines, a lone CR, non-ASCII past eight bytes.
+        let folded2 = MailMessage.parse(raw("References: <aaaaaaaaaaaa@example.org>\r\n\t<bbbbbbbbbbbb@example.org>\r\n  <cc@example.org>  \r\n"
+            + "X-Odd: first part of it\rsecond part\nX-Name: Jos\u{e9} Garc\u{ed}a de la Cruz y\n M\u{e1}s\n\nbody\n"))
+        #expect(folded2.references == ["aaaaaaaaaaaa@example.org", "bbbbbbbbbbbb@example.org", "cc@example.org"])
+        #expect(folded2.headers.first("References")?.rawValue == "<aaaaaaaaaaaa@example.org> <bbbbbbbbbbbb@example.org> <cc@example.org>")
+        #expect(folded2.headers["X-Odd"] == "first part of itsecond part")
+        #expect(folded2.headers["X-Name"] == "Jos\u{e9} Garc\u{ed}a de la Cruz y M\u{e1}s")
         let names = MailMessage.parse(raw("X-Some-Long-Field-Name: a\nSubject-With-Long-Name: b\nSubject: s\nLong-Name-Then-Space : c\n\nbody\n"))
         #expect(names.headers["X-Some-Long-Field-Name"] == "a")
         #expect(names.headers["Subject-With-Long-Name"] == "b")
