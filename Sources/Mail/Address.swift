@@ -18,15 +18,17 @@ public struct Person: Sendable, Hashable, Codable {
     /// Web archives obfuscate addresses (`[email protected]`); such an address is kept as written.
     public static func parse(_ text: String) -> Person? {
         var text = text
-        // By bytes: every delimiter is ASCII, so cutting there keeps the UTF-8 valid. Surrounding
-        // whitespace is ASCII but for a rare Unicode space, which takes the String path.
-        if let person = text.withUTF8({ b -> Person?? in
-            let r = ByteText.trimmed(b, 0..<b.count)
-            if r.isEmpty { return .some(nil) }
-            if b[r.lowerBound] >= 0x80 || b[r.upperBound - 1] >= 0x80 { return nil }
-            return .some(parse(b, r))
-        }) { return person }
-        var trimmed = text.trimmingWhitespace()
+        return text.withUTF8(parse)
+    }
+
+    /// `parse` of a value's bytes. By bytes: every delimiter is ASCII, so cutting there keeps the
+    /// UTF-8 valid. Surrounding whitespace is ASCII but for a rare Unicode space, which takes the
+    /// String path.
+    public static func parse(_ b: UnsafeBufferPointer<UInt8>) -> Person? {
+        let r = ByteText.trimmed(b, 0..<b.count)
+        if r.isEmpty { return nil }
+        if b[r.lowerBound] < 0x80 && b[r.upperBound - 1] < 0x80 { return parse(b, r) }
+        var trimmed = String(decoding: b, as: UTF8.self).trimmingWhitespace()
         guard !trimmed.isEmpty else { return nil }
         return trimmed.withUTF8 { parse($0, 0..<$0.count) }
     }

@@ -22,15 +22,17 @@ public struct HeaderField: Sendable, Hashable {
     public var value: String { HeaderField.decodedValue(rawValue) }
 
     static func decodedValue(_ rawValue: String) -> String {
-        // Most values are plain ASCII with nothing to decode or trim (checked by bytes: the
-        // UTF-8 view's `last` costs more than the rest together).
-        let plain = rawValue.withBytes { b -> Bool in
-            guard let first = b.first, let last = b.last, first > 0x20, first < 0x80, last > 0x20, last < 0x80
-            else { return false }
-            return b.index(of: 0x3F, from: 0) == b.count
-        }
-        if plain { return rawValue }
+        if rawValue.withBytes(isPlain) { return rawValue }
         return EncodedWords.decode(rawValue).trimmingWhitespace()
+    }
+
+    /// A raw value that is its own decoded value: ASCII at both ends, nothing to trim, no `?`
+    /// (so no encoded word). Most values are; checked by bytes, as the UTF-8 view's `last`
+    /// cost more than the rest together.
+    static func isPlain(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let first = b.first, let last = b.last, first > 0x20, first < 0x80, last > 0x20, last < 0x80
+        else { return false }
+        return b.index(of: 0x3F, from: 0) == b.count
     }
 }
 
@@ -168,6 +170,17 @@ public struct HeaderBlock: Sendable {
         }
         guard var value = rawValue(name) else { return nil }
         return value.withUTF8(body)
+    }
+
+    /// Calls `body` with the bytes of `value(name)`, or returns nil when there is no such field.
+    /// A plain one-line value (nearly all) is passed in place: a value only parsed further (an
+    /// address, a content type) needs no String of its own.
+    public func withValue<R>(_ name: Known, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R? {
+        withRawValue(name) { raw -> R in
+            if HeaderField.isPlain(raw) { return body(raw) }
+            var decoded = HeaderField.decodedValue(String(decoding: raw, as: UTF8.self))
+            return decoded.withUTF8(body)
+        }
     }
 
     /// The first `name` field's value, decoded (`HeaderField.value`).

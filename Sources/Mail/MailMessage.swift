@@ -31,30 +31,32 @@ public struct ContentType: Sendable, Hashable {
     public static let textPlain = ContentType(mediaType: "text/plain")
 
     public static func parse(_ value: String) -> ContentType {
-        // By bytes: `;`, `=`, `/` and quotes are ASCII, and nearly every value is.
         var value = value
-        return value.withUTF8 { b -> ContentType in
-            var result = ContentType(mediaType: "text/plain")
-            var first = true
-            forEachPiece(b) { piece in
-                if first {
-                    first = false
-                    guard ByteText.first(0x2F, in: b, piece) != nil else { return }
-                    result.mediaType = lowercased(b, piece, foldingUnicode: true)
-                    return
-                }
-                guard let eq = ByteText.first(ASCII.equals, in: b, piece) else { return }
-                let name = lowercased(b, piece.lowerBound..<eq, foldingUnicode: false)
-                var value = ByteText.trimmed(b, (eq + 1)..<piece.upperBound)
-                if value.count >= 2 && b[value.lowerBound] == 0x22 && b[value.upperBound - 1] == 0x22 {
-                    value = (value.lowerBound + 1)..<(value.upperBound - 1)
-                    result.parameters.append(Parameter(name: name, value: ByteText.string(b, value)))
-                } else {
-                    result.parameters.append(Parameter(name: name, value: ByteText.trimmedString(b, value)))
-                }
+        return value.withUTF8(parse)
+    }
+
+    /// `parse` of a value's bytes. By bytes: `;`, `=`, `/` and quotes are ASCII, and nearly every value is.
+    public static func parse(_ b: UnsafeBufferPointer<UInt8>) -> ContentType {
+        var result = ContentType(mediaType: "text/plain")
+        var first = true
+        forEachPiece(b) { piece in
+            if first {
+                first = false
+                guard ByteText.first(0x2F, in: b, piece) != nil else { return }
+                result.mediaType = lowercased(b, piece, foldingUnicode: true)
+                return
             }
-            return result
+            guard let eq = ByteText.first(ASCII.equals, in: b, piece) else { return }
+            let name = lowercased(b, piece.lowerBound..<eq, foldingUnicode: false)
+            var value = ByteText.trimmed(b, (eq + 1)..<piece.upperBound)
+            if value.count >= 2 && b[value.lowerBound] == 0x22 && b[value.upperBound - 1] == 0x22 {
+                value = (value.lowerBound + 1)..<(value.upperBound - 1)
+                result.parameters.append(Parameter(name: name, value: ByteText.string(b, value)))
+            } else {
+                result.parameters.append(Parameter(name: name, value: ByteText.trimmedString(b, value)))
+            }
         }
+        return result
     }
 
     /// The trimmed bytes of `range` as a String in lower case. Non-ASCII letters (never in a
@@ -176,7 +178,7 @@ public struct MailMessage: Sendable {
         var message = MailMessage(
             source: raw.source, startLine: raw.startLine, headers: headers,
             subject: MailMessage.cleanFolded(headers[.subject] ?? ""),
-            from: headers[.from].flatMap(Person.parse),
+            from: headers.withValue(.from, Person.parse) ?? nil,
             date: headers[.date],
             messageID: headers.withRawValue(.messageID) { b in
                 var first: String?
@@ -284,7 +286,7 @@ private struct PartContext {
     mutating func walk(
         _ body: ArraySlice<UInt8>, headers: HeaderBlock, fileLine: Int, depth: Int, into message: inout MailMessage
     ) {
-        let contentType = headers.value(.contentType).map { ContentType.parse($0) } ?? .textPlain
+        let contentType = headers.withValue(.contentType, ContentType.parse) ?? .textPlain
         if contentType.mediaType.hasPrefix("multipart/") {
             guard depth < MailMessage.maximumNesting else {
                 diagnostics.append(Diagnostic(
