@@ -62,7 +62,7 @@ public struct DiffParser {
         var file = FileDiff()
         file.isGitFormat = true
         file.mailLine = lines[start].mailLine
-        let (a, b) = Self.gitHeaderPaths(lines[start].droppingFirst(11))
+        let (a, b) = Self.gitHeaderPaths(lines[start])
         file.oldPath = a
         file.newPath = b
         var i = start + 1
@@ -71,14 +71,14 @@ public struct DiffParser {
             // One byte picks the candidates: these lines run for every file of every patch.
             switch lines[i].firstByte {
             case 0x6F:  // 'o'
-                guard let v = t.value(after: "old mode ") else { break headerLoop }
-                file.oldMode = String(v)
+                guard let v = t.string(after: "old mode ") else { break headerLoop }
+                file.oldMode = v
             case 0x6E:  // 'n'
-                if let v = t.value(after: "new mode ") { file.newMode = String(v) }
-                else if let v = t.value(after: "new file mode ") { file.isNew = true; file.newMode = String(v) }
+                if let v = t.string(after: "new mode ") { file.newMode = v }
+                else if let v = t.string(after: "new file mode ") { file.isNew = true; file.newMode = v }
                 else { break headerLoop }
             case 0x64:  // 'd'
-                if let v = t.value(after: "deleted file mode ") { file.isDeleted = true; file.oldMode = String(v) }
+                if let v = t.string(after: "deleted file mode ") { file.isDeleted = true; file.oldMode = v }
                 else if t.hasPrefix("dissimilarity index ") {}
                 else { break headerLoop }
             case 0x73:  // 's'
@@ -93,8 +93,8 @@ public struct DiffParser {
                 else if let v = t.value(after: "copy to ") { file.isCopy = true; file.newPath = Self.unquote(v) }
                 else { break headerLoop }
             case 0x69:  // 'i'
-                guard let v = t.value(after: "index ") else { break headerLoop }
-                Self.readIndexLine(v, into: &file)
+                guard t.hasPrefix("index ") else { break headerLoop }
+                t.withBytes { Self.readIndexLine(UnsafeBufferPointer(rebasing: $0[6...]), into: &file) }
             case 0x42, 0x47:  // 'B', 'G'
                 if t.hasPrefix("Binary files ") {
                     file.isBinary = true
@@ -107,8 +107,8 @@ public struct DiffParser {
                 }
             case 0x2D:  // '-'
                 guard t.hasPrefix("--- ") && i + 1 < lines.count && lines[i + 1].hasPrefix("+++ ") else { break headerLoop }
-                let oldName = Self.diffName(t.droppingFirst(4), strip: 1)
-                let newName = Self.diffName(lines[i + 1].droppingFirst(4), strip: 1)
+                let oldName = Self.diffName(t, strip: 1)
+                let newName = Self.diffName(lines[i + 1], strip: 1)
                 if oldName == nil { file.isNew = true } else if !file.isRename && !file.isCopy { file.oldPath = oldName }
                 if newName == nil { file.isDeleted = true } else if !file.isRename && !file.isCopy { file.newPath = newName }
                 i += 2
@@ -127,20 +127,23 @@ public struct DiffParser {
 
     /// `index <old>..<new>[ <mode>]`, by bytes: the first two words (split at runs of spaces).
     static func readIndexLine(_ v: Substring, into file: inout FileDiff) {
-        let u = v.utf8
-        func word(from position: Substring.UTF8View.Index) -> Range<Substring.UTF8View.Index>? {
+        v.withBytes { readIndexLine($0, into: &file) }
+    }
+
+    static func readIndexLine(_ b: UnsafeBufferPointer<UInt8>, into file: inout FileDiff) {
+        func word(from position: Int) -> Range<Int>? {
             var start = position
-            while start < u.endIndex && u[start] == 0x20 { start = u.index(after: start) }
-            guard start < u.endIndex else { return nil }
-            return start..<(u[start...].firstIndex(of: 0x20) ?? u.endIndex)
+            while start < b.count && b[start] == 0x20 { start += 1 }
+            guard start < b.count else { return nil }
+            return start..<(ByteText.first(0x20, in: b, start..<b.count) ?? b.count)
         }
-        guard let ids = word(from: u.startIndex) else { return }
-        if let dot = u[ids].firstIndex(of: 0x2E), case let after = u.index(after: dot), after < ids.upperBound, u[after] == 0x2E {
-            file.oldBlob = String(Substring(u[ids.lowerBound..<dot]))
-            file.newBlob = String(Substring(u[u.index(after: after)..<ids.upperBound]))
+        guard let ids = word(from: 0) else { return }
+        if let dot = ByteText.first(0x2E, in: b, ids), dot + 1 < ids.upperBound, b[dot + 1] == 0x2E {
+            file.oldBlob = ByteText.string(b, ids.lowerBound..<dot)
+            file.newBlob = ByteText.string(b, (dot + 2)..<ids.upperBound)
         }
         guard let modeWord = word(from: ids.upperBound) else { return }
-        let mode = String(Substring(u[modeWord]))
+        let mode = ByteText.string(b, modeWord)
         file.oldMode = file.oldMode ?? mode
         file.newMode = file.newMode ?? mode
     }
@@ -155,8 +158,8 @@ public struct DiffParser {
         guard i + 1 < lines.count else { return (nil, i) }
         var file = FileDiff()
         file.mailLine = lines[start].mailLine
-        let oldName = Self.diffName(lines[i].droppingFirst(4), strip: stripLevel)
-        let newName = Self.diffName(lines[i + 1].droppingFirst(4), strip: stripLevel)
+        let oldName = Self.diffName(lines[i], strip: stripLevel)
+        let newName = Self.diffName(lines[i + 1], strip: stripLevel)
         file.oldPath = oldName
         file.newPath = newName
         if oldName == nil { file.isNew = true }
@@ -449,46 +452,41 @@ public struct DiffParser {
     /// `a/x b/y` from a `diff --git` line (C-quoted names too). With spaces in unquoted names the
     /// split is ambiguous; the `---`/`+++` lines that follow settle it.
     static func gitHeaderPaths(_ rest: Substring) -> (String?, String?) {
+        if let split = rest.withBytes(sameSidePaths) { return split }
         if rest.hasASCIIPrefix("\"") {
             let (first, after) = cQuoted(rest)
             let second = after.trimmingWhitespace()
             let b = second.hasASCIIPrefix("\"") ? cQuoted(Substring(second)).0 : second
             return (stripPrefix(first, 1), stripPrefix(b, 1))
         }
-        // Same name on both sides is the common case: split at the last " b/".
-        if let split = rest.withBytes({ bytes -> (String?, String?)? in
-            guard bytes.count > 5 && bytes[0] == 0x61 && bytes[1] == 0x2F else { return nil }
-            var k = bytes.count - 3
-            while k >= 2 {
-                if bytes[k] == 0x20 && bytes[k + 1] == 0x62 && bytes[k + 2] == 0x2F {
-                    return (ByteText.string(bytes, 2..<k), ByteText.string(bytes, (k + 3)..<bytes.count))
-                }
-                k -= 1
-            }
-            return nil
-        }) {
-            return split
-        }
         let s = String(rest)
         let parts = s.split(separator: " ", maxSplits: 1)
         return (parts.first.map { stripPrefix(String($0), 1) }, parts.count > 1 ? stripPrefix(String(parts[1]), 1) : nil)
     }
 
+    /// `gitHeaderPaths` of the text after the line's `diff --git `: by bytes for the usual line.
+    static func gitHeaderPaths(_ line: TextLine) -> (String?, String?) {
+        if let split = line.withBytes({ sameSidePaths(UnsafeBufferPointer(rebasing: $0[min(11, $0.count)...])) }) { return split }
+        return gitHeaderPaths(line.droppingFirst(11))
+    }
+
+    /// `a/x b/x`, unquoted: split at the last " b/" (same name on both sides is the common case).
+    private static func sameSidePaths(_ bytes: UnsafeBufferPointer<UInt8>) -> (String?, String?)? {
+        guard bytes.count > 5 && bytes[0] == 0x61 && bytes[1] == 0x2F else { return nil }
+        var k = bytes.count - 3
+        while k >= 2 {
+            if bytes[k] == 0x20 && bytes[k + 1] == 0x62 && bytes[k + 2] == 0x2F {
+                return (ByteText.string(bytes, 2..<k), ByteText.string(bytes, (k + 3)..<bytes.count))
+            }
+            k -= 1
+        }
+        return nil
+    }
+
     /// The name on a `---`/`+++` line: unquoted, timestamp dropped, `strip` components removed;
     /// nil for `/dev/null`.
     static func diffName(_ rest: Substring, strip: Int) -> String? {
-        // The usual `a/path` (no quotes, spaces or timestamp) by bytes; anything else below.
-        if strip == 1, !rest.hasASCIIPrefix("\""), let fast = rest.withBytes({ b -> String?? in
-            let end = ByteText.first(0x09, in: b, 0..<b.count) ?? b.count
-            let r = ByteText.trimmed(b, 0..<end)
-            guard !r.isEmpty, b[r.lowerBound] < 0x80, b[r.upperBound - 1] < 0x80,
-                  ByteText.first(0x20, in: b, r) == nil else { return nil }
-            if r.count == 9 && memcmp(b.baseAddress! + r.lowerBound, "/dev/null", 9) == 0 { return .some(nil) }
-            guard let slash = ByteText.first(0x2F, in: b, r) else { return ByteText.string(b, r) }
-            return ByteText.string(b, (slash + 1)..<r.upperBound)
-        }) {
-            return fast
-        }
+        if strip == 1, let fast = rest.withBytes(plainDiffName) { return fast }
         var name: String
         if rest.hasASCIIPrefix("\"") {
             name = cQuoted(rest).0
@@ -501,6 +499,27 @@ public struct DiffParser {
         }
         if name == "/dev/null" { return nil }
         return stripPrefix(name, strip)
+    }
+
+    /// `diffName` of the text after the line's `--- `/`+++ `: by bytes for the usual line.
+    static func diffName(_ line: TextLine, strip: Int) -> String? {
+        if strip == 1, let fast = line.withBytes({ plainDiffName(UnsafeBufferPointer(rebasing: $0[min(4, $0.count)...])) }) {
+            return fast
+        }
+        return diffName(line.droppingFirst(4), strip: strip)
+    }
+
+    /// The usual `a/path` (no quotes, spaces or timestamp) with one component stripped; nil
+    /// (no answer) for anything else, `.some(nil)` for `/dev/null`.
+    private static func plainDiffName(_ b: UnsafeBufferPointer<UInt8>) -> String?? {
+        guard b.first != 0x22 else { return nil }
+        let end = ByteText.first(0x09, in: b, 0..<b.count) ?? b.count
+        let r = ByteText.trimmed(b, 0..<end)
+        guard !r.isEmpty, b[r.lowerBound] < 0x80, b[r.upperBound - 1] < 0x80,
+              ByteText.first(0x20, in: b, r) == nil else { return nil }
+        if r.count == 9 && memcmp(b.baseAddress! + r.lowerBound, "/dev/null", 9) == 0 { return .some(nil) }
+        guard let slash = ByteText.first(0x2F, in: b, r) else { return ByteText.string(b, r) }
+        return ByteText.string(b, (slash + 1)..<r.upperBound)
     }
 
     /// `name  2011-05-26 12:00:00` → `name` (a date after a run of spaces), by bytes.

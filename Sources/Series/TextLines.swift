@@ -87,6 +87,12 @@ public struct TextLine: Sendable {
         return source.substring(start + prefix.utf8CodeUnitCount, end)
     }
 
+    /// The text after `prefix` as a String, or nil: for values kept as they are, no Substring.
+    @inline(__always) func string(after prefix: StaticString) -> String? {
+        guard hasPrefix(prefix) else { return nil }
+        return withBytes { ByteText.string($0, prefix.utf8CodeUnitCount..<$0.count) }
+    }
+
     /// The text after its first `count` bytes (which the caller knows to be ASCII).
     @inline(__always) func droppingFirst(_ count: Int) -> Substring {
         source.substring(min(start + count, end), end)
