@@ -45,7 +45,7 @@ public struct DiffParser {
                 if let file { files.append(file) }
                 i = max(next, i + 1)
             } else if !files.isEmpty, let next = (i + 1..<min(i + 6, lines.count)).first(where: { LineShape.startsFileSection(lines, $0) }),
-                      !(i..<next).contains(where: { lines[$0].text == "-- " || LineShape.isAttribution(lines[$0].text) }) {
+                      !(i..<next).contains(where: { lines[$0].equals("-- ") || LineShape.isAttribution(lines[$0].text) }) {
                 // A few stray lines between file sections (hand-joined patches, mangled headers):
                 // git apply skips them too.
                 i = next
@@ -173,14 +173,14 @@ public struct DiffParser {
         var i = start
         var blanks = 0
         while i < lines.count {
-            let t = lines[i].text
+            let t = lines[i]
             if t.isEmpty {
                 blanks += 1
                 i += 1
                 if blanks >= 2 { break }
                 continue
             }
-            if t.hasASCIIPrefix("literal ") || t.hasASCIIPrefix("delta ") || blanks == 0 || (blanks == 1 && (t.hasASCIIPrefix("literal ") || t.hasASCIIPrefix("delta "))) {
+            if t.hasPrefix("literal ") || t.hasPrefix("delta ") || blanks == 0 || (blanks == 1 && (t.hasPrefix("literal ") || t.hasPrefix("delta "))) {
                 blanks = 0
                 i += 1
                 continue

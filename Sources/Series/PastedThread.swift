@@ -150,7 +150,7 @@ public struct PastedThread {
     /// The first line of the trailer block that ends right before the `---` preceding `diffStart`.
     func trailerBlockStart(_ lines: [TextLine], before diffStart: Int, from start: Int) -> Int? {
         var k = diffStart - 1
-        while k >= start && lines[k].text != "---" { k -= 1 }
+        while k >= start && !lines[k].equals("---") { k -= 1 }
         guard k >= start else { return nil }
         var first: Int?
         var j = k - 1

@@ -246,6 +246,12 @@ struct PatchBody {
     static func isDiffstatSummary(_ line: TextLine) -> Bool {
         // ` 3 files changed, …`: a digit after the leading spaces.
         guard let c = line.withBytes({ $0.first(where: { !ByteText.isTrimmable($0) }) }), (c >= 0x30 && c <= 0x39) || c >= 0x80 else { return false }
+        if c < 0x80 {
+            // By bytes: leading ASCII whitespace is all that trimming would remove before the digit.
+            return line.withBytes { b in
+                ByteSearch.contains(b, " file changed") || ByteSearch.contains(b, " files changed")
+            }
+        }
         let s = line.text.trimmingWhitespace()
         guard let first = s.utf8.first, first >= 0x30 && first <= 0x39 else { return false }
         return s.containsBytes(" file changed") || s.containsBytes(" files changed")

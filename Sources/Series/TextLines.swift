@@ -238,20 +238,28 @@ extension StringProtocol {
     /// Byte search: Foundation's `contains(_:)` folds grapheme clusters and is far slower.
     func containsBytes(_ needle: String) -> Bool {
         needle.withBytes { n -> Bool in
-            guard let first = n.first else { return true }
-            // memchr for the first byte, memcmp for the rest (glibc's memmem is not exported here).
-            func search(_ hay: UnsafeBufferPointer<UInt8>) -> Bool {
-                var i = 0
-                while i + n.count <= hay.count {
-                    let hit = hay.index(of: first, from: i)
-                    if hit + n.count > hay.count { return false }
-                    if memcmp(hay.baseAddress! + hit, n.baseAddress!, n.count) == 0 { return true }
-                    i = hit + 1
-                }
-                return false
-            }
-            if let found = utf8.withContiguousStorageIfAvailable(search) { return found }
-            return Array(utf8).withUnsafeBufferPointer(search)
+            if let found = utf8.withContiguousStorageIfAvailable({ ByteSearch.contains($0, n) }) { return found }
+            return Array(utf8).withUnsafeBufferPointer { ByteSearch.contains($0, n) }
         }
+    }
+}
+
+enum ByteSearch {
+    /// Whether `needle` occurs in `hay`: memchr for its first byte, memcmp for the rest (glibc's
+    /// memmem is not exported here).
+    static func contains(_ hay: UnsafeBufferPointer<UInt8>, _ needle: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let first = needle.first else { return true }
+        var i = 0
+        while i + needle.count <= hay.count {
+            let hit = hay.index(of: first, from: i)
+            if hit + needle.count > hay.count { return false }
+            if memcmp(hay.baseAddress! + hit, needle.baseAddress!, needle.count) == 0 { return true }
+            i = hit + 1
+        }
+        return false
+    }
+
+    static func contains(_ hay: UnsafeBufferPointer<UInt8>, _ needle: StaticString) -> Bool {
+        contains(hay, UnsafeBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount))
     }
 }
