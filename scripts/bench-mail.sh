@@ -19,15 +19,16 @@ swift build -c release --product spw-bench >/dev/null
 echo "== spw-review (release, one core) over $MBOX ($SIZE_MB MB)"
 cat "$MBOX" > /dev/null  # warm the page cache for both sides
 # Best of RUNS (as bench-review.sh does): the first pass after building the file pays for
-# reading it from disk when the page cache has been evicted.
+# reading it from disk when the page cache has been evicted, and on a shared host single runs
+# vary by 10 % and more (scripts/mail-instructions.sh gives the exact cost instead).
 OURS_MBPS=0
-for run in $(seq "${RUNS:-3}"); do
+for run in $(seq "${RUNS:-5}"); do
   OURS=$(taskset -c 0 .build/release/spw-bench mail "$MBOX")
   echo "$OURS" | grep -v '^RESULT'
   MBPS=$(echo "$OURS" | sed -n 's/^RESULT mail_mbps=\([0-9.]*\).*/\1/p')
   OURS_MBPS=$(python3 -c "print(max($OURS_MBPS, $MBPS))")
 done
-echo "best of ${RUNS:-3}: $OURS_MBPS MB/s"
+echo "best of ${RUNS:-5}: $OURS_MBPS MB/s"
 
 echo "== git mailsplit + git mailinfo (one core) over the same file"
 WORK=$(mktemp -d)
