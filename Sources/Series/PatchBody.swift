@@ -144,7 +144,9 @@ struct PatchBody {
             var k = 0
             while k < colon && (b[k] | 0x20) == known.lowered[k] { k += 1 }
             if k == colon {
-                return (Trailer(key: known.canonical, value: ByteText.trimmedString(b, valueRange)), true)
+                // Unicode whitespace alone (a non-breaking space) is no value either.
+                let value = ByteText.trimmedString(b, valueRange)
+                return value.isEmpty ? nil : (Trailer(key: known.canonical, value: value), true)
             }
         }
         guard colon > 3, (b[colon - 3] | 0x20) == 0x2D, (b[colon - 2] | 0x20) == 0x62, (b[colon - 1] | 0x20) == 0x79
@@ -153,7 +155,8 @@ struct PatchBody {
             for k in 0..<colon { out[k] = ASCII.lower(b[k]) }
             return colon
         }
-        return (Trailer(key: canonicalKey(lowered: lowered), value: ByteText.trimmedString(b, valueRange)), false)
+        let value = ByteText.trimmedString(b, valueRange)
+        return value.isEmpty ? nil : (Trailer(key: canonicalKey(lowered: lowered), value: value), false)
     }
 
     /// `signed-off-by` → `Signed-off-by`, the spelling the kernel's docs use (from a lower-case

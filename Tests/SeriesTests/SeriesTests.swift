@@ -81,6 +81,18 @@ struct TrailerTests {
         #expect(trailers.isEmpty)
         #expect(message.count == 2)
     }
+
+    /// A key with nothing after it but Unicode whitespace is no trailer (a reviewer's review found
+    /// the byte-level reader taking it for one with an empty value).
+    @Test func aKeyWithOnlyUnicodeWhitespaceIsNoTrailer() {
+        for blank in ["\u{00A0}", " \u{3000} ", "\t\u{00A0}"] {
+            let (message, trailers) = PatchBody.splitTrailers(lines("Fix the frobnicator.\n\nSigned-off-by:\(blank)\n"))
+            #expect(trailers.isEmpty, "\(Array(blank.unicodeScalars))")
+            #expect(message.count == 3)
+            #expect(PatchBody.trailer("Reviewed-by:\(blank)"[...]) == nil)
+            #expect(PatchBody.trailer("Tested-by:\(blank)"[...]) == nil)
+        }
+    }
 }
 
 struct SeriesGroupingTests {
