@@ -159,6 +159,26 @@ public enum ByteText {
         return b[r.lowerBound] >= 0x80 || b[r.upperBound - 1] >= 0x80 ? s.trimmingWhitespace() : s
     }
 
+    /// `Int(String)` of the bytes in `range`: an optional sign, then decimal digits, nil on
+    /// overflow — without making the String.
+    public static func integer(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
+        var i = range.lowerBound
+        let negative = i < range.upperBound && b[i] == 0x2D
+        if i < range.upperBound && (b[i] == 0x2B || b[i] == 0x2D) { i += 1 }
+        guard i < range.upperBound else { return nil }
+        var value = 0
+        while i < range.upperBound {
+            guard ASCII.isDigit(b[i]) else { return nil }
+            let digit = Int(b[i] - 0x30)
+            let (shifted, overflow) = value.multipliedReportingOverflow(by: 10)
+            let (next, overflow2) = negative ? shifted.subtractingReportingOverflow(digit) : shifted.addingReportingOverflow(digit)
+            if overflow || overflow2 { return nil }
+            value = next
+            i += 1
+        }
+        return value
+    }
+
     /// Index of the first `byte` in `range`, or nil.
     @inlinable @inline(__always)
     public static func first(_ byte: UInt8, in b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {

@@ -162,6 +162,14 @@ public struct MboxReader: Sequence, IteratorProtocol {
     /// the per-line loop of the whole mail stage.
     private mutating func scanLines(atEnd: Bool, sawContent: inout Bool) -> ScanStop {
         let bytes = buffer  // a second reference, so `self` stays free to change inside
+        // The per-line state in locals (written back on the way out): as fields of `self` they
+        // were loaded and stored for every line.
+        var line = lineNumber
+        var content = sawContent
+        defer {
+            lineNumber = line
+            sawContent = content
+        }
         return bytes.withUnsafeBufferPointer { b -> ScanStop in
             var p = position
             while p < b.count {
@@ -172,34 +180,38 @@ public struct MboxReader: Sequence, IteratorProtocol {
                     newline = b.count
                 }
                 let next = newline < b.count ? newline + 1 : newline
-                lineNumber += 1
+                line += 1
                 let length = newline - p
-                if length > MboxReader.hugeLineThreshold { hugeLines.append((lineNumber, length)) }
-                let first = length > 0 ? b[p] : ASCII.lf
-                if first == 0x46 {  // 'F': only such lines can be separators
-                    // The very first line of a file is a separator if it starts like one, even when its
-                    // date is mangled (archives and fuzzers produce `From someone` alone).
-                    if MboxReader.isSeparator(UnsafeBufferPointer(rebasing: b[p..<newline]))
-                        || (lineNumber == 1 && length >= 5 && b[p + 1] == 0x72 && b[p + 2] == 0x6F && b[p + 3] == 0x6D && b[p + 4] == 0x20) {
-                        position = p
-                        return .separator(start: p, end: newline, next: next)
+                if length > 0 {
+                    let first = b[p]
+                    // Only lines starting with 'F' (separators), '>' (escaped separators) or
+                    // huge ones need more than counting.
+                    if first == 0x46 || first == ASCII.greater || length > MboxReader.hugeLineThreshold {
+                        if length > MboxReader.hugeLineThreshold { hugeLines.append((line, length)) }
+                        // The very first line of a file is a separator if it starts like one, even when its
+                        // date is mangled (archives and fuzzers produce `From someone` alone).
+                        if first == 0x46, MboxReader.isSeparator(UnsafeBufferPointer(rebasing: b[p..<newline]))
+                            || (line == 1 && length >= 5 && b[p + 1] == 0x72 && b[p + 2] == 0x6F && b[p + 3] == 0x6D && b[p + 4] == 0x20) {
+                            position = p
+                            return .separator(start: p, end: newline, next: next)
+                        }
+                        // mboxrd: ">From ", ">>From " ... lose one '>'.
+                        if first == ASCII.greater {
+                            var probe = p
+                            while probe < newline && b[probe] == ASCII.greater { probe += 1 }
+                            if newline - probe >= 5 && b[probe] == 0x46 && b[probe + 1] == 0x72
+                                && b[probe + 2] == 0x6F && b[probe + 3] == 0x6D && b[probe + 4] == 0x20 {
+                                flushRun(upTo: p)
+                                runStart = p + 1
+                                content = true
+                                p = next
+                                continue
+                            }
+                        }
                     }
+                    content = true
                 }
-                // mboxrd: ">From ", ">>From " ... lose one '>'.
-                var escaped = false
-                if first == ASCII.greater {
-                    var probe = p
-                    while probe < newline && b[probe] == ASCII.greater { probe += 1 }
-                    escaped = newline - probe >= 5 && b[probe] == 0x46 && b[probe + 1] == 0x72
-                        && b[probe + 2] == 0x6F && b[probe + 3] == 0x6D && b[probe + 4] == 0x20
-                }
-                if escaped {
-                    flushRun(upTo: p)
-                    runStart = p + 1
-                } else if runStart == nil {
-                    runStart = p
-                }
-                if length > 0 { sawContent = true }
+                if runStart == nil { runStart = p }
                 p = next
             }
             position = p

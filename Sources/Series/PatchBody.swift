@@ -55,7 +55,9 @@ struct PatchBody {
         var diffStart: Int?
         var i = start
         while i < range.upperBound {
-            if LineShape.startsFileSection(lines, i) { diffStart = i; break }
+            // The first byte inline: this runs for every line of the message.
+            let first = lines[i].firstByte
+            if (first == 0x64 || first == 0x2D || first == 0x49) && LineShape.startsFileSection(lines, i) { diffStart = i; break }
             i += 1
         }
         let messageEnd = diffStart ?? range.upperBound
@@ -221,8 +223,6 @@ struct PatchBody {
         // By bytes: `|`, spaces, digits and `+`/`-` are ASCII.
         return line.withBytes { b -> DiffstatEntry? in
             guard let bar = ByteText.last(0x7C, in: b, 0..<b.count) else { return nil }  // no '|': not a diffstat line
-            let path = ByteText.trimmedString(b, 0..<bar)
-            guard !path.isEmpty, !path.containsBytes("  ") || path.containsBytes("=>") else { return nil }
             let stat = ByteText.trimmed(b, (bar + 1)..<b.count)
             let read: (changes: Int?, isBinary: Bool)?
             if !stat.isEmpty && (b[stat.lowerBound] >= 0x80 || b[stat.upperBound - 1] >= 0x80) {
@@ -231,7 +231,11 @@ struct PatchBody {
             } else {
                 read = diffstatCount(b, stat)
             }
-            return read.map { DiffstatEntry(path: path, changes: $0.changes, isBinary: $0.isBinary, mailLine: line.mailLine) }
+            // The path only for a line whose count reads (notes may hold a `|` too).
+            guard let read else { return nil }
+            let path = ByteText.trimmedString(b, 0..<bar)
+            guard !path.isEmpty, !path.containsBytes("  ") || path.containsBytes("=>") else { return nil }
+            return DiffstatEntry(path: path, changes: read.changes, isBinary: read.isBinary, mailLine: line.mailLine)
         }
     }
 
@@ -241,7 +245,7 @@ struct PatchBody {
             return (nil, true)  // `Bin …`
         }
         let space = ByteText.first(0x20, in: b, stat)
-        guard let count = Int(ByteText.string(b, stat.lowerBound..<(space ?? stat.upperBound))) else { return nil }
+        guard let count = ByteText.integer(b, stat.lowerBound..<(space ?? stat.upperBound)) else { return nil }
         if let space, !((space + 1)..<stat.upperBound).allSatisfy({ b[$0] == 0x2B || b[$0] == 0x2D }) { return nil }
         return (count, false)
     }

@@ -74,32 +74,13 @@ public enum SubjectParser {
             info.version = version
             info.versionGiven = true
         } else if let slash = ByteText.first(0x2F, in: b, word),
-                  let n = integer(b, word.lowerBound..<slash),
-                  let m = integer(b, (slash + 1)..<word.upperBound) {
+                  let n = ByteText.integer(b, word.lowerBound..<slash),
+                  let m = ByteText.integer(b, (slash + 1)..<word.upperBound) {
             info.number = n
             info.total = m
         } else {
             info.tags.append(ByteText.string(b, word))
         }
-    }
-
-    /// `Int(String)` of the bytes in `range`: an optional sign, then decimal digits, nil on overflow.
-    static func integer(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
-        var i = range.lowerBound
-        let negative = i < range.upperBound && b[i] == 0x2D
-        if i < range.upperBound && (b[i] == 0x2B || b[i] == 0x2D) { i += 1 }
-        guard i < range.upperBound else { return nil }
-        var value = 0
-        while i < range.upperBound {
-            guard ASCII.isDigit(b[i]) else { return nil }
-            let digit = Int(b[i] - 0x30)
-            let (shifted, overflow) = value.multipliedReportingOverflow(by: 10)
-            let (next, overflow2) = negative ? shifted.subtractingReportingOverflow(digit) : shifted.addingReportingOverflow(digit)
-            if overflow || overflow2 { return nil }
-            value = next
-            i += 1
-        }
-        return value
     }
 
     static func equalsIgnoringCase(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ upper: StaticString) -> Bool {
