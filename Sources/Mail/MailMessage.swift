@@ -130,14 +130,8 @@ public struct MailMessage: Sendable {
         return result
     }
 
-    /// A function mapping a 0-based line of `body` to a line in the input file (best effort for
-    /// encoded parts). Counts each part's lines once, so mapping every line stays linear.
-    public func bodyLineMapper() -> @Sendable (Int) -> Int {
-        let map = bodyLineMap()
-        return { map.fileLine($0) }
-    }
-
-    /// The same mapping as a value: no closure to allocate and call for every line.
+    /// Maps a 0-based line of `body` to a line in the input file (best effort for encoded
+    /// parts). Counts each part's lines once, so mapping every line stays linear.
     public func bodyLineMap() -> BodyLineMap {
         // One part (nearly every mail): no line counting needed.
         if parts.count == 1 {
@@ -166,8 +160,6 @@ public struct MailMessage: Sendable {
         return BodyLineMap(first: startLine, exact: false, parts: BodyLineMap.Parts(
             starts: table.map(\.firstBodyLine), fileLines: table.map(\.part.fileLine), exact: table.map(\.part.linesAreExact)))
     }
-
-    public func fileLine(forBodyLine bodyLine: Int) -> Int { bodyLineMapper()(bodyLine) }
 
     /// How deep multipart nesting may go before we stop descending (hostile input).
     public static let maximumNesting = 32
@@ -211,18 +203,8 @@ public struct MailMessage: Sendable {
         return s.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).joined(separator: " ").trimmingWhitespace()
     }
 
-    /// Every `<id>` in a header value, without the angle brackets. A bare id with no brackets
-    /// (seen in the wild) counts too.
-    public static func messageIDs(in value: String) -> [String] {
-        var value = value
-        return value.withUTF8 { b -> [String] in
-            var ids: [String] = []
-            forEachMessageID(in: b) { ids.append($0); return true }
-            return ids
-        }
-    }
-
-    /// Calls `body` with each id of `messageIDs(in:)`, in order, until it returns false.
+    /// Calls `body` with each `<id>` of a header value, without the angle brackets, in order,
+    /// until it returns false. A bare id with no brackets (seen in the wild) counts too.
     /// By bytes: ids are ASCII, and Character-by-Character search is the slow path.
     static func forEachMessageID(in b: UnsafeBufferPointer<UInt8>, _ body: (String) -> Bool) {
         var position = 0

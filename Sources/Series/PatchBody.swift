@@ -23,7 +23,6 @@ struct PatchBody {
         "suggested-by", "co-developed-by", "closes", "nacked-by", "requested-by", "debugged-by",
         "reported-and-tested-by", "originally-by", "helped-by", "message-id", "bisected-by", "stable-dep-of",
     ]
-    static let knownTrailerKeys = Set(knownTrailerKeyList)
 
     /// Review trailers b4 collects from replies.
     static let reviewTrailerKeys: Set<String> = [
@@ -121,7 +120,7 @@ struct PatchBody {
         line.withBytes { readTrailer($0) }
     }
 
-    /// The keys of `knownTrailerKeys`, lower case and as the kernel's docs spell them, for
+    /// The keys of `knownTrailerKeyList`, lower case and as the kernel's docs spell them, for
     /// matching by bytes: hashing a String per trailer line cost more than the rest of its reading.
     private static let knownTrailerSpellings: [(lowered: [UInt8], canonical: String)] = knownTrailerKeyList.map { key in
         (Array(key.utf8), canonicalKey(lowered: key))
