@@ -58,9 +58,20 @@ public struct HeaderBlock: Sendable {
         case subject, from, date, messageID, inReplyTo, references, contentType, contentTransferEncoding,
              contentDisposition
 
-        /// The lower-case name, as bytes.
-        static let names: [[UInt8]] = ["subject", "from", "date", "message-id", "in-reply-to", "references",
-                                       "content-type", "content-transfer-encoding", "content-disposition"].map { Array($0.utf8) }
+        /// The lower-case name (also spelled in `knownName`; a test keeps the two the same).
+        public var lowered: StaticString {
+            switch self {
+            case .subject: "subject"
+            case .from: "from"
+            case .date: "date"
+            case .messageID: "message-id"
+            case .inReplyTo: "in-reply-to"
+            case .references: "references"
+            case .contentType: "content-type"
+            case .contentTransferEncoding: "content-transfer-encoding"
+            case .contentDisposition: "content-disposition"
+            }
+        }
     }
 
     private static func knownIndex(_ name: String) -> Int? {
@@ -89,6 +100,7 @@ public struct HeaderBlock: Sendable {
             for j in 0..<length where p[j] != ASCII.lower(name[j]) { return false }
             return true
         }
+        // Known.lowered spelled out: the literals let the comparisons fold.
         switch length {
         case 4: return matches("from") ? .from : matches("date") ? .date : nil
         case 7: return matches("subject") ? .subject : nil
@@ -104,7 +116,7 @@ public struct HeaderBlock: Sendable {
     public func first(_ name: Known) -> HeaderField? {
         if known[name.rawValue] >= 0 { return field(spans[Int(known[name.rawValue])]) }
         guard !extra.isEmpty else { return nil }
-        let lowered = String(decoding: Known.names[name.rawValue], as: UTF8.self)
+        let lowered = name.lowered.description
         return extra.first { $0.key == lowered }
     }
 
@@ -197,9 +209,7 @@ public struct HeaderBlock: Sendable {
         // Eight bytes at a time: no byte with the high bit set, and none equal to CR or LF.
         while i + 8 <= end {
             let word = UnsafeRawPointer(t.baseAddress! + i).loadUnaligned(as: UInt64.self)
-            if word & 0x8080_8080_8080_8080 != 0 || ByteText.hasByte(word, ASCII.cr) || ByteText.hasByte(word, ASCII.lf) {
-                return nil
-            }
+            if !isPlainLineWord(word) { return nil }
             i += 8
         }
         while i < end {
@@ -236,13 +246,18 @@ public struct HeaderBlock: Sendable {
         return HeaderBlock.decodeHeaderBytes(value)
     }
 
+    /// Eight bytes of ASCII with no CR or LF among them (`hasByte` is exact for ASCII words).
+    @inline(__always)
+    private static func isPlainLineWord(_ word: UInt64) -> Bool {
+        word & 0x8080_8080_8080_8080 == 0 && !ByteText.hasByte(word, ASCII.cr) && !ByteText.hasByte(word, ASCII.lf)
+    }
+
     /// The first CR or LF in `from..<to`, or `to`; eight bytes at a time.
     private static func nextLineBreak(_ t: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Int {
         var i = from
         while i + 8 <= to {
             let word = UnsafeRawPointer(t.baseAddress! + i).loadUnaligned(as: UInt64.self)
-            // `hasByte` is exact for ASCII words; others go byte by byte below.
-            if word & 0x8080_8080_8080_8080 != 0 || ByteText.hasByte(word, ASCII.cr) || ByteText.hasByte(word, ASCII.lf) { break }
+            if !isPlainLineWord(word) { break }  // the bytes below find which one
             i += 8
         }
         while i < to && t[i] != ASCII.cr && t[i] != ASCII.lf { i += 1 }

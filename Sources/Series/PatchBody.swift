@@ -54,9 +54,7 @@ struct PatchBody {
         var diffStart: Int?
         var i = start
         while i < range.upperBound {
-            // The first byte inline: this runs for every line of the message.
-            let first = lines[i].firstByte
-            if (first == 0x64 || first == 0x2D || first == 0x49) && LineShape.startsFileSection(lines, i) { diffStart = i; break }
+            if LineShape.startsFileSection(lines, i) { diffStart = i; break }
             i += 1
         }
         let messageEnd = diffStart ?? range.upperBound
@@ -141,23 +139,25 @@ struct PatchBody {
         let valueRange = ByteText.trimmed(b, (colon + 1)..<b.count)
         guard !valueRange.isEmpty else { return nil }
         // The key is ASCII letters, digits and '-' (checked above): `| 0x20` lower-cases it.
+        var key: (canonical: String, isKnown: Bool)?
         for known in knownTrailerSpellings where known.lowered.count == colon {
             var k = 0
             while k < colon && (b[k] | 0x20) == known.lowered[k] { k += 1 }
-            if k == colon {
-                // Unicode whitespace alone (a non-breaking space) is no value either.
-                let value = ByteText.trimmedString(b, valueRange)
-                return value.isEmpty ? nil : (Trailer(key: known.canonical, value: value), true)
+            if k == colon { key = (known.canonical, true); break }
+        }
+        if key == nil {
+            guard colon > 3, (b[colon - 3] | 0x20) == 0x2D, (b[colon - 2] | 0x20) == 0x62, (b[colon - 1] | 0x20) == 0x79
+            else { return nil }  // not `…-by`
+            let lowered = String(unsafeUninitializedCapacity: colon) { out in
+                for k in 0..<colon { out[k] = ASCII.lower(b[k]) }
+                return colon
             }
+            key = (canonicalKey(lowered: lowered), false)
         }
-        guard colon > 3, (b[colon - 3] | 0x20) == 0x2D, (b[colon - 2] | 0x20) == 0x62, (b[colon - 1] | 0x20) == 0x79
-        else { return nil }  // not `…-by`
-        let lowered = String(unsafeUninitializedCapacity: colon) { out in
-            for k in 0..<colon { out[k] = ASCII.lower(b[k]) }
-            return colon
-        }
+        // Unicode whitespace alone (a non-breaking space) is no value either.
         let value = ByteText.trimmedString(b, valueRange)
-        return value.isEmpty ? nil : (Trailer(key: canonicalKey(lowered: lowered), value: value), false)
+        guard let key, !value.isEmpty else { return nil }
+        return (Trailer(key: key.canonical, value: value), key.isKnown)
     }
 
     /// `signed-off-by` → `Signed-off-by`, the spelling the kernel's docs use (from a lower-case

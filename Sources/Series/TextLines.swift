@@ -206,10 +206,16 @@ enum LineShape {
     }
 
     /// The line that starts a file section: `diff --git`, or `--- ` followed by `+++ `.
+    @inline(__always)
     static func startsFileSection(_ lines: [TextLine], _ i: Int) -> Bool {
-        // Every section start begins with 'd', '-' or 'I': most lines are rejected on one byte.
+        // Every section start begins with 'd', '-' or 'I': most lines (this runs for every line
+        // of every message) are rejected on one byte, inline, without a call.
         let first = lines[i].firstByte
         guard first == 0x64 || first == 0x2D || first == 0x49 else { return false }
+        return startsFileSectionAfterFirstByte(lines, i)
+    }
+
+    private static func startsFileSectionAfterFirstByte(_ lines: [TextLine], _ i: Int) -> Bool {
         let t = lines[i]
         if t.hasPrefix("diff --git ") { return true }
         if t.hasPrefix("--- ") { return i + 1 < lines.count && lines[i + 1].hasPrefix("+++ ") }

@@ -248,6 +248,17 @@ struct EncodingTests {
         #expect(folded.headers["X-Long"] == "abcdefghijklmnop\u{e9}q")
     }
 
+    /// Each field every mail is asked for is found while parsing, in any case.
+    @Test func knownFieldsAreFoundByName() {
+        for known in HeaderBlock.Known.allCases {
+            let name = known.lowered.description
+            for spelling in [name, name.uppercased()] {
+                let (block, _, _) = HeaderBlock.parse(Array("X-Other: a\n\(spelling): value\n\nbody\n".utf8)[...], firstLine: 1)
+                #expect(block.rawValue(known) == "value", "\(spelling)")
+            }
+        }
+    }
+
     /// Long inputs take the eight-bytes-at-a-time path; each result is checked against a
     /// scalar-by-scalar reference.
     @Test func singleByteCharsetsOverLongMixedText() {
