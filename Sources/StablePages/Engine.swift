@@ -100,11 +100,11 @@ public struct StablePageEngine: Sendable {
             if missing.isEmpty { break }
             searched.formUnion(missing)
             if candidates == nil {
-                // Where a helper's body lives: next to the entry points that call it, or in a header
-                // (theirs, or include/linux). Not anywhere its name is merely mentioned.
-                let entryDirectories = Set(parsed.filter { !$0.opsBindings.isEmpty }.map { Self.directory(of: $0.path) })
-                let near: (String) -> Bool = { entryDirectories.contains(Self.directory(of: $0)) }
-                candidates = all.filter { near($0) } + tree.headerFiles().filter { near($0) || $0.hasPrefix("include/linux/") }
+                // Where a helper's body lives: any file of the tree that defines it (by the
+                // column-0 definition shape, answered once per blob), not where the name is
+                // merely mentioned, and not only near the caller: a filesystem's write_begin
+                // gets its page from mm/, a driver's fault handler from lib/.
+                candidates = all + tree.headerFiles()
             }
             let have = Set(parsed.map(\.path))
             let more = parse(candidates!.filter { !have.contains($0) }, in: tree, cache: cache, facts: localFacts,
@@ -114,11 +114,6 @@ public struct StablePageEngine: Sendable {
             program = Program(files: parsed, version: tree.kernelVersion)
         }
         return (program, all.count)
-    }
-
-    static func directory(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "" }
-        return String(path[..<slash])
     }
 
     /// Entry points without a body in the files read, and callees reachable from an entry point
@@ -141,21 +136,56 @@ public struct StablePageEngine: Sendable {
         }
         while let (f, k) = queue.popLast() {
             let file = program.files[f]
+            let getters = Self.pageGetterCalls(in: file, function: k)
             for call in file.calls(in: file.functions[k].body) {
                 guard let name = file.calleeName(of: call) else { continue }
                 if let d = program.definition(name, from: f) {
                     enqueue(d)
                     continue
                 }
-                guard table[name] == nil, name.count > 3, name.lowercased() == name, !names.contains(name) else { continue }
+                // Vocabulary (locks, waits, bit operations) is the model's; a helper the model
+                // also describes is still looked up, since its body in this tree wins.
+                let isPrimitive = table[name]?.contains { $0.effect.isPrimitive } ?? false
+                guard !isPrimitive, name.count > 3, name.lowercased() == name, !names.contains(name) else { continue }
                 let pageLike = file.arguments(of: call).contains { a in
                     let t = file.normalizedText(of: a)
                     return t.hasBytes("page") || t.hasBytes("folio") || t.hasBytes("vmf")
                 }
-                if pageLike { names.insert(name) }
+                if pageLike || getters.contains(call) { names.insert(name) }
             }
         }
         return Array(names).sorted()
+    }
+
+    /// Calls whose result is stored in a `struct page *`/`struct folio *` variable of the
+    /// function (`page = grab_cache_page_write_begin(…)`): getters whose bodies say in what state
+    /// the page comes back, although nothing page-like is passed to them.
+    static func pageGetterCalls(in file: ParsedFile, function k: Int) -> Set<NodeID> {
+        let tree = file.tree
+        let body = file.functions[k].body
+        var pageVariables = Set<String>()
+        tree.walk(body) { node in
+            guard tree.kind(node) == .declaration else { return }
+            let text = file.normalizedText(of: node).replacingOccurrences(of: " ", with: "")
+            guard text.hasPrefix("structpage*") || text.hasPrefix("structfolio*") else { return }
+            for d in tree.children(node) where tree.kind(d) == .initDeclarator {
+                if let n = file.name(of: d) { pageVariables.insert(n) }
+            }
+        }
+        var calls = Set<NodeID>()
+        guard !pageVariables.isEmpty else { return calls }
+        tree.walk(body) { node in
+            let target: String?, value: NodeID?
+            switch tree.kind(node) {
+            case .initDeclarator: target = file.name(of: node); value = tree.child(node, 0)
+            case .assignment: target = tree.child(node, 0).flatMap { file.name(of: $0) }; value = tree.child(node, 1)
+            default: return
+            }
+            guard let target, pageVariables.contains(target), var v = value else { return }
+            while tree.kind(v) == .cast, let inner = tree.child(v, 1) { v = inner }
+            if tree.kind(v) == .call { calls.insert(v) }
+        }
+        return calls
     }
 
     /// Which files `parse` keeps: those that mention any of the tokens, or define any of the names.

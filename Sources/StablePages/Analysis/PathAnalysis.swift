@@ -215,27 +215,12 @@ public final class PathAnalyzer: @unchecked Sendable {
 
     /// Effects that are vocabulary (locks, waits, writeback, conversions): always from the model.
     func primitive(_ name: String) -> PageEffect? {
-        guard let entries = table[name] else { return nil }
-        for e in entries {
-            switch e.effect {
-            case .waitsForWriteback, .waitsForStableWrites, .locks, .unlocks, .startsWriteback, .endsWriteback,
-                 .convertsErrnoToFault, .returnsNoWriteFault, .returnsPageWithFlags, .returnsError, .testsWriteback,
-                 .outOfScopeWhenTrue:
-                return e.effect
-            default: continue
-            }
-        }
-        return nil
+        table[name]?.first { $0.effect.isPrimitive }?.effect
     }
 
     /// Helper facts used only when the tree has no body for the function.
     func helperFact(_ name: String) -> ModelEntry? {
-        table[name]?.first {
-            switch $0.effect {
-            case .mkwriteHelper, .writeBeginHelper, .returnsPage: return true
-            default: return false
-            }
-        }
+        table[name]?.first { !$0.effect.isPrimitive }
     }
 
     public func summary(named name: String) -> FunctionSummary? {
@@ -691,6 +676,15 @@ struct FunctionWalker {
         return state.aliases.contains(text)
     }
 
+    /// Whether `node` is the flags word of the page (`&page->flags`, `&folio->flags`).
+    func isFlagsWordOfPage(_ node: NodeID, _ state: PageState) -> Bool {
+        var text = compact(node)
+        guard text.hasPrefix("&"), text.hasSuffix("->flags") else { return false }
+        text = String(text.dropFirst().dropLast(7))
+        while text.hasPrefix("(") && text.hasSuffix(")") { text = String(text.dropFirst().dropLast()) }
+        return state.aliases.contains(text)
+    }
+
     // MARK: - Calls
 
     mutating func call(_ node: NodeID, _ state: PageState, _ trace: Trace?) -> [Result] {
@@ -834,6 +828,26 @@ struct FunctionWalker {
             return [Result(state: s, value: .nonzero, isPage: false, trace: t)]
         case .testsWriteback, .outOfScopeWhenTrue:
             return [Result(state: s, value: .unknown, isPage: false, trace: t)]
+        case .setsBit(let bit, let word), .clearsBit(let bit, let word):
+            guard bit < arguments.count, word < arguments.count, isFlagsWordOfPage(arguments[word], s),
+                  let meaning = analyzer.model.pageFlagBits[compact(arguments[bit])] else {
+                return [Result(state: s, value: .unknown, isPage: false, trace: t)]
+            }
+            let sets: Bool
+            if case .setsBit = effect { sets = true } else { sets = false }
+            switch (meaning, sets) {
+            case (.lock, true):
+                return [Result(state: takeLock(s), value: .unknown, isPage: false,
+                               trace: step(line, "\(name)(\(display(arguments[bit])), …): page locked", t))]
+            case (.lock, false):
+                return applyPrimitive(.unlocks(argument: word), name: name, node: node, arguments: arguments, values: values,
+                                      pages: pages.enumerated().map { $0.offset == word ? true : $0.element }, s, t)
+            case (.writeback, true):
+                return [Result(state: s, value: .unknown, isPage: false, trace: t)]
+            case (.writeback, false):
+                return applyPrimitive(.endsWriteback(argument: word), name: name, node: node, arguments: arguments, values: values,
+                                      pages: pages.enumerated().map { $0.offset == word ? true : $0.element }, s, t)
+            }
         case .returnsPageWithFlags(let flagsArgument, let lockFlags, let waitFlags):
             var flags = flagsArgument < arguments.count ? text(arguments[flagsArgument]) : ""
             if let via = assignedText[flags] { flags = via }

@@ -34,6 +34,31 @@ public enum PageEffect: Sendable, Hashable {
     /// A `write_begin`-style helper: returns 0 with a locked page in its page out-argument
     /// (`pagep`, `foliop`, `&page`), waited for or not.
     case writeBeginHelper(waits: Bool)
+    /// A bit operation on a flags word: `set_bit(PG_locked, &page->flags)`. What the bit means
+    /// for a page comes from `StablePageModel.pageFlagBits`, so a function whose body sets or
+    /// clears `PG_locked`/`PG_writeback` (`__set_page_locked`, `end_page_writeback`'s helpers)
+    /// is read as locking, unlocking, starting or ending writeback from that body.
+    case setsBit(bitArgument: Int, wordArgument: Int)
+    case clearsBit(bitArgument: Int, wordArgument: Int)
+}
+
+extension PageEffect {
+    /// Vocabulary the analysis always takes from the model (locks, waits, bit operations,
+    /// conversions), as opposed to helper facts used only when the tree has no body.
+    public var isPrimitive: Bool {
+        switch self {
+        case .mkwriteHelper, .writeBeginHelper, .returnsPage: false
+        default: true
+        }
+    }
+}
+
+/// What a page flag bit means to the rule.
+public enum PageFlagMeaning: String, Sendable, Hashable {
+    /// `PG_locked`: the page lock.
+    case lock
+    /// `PG_writeback`: the page is under writeback.
+    case writeback
 }
 
 public enum LockSuccess: Sendable, Hashable {
@@ -97,6 +122,9 @@ public struct StablePageModel: Sendable {
     public var noWriteFaultCodes: Set<String>
     /// Suppressions from the user's configuration: (rule, function) → reason.
     public var suppressions: [Suppression]
+    /// Page flag bits the rule cares about, by the name of the bit (`PG_locked`), with the
+    /// releases each name holds for: what `set_bit`/`clear_bit` on `&page->flags` mean.
+    public var pageFlagBits: [String: PageFlagMeaning] = ["PG_locked": .lock, "PG_writeback": .writeback]
 
     public struct Suppression: Sendable, Hashable {
         public var rule: String
