@@ -209,3 +209,90 @@ struct LockBitTests {
         }
     }
 }
+
+/// Issue 18, item 2: retries keep the state exact. A write_begin that loops while its helper
+/// drops the lock and asks for a retry (`-EAGAIN`), and a helper that gives up with another
+/// errno after unlocking, hands back a locked, waited-for page on its only successful exit.
+struct RetryLoopTests {
+    static let files: [String: String] = [
+        "fs/demofs/addr.c": """
+            static int demofs_update_page(struct file *file, struct page *page)
+            {
+            	int r;
+
+            retry_locked:
+            	wait_on_page_writeback(page);
+            	if (demofs_snap_pending(file)) {
+            		unlock_page(page);
+            		r = wait_event_interruptible(demofs_wq, demofs_snap_done(file));
+            		if (r == -ERESTARTSYS)
+            			return r;
+            		return -EAGAIN;
+            	}
+            	if (PageUptodate(page))
+            		return 0;
+            	r = demofs_readpage_nounlock(file, page);
+            	if (r < 0)
+            		goto fail;
+            	goto retry_locked;
+            fail:
+            	unlock_page(page);
+            	return r;
+            }
+
+            static int demofs_write_begin(struct file *file, struct address_space *mapping,
+            			loff_t pos, unsigned len, unsigned flags,
+            			struct page **pagep, void **fsdata)
+            {
+            	struct page *page;
+            	int r;
+
+            	do {
+            		page = find_lock_page(mapping, pos >> PAGE_CACHE_SHIFT);
+            		if (!page)
+            			return -ENOMEM;
+            		*pagep = page;
+            		r = demofs_update_page(file, page);
+            	} while (r == -EAGAIN);
+            	return r;
+            }
+
+            static int demofs_page_mkwrite(struct vm_area_struct *vma, struct vm_fault *vmf)
+            {
+            	struct page *page = vmf->page;
+            	int ret;
+
+            	lock_page(page);
+            	ret = demofs_update_page(vma->vm_file, page);
+            	if (ret == 0)
+            		return VM_FAULT_LOCKED;
+            	if (ret != -EAGAIN && ret != -ERESTARTSYS)
+            		unlock_page(page);
+            	return VM_FAULT_NOPAGE;
+            }
+
+            static const struct address_space_operations demofs_aops = {
+            	.writepage	= demofs_writepage,
+            	.write_begin	= demofs_write_begin,
+            };
+            static const struct vm_operations_struct demofs_vm_ops = {
+            	.fault		= filemap_fault,
+            	.page_mkwrite	= demofs_page_mkwrite,
+            };
+            """,
+    ]
+
+    @Test func errnoConstantsAndRetriesKeepThePathsApart() {
+        let findings = LockBitTests.analyze(Self.files, version: KernelVersion(2, 6, 39))
+        #expect(findings.isEmpty, "\(findings.map { $0.message + "\n" + $0.path.map { "  \($0.line) \($0.note)" }.joined(separator: "\n") })")
+    }
+
+    /// The same helper without its wait: both entry points are flagged, as locked-not-waited.
+    @Test func withoutTheWaitBothHandlersAreFlagged() {
+        let files = Self.files.mapValues { $0.replacingOccurrences(of: "\twait_on_page_writeback(page);\n", with: "") }
+        let findings = LockBitTests.analyze(files, version: KernelVersion(2, 6, 39))
+        #expect(Set(findings.map(\.function)) == ["demofs_write_begin", "demofs_page_mkwrite"], "\(findings.map(\.message))")
+        #expect(findings.allSatisfy { $0.message.contains("locked but not waited for") || $0.message.contains("locked but not waited") },
+                "\(findings.map(\.message))")
+    }
+}

@@ -597,8 +597,10 @@ struct FunctionWalker {
                         s = fresh
                         s.values = keep.values
                         s.decided = keep.decided
-                        s.handedBack = true
-                        t = step(file.line(of: node), "\(display(node)): page handed to the caller", t)
+                        // `*pagep` now names the page: `if (!*pagep)` tests it.
+                        s.aliases.insert(compact(target))
+                        s.handedBack = fresh.null != .null
+                        if s.handedBack { t = step(file.line(of: node), "\(display(node)): page handed to the caller", t) }
                     } else if r.isPage && r.state.null != .null {
                         s.handedBack = true
                         t = step(file.line(of: node), "\(display(node)): page handed to the caller", t)
@@ -1103,6 +1105,16 @@ struct FunctionWalker {
     /// taken in this state (the correlation of `if (ret == VM_FAULT_LOCKED)` with the value).
     func refine(_ state: PageState, _ condition: NodeID, _ outcome: Bool) -> PageState? {
         var s = state
+        if tree.kind(condition) == .unary, tree[condition].op == .star, isPage(condition, state) {
+            // `if (!*pagep)`: the page handed back through the out-argument is tested for NULL.
+            switch (state.null, outcome) {
+            case (.null, true), (.nonNull, false): return nil
+            default:
+                s.null = outcome ? .nonNull : .null
+                if !outcome { s.handedBack = false }
+                return s
+            }
+        }
         switch tree.kind(condition) {
         case .unary where tree[condition].op == .bang:
             guard let operand = tree.child(condition, 0) else { return s }
@@ -1239,6 +1251,12 @@ struct FunctionWalker {
             return .unknown
         case .numberLiteral:
             return text(node) == "0" ? .zero : .nonzero
+        case .unary where tree[node].op == .minus:
+            // `-EAGAIN`, `-ERESTARTSYS`, `-1`: a negative errno is never 0.
+            guard let operand = tree.child(node, 0) else { return .unknown }
+            if tree.kind(operand) == .numberLiteral { return text(operand) == "0" ? .zero : .nonzero }
+            if tree.kind(operand) == .identifier, let n = file.name(of: operand), isConstantName(n) { return .nonzero }
+            return .unknown
         default:
             return .unknown
         }
