@@ -265,19 +265,37 @@ public struct StablePageEngine: Sendable {
     /// resolved it. Diff-only rules run on the series itself.
     public func review(trees: [SourceTree], series: PatchSeries?, prefixes: [String] = [],
                        cache: ParseCache = ParseCache(), summaries store: SummaryStore = SummaryStore()) -> [Finding] {
+        reviewTrees(trees, series: series, prefixes: prefixes, cache: cache, summaries: store).findings
+    }
+
+    /// `review`, also saying which trees were analysed (true) rather than found to have the
+    /// previous tree's findings because nothing the analysis reads changed (false).
+    public func reviewTrees(_ trees: [SourceTree], series: PatchSeries?, prefixes: [String] = [],
+                            cache: ParseCache = ParseCache(), summaries store: SummaryStore = SummaryStore(),
+                            results: TreeResultCache? = nil)
+        -> (findings: [Finding], analysed: [Bool]) {
+        var analysed: [Bool] = []
         var byKey: [String: Finding] = [:]
         var order: [String] = []
         var last: (tree: SourceTree, result: TreeResult)?
         for (k, tree) in trees.enumerated() {
             let result: TreeResult
-            if let last, PerformanceTrace.measure("\(tree.name): whether \(last.tree.name)'s findings hold", {
+            let resultKey = tree.identity.map { $0 + "|" + prefixes.sorted().joined(separator: ",") }
+            if let resultKey, let known = results?.get(resultKey) {
+                result = known
+                last = (tree, result)
+                analysed.append(false)
+            } else if let last, PerformanceTrace.measure("\(tree.name): whether \(last.tree.name)'s findings hold", {
                 canReuse(last.result, from: last.tree, for: tree, prefixes: prefixes)
             }) {
                 result = last.result
+                analysed.append(false)
             } else {
                 result = analyze(tree, cache: cache, onlyPaths: prefixes, summaries: store)
                 last = (tree, result)
+                analysed.append(true)
             }
+            if let resultKey { results?.put(resultKey, result) }
             for var f in result.findings {
                 if var existing = byKey[f.key] {
                     existing.presentIn.append(k)
@@ -302,7 +320,30 @@ public struct StablePageEngine: Sendable {
                 findings.append(f)
             }
         }
-        return findings
+        return (findings, analysed)
+    }
+}
+
+/// Findings of whole trees by their identity (a git tree id) and scope, for reviews that meet
+/// the same tree again: the parent of one commit is the previous commit of a history.
+public final class TreeResultCache: @unchecked Sendable {
+    private var results: [String: StablePageEngine.TreeResult] = [:]
+    private var order: [String] = []
+    private let limit: Int
+    private let lock = NSLockLike()
+
+    /// Keeps the `limit` most recently stored trees.
+    public init(limit: Int = 64) { self.limit = limit }
+
+    func get(_ key: String) -> StablePageEngine.TreeResult? {
+        lock.lock(); defer { lock.unlock() }
+        return results[key]
+    }
+
+    func put(_ key: String, _ result: StablePageEngine.TreeResult) {
+        lock.lock(); defer { lock.unlock() }
+        if results.updateValue(result, forKey: key) == nil { order.append(key) }
+        while order.count > limit { results.removeValue(forKey: order.removeFirst()) }
     }
 }
 

@@ -28,20 +28,42 @@ struct CheckCommand: ParsableCommand {
     @Flag(name: .customLong("no-path"), help: "Print findings without their paths.")
     var noPath = false
 
+    @Flag(name: .customLong("each-commit"), help: ArgumentHelp(
+        "Review every non-merge commit of the range on its own, against its first parent, as a one-patch series (what the hooks see of one commit); print the commits that introduce or resolve a finding.",
+        discussion: "Formats: text and json (schema spw-review-commits/1). Exit status 1 when any commit introduces an error."))
+    var eachCommit = false
+
+    func validate() throws {
+        if eachCommit && ![.text, .json].contains(format) {
+            throw ValidationError("--each-commit prints text or json")
+        }
+    }
+
     func run() throws {
+        if eachCommit {
+            let status = try EachCommitCheck.run(range: range, repositoryPath: tree, format: format, noPath: noPath)
+            if status != ExitStatus.clean { throw ExitCode(status) }
+            return
+        }
         let status = try CheckCommand.check(range: range, repositoryPath: tree, format: format, noPath: noPath)
         if status != ExitStatus.clean { throw ExitCode(status) }
     }
 
-    static func check(range: String?, repositoryPath: String?, format: OutputFormat, noPath: Bool) throws -> Int32 {
+    /// The repository and the commits of the range (oldest first), or a usage error.
+    static func commits(range: String?, repositoryPath: String?) throws -> (Repository, String, String, [ObjectID]) {
         guard let path = repositoryPath ?? SeriesApplier.enclosingRepository(of: ".") else {
             throw ValidationError("not in a git repository (use --tree)")
         }
         let repository: Repository
         do { repository = try Repository(path: path) } catch { throw ValidationError("\(path): \(error)") }
         let chosen = range ?? defaultRange(repository)
-        let commits: [ObjectID]
-        do { commits = try repository.commits(range: chosen) } catch { throw ValidationError("\(chosen): \(error)") }
+        do { return (repository, path, chosen, try repository.commits(range: chosen)) } catch {
+            throw ValidationError("\(chosen): \(error)")
+        }
+    }
+
+    static func check(range: String?, repositoryPath: String?, format: OutputFormat, noPath: Bool) throws -> Int32 {
+        let (repository, _, chosen, commits) = try Self.commits(range: range, repositoryPath: repositoryPath)
         guard !commits.isEmpty else {
             Terminal.printError("spw-review: no commits in \(chosen)")
             return ExitStatus.clean

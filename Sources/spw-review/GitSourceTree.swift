@@ -14,7 +14,7 @@ final class GitSourceTree: SourceTree, @unchecked Sendable {
     let kernelVersion: KernelVersion?
     private let repository: Repository
     private let treeID: ObjectID
-    private let listing: [String: ObjectID]
+    let listing: [String: ObjectID]
     private let sortedCFiles: [String]
     private let sortedHeaderFiles: [String]
     private var mutex = pthread_mutex_t()
@@ -51,6 +51,7 @@ final class GitSourceTree: SourceTree, @unchecked Sendable {
         return out
     }
 
+    var identity: String? { treeID.hex }
     func cFiles() -> [String] { sortedCFiles }
     func headerFiles() -> [String] { sortedHeaderFiles }
     func contentID(of path: String) -> String? { listing[path]?.hex }
@@ -98,9 +99,10 @@ func sourceTrees(of result: ApplyResult, repository: Repository, series touchedP
 }
 
 /// Trees given by id (T0 first) as source trees; `touchedPaths[k]` are the paths patch k+1 changed.
-func sourceTrees(treeIDs: [String], repository: Repository, series touchedPaths: [Set<String>]) throws -> [SourceTree] {
+func sourceTrees(treeIDs: [String], repository: Repository, series touchedPaths: [Set<String>],
+                 listings: TreeListingCache? = nil) throws -> [SourceTree] {
     guard let first = treeIDs.first, let base = ObjectID(hex: first) else { return [] }
-    let baseListing = try GitSourceTree.listing(of: base, in: repository)
+    let baseListing = try listings?.get(first) ?? GitSourceTree.listing(of: base, in: repository)
     var version: KernelVersion?
     if let makefile = baseListing["Makefile"], let bytes = try? repository.blobContent(makefile) {
         version = KernelVersion.fromMakefile(String(decoding: bytes.prefix(2048), as: UTF8.self))
@@ -110,8 +112,24 @@ func sourceTrees(treeIDs: [String], repository: Repository, series touchedPaths:
     for (k, hex) in treeIDs.enumerated() {
         if k > 0 && k - 1 < touchedPaths.count { changed.formUnion(touchedPaths[k - 1]) }
         guard let id = ObjectID(hex: hex) else { continue }
-        trees.append(try GitSourceTree(name: "T\(k)", repository: repository, tree: id, baseListing: baseListing,
-                                       changed: changed, kernelVersion: version))
+        let tree = try GitSourceTree(name: "T\(k)", repository: repository, tree: id, baseListing: baseListing,
+                                     changed: changed, kernelVersion: version)
+        listings?.put(hex, tree.listing)
+        trees.append(tree)
     }
     return trees
+}
+
+/// The `.c`/`.h` listings of recently seen trees by tree id: the next commit of a history starts
+/// from the tree the previous one ended with.
+final class TreeListingCache: @unchecked Sendable {
+    private var listings: [String: [String: ObjectID]] = [:]
+    private var order: [String] = []
+
+    func get(_ id: String) -> [String: ObjectID]? { listings[id] }
+
+    func put(_ id: String, _ listing: [String: ObjectID]) {
+        if listings.updateValue(listing, forKey: id) == nil { order.append(id) }
+        while order.count > 16 { listings.removeValue(forKey: order.removeFirst()) }
+    }
 }

@@ -57,27 +57,48 @@ struct ReviewCommand: ParsableCommand {
     }
 
     /// The stable-page rules on T0..Tn (given by tree id), with the tree's `.spw-review.toml`.
+    /// What reviews in one process share: parsed files by blob id and summaries by what they
+    /// depend on (`check --each-commit` reviews thousands of neighbouring trees).
+    struct SharedCaches {
+        var parse = ParseCache()
+        var summaries = SummaryStore()
+        var results = TreeResultCache()
+        var listings = TreeListingCache()
+    }
+
     static func findings(_ series: PatchSeries, treeIDs: [String], repository: Repository, root: String,
-                         useCache: Bool = true) throws -> ([Finding], Int) {
+                         useCache: Bool = true, shared: SharedCaches? = nil) throws -> ([Finding], Int) {
+        let (findings, trees, _) = try analysedFindings(series, treeIDs: treeIDs, repository: repository, root: root,
+                                                        useCache: useCache, shared: shared)
+        return (findings, trees)
+    }
+
+    /// `findings`, with which trees were analysed (see `StablePageEngine.reviewTrees`).
+    static func analysedFindings(_ series: PatchSeries, treeIDs: [String], repository: Repository, root: String,
+                                 useCache: Bool = true, shared: SharedCaches? = nil,
+                                 wholeTree: Bool = false) throws -> ([Finding], Int, [Bool]) {
         let touched = series.patches.map { p in Set(p.files.flatMap { [$0.oldPath, $0.newPath].compactMap { $0 } }) }
         let trees = try PerformanceTrace.measure("tree listings for \(treeIDs.count) trees") {
-            try sourceTrees(treeIDs: treeIDs, repository: repository, series: touched)
+            try sourceTrees(treeIDs: treeIDs, repository: repository, series: touched, listings: shared?.listings)
         }
         let config = try UserConfiguration.load(treeRoot: root)
         let engine = StablePageEngine(model: config.apply(to: .builtIn))
         // A whole kernel: what the series can affect lives in fs/, mm/ and the directories it touches.
         var prefixes: [String] = []
-        if let t0 = trees.first, t0.cFiles().count > 2000 {
-            prefixes = ["fs/", "mm/"] + touched.flatMap { $0 }.map { ($0 as NSString).deletingLastPathComponent + "/" }
+        if !wholeTree, let t0 = trees.first, t0.cFiles().count > 2000 {
+            let wide = ["fs/", "mm/"]
+            let directories = Set(touched.flatMap { $0 }.map { ($0 as NSString).deletingLastPathComponent + "/" })
+            prefixes = wide + directories.filter { d in !wide.contains { d.hasPrefix($0) } }.sorted()
         }
-        let parseCache = ParseCache()
+        let parseCache = shared?.parse ?? ParseCache()
         let factsFile = useCache ? PrefilterFactsFile() : nil
         PerformanceTrace.measure("loading the prefilter cache") { factsFile?.load(into: parseCache) }
-        let findings = PerformanceTrace.measure("stable-page analysis of \(trees.count) trees") {
-            engine.review(trees: trees, series: series, prefixes: prefixes, cache: parseCache)
+        let reviewed = PerformanceTrace.measure("stable-page analysis of \(trees.count) trees") {
+            engine.reviewTrees(trees, series: series, prefixes: prefixes, cache: parseCache,
+                               summaries: shared?.summaries ?? SummaryStore(), results: shared?.results)
         }
         PerformanceTrace.measure("saving the prefilter cache") { factsFile?.save(from: parseCache) }
-        return (findings, trees.count)
+        return (reviewed.findings, trees.count, reviewed.analysed)
     }
 
     struct ReviewedCode {

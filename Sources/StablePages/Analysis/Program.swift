@@ -14,10 +14,14 @@ public protocol SourceTree: Sendable {
     func contentID(of path: String) -> String?
     /// The kernel release, when the tree says (top-level Makefile).
     var kernelVersion: KernelVersion? { get }
+    /// What names these exact contents (a git tree id), when known: trees with the same
+    /// identity have the same findings.
+    var identity: String? { get }
 }
 
 extension SourceTree {
     public func headerFiles() -> [String] { [] }
+    public var identity: String? { nil }
 }
 
 /// Parsed files keyed by content id, shared by T0..Tn so unchanged files are parsed once.
