@@ -24,6 +24,7 @@ public enum FindingsJSON {
             ("summariesUsed", .array(f.summariesUsed.map { .string($0) })),
             ("assumptions", .array(f.assumptions.map { .string($0) })),
             ("inputLine", .optional(f.inputLine)),
+            ("cause", .optional(f.cause)),
         ])
     }
 }

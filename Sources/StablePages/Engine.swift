@@ -26,7 +26,9 @@ public struct StablePageEngine: Sendable {
     var relevantTokens: [String] { Self.entryTokens }
 
     /// What a file must mention to be read for its entry points (the first round).
-    public static let entryTokens = ["page_mkwrite", "write_begin", "vm_operations_struct", "vm_ops", "generic_file_mmap"]
+    /// `i_fop`: where an inode gets its file operations it usually gets its `a_ops` too, which is
+    /// how a mapping's page_mkwrite is tied to the writeback of its address space.
+    public static let entryTokens = ["page_mkwrite", "write_begin", "vm_operations_struct", "vm_ops", "generic_file_mmap", "i_fop"]
 
     public struct TreeResult: Sendable {
         public var findings: [Finding]

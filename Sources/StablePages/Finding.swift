@@ -34,6 +34,9 @@ public struct Finding: Sendable, Hashable {
     public var presentIn: [Int] = []
     public var introducedBy: Int?
     public var resolvedBy: Int?
+    /// What several findings share, when one change closes them all (the `vm_operations_struct`
+    /// that mappings get, for `mmap-without-mkwrite`).
+    public var cause: String? = nil
 
     /// Identity across trees: the same rule on the same handler and slot.
     public var key: String { "\(rule)|\(function)|\(slot)" }

@@ -83,6 +83,14 @@ struct ScanCommand: ParsableCommand {
                     .object([("function", .string(n.function)), ("file", .string(n.file)), ("line", .int(n.line)),
                              ("slot", .string(n.slot)), ("reason", .string(n.reason))])
                 })),
+                // Every entry point left out, with the code it was left out for: what a reviewer audits.
+                ("excluded", .array(result.notApplicable.map { n in
+                    .object([("entryPoint", .string(n.function)), ("slot", .string(n.slot)), ("file", .string(n.file)),
+                             ("line", .int(n.line)), ("code", .string(n.code)), ("reason", .string(n.reason)),
+                             ("evidence", .array(n.evidence.map {
+                                 .object([("file", .string($0.file)), ("line", .int($0.line)), ("note", .string($0.note))])
+                             }))])
+                })),
             ]).serialized() + "\n"
         case .sarif:
             output = SARIF.document(findings: result.findings, diagnostics: [], toolVersion: SpwReview.configuration.version)
@@ -98,7 +106,8 @@ struct ScanCommand: ParsableCommand {
             let style = TextStyle(color: Terminal.colorOnStdout)
             if !result.findings.isEmpty { output = FindingsText.render(result.findings, style: style, showPath: !noPath) + "\n" }
             for n in result.notApplicable {
-                output += "\(n.file):\(n.line): \(style.paint("note", "1;36")): \(n.function) (.\(n.slot)) not checked: \(n.reason)\n"
+                output += "\(n.file):\(n.line): \(style.paint("note", "1;36")): \(n.function) (.\(n.slot)) not checked: \(n.reason) [\(n.code)]\n"
+                if !noPath { for e in n.evidence { output += "    \(e.file):\(e.line): \(e.note)\n" } }
             }
         }
         FileHandleOutput.standardOutput.write(output)
@@ -191,7 +200,7 @@ struct SummaryCommand: ParsableCommand {
         }
         print("\(summary.file):\(summary.line): \(function): \(summary.outcomes.count) exit(s)")
         for o in summary.outcomes {
-            print("  return \(o.returnClass.rawValue), page \(o.lock.rawValue)\(o.waitedUnderLock ? ", waited under lock" : "")\(o.waitedInherited ? ", waited (caller's lock)" : "")\(o.waitedUnlocked ? ", waited unlocked" : "")\(o.handedBack ? ", handed back" : "")\(o.returnsPage ? ", returns the page" : "")")
+            print("  return \(o.returnClass.rawValue), page \(o.lock.rawValue)\(o.waitedUnderLock ? ", waited under lock" : "")\(o.waitedInherited ? ", waited (caller's lock)" : "")\(o.waitedUnlocked ? ", waited unlocked" : "")\(o.handedBack ? ", handed back" : "")\(o.writeback == .unchanged ? "" : ", writeback \(o.writeback.rawValue)")\(o.returnsPage ? ", returns the page" : "")")
             for step in o.path { print("      \(step.file):\(step.line): \(step.note)") }
         }
         for u in summary.usedSummaries { print("  used: \(u)") }

@@ -33,7 +33,7 @@ struct CheckAndHookTests {
         let findings = result.json["findings"] as? [[String: Any]] ?? []
         let resolved = Dictionary(findings.map { ("\($0["function"] as? String ?? "")", $0["resolvedBy"] as? Int) }, uniquingKeysWith: { a, _ in a })
         #expect(resolved["xfs_vm_page_mkwrite"] == .some(2))
-        #expect(resolved["generic_file_vm_ops"] == .some(3))
+        #expect(resolved["ext2_file_operations"] == .some(3))
         let patches = (result.json["series"] as? [String: Any])?["patches"] as? [[String: Any]] ?? []
         #expect(patches.count == 3)
     }

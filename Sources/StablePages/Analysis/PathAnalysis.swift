@@ -62,6 +62,10 @@ struct PageState: Hashable {
     var waitedUnlocked = false
     /// Waited under the lock, then dropped and retook it without waiting again.
     var relockedAfterWait = false
+    /// What this path did to PG_writeback (`set_page_writeback`, `end_page_writeback`):
+    /// read by the writeback-window derivation, which asks whether a mapping's ->writepage
+    /// leaves a page under writeback once it returns.
+    var writeback: WritebackChange = .unchanged
     /// `*pagep = page` (write_begin): the page is handed to the caller.
     var handedBack = false
     /// Whether the page pointer is known to be NULL on this path (`if (!page) return NULL;`).
@@ -80,6 +84,11 @@ struct PageState: Hashable {
     var values: [String: ValueClass] = [:]
 }
 
+/// What a path did to the page's PG_writeback bit, relative to how it found it.
+public enum WritebackChange: String, Hashable, Sendable {
+    case unchanged, started, ended
+}
+
 /// How one path through a function ends.
 public struct Outcome: Sendable, Hashable {
     public var returnClass: ValueClass
@@ -90,6 +99,7 @@ public struct Outcome: Sendable, Hashable {
     public var waitedUnderLock: Bool
     public var waitedUnlocked: Bool
     public var relockedAfterWait: Bool
+    public var writeback: WritebackChange = .unchanged
     public var handedBack: Bool
     /// The state describes a page the function obtained itself, not the one it was given.
     public var replaced: Bool = false
@@ -100,7 +110,8 @@ public struct Outcome: Sendable, Hashable {
     public func hash(into h: inout Hasher) { h.combine(key) }
     private var key: [Int] {
         [ValueClassKey.of(returnClass), returnsPage ? 1 : 0, lock == .locked ? 1 : lock == .unlocked ? 0 : 2, waitedInherited ? 1 : 0, waitedUnderLock ? 1 : 0,
-         waitedUnlocked ? 1 : 0, relockedAfterWait ? 1 : 0, handedBack ? 1 : 0, replaced ? 1 : 0]
+         waitedUnlocked ? 1 : 0, relockedAfterWait ? 1 : 0, handedBack ? 1 : 0, replaced ? 1 : 0,
+         writeback == .unchanged ? 0 : writeback == .started ? 1 : 2]
     }
 
     /// Seen from an entry point (whose caller passes the page unlocked): the page is stable on
@@ -490,7 +501,8 @@ struct FunctionWalker {
     mutating func record(_ s: PageState, _ value: ValueClass, returnsPage: Bool, _ trace: Trace?) {
         outcomes.append(Outcome(returnClass: value, returnsPage: returnsPage, lock: s.lock,
                                 waitedInherited: s.waitedInherited, waitedUnderLock: s.waitedUnderLock, waitedUnlocked: s.waitedUnlocked,
-                                relockedAfterWait: s.relockedAfterWait, handedBack: s.handedBack, replaced: s.replaced,
+                                relockedAfterWait: s.relockedAfterWait, writeback: s.writeback, handedBack: s.handedBack,
+                                replaced: s.replaced,
                                 path: trace?.steps() ?? []))
     }
 
@@ -565,6 +577,17 @@ struct FunctionWalker {
         case .cast:
             guard let operand = tree.child(node, 1) else { return [Result(state: state, value: .unknown, isPage: false, trace: trace)] }
             return eval(operand, state, trace)
+        case .postfix, .unary where tree[node].op == .plusPlus || tree[node].op == .minusMinus:
+            // `nr_underway++`: whatever the counter was known to be, it no longer is.
+            guard let operand = tree.child(node, 0) else { return [Result(state: state, value: .unknown, isPage: false, trace: trace)] }
+            return eval(operand, state, trace).map { r in
+                var s = r.state
+                if tree.kind(operand) == .identifier, let name = file.name(of: operand) {
+                    s.values.removeValue(forKey: name)
+                    s.pendingLock.removeValue(forKey: name)
+                }
+                return Result(state: s, value: .unknown, isPage: false, trace: r.trace)
+            }
         case .binary:
             guard let lhs = tree.child(node, 0), let rhs = tree.child(node, 1) else { return [Result(state: state, value: .unknown, isPage: false, trace: trace)] }
             let op = tree[node].op
@@ -585,7 +608,11 @@ struct FunctionWalker {
             return out
         case .assignment:
             guard let target = tree.child(node, 0), let value = tree.child(node, 1) else { return [Result(state: state, value: .unknown, isPage: false, trace: trace)] }
-            return eval(value, state, trace).map { r in
+            let op = tree[node].op
+            return eval(value, state, trace).map { r0 in
+                var r = r0
+                // `n += 1`, `mask &= ~X`: the old value takes part; only `|=` of fault codes keeps a class.
+                if op != .assign && op != .pipeAssign { r.value = .unknown; r.isPage = false; r.freshPage = nil; r.lockResult = nil }
                 var s = r.state
                 var t = r.trace
                 if tree.kind(target) == .identifier, let name = file.name(of: target) {
@@ -803,6 +830,7 @@ struct FunctionWalker {
             }
             return [Result(state: s, value: .unknown, isPage: false, trace: t)]
         case .endsWriteback(let a):
+            if onPage(a) { s.writeback = .ended }
             // Writeback ended while we hold the lock: it cannot start again until we drop it.
             if onPage(a) && s.lock == .locked {
                 s.waitedUnderLock = true
@@ -810,9 +838,14 @@ struct FunctionWalker {
                 t = step(line, "\(name)(): writeback ended under the page lock", t)
             } else if onPage(a) && s.lock == .inherited {
                 s.waitedInherited = true
+                t = step(line, "\(name)(): writeback ended", t)
             }
             return [Result(state: s, value: .unknown, isPage: false, trace: t)]
-        case .startsWriteback:
+        case .startsWriteback(let a):
+            if onPage(a) {
+                s.writeback = .started
+                t = step(line, "\(name)(): page under writeback", t)
+            }
             return [Result(state: s, value: .unknown, isPage: false, trace: t)]
         case .convertsErrnoToFault(let a):
             let v = a < values.count ? values[a] : .unknown
@@ -845,7 +878,8 @@ struct FunctionWalker {
                 return applyPrimitive(.unlocks(argument: word), name: name, node: node, arguments: arguments, values: values,
                                       pages: pages.enumerated().map { $0.offset == word ? true : $0.element }, s, t)
             case (.writeback, true):
-                return [Result(state: s, value: .unknown, isPage: false, trace: t)]
+                return applyPrimitive(.startsWriteback(argument: word), name: name, node: node, arguments: arguments, values: values,
+                                      pages: pages.enumerated().map { $0.offset == word ? true : $0.element }, s, t)
             case (.writeback, false):
                 return applyPrimitive(.endsWriteback(argument: word), name: name, node: node, arguments: arguments, values: values,
                                       pages: pages.enumerated().map { $0.offset == word ? true : $0.element }, s, t)
@@ -901,6 +935,7 @@ struct FunctionWalker {
     /// `inherited`, so what it did not touch stays as the caller had it).
     func compose(_ s0: PageState, _ o: Outcome) -> PageState {
         var s = s0
+        if o.writeback != .unchanged { s.writeback = o.writeback }
         switch o.lock {
         case .inherited:
             if o.waitedInherited {

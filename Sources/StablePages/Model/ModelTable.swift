@@ -141,8 +141,6 @@ extension StablePageModel {
                           reason: "hugetlbfs pages are never written back"),
             NotApplicable(functionPrefix: "kernfs_", pathPrefix: "fs/kernfs/",
                           reason: "kernfs/sysfs binary attributes: the underlying ops own the memory, no page cache writeback"),
-            NotApplicable(functionPrefix: "ubifs_", pathPrefix: "fs/ubifs/",
-                          reason: "ubifs writes a page synchronously under its lock (do_writepage: set_page_writeback … end_page_writeback before unlock_page), so no page is under writeback once its lock is dropped"),
         ],
         lockedFaultCodes: ["VM_FAULT_LOCKED"],
         noWriteFaultCodes: ["VM_FAULT_NOPAGE", "VM_FAULT_SIGBUS", "VM_FAULT_OOM", "VM_FAULT_RETRY", "VM_FAULT_ERROR",

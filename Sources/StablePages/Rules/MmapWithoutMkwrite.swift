@@ -20,7 +20,7 @@ public struct MmapWithoutMkwrite: StablePageRule {
         errs: "towards silence: a vm_operations_struct is reported only when an mmap method in the analysed files installs it",
         triggering: [
             RuleExample("fault only", """
-                static const struct vm_operations_struct foo_vm_ops = { //~ finding
+                static const struct vm_operations_struct foo_vm_ops = {
                 	.fault		= filemap_fault,
                 };
                 static int foo_mmap(struct file *file, struct vm_area_struct *vma)
@@ -28,7 +28,19 @@ public struct MmapWithoutMkwrite: StablePageRule {
                 	vma->vm_ops = &foo_vm_ops;
                 	return 0;
                 }
-                static const struct file_operations foo_fops = { .mmap = foo_mmap };
+                static const struct file_operations foo_fops = { .mmap = foo_mmap }; //~ finding
+                """),
+            RuleExample("every file_operations that hands the table out is a mapping of its own", """
+                static const struct vm_operations_struct foo_vm_ops = {
+                	.fault		= filemap_fault,
+                };
+                int foo_generic_mmap(struct file *file, struct vm_area_struct *vma)
+                {
+                	vma->vm_ops = &foo_vm_ops;
+                	return 0;
+                }
+                static const struct file_operations foo_fops = { .mmap = foo_generic_mmap }; //~ finding
+                static const struct file_operations bar_fops = { .mmap = foo_generic_mmap }; //~ finding
                 """),
         ],
         nonTriggering: [
@@ -50,6 +62,69 @@ public struct MmapWithoutMkwrite: StablePageRule {
                 }
                 static const struct file_operations foo_fops = { .mmap = foo_mmap };
                 """),
+            RuleExample("vm_ops replaced after the generic mmap", """
+                static const struct vm_operations_struct foo_generic_vm_ops = {
+                	.fault		= filemap_fault,
+                };
+                int foo_generic_mmap(struct file *file, struct vm_area_struct *vma)
+                {
+                	vma->vm_ops = &foo_generic_vm_ops;
+                	return 0;
+                }
+                static int bar_page_mkwrite(struct vm_area_struct *vma, struct vm_fault *vmf)
+                {
+                	lock_page(vmf->page);
+                	wait_for_stable_page(vmf->page);
+                	return VM_FAULT_LOCKED;
+                }
+                static const struct vm_operations_struct bar_vm_ops = {
+                	.fault		= filemap_fault,
+                	.page_mkwrite	= bar_page_mkwrite,
+                };
+                static int bar_mmap(struct file *file, struct vm_area_struct *vma)
+                {
+                	int err = foo_generic_mmap(file, vma);
+
+                	if (err)
+                		return err;
+                	vma->vm_ops = &bar_vm_ops;
+                	return 0;
+                }
+                static const struct file_operations bar_fops = { .mmap = bar_mmap };
+                """),
+            RuleExample("an mmap that refuses shared writable mappings", """
+                static const struct vm_operations_struct foo_vm_ops = {
+                	.fault		= filemap_fault,
+                };
+                static int foo_readonly_mmap(struct file *file, struct vm_area_struct *vma)
+                {
+                	if ((vma->vm_flags & VM_SHARED) && (vma->vm_flags & VM_MAYWRITE))
+                		return -EINVAL;
+                	vma->vm_ops = &foo_vm_ops;
+                	return 0;
+                }
+                static const struct file_operations foo_fops = { .mmap = foo_readonly_mmap };
+                """),
+            RuleExample("a mapping whose address space writes nothing back", """
+                static const struct vm_operations_struct foo_vm_ops = {
+                	.fault		= filemap_fault,
+                };
+                static int foo_mmap(struct file *file, struct vm_area_struct *vma)
+                {
+                	vma->vm_ops = &foo_vm_ops;
+                	return 0;
+                }
+                static const struct file_operations foo_fops = { .mmap = foo_mmap };
+                static const struct address_space_operations foo_aops = {
+                	.readpage	= foo_readpage,
+                	.write_begin	= foo_write_begin,
+                };
+                static void foo_set_inode_ops(struct inode *inode)
+                {
+                	inode->i_fop = &foo_fops;
+                	inode->i_mapping->a_ops = &foo_aops;
+                }
+                """),
             RuleExample("installed by no file mmap", """
                 static const struct vm_operations_struct foo_special_ops = {
                 	.fault		= foo_special_fault,
@@ -58,54 +133,104 @@ public struct MmapWithoutMkwrite: StablePageRule {
         ]
     )
 
+    /// One finding per `file_operations.mmap` that hands out such a table, so a filesystem that
+    /// adds its own `page_mkwrite` resolves its own finding and nobody else's; `cause` names the
+    /// table, so a report can group the mappings one fix would close.
     public func check(_ context: RuleContext) -> [Finding] {
-        let bindings = context.program.bindings
-        var slotsByVariable: [String: [OpsBinding]] = [:]
-        var order: [String] = []
-        for b in bindings where b.kind != .assignment && (b.structType == nil || b.structType == "vm_operations_struct") {
-            if slotsByVariable[b.variable] == nil { order.append(b.variable) }
-            slotsByVariable[b.variable, default: []].append(b)
+        let program = context.program
+        var vmOpsSlots: [String: [OpsBinding]] = [:]
+        for b in program.bindings where b.kind != .assignment && (b.structType == nil || b.structType == "vm_operations_struct") {
+            vmOpsSlots[b.variable, default: []].append(b)
         }
-        let mmapBindings = bindings.filter { $0.slot == "mmap" && ($0.structType == nil || $0.structType == "file_operations") }
-        let mmapFunctions = Set(mmapBindings.map(\.function))
+        let windows = WritebackWindows(context: context)
         var findings: [Finding] = []
-        for variable in order {
-            let slots = slotsByVariable[variable]!
-            guard slots.contains(where: { $0.slot == "fault" }), !slots.contains(where: { $0.slot == "page_mkwrite" }),
-                  !context.suppressed(rule: description.id, function: variable) else { continue }
-            let definition = slots[0]
-            let definitionLine = Self.definitionLine(of: variable, before: definition, in: context.program)
-            if let reason = context.model.notApplicableReason(function: variable, path: definition.file) {
-                context.explanations.add(NotApplicableEntry(function: variable, file: definition.file, line: definition.line,
-                                                            slot: "mmap", reason: reason))
-                continue
-            }
-            let installs = context.program.installs.filter { $0.variable == variable && $0.slot == "vm_ops" }
-            var path: [PathStep] = [PathStep(file: definition.file, line: definitionLine,
-                                             note: "\(variable): .fault = \(slots.first { $0.slot == "fault" }!.function), no .page_mkwrite")]
-            var users: [String] = []
-            for install in installs {
-                let direct = mmapBindings.filter { $0.function == install.function }
-                let indirect = mmapBindings.filter { m in
-                    guard let def = context.program.definitions[m.function]?.first else { return false }
-                    let file = context.program.files[def.file]
-                    return file.calls(in: file.functions[def.function].body).contains { file.calleeName(of: $0) == install.function }
+        var seen = Set<String>()
+        for mmap in program.bindings where mmap.slot == "mmap" && (mmap.structType == nil || mmap.structType == "file_operations")
+            && mmap.kind != .assignment {
+            guard seen.insert(mmap.variable).inserted, !context.suppressed(rule: description.id, function: mmap.variable) else { continue }
+            for install in effectiveInstalls(of: mmap.function, in: program) {
+                guard let slots = vmOpsSlots[install.variable], let fault = slots.first(where: { $0.slot == "fault" }),
+                      !slots.contains(where: { $0.slot == "page_mkwrite" }) else { continue }
+                let definition = slots[0]
+                let definitionLine = Self.definitionLine(of: install.variable, before: definition, in: program)
+                let exclusion: NotApplicableEntry?
+                if let reason = context.model.notApplicableReason(function: install.variable, path: definition.file) {
+                    exclusion = NotApplicableEntry(function: mmap.variable, file: mmap.file, line: mmap.line, slot: "mmap", reason: reason)
+                } else if let refusal = refusesSharedWritable(mmap.function, in: program) {
+                    exclusion = NotApplicableEntry(function: mmap.variable, file: mmap.file, line: mmap.line, slot: "mmap",
+                                                   reason: "\(mmap.function)() refuses shared writable mappings", code: "no-shared-writable",
+                                                   evidence: [refusal])
+                } else if let closed = windows.closedMapping(fileOperations: mmap.variable) {
+                    exclusion = NotApplicableEntry(function: mmap.variable, file: mmap.file, line: mmap.line, slot: "mmap",
+                                                   reason: closed.reason, code: closed.code, evidence: closed.evidence)
+                } else {
+                    exclusion = nil
                 }
-                guard mmapFunctions.contains(install.function) || !indirect.isEmpty else { continue }
-                path.append(PathStep(file: install.file, line: install.line, note: "\(install.function)() installs &\(variable)"))
-                for m in direct + indirect {
-                    path.append(PathStep(file: m.file, line: m.line, note: "\(m.variable).mmap = \(m.function)"))
-                    users.append(m.variable)
+                if let exclusion {
+                    context.explanations.add(exclusion)
+                    continue
                 }
+                findings.append(Finding(
+                    rule: description.id, severity: description.severity, confidence: description.confidence,
+                    function: mmap.variable, file: mmap.file, line: mmap.line, slot: "mmap",
+                    message: "shared writable mappings of \(mmap.variable) (.mmap = \(mmap.function)) get \(install.variable), which has .fault but no .page_mkwrite: pages become writable without waiting for writeback",
+                    path: [
+                        PathStep(file: definition.file, line: definitionLine,
+                                 note: "\(install.variable): .fault = \(fault.function), no .page_mkwrite"),
+                        PathStep(file: install.file, line: install.line, note: "\(install.function)() installs &\(install.variable)"),
+                        PathStep(file: mmap.file, line: mmap.line, note: "\(mmap.variable).mmap = \(mmap.function)"),
+                    ],
+                    bindings: [context.describe(mmap)], summariesUsed: [], assumptions: [], cause: install.variable))
             }
-            guard !users.isEmpty else { continue }
-            findings.append(Finding(
-                rule: description.id, severity: description.severity, confidence: description.confidence,
-                function: variable, file: definition.file, line: definitionLine, slot: "mmap",
-                message: "\(variable) has .fault but no .page_mkwrite: shared writable mappings of \(users.sorted().joined(separator: ", ")) become writable without waiting for writeback",
-                path: path, bindings: users.sorted(), summariesUsed: [], assumptions: []))
         }
         return findings
+    }
+
+    /// The `vm_ops` an mmap method leaves in the vma: its own `vma->vm_ops = &…` when it has
+    /// one (it overrides what `generic_file_mmap()` installed before it), else those of the
+    /// functions it calls, two calls deep.
+    func effectiveInstalls(of function: String, in program: Program) -> [OpsInstall] {
+        let own = program.installs.filter { $0.function == function && $0.slot == "vm_ops" }
+        if !own.isEmpty { return own }
+        var frontier = [function]
+        var visited: Set<String> = [function]
+        for _ in 0..<2 {
+            var next: [String] = []
+            for f in frontier {
+                guard let def = program.definitions[f]?.first else { continue }
+                let file = program.files[def.file]
+                for call in file.calls(in: file.functions[def.function].body) {
+                    guard let callee = file.calleeName(of: call), visited.insert(callee).inserted else { continue }
+                    let installs = program.installs.filter { $0.function == callee && $0.slot == "vm_ops" }
+                    if !installs.isEmpty { return installs }
+                    next.append(callee)
+                }
+            }
+            frontier = next
+        }
+        return []
+    }
+
+    /// `if ((vma->vm_flags & VM_SHARED) && (vma->vm_flags & VM_MAYWRITE)) return -EINVAL;`: the
+    /// mmap method returns an error for shared mappings, so no shared writable page exists.
+    func refusesSharedWritable(_ function: String, in program: Program) -> PathStep? {
+        guard let def = program.definitions[function]?.first else { return nil }
+        let file = program.files[def.file]
+        let tree = file.tree
+        var found: PathStep?
+        tree.walk(file.functions[def.function].body) { node in
+            guard found == nil, tree.kind(node) == .ifStatement, let condition = tree.child(node, 0),
+                  let then = tree.child(node, 1) else { return }
+            let text = file.normalizedText(of: condition)
+            guard text.contains("VM_SHARED") || text.contains("VM_MAYSHARE"), !text.contains("!") else { return }
+            var returned: NodeID? = then
+            if tree.kind(then) == .compound { returned = tree.children(then).last }
+            guard let r = returned, tree.kind(r) == .returnStatement, let value = tree.child(r, 0) else { return }
+            if tree.kind(value) == .unary && tree[value].op == .minus {
+                found = PathStep(file: file.path, line: file.line(of: node), note: "if (\(file.displayText(of: condition))) \(file.displayText(of: r))")
+            }
+        }
+        return found
     }
 
     /// The line naming `variable` in its definition (the binding itself sits on a `.slot` line).

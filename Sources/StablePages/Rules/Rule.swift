@@ -38,6 +38,12 @@ public struct NotApplicableEntry: Sendable, Hashable {
     public var line: Int
     public var slot: String
     public var reason: String
+    /// Why, as a stable word: `model` (a table or configuration entry), `no-writeback` (the
+    /// mapping's address_space_operations write nothing back), `writeback-under-lock` (its
+    /// ->writepage starts and ends writeback before it returns, under the page lock).
+    public var code: String = "model"
+    /// The lines of code the exclusion rests on.
+    public var evidence: [PathStep] = []
 }
 
 /// Collects the not-applicable entry points the rules meet (rules share one per tree).
@@ -79,6 +85,12 @@ public struct RuleContext {
         if let reason = model.notApplicableReason(function: function, path: file.path) {
             explanations.add(NotApplicableEntry(function: function, file: file.path, line: file.functions[def.function].line,
                                                 slot: bindings[0].slot, reason: reason))
+            return nil
+        }
+        if let exclusion = WritebackWindows(context: self).exclusion(of: bindings) {
+            explanations.add(NotApplicableEntry(function: function, file: file.path, line: file.functions[def.function].line,
+                                                slot: bindings[0].slot, reason: exclusion.reason, code: exclusion.code,
+                                                evidence: exclusion.evidence))
             return nil
         }
         return (file, analyzer.summary(file: def.file, function: def.function))

@@ -32,7 +32,10 @@ public struct WriteBeginWithoutWait: StablePageRule {
                 	*pagep = page;
                 	return 0;
                 }
-                static const struct address_space_operations foo_aops = { .write_begin = foo_write_begin };
+                static const struct address_space_operations foo_aops = {
+                	.writepage	= foo_writepage,
+                	.write_begin	= foo_write_begin,
+                };
                 """),
             RuleExample("a getter in the tree that locks but does not wait", """
                 static struct page *foo_grab(struct address_space *mapping, pgoff_t index)
@@ -51,7 +54,10 @@ public struct WriteBeginWithoutWait: StablePageRule {
                 	*pagep = page;
                 	return 0;
                 }
-                static const struct address_space_operations foo_aops = { .write_begin = foo_write_begin };
+                static const struct address_space_operations foo_aops = {
+                	.writepage	= foo_writepage,
+                	.write_begin	= foo_write_begin,
+                };
                 """),
         ],
         nonTriggering: [
@@ -68,7 +74,10 @@ public struct WriteBeginWithoutWait: StablePageRule {
                 	*pagep = page;
                 	return 0;
                 }
-                static const struct address_space_operations foo_aops = { .write_begin = foo_write_begin };
+                static const struct address_space_operations foo_aops = {
+                	.writepage	= foo_writepage,
+                	.write_begin	= foo_write_begin,
+                };
                 """),
             RuleExample("__filemap_get_folio with FGP_WRITEBEGIN locks and waits", """
                 static int foo_write_begin(struct file *file, struct address_space *mapping,
@@ -82,7 +91,10 @@ public struct WriteBeginWithoutWait: StablePageRule {
                 	*pagep = &folio->page;
                 	return 0;
                 }
-                static const struct address_space_operations foo_aops = { .write_begin = foo_write_begin };
+                static const struct address_space_operations foo_aops = {
+                	.writepage	= foo_writepage,
+                	.write_begin	= foo_write_begin,
+                };
                 """),
         ]
     )

@@ -1,0 +1,129 @@
+import CSyntax
+
+/// Whether the pages an entry point hands out can be under writeback while their lock is not
+/// held — derived from the code of the mapping's `address_space_operations`, not from a path or
+/// a name. A mapping whose operations write nothing back (no `->writepage`, no `->writepages`),
+/// or whose `->writepage` starts and ends writeback before it returns (while the caller holds
+/// the page lock: fuse's copy to a temporary page, ubifs' synchronous write), never has an
+/// unlocked page under writeback, so "lock the page" is all a writer needs there.
+///
+/// Which mapping an entry point serves is read from the code too: a `write_begin` from the
+/// `address_space_operations` it is bound in; a `page_mkwrite` from the `vm_operations_struct`
+/// it is bound in, the mmap methods that install that table (`vma->vm_ops = &…`), the
+/// `file_operations` that bind those, and the functions that give an inode those file
+/// operations and its `a_ops` together. When any link is missing, the entry point stays in scope.
+struct WritebackWindows {
+    let context: RuleContext
+    var program: Program { context.program }
+
+    struct Exclusion {
+        var code: String
+        var reason: String
+        var evidence: [PathStep]
+    }
+
+    /// Why none of the mappings behind `bindings` can have an unlocked page under writeback, or nil.
+    func exclusion(of bindings: [OpsBinding]) -> Exclusion? {
+        guard let slot = bindings.first?.slot,
+              let kind = context.model.entryPoint(structType: bindings.first?.structType, slot: slot)?.kind else { return nil }
+        let aops: Set<String>
+        var linkEvidence: [PathStep] = []
+        switch kind {
+        case .writeBegin:
+            aops = Set(bindings.map(\.variable))
+        case .pageMkwrite:
+            guard let found = aopsBehindVmOps(Set(bindings.map(\.variable)), evidence: &linkEvidence) else { return nil }
+            aops = found
+        default:
+            return nil
+        }
+        guard !aops.isEmpty else { return nil }
+        var closed: [Exclusion] = []
+        for variable in aops.sorted() {
+            guard let e = closedWindow(of: variable) else { return nil }
+            closed.append(e)
+        }
+        let code = Set(closed.map(\.code)).count == 1 ? closed[0].code : "writeback-under-lock"
+        return Exclusion(code: code, reason: closed.map(\.reason).joined(separator: "; "),
+                         evidence: linkEvidence + closed.flatMap(\.evidence))
+    }
+
+    /// The `address_space_operations` of the inodes whose mmap installs one of `vmOps`.
+    func aopsBehindVmOps(_ vmOps: Set<String>, evidence: inout [PathStep]) -> Set<String>? {
+        let installs = program.installs.filter { $0.slot == "vm_ops" && vmOps.contains($0.variable) }
+        guard !installs.isEmpty else { return nil }
+        let installers = Set(installs.map(\.function))
+        let mmaps = program.bindings.filter { b in
+            b.slot == "mmap" && (b.structType == nil || b.structType == "file_operations")
+                && (installers.contains(b.function) || calls(b.function, anyOf: installers))
+        }
+        guard !mmaps.isEmpty else { return nil }
+        let fileOperations = Set(mmaps.map(\.variable))
+        let setters = program.installs.filter { $0.slot == "i_fop" && fileOperations.contains($0.variable) }
+        // Every file_operations must lead to an inode setup, or some mapping is unaccounted for.
+        guard Set(setters.map(\.variable)) == fileOperations else { return nil }
+        var aops = Set<String>()
+        for setter in setters {
+            let assigned = program.installs.filter { $0.function == setter.function && $0.slot == "a_ops" && $0.file == setter.file }
+            guard !assigned.isEmpty else { return nil }
+            aops.formUnion(assigned.map(\.variable))
+            evidence.append(PathStep(file: setter.file, line: setter.line,
+                                     note: "\(setter.function)() gives the inode \(setter.variable) and \(assigned.map { "&" + $0.variable }.joined(separator: " or "))"))
+        }
+        for i in installs { evidence.append(PathStep(file: i.file, line: i.line, note: "\(i.function)() installs &\(i.variable)")) }
+        return aops
+    }
+
+    /// Why every inode given `fileOperations` has a mapping that never leaves an unlocked page
+    /// under writeback, or nil.
+    func closedMapping(fileOperations: String) -> Exclusion? {
+        let setters = program.installs.filter { $0.slot == "i_fop" && $0.variable == fileOperations }
+        guard !setters.isEmpty else { return nil }
+        var evidence: [PathStep] = []
+        var closed: [Exclusion] = []
+        for setter in setters {
+            let assigned = program.installs.filter { $0.function == setter.function && $0.slot == "a_ops" && $0.file == setter.file }
+            guard !assigned.isEmpty else { return nil }
+            evidence.append(PathStep(file: setter.file, line: setter.line,
+                                     note: "\(setter.function)() gives the inode \(fileOperations) and \(assigned.map { "&" + $0.variable }.joined(separator: " or "))"))
+            for a in Set(assigned.map(\.variable)).sorted() {
+                guard let e = closedWindow(of: a) else { return nil }
+                closed.append(e)
+            }
+        }
+        let code = Set(closed.map(\.code)).count == 1 ? closed[0].code : "writeback-under-lock"
+        return Exclusion(code: code, reason: Array(Set(closed.map(\.reason))).sorted().joined(separator: "; "),
+                         evidence: evidence + closed.flatMap(\.evidence))
+    }
+
+    func calls(_ function: String, anyOf names: Set<String>) -> Bool {
+        guard let def = program.definitions[function]?.first else { return false }
+        let file = program.files[def.file]
+        return file.calls(in: file.functions[def.function].body).contains { file.calleeName(of: $0).map(names.contains) ?? false }
+    }
+
+    /// Why `aops` never leaves an unlocked page under writeback, or nil when it may (or we cannot tell).
+    func closedWindow(of aops: String) -> Exclusion? {
+        let slots = program.bindings.filter { $0.variable == aops && ($0.structType == nil || $0.structType == "address_space_operations") }
+        guard let first = slots.first else { return nil }
+        if slots.contains(where: { $0.slot == "writepages" }) { return nil }
+        guard let writepage = slots.first(where: { $0.slot == "writepage" }) else {
+            return Exclusion(code: "no-writeback", reason: "\(aops) has no ->writepage or ->writepages: its pages are never written back",
+                             evidence: [PathStep(file: first.file, line: first.line, note: "\(aops): no .writepage, no .writepages")])
+        }
+        guard let def = program.definitions[writepage.function]?.first(where: { program.files[$0.file].path == writepage.file })
+                ?? program.definitions[writepage.function]?.first else { return nil }
+        let summary = context.analyzer.summary(file: def.file, function: def.function)
+        // Anything the walk had to assume could hide a writeback start.
+        guard summary.assumptions.isEmpty, !summary.outcomes.isEmpty,
+              !summary.outcomes.contains(where: { $0.writeback == .started }),
+              let ended = summary.outcomes.first(where: { $0.writeback == .ended }) else { return nil }
+        let end = ended.path.last { $0.note.contains("writeback ended") || $0.note.contains("end_page_writeback") } ?? ended.path.last
+        var evidence = [PathStep(file: writepage.file, line: writepage.line, note: "\(aops).writepage = \(writepage.function)")]
+        evidence += ended.path.filter { $0.note.contains("under writeback") || $0.note.contains("writeback ended") }
+        if evidence.count == 1, let end { evidence.append(end) }
+        return Exclusion(code: "writeback-under-lock",
+                         reason: "\(aops)'s ->writepage (\(writepage.function)) starts and ends writeback before it returns, under the page lock its caller holds: no page of this mapping is under writeback while unlocked",
+                         evidence: evidence)
+    }
+}
