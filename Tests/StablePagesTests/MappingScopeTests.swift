@@ -196,3 +196,55 @@ struct MappingScopeTests {
         #expect(findings.first { $0.function == "syncfs_page_mkwrite" }?.introducedBy == 1)
     }
 }
+
+/// Issue 12, item 1: the page source of a mapping, from its fault handler's code. Each driver
+/// below has a page_mkwrite that only locks — a hole for page-cache pages, nothing at all for
+/// memory that is never written back.
+struct FaultPageSourceTests {
+    static func driver(fault body: String) -> [String: String] {
+        ["drivers/demo/demo.c": """
+            static vm_fault_t demo_fault(struct vm_fault *vmf)
+            {
+            \(body)
+            }
+
+            static vm_fault_t demo_page_mkwrite(struct vm_fault *vmf)
+            {
+            	lock_page(vmf->page);
+            	return VM_FAULT_LOCKED;
+            }
+
+            static const struct vm_operations_struct demo_vm_ops = {
+            	.fault		= demo_fault,
+            	.page_mkwrite	= demo_page_mkwrite,
+            };
+            """]
+    }
+
+    static let cases: [(String, String, String?)] = [
+        ("pfn", "\tstruct demo_dev *dev = vmf->vma->vm_private_data;\n\n\treturn vmf_insert_pfn(vmf->vma, vmf->address, dev->base_pfn + vmf->pgoff);",
+         "not-page-cache"),
+        ("vmalloc", "\tstruct demo_buf *buf = vmf->vma->vm_private_data;\n\n\tvmf->page = vmalloc_to_page(buf->mem + (vmf->pgoff << PAGE_SHIFT));\n\tget_page(vmf->page);\n\treturn 0;",
+         "not-page-cache"),
+        ("through a helper", "\treturn demo_map_one(vmf);\n}\n\nstatic vm_fault_t demo_map_one(struct vm_fault *vmf)\n{\n\treturn vmf_insert_pfn(vmf->vma, vmf->address, vmf->pgoff);",
+         "not-page-cache"),
+        ("forwarding", "\tstruct demo_file *df = vmf->vma->vm_file->private_data;\n\n\tif (!df->vm_ops || !df->vm_ops->fault)\n\t\treturn VM_FAULT_SIGBUS;\n\treturn df->vm_ops->fault(vmf);",
+         "forwards-fault"),
+        ("sigbus", "\tif (demo_dead(vmf->vma))\n\t\treturn VM_FAULT_SIGBUS;\n\treturn VM_FAULT_SIGBUS;", "fault-fails"),
+        ("page cache", "\treturn filemap_fault(vmf);", nil),
+    ]
+
+    @Test(arguments: 0..<6)
+    func theFaultHandlerSaysWhereThePagesComeFrom(_ index: Int) {
+        let (name, body, code) = Self.cases[index]
+        let tree = MemoryTree(name: "T0", files: Self.driver(fault: body).mapValues { Array($0.utf8) }, kernelVersion: KernelVersion(6, 1))
+        let result = StablePageEngine().analyze(tree)
+        let flagged = result.findings.contains { $0.function == "demo_page_mkwrite" }
+        #expect(flagged == (code == nil), "\(name): \(result.findings.map(\.message))")
+        if let code {
+            let excluded = result.notApplicable.first { $0.function == "demo_page_mkwrite" }
+            #expect(excluded?.code == code, "\(name): \(String(describing: excluded))")
+            #expect(excluded?.evidence.contains { $0.note.contains("demo_vm_ops.fault = demo_fault") } == true, "\(name)")
+        }
+    }
+}

@@ -597,8 +597,10 @@ struct FunctionWalker {
                     let value: ValueClass
                     if op == .comma { value = r.value }
                     else if op == .pipe {
-                        if l.value == .faultLocked || r.value == .faultLocked { value = .faultLocked }
-                        else if l.value == .noWrite || r.value == .noWrite { value = .noWrite }
+                        // `VM_FAULT_LOCKED | VM_FAULT_NOPAGE`, `| VM_FAULT_RETRY`: the fault core
+                        // installs nothing writable when any no-write bit is set.
+                        if l.value == .noWrite || r.value == .noWrite { value = .noWrite }
+                        else if l.value == .faultLocked || r.value == .faultLocked { value = .faultLocked }
                         else if l.value == .zero && r.value == .zero { value = .zero }
                         else { value = .unknown }
                     } else { value = .unknown }
@@ -896,7 +898,7 @@ struct FunctionWalker {
                            trace: step(line, "\(name)(…\(flags)…): page \(locked ? "locked" : "unlocked")\(waited ? " and waited for" : locked ? ", not waited for" : "")", t))
             r.freshPage = page
             return [r]
-        case .returnsPage, .mkwriteHelper, .writeBeginHelper:
+        case .returnsPage, .mkwriteHelper, .writeBeginHelper, .faultPageSource:
             return [Result(state: s, value: .unknown, isPage: false, trace: t)]
         }
     }

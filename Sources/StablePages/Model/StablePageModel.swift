@@ -40,6 +40,11 @@ public enum PageEffect: Sendable, Hashable {
     /// is read as locking, unlocking, starting or ending writeback from that body.
     case setsBit(bitArgument: Int, wordArgument: Int)
     case clearsBit(bitArgument: Int, wordArgument: Int)
+    /// What a fault handler that calls this function hands out: page-cache pages
+    /// (`filemap_fault`, the page-cache getters) or memory that is never page cache under
+    /// writeback (`vmf_insert_pfn`, `remap_pfn_range`, `vmalloc_to_page`): the page source of a
+    /// mapping, read from its `.fault` handler's calls.
+    case faultPageSource(pageCache: Bool)
 }
 
 extension PageEffect {
@@ -47,7 +52,7 @@ extension PageEffect {
     /// conversions), as opposed to helper facts used only when the tree has no body.
     public var isPrimitive: Bool {
         switch self {
-        case .mkwriteHelper, .writeBeginHelper, .returnsPage: false
+        case .mkwriteHelper, .writeBeginHelper, .returnsPage, .faultPageSource: false
         default: true
         }
     }

@@ -152,6 +152,19 @@ public struct MkwriteWithoutWait: StablePageRule {
                 }
                 static const struct vm_operations_struct foo_vm_ops = { .page_mkwrite = foo_page_mkwrite };
                 """),
+            RuleExample("VM_FAULT_LOCKED with a no-write bit: nothing is mapped writable", """
+                static vm_fault_t foo_page_mkwrite(struct vm_fault *vmf)
+                {
+                	struct page *page = vmf->page;
+
+                	lock_page(page);
+                	if (foo_needs_retry(page))
+                		return VM_FAULT_LOCKED | VM_FAULT_RETRY;
+                	wait_for_stable_page(page);
+                	return VM_FAULT_LOCKED;
+                }
+                static const struct vm_operations_struct foo_vm_ops = { .page_mkwrite = foo_page_mkwrite };
+                """),
             RuleExample("folio API", """
                 static vm_fault_t foo_page_mkwrite(struct vm_fault *vmf)
                 {

@@ -160,6 +160,9 @@ public struct MmapWithoutMkwrite: StablePageRule {
                     exclusion = NotApplicableEntry(function: mmap.variable, file: mmap.file, line: mmap.line, slot: "mmap",
                                                    reason: "\(mmap.function)() refuses shared writable mappings", code: "no-shared-writable",
                                                    evidence: [refusal])
+                } else if let source = FaultPageSources(context: context).exclusion(of: install.variable) {
+                    exclusion = NotApplicableEntry(function: mmap.variable, file: mmap.file, line: mmap.line, slot: "mmap",
+                                                   reason: source.reason, code: source.code, evidence: source.evidence)
                 } else if let closed = windows.closedMapping(fileOperations: mmap.variable) {
                     exclusion = NotApplicableEntry(function: mmap.variable, file: mmap.file, line: mmap.line, slot: "mmap",
                                                    reason: closed.reason, code: closed.code, evidence: closed.evidence)

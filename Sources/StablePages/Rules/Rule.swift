@@ -87,7 +87,9 @@ public struct RuleContext {
                                                 slot: bindings[0].slot, reason: reason))
             return nil
         }
-        if let exclusion = WritebackWindows(context: self).exclusion(of: bindings) {
+        let pageSource = bindings.first.flatMap { model.entryPoint(structType: $0.structType, slot: $0.slot)?.kind } == .pageMkwrite
+            ? FaultPageSources(context: self).exclusion(vmOps: Set(bindings.map(\.variable))) : nil
+        if let exclusion = pageSource ?? WritebackWindows(context: self).exclusion(of: bindings) {
             explanations.add(NotApplicableEntry(function: function, file: file.path, line: file.functions[def.function].line,
                                                 slot: bindings[0].slot, reason: exclusion.reason, code: exclusion.code,
                                                 evidence: exclusion.evidence))
