@@ -25,6 +25,7 @@ public enum FindingsJSON {
             ("assumptions", .array(f.assumptions.map { .string($0) })),
             ("inputLine", .optional(f.inputLine)),
             ("cause", .optional(f.cause)),
+            ("affected", .array(f.affected.map { .string($0) })),
         ])
     }
 }

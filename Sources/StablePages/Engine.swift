@@ -277,6 +277,7 @@ public struct StablePageEngine: Sendable {
                             results: TreeResultCache? = nil)
         -> (findings: [Finding], analysed: [Bool]) {
         var analysed: [Bool] = []
+        var perTree: [[String: Finding]] = []
         var byKey: [String: Finding] = [:]
         var order: [String] = []
         var last: (tree: SourceTree, result: TreeResult)?
@@ -298,6 +299,7 @@ public struct StablePageEngine: Sendable {
                 analysed.append(true)
             }
             if let resultKey { results?.put(resultKey, result) }
+            perTree.append(Dictionary(result.findings.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a }))
             for var f in result.findings {
                 if var existing = byKey[f.key] {
                     existing.presentIn.append(k)
@@ -316,6 +318,7 @@ public struct StablePageEngine: Sendable {
             f.resolvedBy = (1..<max(trees.count, 1)).first { !present.contains($0) && present.contains($0 - 1) }
             return f
         }
+        findings += Self.openedPaths(perTree, trees: trees.count)
         if let series, let waitRemoved = rules.compactMap({ $0 as? WaitRemoved }).first {
             for var f in waitRemoved.check(patches: series.patches, model: model) {
                 if let k = f.introducedBy { f.presentIn = Array(k..<max(trees.count, k + 1)) }
@@ -323,6 +326,58 @@ public struct StablePageEngine: Sendable {
             }
         }
         return (findings, analysed)
+    }
+}
+
+extension StablePageEngine {
+    /// The per-path delta: for each patch k, the error paths of T(k) that T(k-1) did not have, in
+    /// entry points that already had a finding (a wholly new finding is introduced by itself).
+    /// Grouped by the callee whose outcome changed on the new path — the helper the patch
+    /// edited — so one finding lists every entry point one change opened.
+    static func openedPaths(_ perTree: [[String: Finding]], trees: Int) -> [Finding] {
+        guard perTree.count > 1 else { return [] }
+        var out: [Finding] = []
+        for k in 1..<perTree.count {
+            var groups: [String: Finding] = [:]
+            var order: [String] = []
+            for key in perTree[k].keys.sorted() {
+                guard let now = perTree[k][key], now.severity == .error, let before = perTree[k - 1][key] else { continue }
+                let old = Set(before.openPaths.map(Finding.signature))
+                guard let opened = now.openPaths.first(where: { !old.contains(Finding.signature(of: $0)) }) else { continue }
+                let oldNotes = Set(before.openPaths.flatMap { $0.map { Finding.signature(of: [$0]) } })
+                let changed = opened.first { step in
+                    !oldNotes.contains(Finding.signature(of: [step])) && step.note.range(of: "(): ") != nil
+                }
+                let cause = changed.map { String($0.note[..<$0.note.range(of: "(): ")!.lowerBound]) } ?? now.function
+                let groupKey = "\(now.rule)|\(cause)"
+                if var g = groups[groupKey] {
+                    g.affected.append(now.function)
+                    g.bindings += now.bindings
+                    groups[groupKey] = g
+                    continue
+                }
+                order.append(groupKey)
+                var f = now
+                f.function = cause
+                f.cause = cause
+                f.affected = [now.function]
+                f.path = opened
+                f.openPaths = [opened]
+                f.presentIn = Array(k..<max(trees, k + 1))
+                f.introducedBy = k
+                f.resolvedBy = nil
+                f.message = "patch \(k) opens a path without a stable page through \(cause)()"
+                groups[groupKey] = f
+            }
+            for key in order {
+                var f = groups[key]!
+                let n = f.affected.count
+                f.message += " in \(n) entry point\(n == 1 ? "" : "s") that already had findings: "
+                    + f.affected.map { "\($0)()" }.joined(separator: ", ")
+                out.append(f)
+            }
+        }
+        return out
     }
 }
 

@@ -37,6 +37,21 @@ public struct Finding: Sendable, Hashable {
     /// What several findings share, when one change closes them all (the `vm_operations_struct`
     /// that mappings get, for `mmap-without-mkwrite`).
     public var cause: String? = nil
+    /// Every path the rule found open (the first is `path`): the per-path delta compares them
+    /// between trees, so a path a patch opens is reported even when the handler had another.
+    public var openPaths: [[PathStep]] = []
+    /// For a finding about a change that opens paths in several entry points at once: the
+    /// entry points it affects (the finding's `function` is then the helper that changed).
+    public var affected: [String] = []
+
+    /// A path's identity across trees: its steps without line numbers, which a patch shifts.
+    public static func signature(of path: [PathStep]) -> String {
+        path.map { step in
+            var note = step.note
+            if let bracket = note.range(of: " [", options: .backwards), note.hasSuffix("]") { note = String(note[..<bracket.lowerBound]) }
+            return "\(step.file)|\(note)"
+        }.joined(separator: " > ")
+    }
 
     /// Identity across trees: the same rule on the same handler and slot.
     public var key: String { "\(rule)|\(function)|\(slot)" }

@@ -193,7 +193,7 @@ public struct MkwriteWithoutWait: StablePageRule {
                 function: function, file: file.path, line: summary.line, slot: "page_mkwrite",
                 message: "\(function)() \(how) (\(bad.count) path\(bad.count == 1 ? "" : "s"))",
                 path: first.path, bindings: bindings.map(context.describe), summariesUsed: summary.usedSummaries,
-                assumptions: summary.assumptions))
+                assumptions: summary.assumptions, openPaths: bad.map(\.path)))
         }
         return findings
     }

@@ -91,7 +91,7 @@ public struct WaitBeforeLock: StablePageRule {
                     function: function, file: file.path, line: summary.line, slot: slot,
                     message: "\(function)() \(what); writeback can start in between",
                     path: first.path, bindings: bindings.map(context.describe), summariesUsed: summary.usedSummaries,
-                    assumptions: summary.assumptions))
+                    assumptions: summary.assumptions, openPaths: bad.map(\.path)))
             }
         }
         return findings

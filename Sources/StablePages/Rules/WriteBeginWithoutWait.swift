@@ -111,7 +111,7 @@ public struct WriteBeginWithoutWait: StablePageRule {
                 function: function, file: file.path, line: summary.line, slot: "write_begin",
                 message: "\(function)() hands back a page \(first.locked ? "locked but not waited for" : "that is not locked") (\(bad.count) path\(bad.count == 1 ? "" : "s"))",
                 path: first.path, bindings: bindings.map(context.describe), summariesUsed: summary.usedSummaries,
-                assumptions: summary.assumptions))
+                assumptions: summary.assumptions, openPaths: bad.map(\.path)))
         }
         return findings
     }
