@@ -131,7 +131,8 @@ public struct StablePageEngine: Sendable {
             if seen.insert(d.file << 32 | d.function).inserted { queue.append(d) }
         }
         for (f, file) in program.files.enumerated() {
-            for b in file.opsBindings where model.entryPoint(structType: b.structType, slot: b.slot) != nil {
+            for b in file.opsBindings where model.entryPoint(structType: b.structType, slot: b.slot) != nil
+                || model.isSupportingSlot(structType: b.structType, slot: b.slot) {
                 // An entry point bound here but defined elsewhere (afs binds in file.c, defines in write.c).
                 if let d = program.definition(b.function, from: f) { enqueue(d) } else { names.insert(b.function) }
             }

@@ -29,10 +29,14 @@ struct FaultPageSources {
         let binding = PathStep(file: fault.file, line: fault.line, note: "\(vmOps).fault = \(fault.function)")
         var nonCache: PathStep?
         var forwarding: PathStep?
+        var ownPage: PathStep?
         var queue = [(root, 0)]
         var seen: Set<Int> = [root.file << 32 | root.function]
         while let ((f, k), depth) = queue.popLast() {
             let file = program.files[f]
+            // `vmf->page = rp->pages[i]`: the handler hands out a page it holds itself; unless a
+            // page-cache source is reached below, that page is the driver's, not the page cache's.
+            if ownPage == nil { ownPage = pageAssignment(in: file, function: k) }
             for call in file.calls(in: file.functions[k].body) {
                 guard let name = file.calleeName(of: call) else {
                     // `bb->vm_ops->fault(vma, vmf)`: the pages are whatever another table hands out.
@@ -53,9 +57,11 @@ struct FaultPageSources {
                 }
             }
         }
-        if let step = nonCache ?? forwarding {
-            let how = nonCache != nil ? "maps memory that is not page cache" : "forwards to another vm_operations_struct's fault"
-            return WritebackWindows.Exclusion(code: nonCache != nil ? "not-page-cache" : "forwards-fault",
+        if let step = nonCache ?? ownPage ?? forwarding {
+            let how = nonCache != nil ? "maps memory that is not page cache"
+                : ownPage != nil ? "hands out pages the driver holds itself, from no page-cache lookup"
+                : "forwards to another vm_operations_struct's fault"
+            return WritebackWindows.Exclusion(code: nonCache != nil || ownPage != nil ? "not-page-cache" : "forwards-fault",
                                               reason: "\(vmOps)'s fault handler \(fault.function)() \(how): no page-cache page, no writeback",
                                               evidence: [binding, step])
         }
@@ -65,6 +71,21 @@ struct FaultPageSources {
                                               evidence: [binding] + (summary.outcomes.first?.path.suffix(1) ?? []))
         }
         return nil
+    }
+
+    /// The first `X->page = …` in the function whose value is not a call (a call is asked of the model).
+    func pageAssignment(in file: ParsedFile, function k: Int) -> PathStep? {
+        let tree = file.tree
+        var found: PathStep?
+        tree.walk(file.functions[k].body) { node in
+            guard found == nil, tree.kind(node) == .assignment, tree[node].op == .assign,
+                  let target = tree.child(node, 0), var value = tree.child(node, 1), tree.kind(target) == .member,
+                  file.normalizedText(of: target).replacingOccurrences(of: " ", with: "").hasSuffix("->page") else { return }
+            while tree.kind(value) == .cast, let inner = tree.child(value, 1) { value = inner }
+            guard tree.kind(value) != .call else { return }
+            found = PathStep(file: file.path, line: file.line(of: node), note: "\(file.displayText(of: node))")
+        }
+        return found
     }
 
     func pageSource(_ name: String) -> Bool? {

@@ -863,7 +863,7 @@ struct FunctionWalker {
             return [Result(state: s, value: .noWrite, isPage: false, trace: t)]
         case .returnsError:
             return [Result(state: s, value: .nonzero, isPage: false, trace: t)]
-        case .testsWriteback, .outOfScopeWhenTrue:
+        case .testsWriteback, .outOfScopeWhenTrue, .leavesPageState:
             return [Result(state: s, value: .unknown, isPage: false, trace: t)]
         case .setsBit(let bit, let word), .clearsBit(let bit, let word):
             guard bit < arguments.count, word < arguments.count, isFlagsWordOfPage(arguments[word], s),

@@ -96,6 +96,36 @@ struct WritebackWindows {
                          evidence: evidence + closed.flatMap(\.evidence))
     }
 
+    /// Whether every call that is given the page (in `root` and the functions it calls with a
+    /// body, three deep) reaches code or a model entry we can read, or a page-flag accessor
+    /// (which the model's `pageStateReaders` describes, writeback ones excepted by their entries).
+    func everyPageCalleeIsKnown(from root: (file: Int, function: Int)) -> Bool {
+        var queue = [(root, 0)]
+        var seen: Set<Int> = [root.file << 32 | root.function]
+        while let ((f, k), depth) = queue.popLast() {
+            let file = program.files[f]
+            let pages = Set(file.functions[k].parameters.filter {
+                FunctionWalker.bareType($0.typeText) == "structpage*" || FunctionWalker.bareType($0.typeText) == "structfolio*"
+            }.map(\.name))
+            for call in file.calls(in: file.functions[k].body) {
+                let givesPage = file.arguments(of: call).contains { pages.contains(file.normalizedText(of: $0).replacingOccurrences(of: " ", with: "")) }
+                guard let name = file.calleeName(of: call) else {
+                    if givesPage { return false }  // through a function pointer
+                    continue
+                }
+                if let d = program.definition(name, from: f) {
+                    if depth < 3, seen.insert(d.file << 32 | d.function).inserted { queue.append((d, depth + 1)) }
+                    continue
+                }
+                guard givesPage else { continue }
+                if context.analyzer.table[name] != nil { continue }
+                if context.model.pageStateReaders.contains(where: { name.hasPrefix($0) }) { continue }
+                return false
+            }
+        }
+        return true
+    }
+
     func calls(_ function: String, anyOf names: Set<String>) -> Bool {
         guard let def = program.definitions[function]?.first else { return false }
         let file = program.files[def.file]
@@ -116,8 +146,17 @@ struct WritebackWindows {
         let summary = context.analyzer.summary(file: def.file, function: def.function)
         // Anything the walk had to assume could hide a writeback start.
         guard summary.assumptions.isEmpty, !summary.outcomes.isEmpty,
-              !summary.outcomes.contains(where: { $0.writeback == .started }),
-              let ended = summary.outcomes.first(where: { $0.writeback == .ended }) else { return nil }
+              !summary.outcomes.contains(where: { $0.writeback == .started }) else { return nil }
+        guard let ended = summary.outcomes.first(where: { $0.writeback == .ended }) else {
+            // It never sets PG_writeback — provided every function it hands the page to is one
+            // whose effect we know (a body in the tree, a model entry, a flag accessor).
+            guard everyPageCalleeIsKnown(from: def) else { return nil }
+            return Exclusion(code: "no-writeback",
+                             reason: "\(aops)'s ->writepage (\(writepage.function)) never sets PG_writeback: its pages are never under writeback",
+                             evidence: [PathStep(file: writepage.file, line: writepage.line, note: "\(aops).writepage = \(writepage.function)"),
+                                        PathStep(file: program.files[def.file].path, line: program.files[def.file].functions[def.function].line,
+                                                 note: "\(writepage.function)(): no path sets PG_writeback")])
+        }
         let end = ended.path.last { $0.note.contains("writeback ended") || $0.note.contains("end_page_writeback") } ?? ended.path.last
         var evidence = [PathStep(file: writepage.file, line: writepage.line, note: "\(aops).writepage = \(writepage.function)")]
         evidence += ended.path.filter { $0.note.contains("under writeback") || $0.note.contains("writeback ended") }

@@ -45,6 +45,10 @@ public enum PageEffect: Sendable, Hashable {
     /// writeback (`vmf_insert_pfn`, `remap_pfn_range`, `vmalloc_to_page`): the page source of a
     /// mapping, read from its `.fault` handler's calls.
     case faultPageSource(pageCache: Bool)
+    /// Given the page, but never touches its lock or writeback bits (`kmap`, `get_page`): lets
+    /// a derivation that must account for every use of the page (`->writepage` never starts
+    /// writeback) stop here instead of following the body into the allocator or highmem code.
+    case leavesPageState
 }
 
 extension PageEffect {
@@ -130,6 +134,17 @@ public struct StablePageModel: Sendable {
     /// Page flag bits the rule cares about, by the name of the bit (`PG_locked`), with the
     /// releases each name holds for: what `set_bit`/`clear_bit` on `&page->flags` mean.
     public var pageFlagBits: [String: PageFlagMeaning] = ["PG_locked": .lock, "PG_writeback": .writeback]
+    /// Ops slots that are not entry points but whose code decides whether one is in scope: a
+    /// mapping's `->writepage` (does writeback outlive it?) and `->fault` (page cache or not?).
+    /// Their callees are looked up like an entry point's.
+    public var supportingSlots: [(structType: String, slot: String, reason: String)] = [
+        ("address_space_operations", "writepage", "whether a mapping's writeback runs under the page lock"),
+        ("vm_operations_struct", "fault", "where a mapping's pages come from"),
+    ]
+
+    public func isSupportingSlot(structType: String?, slot: String) -> Bool {
+        supportingSlots.contains { $0.slot == slot && (structType == nil || $0.structType == structType) }
+    }
 
     public struct Suppression: Sendable, Hashable {
         public var rule: String
