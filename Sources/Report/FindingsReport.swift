@@ -31,6 +31,27 @@ public enum FindingsJSON {
 }
 
 public enum FindingsText {
+    /// What each patch did, in one line per patch, as a maintainer would sum a series up:
+    /// `patch 1/3: resolves 32 (write-begin-without-wait 32); introduces nothing`.
+    public static func verdict(_ findings: [Finding], patches: Int) -> [String] {
+        func counted(_ fs: [Finding]) -> String {
+            var counts: [String: Int] = [:]
+            for f in fs { counts[String(f.rule.split(separator: "/").last ?? ""), default: 0] += 1 }
+            return "\(fs.count) (" + counts.keys.sorted().map { "\($0) \(counts[$0]!)" }.joined(separator: ", ") + ")"
+        }
+        var lines: [String] = []
+        for k in 1...max(patches, 1) where patches > 0 {
+            let resolved = findings.filter { $0.resolvedBy == k && $0.introducedBy == nil }
+            let introduced = findings.filter { $0.introducedBy == k }
+            lines.append("patch \(k)/\(patches): "
+                         + (resolved.isEmpty ? "resolves nothing" : "resolves " + counted(resolved)) + "; "
+                         + (introduced.isEmpty ? "introduces nothing" : "introduces " + counted(introduced)))
+        }
+        let unchanged = findings.filter { $0.introducedBy == nil && $0.resolvedBy == nil }
+        lines.append("before and after the series: " + (unchanged.isEmpty ? "nothing" : counted(unchanged)))
+        return lines
+    }
+
     /// `file:line: error: message [rule]`, then the path, indented, one `file:line: note` per step.
     public static func render(_ findings: [Finding], style: TextStyle, showPath: Bool = true, trees: Int = 0) -> String {
         findings.map { f in

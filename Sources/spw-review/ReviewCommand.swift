@@ -177,6 +177,8 @@ struct ReviewCommand: ParsableCommand {
                         print(style.bold(title))
                         print(FindingsText.render(group, style: style, showPath: paths, trees: code.trees))
                     }
+                    print(style.bold("Verdict:"))
+                    for line in FindingsText.verdict(code.findings, patches: code.trees - 1) { print("  " + line) }
                 }
             }
             if !diagnostics.isEmpty {
