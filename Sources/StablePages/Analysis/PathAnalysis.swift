@@ -597,9 +597,13 @@ struct FunctionWalker {
                     let value: ValueClass
                     if op == .comma { value = r.value }
                     else if op == .pipe {
-                        // `VM_FAULT_LOCKED | VM_FAULT_NOPAGE`, `| VM_FAULT_RETRY`: the fault core
-                        // installs nothing writable when any no-write bit is set.
-                        if l.value == .noWrite || r.value == .noWrite { value = .noWrite }
+                        // `VM_FAULT_LOCKED | VM_FAULT_NOPAGE`: the fault core stops on the error
+                        // bits and NOPAGE whatever else is set; `VM_FAULT_LOCKED | VM_FAULT_RETRY`
+                        // it does not stop on (2.6.3x __do_fault and 6.x do_page_mkwrite alike).
+                        let stops = [lhs, rhs].contains { n in
+                            tree.kind(n) == .identifier && file.name(of: n).map(analyzer.model.stoppingFaultCodes.contains) == true
+                        }
+                        if stops { value = .noWrite }
                         else if l.value == .faultLocked || r.value == .faultLocked { value = .faultLocked }
                         else if l.value == .zero && r.value == .zero { value = .zero }
                         else { value = .unknown }

@@ -129,6 +129,12 @@ public struct StablePageModel: Sendable {
     public var lockedFaultCodes: Set<String>
     /// Fault codes that mean no write happens.
     public var noWriteFaultCodes: Set<String>
+    /// The bits the fault core stops on after `->page_mkwrite` whatever else is set
+    /// (`VM_FAULT_ERROR | VM_FAULT_NOPAGE` in 2.6.3x's `__do_fault` and 6.x's
+    /// `do_page_mkwrite`); `VM_FAULT_RETRY` is not one of them.
+    public var stoppingFaultCodes: Set<String> = ["VM_FAULT_NOPAGE", "VM_FAULT_SIGBUS", "VM_FAULT_OOM", "VM_FAULT_ERROR",
+                                                 "VM_FAULT_HWPOISON", "VM_FAULT_HWPOISON_LARGE", "VM_FAULT_SIGSEGV",
+                                                 "VM_FAULT_FALLBACK"]
     /// Suppressions from the user's configuration: (rule, function) → reason.
     public var suppressions: [Suppression]
     /// Page flag bits the rule cares about, by the name of the bit (`PG_locked`), with the

@@ -82,6 +82,19 @@ public struct MkwriteWithoutWait: StablePageRule {
                 }
                 static const struct vm_operations_struct foo_vm_ops = { .page_mkwrite = foo_page_mkwrite };
                 """),
+            RuleExample("VM_FAULT_LOCKED | VM_FAULT_RETRY: the fault core does not stop on RETRY", """
+                static vm_fault_t foo_page_mkwrite(struct vm_fault *vmf) //~ finding
+                {
+                	struct folio *folio = page_folio(vmf->page);
+
+                	folio_lock(folio);
+                	if (foo_launder(folio))
+                		return VM_FAULT_LOCKED | VM_FAULT_RETRY;
+                	folio_wait_stable(folio);
+                	return VM_FAULT_LOCKED;
+                }
+                static const struct vm_operations_struct foo_vm_ops = { .page_mkwrite = foo_page_mkwrite };
+                """),
             RuleExample("delegating to a helper that does not wait", """
                 static int foo_lock_it(struct vm_area_struct *vma, struct vm_fault *vmf)
                 {
@@ -152,14 +165,14 @@ public struct MkwriteWithoutWait: StablePageRule {
                 }
                 static const struct vm_operations_struct foo_vm_ops = { .page_mkwrite = foo_page_mkwrite };
                 """),
-            RuleExample("VM_FAULT_LOCKED with a no-write bit: nothing is mapped writable", """
+            RuleExample("VM_FAULT_LOCKED with NOPAGE: the fault core stops, nothing is mapped writable", """
                 static vm_fault_t foo_page_mkwrite(struct vm_fault *vmf)
                 {
                 	struct page *page = vmf->page;
 
                 	lock_page(page);
-                	if (foo_needs_retry(page))
-                		return VM_FAULT_LOCKED | VM_FAULT_RETRY;
+                	if (foo_truncated(page))
+                		return VM_FAULT_LOCKED | VM_FAULT_NOPAGE;
                 	wait_for_stable_page(page);
                 	return VM_FAULT_LOCKED;
                 }
