@@ -438,7 +438,13 @@ public struct DirectoryTree: SourceTree {
     public init(root: String, name: String? = nil, subdirectories: [String] = []) {
         self.root = root
         self.name = name ?? root
-        self.subdirectories = subdirectories.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        // `scan .` or `scan ./fs`: paths are relative to the root, as in a kernel's own messages.
+        self.subdirectories = subdirectories.map { d -> String in
+            var d = d
+            while d.hasPrefix("./") { d.removeFirst(2) }
+            while d.hasSuffix("/") && d.count > 1 { d.removeLast() }
+            return d
+        }.filter { $0 != "." && !$0.isEmpty }
         var version: KernelVersion?
         if let makefile = DirectoryTree.read(root + "/Makefile") {
             version = KernelVersion.fromMakefile(String(decoding: makefile.prefix(2048), as: UTF8.self))

@@ -740,8 +740,8 @@ struct FunctionWalker {
         for (s0, t0, values, pages) in pre {
             var s = s0
             var t = t0
-            if name == "page_folio" || name == "folio_page" || name == "compound_head" || name == "page_folio_or_null" {
-                out.append(Result(state: s, value: .unknown, isPage: pages.first ?? false, trace: t))
+            if case .convertsPage(let a)? = analyzer.primitive(name) {
+                out.append(Result(state: s, value: .unknown, isPage: a < pages.count && pages[a], trace: t))
                 continue
             }
             if name == "likely" || name == "unlikely" {
@@ -867,7 +867,7 @@ struct FunctionWalker {
             return [Result(state: s, value: .noWrite, isPage: false, trace: t)]
         case .returnsError:
             return [Result(state: s, value: .nonzero, isPage: false, trace: t)]
-        case .testsWriteback, .outOfScopeWhenTrue, .leavesPageState:
+        case .testsWriteback, .outOfScopeWhenTrue, .leavesPageState, .convertsPage:
             return [Result(state: s, value: .unknown, isPage: false, trace: t)]
         case .setsBit(let bit, let word), .clearsBit(let bit, let word):
             guard bit < arguments.count, word < arguments.count, isFlagsWordOfPage(arguments[word], s),

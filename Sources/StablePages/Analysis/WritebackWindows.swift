@@ -113,12 +113,13 @@ struct WritebackWindows {
                     if givesPage { return false }  // through a function pointer
                     continue
                 }
+                // The model's word first: its vocabulary is what the walk used, not the body.
+                if context.analyzer.table[name] != nil { continue }
                 if let d = program.definition(name, from: f) {
                     if depth < 3, seen.insert(d.file << 32 | d.function).inserted { queue.append((d, depth + 1)) }
                     continue
                 }
                 guard givesPage else { continue }
-                if context.analyzer.table[name] != nil { continue }
                 if context.model.pageStateReaders.contains(where: { name.hasPrefix($0) }) { continue }
                 return false
             }

@@ -107,6 +107,11 @@ extension StablePageModel {
             ModelEntry("TestSetPageWriteback", .startsWriteback(argument: 0), reason: "sets PG_writeback, returning its old value"),
             ModelEntry("ClearPageWriteback", .endsWriteback(argument: 0), reason: "clears PG_writeback"),
             ModelEntry("TestClearPageWriteback", .endsWriteback(argument: 0), reason: "clears PG_writeback, returning its old value"),
+            // One page, another type (macros or trivial inlines in every release that has them).
+            ModelEntry("page_folio", .convertsPage(argument: 0), .since(KernelVersion(5, 16)), reason: "the folio a page belongs to (a _Generic macro)"),
+            ModelEntry("folio_page", .convertsPage(argument: 0), .since(KernelVersion(5, 16)), reason: "the n-th page of a folio (a macro)"),
+            ModelEntry("compound_head", .convertsPage(argument: 0), reason: "the head page of a compound page"),
+            ModelEntry("page_folio_or_null", .convertsPage(argument: 0), .since(KernelVersion(5, 16)), reason: "page_folio, NULL-safe"),
             // Uses of a page that leave PG_locked and PG_writeback alone, in every release.
             ModelEntry("kmap", .leavesPageState, reason: "maps the page into the kernel's address space"),
             ModelEntry("kunmap", .leavesPageState, reason: "undoes kmap"),

@@ -49,6 +49,9 @@ public enum PageEffect: Sendable, Hashable {
     /// a derivation that must account for every use of the page (`->writepage` never starts
     /// writeback) stop here instead of following the body into the allocator or highmem code.
     case leavesPageState
+    /// Returns the same page in another form (`page_folio`, `folio_page`, `compound_head`):
+    /// what is true of its argument is true of its result.
+    case convertsPage(argument: Int)
 }
 
 extension PageEffect {
