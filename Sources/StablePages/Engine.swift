@@ -249,9 +249,14 @@ public struct StablePageEngine: Sendable {
     /// it mentions no entry slot and none of the callees the analysis looked for.
     func canReuse(_ previous: TreeResult, from before: SourceTree, for tree: SourceTree, prefixes: [String]) -> Bool {
         // Paths of either tree, each once: the later tree's, then those only the earlier one has.
-        let later = tree.cFiles() + tree.headerFiles()
-        let laterSet = Set(later)
-        let paths = later + (before.cFiles() + before.headerFiles()).filter { !laterSet.contains($0) }
+        let paths: [String]
+        if let differing = tree.differingPaths(from: before) {
+            paths = differing
+        } else {
+            let later = tree.cFiles() + tree.headerFiles()
+            let laterSet = Set(later)
+            paths = later + (before.cFiles() + before.headerFiles()).filter { !laterSet.contains($0) }
+        }
         let tokens = relevantTokens
         let callees = IdentifierSet(previous.calleeNames)
         for path in paths where before.contentID(of: path) != tree.contentID(of: path) || before.contentID(of: path) == nil {
@@ -286,7 +291,16 @@ public struct StablePageEngine: Sendable {
             let result: TreeResult
             let resultKey = tree.identity.map { $0 + "|" + prefixes.sorted().joined(separator: ",") }
             if let resultKey, let known = results?.get(resultKey) {
-                result = known
+                result = known.result
+                last = (tree, result)
+                analysed.append(false)
+            } else if last == nil, let recent = results?.mostRecent(prefixes: prefixes),
+                      PerformanceTrace.measure("\(tree.name): whether a recent tree's findings hold", {
+                          canReuse(recent.result, from: recent.tree, for: tree, prefixes: prefixes)
+                      }) {
+                // Another commit's tree, from a side branch of the same history: the same findings
+                // when nothing the analysis read differs between them.
+                result = recent.result
                 last = (tree, result)
                 analysed.append(false)
             } else if let last, PerformanceTrace.measure("\(tree.name): whether \(last.tree.name)'s findings hold", {
@@ -299,7 +313,7 @@ public struct StablePageEngine: Sendable {
                 last = (tree, result)
                 analysed.append(true)
             }
-            if let resultKey { results?.put(resultKey, result) }
+            if let resultKey { results?.put(resultKey, tree: tree, result: result, prefixes: prefixes) }
             perTree.append(Dictionary(result.findings.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a }))
             for var f in result.findings {
                 if var existing = byKey[f.key] {
@@ -385,22 +399,39 @@ extension StablePageEngine {
 /// Findings of whole trees by their identity (a git tree id) and scope, for reviews that meet
 /// the same tree again: the parent of one commit is the previous commit of a history.
 public final class TreeResultCache: @unchecked Sendable {
-    private var results: [String: StablePageEngine.TreeResult] = [:]
+    struct Entry {
+        var tree: SourceTree
+        var result: StablePageEngine.TreeResult
+        var prefixes: [String]
+    }
+    private var results: [String: Entry] = [:]
     private var order: [String] = []
     private let limit: Int
     private let lock = NSLockLike()
 
     /// Keeps the `limit` most recently stored trees.
-    public init(limit: Int = 64) { self.limit = limit }
+    public init(limit: Int = 8) { self.limit = limit }
 
-    func get(_ key: String) -> StablePageEngine.TreeResult? {
+    func get(_ key: String) -> Entry? {
         lock.lock(); defer { lock.unlock() }
         return results[key]
     }
 
-    func put(_ key: String, _ result: StablePageEngine.TreeResult) {
+    /// The tree stored last with the same scope.
+    func mostRecent(prefixes: [String]) -> Entry? {
         lock.lock(); defer { lock.unlock() }
-        if results.updateValue(result, forKey: key) == nil { order.append(key) }
+        for key in order.reversed() { if let e = results[key], e.prefixes == prefixes { return e } }
+        return nil
+    }
+
+    func put(_ key: String, tree: SourceTree, result: StablePageEngine.TreeResult, prefixes: [String]) {
+        lock.lock(); defer { lock.unlock() }
+        if results.updateValue(Entry(tree: tree, result: result, prefixes: prefixes), forKey: key) == nil {
+            order.append(key)
+        } else if let i = order.firstIndex(of: key) {
+            order.remove(at: i)
+            order.append(key)
+        }
         while order.count > limit { results.removeValue(forKey: order.removeFirst()) }
     }
 }

@@ -14,47 +14,79 @@ final class GitSourceTree: SourceTree, @unchecked Sendable {
     let kernelVersion: KernelVersion?
     private let repository: Repository
     private let treeID: ObjectID
-    let listing: [String: ObjectID]
-    private let sortedCFiles: [String]
-    private let sortedHeaderFiles: [String]
+    let listing: Listing
+    /// The tree this one was built from, and the paths that may differ from it.
+    private let baseTreeID: ObjectID
+    private let changedFromBase: Set<String>
     private var mutex = pthread_mutex_t()
+
+    /// A tree's `.c`/`.h`/Makefile blobs by path, with the sorted path lists the engine asks for
+    /// (a kernel has 60,000: sorted once, and shared by trees that add or remove no file).
+    struct Listing: Sendable {
+        var blobs: [String: ObjectID]
+        var sortedCFiles: [String]
+        var sortedHeaderFiles: [String]
+
+        init(blobs: [String: ObjectID]) {
+            self.blobs = blobs
+            sortedCFiles = blobs.keys.filter { $0.hasSuffix(".c") }.sorted()
+            sortedHeaderFiles = blobs.keys.filter { $0.hasSuffix(".h") }.sorted()
+        }
+
+        /// This listing with `paths` read again from `tree`.
+        func updated(_ paths: Set<String>, in tree: ObjectID, repository: Repository) throws -> Listing {
+            guard !paths.isEmpty else { return self }
+            var copy = self
+            let ordered = Array(paths)
+            let entries = try TreePathCache(repository: repository).entries(paths: ordered, inTree: tree)
+            var addedOrRemoved = false
+            for (path, entry) in zip(ordered, entries) {
+                let relevant = path.hasSuffix(".c") || path.hasSuffix(".h") || path == "Makefile"
+                if let entry, !entry.isTree, relevant {
+                    if copy.blobs.updateValue(entry.id, forKey: path) == nil { addedOrRemoved = true }
+                } else if copy.blobs.removeValue(forKey: path) != nil {
+                    addedOrRemoved = true
+                }
+            }
+            return addedOrRemoved ? Listing(blobs: copy.blobs) : copy
+        }
+    }
 
     /// `baseListing` is T0's files; `changed` the paths the series touched up to this tree, read
     /// from this tree itself (so a 100-patch series does not walk the whole tree 101 times).
-    init(name: String, repository: Repository, tree: ObjectID, baseListing: [String: ObjectID], changed: Set<String>,
+    init(name: String, repository: Repository, tree: ObjectID, base: ObjectID, baseListing: Listing, changed: Set<String>,
          kernelVersion: KernelVersion?) throws {
         self.name = name
         self.repository = repository
         self.treeID = tree
         self.kernelVersion = kernelVersion
-        var listing = baseListing
-        let paths = Array(changed)
-        let cache = TreePathCache(repository: repository)
-        let entries = try cache.entries(paths: paths, inTree: tree)
-        for (path, entry) in zip(paths, entries) {
-            if let entry, !entry.isTree { listing[path] = entry.id } else { listing.removeValue(forKey: path) }
-        }
-        self.listing = listing
-        // Sorted once: the engine asks for these several times per tree, and a kernel has 60,000.
-        self.sortedCFiles = listing.keys.filter { $0.hasSuffix(".c") }.sorted()
-        self.sortedHeaderFiles = listing.keys.filter { $0.hasSuffix(".h") }.sorted()
+        self.listing = try baseListing.updated(changed, in: tree, repository: repository)
+        self.baseTreeID = base
+        self.changedFromBase = changed
         pthread_mutex_init(&mutex, nil)
+    }
+
+    /// Two trees built from the same base differ at most where either changed it.
+    func differingPaths(from other: SourceTree) -> [String]? {
+        guard let other = other as? GitSourceTree, other.baseTreeID == baseTreeID else { return nil }
+        // Only what the analysis can read differs in a way it cares about.
+        return changedFromBase.union(other.changedFromBase).filter { $0.hasSuffix(".c") || $0.hasSuffix(".h") }.sorted()
     }
 
     deinit { pthread_mutex_destroy(&mutex) }
 
-    static func listing(of tree: ObjectID, in repository: Repository) throws -> [String: ObjectID] {
+    static func listing(of tree: ObjectID, in repository: Repository) throws -> Listing {
         var out: [String: ObjectID] = [:]
         for (path, entry) in try repository.tree(tree).walkBlobs() where path.hasSuffix(".c") || path.hasSuffix(".h") || path == "Makefile" {
             out[path] = entry.id
         }
-        return out
+        return Listing(blobs: out)
     }
 
     var identity: String? { treeID.hex }
-    func cFiles() -> [String] { sortedCFiles }
-    func headerFiles() -> [String] { sortedHeaderFiles }
-    func contentID(of path: String) -> String? { listing[path]?.hex }
+    func cFiles() -> [String] { listing.sortedCFiles }
+    func headerFiles() -> [String] { listing.sortedHeaderFiles }
+    func contentID(of path: String) -> String? { listing.blobs[path]?.hex }
 
     /// Extra handles on the same repository, one per core, so blobs are inflated in parallel
     /// (a libgit2 handle serves one thread at a time). They see the object database on disk;
@@ -64,7 +96,7 @@ final class GitSourceTree: SourceTree, @unchecked Sendable {
     private var readerSlots: DispatchSemaphore?
 
     func contents(of path: String) -> [UInt8]? {
-        guard let id = listing[path] else { return nil }
+        guard let id = listing.blobs[path] else { return nil }
         pthread_mutex_lock(&mutex)
         if !readersOpened {
             readersOpened = true
@@ -104,7 +136,7 @@ func sourceTrees(treeIDs: [String], repository: Repository, series touchedPaths:
     guard let first = treeIDs.first, let base = ObjectID(hex: first) else { return [] }
     let baseListing = try listings?.get(first) ?? GitSourceTree.listing(of: base, in: repository)
     var version: KernelVersion?
-    if let makefile = baseListing["Makefile"], let bytes = try? repository.blobContent(makefile) {
+    if let makefile = baseListing.blobs["Makefile"], let bytes = try? repository.blobContent(makefile) {
         version = KernelVersion.fromMakefile(String(decoding: bytes.prefix(2048), as: UTF8.self))
     }
     var trees: [SourceTree] = []
@@ -112,7 +144,7 @@ func sourceTrees(treeIDs: [String], repository: Repository, series touchedPaths:
     for (k, hex) in treeIDs.enumerated() {
         if k > 0 && k - 1 < touchedPaths.count { changed.formUnion(touchedPaths[k - 1]) }
         guard let id = ObjectID(hex: hex) else { continue }
-        let tree = try GitSourceTree(name: "T\(k)", repository: repository, tree: id, baseListing: baseListing,
+        let tree = try GitSourceTree(name: "T\(k)", repository: repository, tree: id, base: base, baseListing: baseListing,
                                      changed: changed, kernelVersion: version)
         listings?.put(hex, tree.listing)
         trees.append(tree)
@@ -123,12 +155,12 @@ func sourceTrees(treeIDs: [String], repository: Repository, series touchedPaths:
 /// The `.c`/`.h` listings of recently seen trees by tree id: the next commit of a history starts
 /// from the tree the previous one ended with.
 final class TreeListingCache: @unchecked Sendable {
-    private var listings: [String: [String: ObjectID]] = [:]
+    private var listings: [String: GitSourceTree.Listing] = [:]
     private var order: [String] = []
 
-    func get(_ id: String) -> [String: ObjectID]? { listings[id] }
+    func get(_ id: String) -> GitSourceTree.Listing? { listings[id] }
 
-    func put(_ id: String, _ listing: [String: ObjectID]) {
+    func put(_ id: String, _ listing: GitSourceTree.Listing) {
         if listings.updateValue(listing, forKey: id) == nil { order.append(id) }
         while order.count > 16 { listings.removeValue(forKey: order.removeFirst()) }
     }

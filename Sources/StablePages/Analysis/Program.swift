@@ -17,11 +17,15 @@ public protocol SourceTree: Sendable {
     /// What names these exact contents (a git tree id), when known: trees with the same
     /// identity have the same findings.
     var identity: String? { get }
+    /// The paths whose contents may differ between this tree and `other`, when the tree can
+    /// tell without comparing every path (nil: it cannot).
+    func differingPaths(from other: SourceTree) -> [String]?
 }
 
 extension SourceTree {
     public func headerFiles() -> [String] { [] }
     public var identity: String? { nil }
+    public func differingPaths(from other: SourceTree) -> [String]? { nil }
 }
 
 /// Parsed files keyed by content id, shared by T0..Tn so unchanged files are parsed once.
