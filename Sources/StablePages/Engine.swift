@@ -75,7 +75,7 @@ public struct StablePageEngine: Sendable {
         for b in program.bindings where model.entryPoint(structType: b.structType, slot: b.slot) != nil {
             guard let all = program.definitions[b.function],
                   let d = all.first(where: { program.files[$0.file].path == b.file }) ?? all.first,
-                  model.notApplicableReason(function: b.function, path: program.files[d.file].path) == nil,
+                  model.notApplicableReason(function: b.function, path: program.files[d.file].path, version: program.version) == nil,
                   seen.insert(d.file << 32 | d.function).inserted else { continue }
             roots.append(d)
         }

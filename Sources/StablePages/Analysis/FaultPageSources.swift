@@ -1,7 +1,7 @@
 import CSyntax
 
 /// Where the pages of a mapping come from, read from its `vm_operations_struct`'s `.fault`
-/// handler: the functions it calls (three calls deep, bodies in the tree), asked of the model's
+/// handler: the functions it calls (five calls deep, bodies in the tree), asked of the model's
 /// `faultPageSource` entries. A handler that reaches a page-cache source keeps the mapping in
 /// scope; one that reaches only PFN insertion, vmalloc or kernel memory, or that forwards to
 /// another table's `->fault`, or that fails on every path, hands out no page-cache page, so a
@@ -11,20 +11,21 @@ struct FaultPageSources {
     var program: Program { context.program }
 
     /// Why none of `vmOps` hands out page-cache pages, or nil when one may (or we cannot tell).
-    func exclusion(vmOps: Set<String>) -> WritebackWindows.Exclusion? {
-        guard !vmOps.isEmpty else { return nil }
+    func exclusion(vmOps bindings: [OpsBinding]) -> WritebackWindows.Exclusion? {
+        guard !bindings.isEmpty else { return nil }
         var all: [WritebackWindows.Exclusion] = []
-        for variable in vmOps.sorted() {
-            guard let e = exclusion(of: variable) else { return nil }
+        var seen = Set<String>()
+        for b in bindings where seen.insert("\(b.file)|\(b.variable)").inserted {
+            guard let e = exclusion(of: b.variable, seenFrom: b.file) else { return nil }
             all.append(e)
         }
         return WritebackWindows.Exclusion(code: all[0].code, reason: all.map(\.reason).joined(separator: "; "),
                                           evidence: all.flatMap(\.evidence))
     }
 
-    func exclusion(of vmOps: String) -> WritebackWindows.Exclusion? {
-        guard let fault = program.bindings.first(where: {
-            $0.variable == vmOps && $0.slot == "fault" && ($0.structType == nil || $0.structType == "vm_operations_struct")
+    func exclusion(of vmOps: String, seenFrom file: String?) -> WritebackWindows.Exclusion? {
+        guard let fault = program.opsBindings(of: vmOps, seenFrom: file).first(where: {
+            $0.slot == "fault" && ($0.structType == nil || $0.structType == "vm_operations_struct")
         }), let root = definition(fault.function, near: fault.file) else { return nil }
         let binding = PathStep(file: fault.file, line: fault.line, note: "\(vmOps).fault = \(fault.function)")
         var nonCache: PathStep?
@@ -52,7 +53,7 @@ struct FaultPageSources {
                                                     note: "\(file.functions[k].name)() calls \(name)()")
                     continue
                 }
-                if depth < 3, let d = program.definition(name, from: f), seen.insert(d.file << 32 | d.function).inserted {
+                if depth < 5, let d = program.definition(name, from: f), seen.insert(d.file << 32 | d.function).inserted {
                     queue.append((d, depth + 1))
                 }
             }

@@ -179,6 +179,15 @@ public struct Program: @unchecked Sendable {
         }
     }
 
+    /// The initializer bindings of the ops variable `variable` as seen from `file`: the same
+    /// file's (a `static` table) when it has one, else every file's (an exported table). Many
+    /// files have a `static … vm_ops`; name alone would mix them up.
+    public func opsBindings(of variable: String, seenFrom file: String?) -> [OpsBinding] {
+        let all = bindings.filter { $0.variable == variable && $0.kind != .assignment }
+        if let file, all.contains(where: { $0.file == file }) { return all.filter { $0.file == file } }
+        return all
+    }
+
     /// The definition of `name` seen from `file`: a static one in the same file first.
     func definition(_ name: String, from file: Int) -> (file: Int, function: Int)? {
         guard let all = definitions[name] else { return nil }

@@ -26,21 +26,21 @@ struct WritebackWindows {
     func exclusion(of bindings: [OpsBinding]) -> Exclusion? {
         guard let slot = bindings.first?.slot,
               let kind = context.model.entryPoint(structType: bindings.first?.structType, slot: slot)?.kind else { return nil }
-        let aops: Set<String>
+        let aops: [OpsVariable]
         var linkEvidence: [PathStep] = []
         switch kind {
         case .writeBegin:
-            aops = Set(bindings.map(\.variable))
+            aops = bindings.map { OpsVariable(variable: $0.variable, file: $0.file) }
         case .pageMkwrite:
-            guard let found = aopsBehindVmOps(Set(bindings.map(\.variable)), evidence: &linkEvidence) else { return nil }
+            guard let found = aopsBehindVmOps(bindings, evidence: &linkEvidence) else { return nil }
             aops = found
         default:
             return nil
         }
         guard !aops.isEmpty else { return nil }
         var closed: [Exclusion] = []
-        for variable in aops.sorted() {
-            guard let e = closedWindow(of: variable) else { return nil }
+        for a in Set(aops).sorted(by: { ($0.variable, $0.file) < ($1.variable, $1.file) }) {
+            guard let e = closedWindow(of: a) else { return nil }
             closed.append(e)
         }
         let code = Set(closed.map(\.code)).count == 1 ? closed[0].code : "writeback-under-lock"
@@ -48,9 +48,20 @@ struct WritebackWindows {
                          evidence: linkEvidence + closed.flatMap(\.evidence))
     }
 
+    /// An ops table as code names it from one file: a `static` table is that file's.
+    struct OpsVariable: Hashable {
+        var variable: String
+        var file: String
+    }
+
     /// The `address_space_operations` of the inodes whose mmap installs one of `vmOps`.
-    func aopsBehindVmOps(_ vmOps: Set<String>, evidence: inout [PathStep]) -> Set<String>? {
-        let installs = program.installs.filter { $0.slot == "vm_ops" && vmOps.contains($0.variable) }
+    func aopsBehindVmOps(_ vmOps: [OpsBinding], evidence: inout [PathStep]) -> [OpsVariable]? {
+        // An install names the table a binding is in when it sees that binding's definition.
+        let installs = program.installs.filter { i in
+            i.slot == "vm_ops" && vmOps.contains { b in
+                b.variable == i.variable && program.opsBindings(of: i.variable, seenFrom: i.file).contains(b)
+            }
+        }
         guard !installs.isEmpty else { return nil }
         let installers = Set(installs.map(\.function))
         let mmaps = program.bindings.filter { b in
@@ -62,11 +73,11 @@ struct WritebackWindows {
         let setters = program.installs.filter { $0.slot == "i_fop" && fileOperations.contains($0.variable) }
         // Every file_operations must lead to an inode setup, or some mapping is unaccounted for.
         guard Set(setters.map(\.variable)) == fileOperations else { return nil }
-        var aops = Set<String>()
+        var aops: [OpsVariable] = []
         for setter in setters {
             let assigned = program.installs.filter { $0.function == setter.function && $0.slot == "a_ops" && $0.file == setter.file }
             guard !assigned.isEmpty else { return nil }
-            aops.formUnion(assigned.map(\.variable))
+            aops += assigned.map { OpsVariable(variable: $0.variable, file: $0.file) }
             evidence.append(PathStep(file: setter.file, line: setter.line,
                                      note: "\(setter.function)() gives the inode \(setter.variable) and \(assigned.map { "&" + $0.variable }.joined(separator: " or "))"))
         }
@@ -86,7 +97,7 @@ struct WritebackWindows {
             guard !assigned.isEmpty else { return nil }
             evidence.append(PathStep(file: setter.file, line: setter.line,
                                      note: "\(setter.function)() gives the inode \(fileOperations) and \(assigned.map { "&" + $0.variable }.joined(separator: " or "))"))
-            for a in Set(assigned.map(\.variable)).sorted() {
+            for a in Set(assigned.map { OpsVariable(variable: $0.variable, file: $0.file) }).sorted(by: { $0.variable < $1.variable }) {
                 guard let e = closedWindow(of: a) else { return nil }
                 closed.append(e)
             }
@@ -134,8 +145,10 @@ struct WritebackWindows {
     }
 
     /// Why `aops` never leaves an unlocked page under writeback, or nil when it may (or we cannot tell).
-    func closedWindow(of aops: String) -> Exclusion? {
-        let slots = program.bindings.filter { $0.variable == aops && ($0.structType == nil || $0.structType == "address_space_operations") }
+    func closedWindow(of table: OpsVariable) -> Exclusion? {
+        let aops = table.variable
+        let slots = program.opsBindings(of: table.variable, seenFrom: table.file)
+            .filter { $0.structType == nil || $0.structType == "address_space_operations" }
         guard let first = slots.first else { return nil }
         if slots.contains(where: { $0.slot == "writepages" }) { return nil }
         guard let writepage = slots.first(where: { $0.slot == "writepage" }) else {

@@ -108,17 +108,23 @@ public struct EntryPointSlot: Sendable, Hashable {
 
 /// Mappings whose pages never see page-cache writeback, so an unstable page is not a bug there.
 public struct NotApplicable: Sendable, Hashable {
-    /// Function-name or path fragments that identify the mapping.
+    /// The exact function or ops table the entry is about (built-in entries use only this).
+    public var name: String?
+    /// Function-name or path prefixes (user configuration only: a tree's own conventions).
     public var functionPrefix: String?
     public var pathPrefix: String?
-    /// A word inside the function (or ops variable) name, such as `_dax_`.
-    public var functionContains: String? = nil
+    public var versions: VersionRange = .always
     public var reason: String
 
-    public init(functionPrefix: String?, pathPrefix: String?, functionContains: String? = nil, reason: String) {
+    public init(name: String, versions: VersionRange, reason: String) {
+        self.name = name
+        self.versions = versions
+        self.reason = reason
+    }
+
+    public init(functionPrefix: String?, pathPrefix: String?, reason: String) {
         self.functionPrefix = functionPrefix
         self.pathPrefix = pathPrefix
-        self.functionContains = functionContains
         self.reason = reason
     }
 }
@@ -188,11 +194,11 @@ public struct StablePageModel: Sendable {
         entryPoints.first { $0.slot == slot && (structType == nil || $0.structType == structType) }
     }
 
-    public func notApplicableReason(function: String, path: String) -> String? {
-        for n in notApplicable {
+    public func notApplicableReason(function: String, path: String, version: KernelVersion? = nil) -> String? {
+        for n in notApplicable where n.versions.contains(version) {
+            if let exact = n.name, function == exact { return n.reason }
             if let p = n.functionPrefix, function.hasPrefix(p) { return n.reason }
             if let p = n.pathPrefix, path.hasPrefix(p) { return n.reason }
-            if let w = n.functionContains, function.contains(w) { return n.reason }
         }
         return nil
     }

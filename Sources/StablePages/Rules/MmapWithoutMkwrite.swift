@@ -42,6 +42,19 @@ public struct MmapWithoutMkwrite: StablePageRule {
                 static const struct file_operations foo_fops = { .mmap = foo_generic_mmap }; //~ finding
                 static const struct file_operations bar_fops = { .mmap = foo_generic_mmap }; //~ finding
                 """),
+            RuleExample("an mmap that refuses only private mappings keeps shared ones in scope", """
+                static const struct vm_operations_struct foo_vm_ops = {
+                	.fault		= filemap_fault,
+                };
+                static int foo_shared_only_mmap(struct file *file, struct vm_area_struct *vma)
+                {
+                	if ((vma->vm_flags & (VM_SHARED | VM_MAYSHARE)) == 0)
+                		return -EINVAL;
+                	vma->vm_ops = &foo_vm_ops;
+                	return 0;
+                }
+                static const struct file_operations foo_fops = { .mmap = foo_shared_only_mmap }; //~ finding
+                """),
         ],
         nonTriggering: [
             RuleExample("fault and page_mkwrite", """
@@ -138,10 +151,6 @@ public struct MmapWithoutMkwrite: StablePageRule {
     /// table, so a report can group the mappings one fix would close.
     public func check(_ context: RuleContext) -> [Finding] {
         let program = context.program
-        var vmOpsSlots: [String: [OpsBinding]] = [:]
-        for b in program.bindings where b.kind != .assignment && (b.structType == nil || b.structType == "vm_operations_struct") {
-            vmOpsSlots[b.variable, default: []].append(b)
-        }
         let windows = WritebackWindows(context: context)
         var findings: [Finding] = []
         var seen = Set<String>()
@@ -149,18 +158,20 @@ public struct MmapWithoutMkwrite: StablePageRule {
             && mmap.kind != .assignment {
             guard seen.insert(mmap.variable).inserted, !context.suppressed(rule: description.id, function: mmap.variable) else { continue }
             for install in effectiveInstalls(of: mmap.function, in: program) {
-                guard let slots = vmOpsSlots[install.variable], let fault = slots.first(where: { $0.slot == "fault" }),
+                let slots = program.opsBindings(of: install.variable, seenFrom: install.file)
+                    .filter { $0.structType == nil || $0.structType == "vm_operations_struct" }
+                guard let fault = slots.first(where: { $0.slot == "fault" }),
                       !slots.contains(where: { $0.slot == "page_mkwrite" }) else { continue }
                 let definition = slots[0]
                 let definitionLine = Self.definitionLine(of: install.variable, before: definition, in: program)
                 let exclusion: NotApplicableEntry?
-                if let reason = context.model.notApplicableReason(function: install.variable, path: definition.file) {
+                if let reason = context.model.notApplicableReason(function: install.variable, path: definition.file, version: program.version) {
                     exclusion = NotApplicableEntry(function: mmap.variable, file: mmap.file, line: mmap.line, slot: "mmap", reason: reason)
                 } else if let refusal = refusesSharedWritable(mmap.function, in: program) {
                     exclusion = NotApplicableEntry(function: mmap.variable, file: mmap.file, line: mmap.line, slot: "mmap",
                                                    reason: "\(mmap.function)() refuses shared writable mappings", code: "no-shared-writable",
                                                    evidence: [refusal])
-                } else if let source = FaultPageSources(context: context).exclusion(of: install.variable) {
+                } else if let source = FaultPageSources(context: context).exclusion(of: install.variable, seenFrom: install.file) {
                     exclusion = NotApplicableEntry(function: mmap.variable, file: mmap.file, line: mmap.line, slot: "mmap",
                                                    reason: source.reason, code: source.code, evidence: source.evidence)
                 } else if let closed = windows.closedMapping(fileOperations: mmap.variable) {
@@ -225,7 +236,10 @@ public struct MmapWithoutMkwrite: StablePageRule {
             guard found == nil, tree.kind(node) == .ifStatement, let condition = tree.child(node, 0),
                   let then = tree.child(node, 1) else { return }
             let text = file.normalizedText(of: condition)
-            guard text.contains("VM_SHARED") || text.contains("VM_MAYSHARE"), !text.contains("!") else { return }
+            // `(vm_flags & VM_SHARED) == 0` or `!(… & VM_SHARED)` refuses *private* mappings.
+            let compact = text.replacingOccurrences(of: " ", with: "")
+            guard compact.contains("VM_SHARED") || compact.contains("VM_MAYSHARE"), !compact.contains("!"),
+                  !compact.contains("==0") else { return }
             var returned: NodeID? = then
             if tree.kind(then) == .compound { returned = tree.children(then).last }
             guard let r = returned, tree.kind(r) == .returnStatement, let value = tree.child(r, 0) else { return }

@@ -82,13 +82,13 @@ public struct RuleContext {
               let def = program.definitions[function]?.first(where: { program.files[$0.file].path == bindings[0].file })
                 ?? program.definitions[function]?.first else { return nil }
         let file = program.files[def.file]
-        if let reason = model.notApplicableReason(function: function, path: file.path) {
+        if let reason = model.notApplicableReason(function: function, path: file.path, version: program.version) {
             explanations.add(NotApplicableEntry(function: function, file: file.path, line: file.functions[def.function].line,
                                                 slot: bindings[0].slot, reason: reason))
             return nil
         }
         let pageSource = bindings.first.flatMap { model.entryPoint(structType: $0.structType, slot: $0.slot)?.kind } == .pageMkwrite
-            ? FaultPageSources(context: self).exclusion(vmOps: Set(bindings.map(\.variable))) : nil
+            ? FaultPageSources(context: self).exclusion(vmOps: bindings) : nil
         if let exclusion = pageSource ?? WritebackWindows(context: self).exclusion(of: bindings) {
             explanations.add(NotApplicableEntry(function: function, file: file.path, line: file.functions[def.function].line,
                                                 slot: bindings[0].slot, reason: exclusion.reason, code: exclusion.code,
