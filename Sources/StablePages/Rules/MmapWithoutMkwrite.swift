@@ -165,7 +165,8 @@ public struct MmapWithoutMkwrite: StablePageRule {
                 let definition = slots[0]
                 let definitionLine = Self.definitionLine(of: install.variable, before: definition, in: program)
                 let exclusion: NotApplicableEntry?
-                if let reason = context.model.notApplicableReason(function: install.variable, path: definition.file, version: program.version) {
+                if let reason = context.model.notApplicableReason(function: install.variable, path: definition.file, version: program.version)
+                    ?? context.model.notApplicableReason(function: mmap.variable, path: mmap.file, version: program.version) {
                     exclusion = NotApplicableEntry(function: mmap.variable, file: mmap.file, line: mmap.line, slot: "mmap", reason: reason)
                 } else if let refusal = refusesSharedWritable(mmap.function, in: program) {
                     exclusion = NotApplicableEntry(function: mmap.variable, file: mmap.file, line: mmap.line, slot: "mmap",
