@@ -92,6 +92,7 @@ struct FaultPageSources {
     func pageSource(_ name: String) -> Bool? {
         for entry in context.analyzer.table[name] ?? [] {
             if case .faultPageSource(let pageCache) = entry.effect { return pageCache }
+            if case .returnsNewPage(let forPageCache) = entry.effect { return forPageCache }
             if case .returnsPage = entry.effect { return true }
             if case .returnsPageWithFlags = entry.effect { return true }
         }

@@ -676,7 +676,12 @@ struct FunctionWalker {
             s.null = .null
             return s
         }
-        if let fresh = r.freshPage {
+        if let fresh = r.freshPage, !s.aliases.contains(name), !s.aliases.isEmpty {
+            // A second page (`tmp = alloc_page(…)` in a ->writepage that was given `page`): not
+            // the one this walk tracks, whose state stays as it is.
+            s.pendingLock.removeValue(forKey: name)
+            _ = fresh
+        } else if let fresh = r.freshPage {
             let keep = s
             s = fresh
             s.aliases = keep.aliases.union([name])
@@ -869,6 +874,12 @@ struct FunctionWalker {
             return [Result(state: s, value: .nonzero, isPage: false, trace: t)]
         case .testsWriteback, .outOfScopeWhenTrue, .leavesPageState, .convertsPage:
             return [Result(state: s, value: .unknown, isPage: false, trace: t)]
+        case .returnsNewPage:
+            var r = Result(state: s, value: .unknown, isPage: false, trace: step(line, "\(name)(): a new page, not locked", t))
+            var page = freshState(from: s)
+            page.null = .unknown
+            r.freshPage = page
+            return [r]
         case .setsBit(let bit, let word), .clearsBit(let bit, let word):
             guard bit < arguments.count, word < arguments.count, isFlagsWordOfPage(arguments[word], s),
                   let meaning = analyzer.model.pageFlagBits[compact(arguments[bit])] else {

@@ -87,6 +87,8 @@ extension StablePageModel {
             ModelEntry("read_cache_page", .faultPageSource(pageCache: true), reason: "reads a page-cache page through ->readpage"),
             ModelEntry("read_mapping_page", .faultPageSource(pageCache: true), reason: "reads a page-cache page"),
             ModelEntry("filemap_get_folio", .faultPageSource(pageCache: true), .since(KernelVersion(5, 16)), reason: "a page-cache lookup"),
+            ModelEntry("add_to_page_cache_lru", .faultPageSource(pageCache: true), reason: "inserts the page into a page cache"),
+            ModelEntry("filemap_add_folio", .faultPageSource(pageCache: true), .since(KernelVersion(5, 16)), reason: "inserts the folio into a page cache"),
             ModelEntry("vm_insert_pfn", .faultPageSource(pageCache: false), .before(KernelVersion(4, 20)), reason: "maps a raw PFN: no struct page in the page cache"),
             ModelEntry("vmf_insert_pfn", .faultPageSource(pageCache: false), .since(KernelVersion(4, 17)), reason: "maps a raw PFN: no struct page in the page cache"),
             ModelEntry("vmf_insert_pfn_prot", .faultPageSource(pageCache: false), .since(KernelVersion(4, 17)), reason: "maps a raw PFN"),
@@ -98,8 +100,16 @@ extension StablePageModel {
             ModelEntry("io_remap_pfn_range", .faultPageSource(pageCache: false), reason: "maps I/O memory by PFN"),
             ModelEntry("vmalloc_to_page", .faultPageSource(pageCache: false), reason: "a vmalloc page, never in a page cache"),
             ModelEntry("virt_to_page", .faultPageSource(pageCache: false), reason: "a page of kernel memory"),
-            ModelEntry("alloc_page", .faultPageSource(pageCache: false), reason: "a fresh page owned by the driver"),
-            ModelEntry("alloc_pages", .faultPageSource(pageCache: false), reason: "fresh pages owned by the driver"),
+            // Fresh pages from the allocator (for a fault handler: the driver's own memory).
+            ModelEntry("alloc_page", .returnsNewPage(forPageCache: false), reason: "a fresh page from the page allocator"),
+            ModelEntry("alloc_pages", .returnsNewPage(forPageCache: false), reason: "fresh pages from the page allocator"),
+            ModelEntry("alloc_pages_current", .returnsNewPage(forPageCache: false), VersionRange(since: nil, until: KernelVersion(5, 13)), reason: "alloc_pages on NUMA"),
+            ModelEntry("__alloc_pages_nodemask", .returnsNewPage(forPageCache: false), .before(KernelVersion(5, 13)), reason: "the allocator's core"),
+            ModelEntry("__alloc_pages", .returnsNewPage(forPageCache: false), reason: "the allocator's core (5.13+), or a per-node wrapper before"),
+            ModelEntry("__page_cache_alloc", .returnsNewPage(forPageCache: true), .before(KernelVersion(5, 16)), reason: "a fresh page for the page cache, not yet inserted"),
+            ModelEntry("page_cache_alloc", .returnsNewPage(forPageCache: true), .before(KernelVersion(5, 16)), reason: "a fresh page for the page cache, not yet inserted"),
+            ModelEntry("filemap_alloc_folio", .returnsNewPage(forPageCache: true), .since(KernelVersion(5, 16)), reason: "a fresh folio for the page cache, not yet inserted"),
+            ModelEntry("folio_alloc", .returnsNewPage(forPageCache: false), .since(KernelVersion(5, 16)), reason: "a fresh folio from the allocator"),
             ModelEntry("pfn_to_page", .faultPageSource(pageCache: false), reason: "a page found by PFN (device or reserved memory)"),
             // The writeback bit's own accessors (macro-generated, no body): named here so that the
             // flag-accessor prefixes (`pageStateReaders`) never hide a writeback start.

@@ -52,6 +52,12 @@ public enum PageEffect: Sendable, Hashable {
     /// Returns the same page in another form (`page_folio`, `folio_page`, `compound_head`):
     /// what is true of its argument is true of its result.
     case convertsPage(argument: Int)
+    /// Returns a page fresh from the allocator: unlocked, in no page cache, never under
+    /// writeback (`alloc_pages`, `__page_cache_alloc`, `filemap_alloc_folio`). The allocator's
+    /// body says nothing about the rule and is deep and recursive, so it is not walked.
+    /// `forPageCache`: allocated to be inserted into a page cache (`__page_cache_alloc`), which
+    /// for a fault handler means the mapping's pages are page cache.
+    case returnsNewPage(forPageCache: Bool)
 }
 
 extension PageEffect {
