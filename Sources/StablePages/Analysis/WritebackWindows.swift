@@ -66,7 +66,7 @@ struct WritebackWindows {
         let installers = Set(installs.map(\.function))
         let mmaps = program.bindings.filter { b in
             b.slot == "mmap" && (b.structType == nil || b.structType == "file_operations")
-                && (installers.contains(b.function) || calls(b.function, anyOf: installers))
+                && (installers.contains(b.function) || calls(b.function, seenFrom: b.file, anyOf: installers))
         }
         guard !mmaps.isEmpty else { return nil }
         let fileOperations = Set(mmaps.map(\.variable))
@@ -138,8 +138,9 @@ struct WritebackWindows {
         return true
     }
 
-    func calls(_ function: String, anyOf names: Set<String>) -> Bool {
-        guard let def = program.definitions[function]?.first else { return false }
+    func calls(_ function: String, seenFrom path: String, anyOf names: Set<String>) -> Bool {
+        guard let from = program.files.firstIndex(where: { $0.path == path }), let def = program.definition(function, from: from)
+        else { return false }
         let file = program.files[def.file]
         return file.calls(in: file.functions[def.function].body).contains { file.calleeName(of: $0).map(names.contains) ?? false }
     }

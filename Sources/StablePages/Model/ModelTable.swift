@@ -98,6 +98,7 @@ extension StablePageModel {
             ModelEntry("vmf_insert_page", .faultPageSource(pageCache: false), .since(KernelVersion(6, 2)), reason: "inserts a driver-owned page"),
             ModelEntry("remap_pfn_range", .faultPageSource(pageCache: false), reason: "maps device or kernel memory by PFN"),
             ModelEntry("io_remap_pfn_range", .faultPageSource(pageCache: false), reason: "maps I/O memory by PFN"),
+            ModelEntry("apply_to_page_range", .faultPageSource(pageCache: false), reason: "writes PTEs through a callback (i915's remap_io_mapping/remap_io_sg): PFN mappings, not page cache"),
             ModelEntry("vmalloc_to_page", .faultPageSource(pageCache: false), reason: "a vmalloc page, never in a page cache"),
             ModelEntry("virt_to_page", .faultPageSource(pageCache: false), reason: "a page of kernel memory"),
             // Fresh pages from the allocator (for a fault handler: the driver's own memory).

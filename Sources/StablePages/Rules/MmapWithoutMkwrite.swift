@@ -156,8 +156,10 @@ public struct MmapWithoutMkwrite: StablePageRule {
         var seen = Set<String>()
         for mmap in program.bindings where mmap.slot == "mmap" && (mmap.structType == nil || mmap.structType == "file_operations")
             && mmap.kind != .assignment {
-            guard seen.insert(mmap.variable).inserted, !context.suppressed(rule: description.id, function: mmap.variable) else { continue }
-            for install in effectiveInstalls(of: mmap.function, in: program) {
+            guard seen.insert("\(mmap.file)|\(mmap.variable)").inserted, !context.suppressed(rule: description.id, function: mmap.variable) else { continue }
+            var tables = Set<String>()
+            for install in effectiveInstalls(of: mmap.function, seenFrom: mmap.file, in: program)
+                where tables.insert("\(install.file)|\(install.variable)").inserted {
                 let slots = program.opsBindings(of: install.variable, seenFrom: install.file)
                     .filter { $0.structType == nil || $0.structType == "vm_operations_struct" }
                 guard let fault = slots.first(where: { $0.slot == "fault" }),
@@ -168,7 +170,7 @@ public struct MmapWithoutMkwrite: StablePageRule {
                 if let reason = context.model.notApplicableReason(function: install.variable, path: definition.file, version: program.version)
                     ?? context.model.notApplicableReason(function: mmap.variable, path: mmap.file, version: program.version) {
                     exclusion = NotApplicableEntry(function: mmap.variable, file: mmap.file, line: mmap.line, slot: "mmap", reason: reason)
-                } else if let refusal = refusesSharedWritable(mmap.function, in: program) {
+                } else if let refusal = refusesSharedWritable(mmap.function, seenFrom: mmap.file, in: program) {
                     exclusion = NotApplicableEntry(function: mmap.variable, file: mmap.file, line: mmap.line, slot: "mmap",
                                                    reason: "\(mmap.function)() refuses shared writable mappings", code: "no-shared-writable",
                                                    evidence: [refusal])
@@ -204,21 +206,30 @@ public struct MmapWithoutMkwrite: StablePageRule {
     /// The `vm_ops` an mmap method leaves in the vma: its own `vma->vm_ops = &…` when it has
     /// one (it overrides what `generic_file_mmap()` installed before it), else those of the
     /// functions it calls, two calls deep.
-    func effectiveInstalls(of function: String, in program: Program) -> [OpsInstall] {
-        let own = program.installs.filter { $0.function == function && $0.slot == "vm_ops" }
+    func effectiveInstalls(of function: String, seenFrom path: String, in program: Program) -> [OpsInstall] {
+        // Functions by definition as seen from the binding's file: a static `afu_mmap` in one
+        // driver is not another driver's `afu_mmap`.
+        let fileIndex = program.files.firstIndex { $0.path == path }
+        guard let from = fileIndex, let root = program.definition(function, from: from) else { return [] }
+        func installs(of def: (file: Int, function: Int)) -> [OpsInstall] {
+            let f = program.files[def.file]
+            let name = f.functions[def.function].name
+            return f.opsInstalls.filter { $0.function == name && $0.slot == "vm_ops" }
+        }
+        let own = installs(of: root)
         if !own.isEmpty { return own }
-        var frontier = [function]
-        var visited: Set<String> = [function]
+        var frontier = [root]
+        var visited: Set<Int> = [root.file << 32 | root.function]
         for _ in 0..<2 {
-            var next: [String] = []
-            for f in frontier {
-                guard let def = program.definitions[f]?.first else { continue }
+            var next: [(file: Int, function: Int)] = []
+            for def in frontier {
                 let file = program.files[def.file]
                 for call in file.calls(in: file.functions[def.function].body) {
-                    guard let callee = file.calleeName(of: call), visited.insert(callee).inserted else { continue }
-                    let installs = program.installs.filter { $0.function == callee && $0.slot == "vm_ops" }
-                    if !installs.isEmpty { return installs }
-                    next.append(callee)
+                    guard let callee = file.calleeName(of: call), let d = program.definition(callee, from: def.file),
+                          visited.insert(d.file << 32 | d.function).inserted else { continue }
+                    let found = installs(of: d)
+                    if !found.isEmpty { return found }
+                    next.append(d)
                 }
             }
             frontier = next
@@ -228,8 +239,9 @@ public struct MmapWithoutMkwrite: StablePageRule {
 
     /// `if ((vma->vm_flags & VM_SHARED) && (vma->vm_flags & VM_MAYWRITE)) return -EINVAL;`: the
     /// mmap method returns an error for shared mappings, so no shared writable page exists.
-    func refusesSharedWritable(_ function: String, in program: Program) -> PathStep? {
-        guard let def = program.definitions[function]?.first else { return nil }
+    func refusesSharedWritable(_ function: String, seenFrom path: String, in program: Program) -> PathStep? {
+        guard let from = program.files.firstIndex(where: { $0.path == path }), let def = program.definition(function, from: from)
+        else { return nil }
         let file = program.files[def.file]
         let tree = file.tree
         var found: PathStep?
