@@ -144,6 +144,8 @@ public struct FunctionSummary: Sendable {
     public var usedSummaries: [String]
     /// Assumptions made: unknown callees, recursion, budget.
     public var assumptions: [String]
+    /// The walk of this function, or of a callee it used, stopped at the state budget.
+    public var incomplete: Bool = false
 }
 
 /// Derives function summaries by walking each function's control-flow graph with a small
@@ -370,6 +372,7 @@ struct FunctionWalker {
     /// arguments passed through a variable can still be read.
     var assignedText: [String: String] = [:]
     var outcomes: [Outcome] = []
+    var incomplete = false
     var used: [String] = []
     var assumptions: [String] = []
 
@@ -433,6 +436,7 @@ struct FunctionWalker {
             explored += 1
             if explored > PathAnalyzer.stateBudget {
                 assumptions.append("\(function.name): analysis stopped after \(PathAnalyzer.stateBudget) states; remaining paths not checked")
+                incomplete = true
                 break
             }
             let block = graph.blocks[work.block]
@@ -484,8 +488,10 @@ struct FunctionWalker {
         var unique: [Outcome] = []
         var seen: Set<Outcome> = []
         for o in outcomes where seen.insert(o).inserted { unique.append(o) }
-        return FunctionSummary(function: function.name, file: file.path, line: function.line, outcomes: unique,
+        var summary = FunctionSummary(function: function.name, file: file.path, line: function.line, outcomes: unique,
                                usedSummaries: Array(Set(used)).sorted(), assumptions: Array(Set(assumptions)).sorted())
+        summary.incomplete = incomplete
+        return summary
     }
 
     func describe(_ v: ValueClass) -> String {
@@ -779,6 +785,7 @@ struct FunctionWalker {
                                               flagTexts: flagArguments(arguments))
                 used.append("\(name) (derived from \(callee.file):\(callee.line))")
                 assumptions.append(contentsOf: callee.assumptions)
+                incomplete = incomplete || callee.incomplete
                 out.append(contentsOf: applySummary(callee, name: name, node: node, arguments: arguments, pages: pages, s, t))
                 continue
             }

@@ -112,6 +112,7 @@ public protocol StablePageRule: Sendable {
 public enum RuleRegistry {
     public static let all: [any StablePageRule] = [
         MkwriteWithoutWait(), WriteBeginWithoutWait(), MmapWithoutMkwrite(), WaitBeforeLock(), WaitRemoved(),
+        AnalysisIncomplete(),
     ]
 
     public static func rule(id: String) -> (any StablePageRule)? {
