@@ -75,7 +75,8 @@ public struct StablePageEngine: Sendable {
     func entryPointDefinitions(_ program: Program) -> [(file: Int, function: Int)] {
         var seen = Set<Int>()
         var roots: [(file: Int, function: Int)] = []
-        for b in program.bindings where model.entryPoint(structType: b.structType, slot: b.slot) != nil {
+        for b in program.bindings where model.entryPoint(structType: b.structType, slot: b.slot) != nil
+            || model.isSupportingSlot(structType: b.structType, slot: b.slot, summarisedOnly: true) {
             guard let all = program.definitions[b.function],
                   let d = all.first(where: { program.files[$0.file].path == b.file }) ?? all.first,
                   model.notApplicableReason(function: b.function, path: program.files[d.file].path, version: program.version) == nil,

@@ -158,13 +158,15 @@ public struct StablePageModel: Sendable {
     /// Ops slots that are not entry points but whose code decides whether one is in scope: a
     /// mapping's `->writepage` (does writeback outlive it?) and `->fault` (page cache or not?).
     /// Their callees are looked up like an entry point's.
-    public var supportingSlots: [(structType: String, slot: String, reason: String)] = [
-        ("address_space_operations", "writepage", "whether a mapping's writeback runs under the page lock"),
-        ("vm_operations_struct", "fault", "where a mapping's pages come from"),
+    /// `summarised`: every such function's summary is needed (and worth deriving on all cores
+    /// with the entry points'); a fault handler's only in the rare case its calls say nothing.
+    public var supportingSlots: [(structType: String, slot: String, summarised: Bool, reason: String)] = [
+        ("address_space_operations", "writepage", true, "whether a mapping's writeback runs under the page lock"),
+        ("vm_operations_struct", "fault", false, "where a mapping's pages come from"),
     ]
 
-    public func isSupportingSlot(structType: String?, slot: String) -> Bool {
-        supportingSlots.contains { $0.slot == slot && (structType == nil || $0.structType == structType) }
+    public func isSupportingSlot(structType: String?, slot: String, summarisedOnly: Bool = false) -> Bool {
+        supportingSlots.contains { $0.slot == slot && (structType == nil || $0.structType == structType) && (!summarisedOnly || $0.summarised) }
     }
 
     public struct Suppression: Sendable, Hashable {

@@ -52,12 +52,18 @@ public final class ExplanationLog: @unchecked Sendable {
     func add(_ e: NotApplicableEntry) { if !entries.contains(e) { entries.append(e) } }
 }
 
+/// Derived exclusions by entry point, shared by the rules of one tree.
+final class ExclusionMemo: @unchecked Sendable {
+    var values: [String: WritebackWindows.Exclusion?] = [:]
+}
+
 /// What a rule sees: one tree's program, its analysis, the model, and the entry points.
 public struct RuleContext {
     public let program: Program
     public let analyzer: PathAnalyzer
     public let model: StablePageModel
     let explanations = ExplanationLog()
+    let exclusions = ExclusionMemo()
 
     /// Functions bound to `slot` (any struct type the model lists for it), grouped by function.
     func entryPoints(slot: String) -> [(function: String, bindings: [OpsBinding])] {
@@ -87,9 +93,18 @@ public struct RuleContext {
                                                 slot: bindings[0].slot, reason: reason))
             return nil
         }
-        let pageSource = bindings.first.flatMap { model.entryPoint(structType: $0.structType, slot: $0.slot)?.kind } == .pageMkwrite
-            ? FaultPageSources(context: self).exclusion(vmOps: bindings) : nil
-        if let exclusion = pageSource ?? WritebackWindows(context: self).exclusion(of: bindings) {
+        // Derived once per entry point for all the rules that ask.
+        let memoKey = bindings.map { "\($0.file)|\($0.variable)|\($0.slot)" }.joined(separator: ";")
+        let derived: WritebackWindows.Exclusion?
+        if let known = exclusions.values[memoKey] {
+            derived = known
+        } else {
+            let pageSource = bindings.first.flatMap { model.entryPoint(structType: $0.structType, slot: $0.slot)?.kind } == .pageMkwrite
+                ? FaultPageSources(context: self).exclusion(vmOps: bindings) : nil
+            derived = pageSource ?? WritebackWindows(context: self).exclusion(of: bindings)
+            exclusions.values[memoKey] = .some(derived)
+        }
+        if let exclusion = derived {
             explanations.add(NotApplicableEntry(function: function, file: file.path, line: file.functions[def.function].line,
                                                 slot: bindings[0].slot, reason: exclusion.reason, code: exclusion.code,
                                                 evidence: exclusion.evidence))
