@@ -338,10 +338,12 @@ public struct StablePageEngine: Sendable {
             return f
         }
         findings += Self.openedPaths(perTree, trees: trees.count)
-        if let series, let waitRemoved = rules.compactMap({ $0 as? WaitRemoved }).first {
-            for var f in waitRemoved.check(patches: series.patches, model: model) {
-                if let k = f.introducedBy { f.presentIn = Array(k..<max(trees.count, k + 1)) }
-                findings.append(f)
+        if let series {
+            for rule in rules.compactMap({ $0 as? any DiffRule }) {
+                for var f in rule.check(patches: series.patches, model: model, version: trees.first?.kernelVersion) {
+                    if let k = f.introducedBy { f.presentIn = Array(k..<max(trees.count, k + 1)) }
+                    findings.append(f)
+                }
             }
         }
         return (findings, analysed)

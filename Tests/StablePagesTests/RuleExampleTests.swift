@@ -21,14 +21,14 @@ struct RuleExampleTests {
 
     static func findings(for c: Case) -> [Finding] {
         let rule = RuleRegistry.rule(id: c.rule)!
-        if let diffRule = rule as? WaitRemoved {
+        if let diffRule = rule as? any DiffRule {
             let lines = TextLinesForTests.split(c.example.code)
             var parser = DiffParser(source: "example.diff", patchNumber: 1)
             let (files, _) = parser.parse(lines, from: 0)
             let patch = Patch(number: 1, total: 1, subject: "", subjectInfo: SubjectParser.parse("[PATCH] x"), author: nil,
                               date: nil, messageID: nil, inReplyTo: nil, message: "", trailers: [], collectedTrailers: [],
                               notes: "", diffstat: [], files: files, footer: SeriesFooter(), source: nil, diagnostics: [])
-            return diffRule.check(patches: [patch], model: .builtIn)
+            return diffRule.check(patches: [patch], model: .builtIn, version: nil)
         }
         let tree = MemoryTree(name: "example", files: ["example.c": Array(c.example.code.utf8)])
         let engine = StablePageEngine(model: .builtIn, rules: [rule])

@@ -1,4 +1,5 @@
 import CSyntax
+import Series
 
 /// A C example for a rule: lines ending in `//~ finding` mark where the rule must report (the
 /// line of the function or variable it names); an example without markers must stay silent.
@@ -123,11 +124,22 @@ public protocol StablePageRule: Sendable {
     func check(_ context: RuleContext) -> [Finding]
 }
 
+/// A rule that reads the series' diffs, not a tree: it runs with or without a kernel checkout,
+/// and its findings are introduced by the patch they read (`version`: the tree's release, when
+/// there is one).
+public protocol DiffRule: StablePageRule {
+    func check(patches: [Patch], model: StablePageModel, version: KernelVersion?) -> [Finding]
+}
+
+extension DiffRule {
+    public func check(_ context: RuleContext) -> [Finding] { [] }
+}
+
 /// Every rule, in the order `spw-review rules` lists them.
 public enum RuleRegistry {
     public static let all: [any StablePageRule] = [
         MkwriteWithoutWait(), WriteBeginWithoutWait(), MmapWithoutMkwrite(), WaitBeforeLock(), WaitRemoved(),
-        AnalysisIncomplete(),
+        ModelEntryEdited(), AnalysisIncomplete(),
     ]
 
     public static func rule(id: String) -> (any StablePageRule)? {

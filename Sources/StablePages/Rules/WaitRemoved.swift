@@ -3,7 +3,7 @@ import Series
 
 /// `stable-pages/wait-removed`: a patch removes a writeback wait and adds none back in the same
 /// file — a regression visible in the diff itself, reported even without a kernel tree.
-public struct WaitRemoved: StablePageRule {
+public struct WaitRemoved: DiffRule {
     public init() {}
 
     public let description = RuleDescription(
@@ -43,10 +43,7 @@ public struct WaitRemoved: StablePageRule {
         ]
     )
 
-    /// Works on the diff, not on a tree.
-    public func check(_ context: RuleContext) -> [Finding] { [] }
-
-    public func check(patches: [Patch], model: StablePageModel) -> [Finding] {
+    public func check(patches: [Patch], model: StablePageModel, version: KernelVersion?) -> [Finding] {
         let waits = Set(model.entries.filter {
             switch $0.effect {
             case .waitsForWriteback, .waitsForStableWrites: return true
