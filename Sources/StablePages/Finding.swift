@@ -44,11 +44,18 @@ public struct Finding: Sendable, Hashable {
     /// entry points it affects (the finding's `function` is then the helper that changed).
     public var affected: [String] = []
 
-    /// A path's identity across trees: its steps without line numbers, which a patch shifts.
+    /// A path's identity across trees: what happens to the page on it, step by step — calls and
+    /// their outcomes, locks, waits, hand-backs, the exit — without line numbers (a patch shifts
+    /// them) and without the branch conditions and gotos that lead there (a refactor rewords
+    /// them: `NILFS_SB(sb)->s_nilfs` becoming `sb->s_fs_info` opens no path).
     public static func signature(of path: [PathStep]) -> String {
-        path.map { step in
+        path.compactMap { step -> String? in
             var note = step.note
+            if note.hasPrefix("(") || note.hasPrefix("!(") || note.hasPrefix("goto ") { return nil }
             if let bracket = note.range(of: " [", options: .backwards), note.hasSuffix("]") { note = String(note[..<bracket.lowerBound]) }
+            if note.hasPrefix("return "), let value = note.range(of: " (", options: .backwards), note.hasSuffix(")") {
+                note = "return" + note[value.lowerBound...]  // `return err (error)`: the value class, not the spelling
+            }
             return "\(step.file)|\(note)"
         }.joined(separator: " > ")
     }
