@@ -82,11 +82,20 @@ struct PageState: Hashable {
     var aliases: Set<String> = []
     /// Tracked variables' values (`ret`, `err`).
     var values: [String: ValueClass] = [:]
+    /// The value the branch condition's call returned on this path (`if (!foo_trylock(page))`),
+    /// so the branch taken agrees with the callee's exit: set when the condition is evaluated,
+    /// read and cleared by `refine`.
+    var conditionCall: ConditionCall? = nil
 }
 
 /// What a path did to the page's PG_writeback bit, relative to how it found it.
 public enum WritebackChange: String, Hashable, Sendable {
     case unchanged, started, ended
+}
+
+struct ConditionCall: Hashable {
+    var node: NodeID
+    var value: ValueClass
 }
 
 /// How one path through a function ends.
@@ -442,7 +451,7 @@ struct FunctionWalker {
             let block = graph.blocks[work.block]
             var states = [(work.state, work.trace)]
             for item in block.items where block.kind != .returnExit || item != block.returnStatement {
-                if item == block.condition { states = states.flatMap { evalForEffects(item, $0.0, $0.1) }; continue }
+                if item == block.condition { states = states.flatMap { evalCondition(item, $0.0, $0.1) }; continue }
                 states = states.flatMap { exec(item, $0.0, $0.1) }
             }
             if block.kind == .returnExit {
@@ -481,6 +490,7 @@ struct FunctionWalker {
                     } else if edge.kind == .goto, let label = edge.label {
                         t = step(graph.blocks[edge.to].firstLine, "goto \(label)", trace)
                     }
+                    next.conditionCall = nil
                     queue.append(Work(block: edge.to, state: next, trace: t))
                 }
             }
@@ -530,6 +540,28 @@ struct FunctionWalker {
             return results
         default:
             return evalForEffects(node, state, trace)
+        }
+    }
+
+    /// Evaluates a branch condition. When it is (the negation of) a call to a function whose
+    /// body was summarised, each of the callee's exits keeps the value it returned, so the
+    /// branch that follows takes only the exits that agree with it (an inline helper that
+    /// returns 1 for success is not read as failing).
+    mutating func evalCondition(_ node: NodeID, _ state: PageState, _ trace: Trace?) -> [(PageState, Trace?)] {
+        var core = node
+        while true {
+            if tree.kind(core) == .unary, tree[core].op == .bang, let inner = tree.child(core, 0) { core = inner; continue }
+            if tree.kind(core) == .call, let name = file.calleeName(of: core), name == "likely" || name == "unlikely",
+               let inner = file.arguments(of: core).first { core = inner; continue }
+            break
+        }
+        guard tree.kind(core) == .call, let name = file.calleeName(of: core), analyzer.primitive(name) == nil else {
+            return evalForEffects(node, state, trace)
+        }
+        return eval(core, state, trace).map { r in
+            var s = r.state
+            s.conditionCall = r.value == .unknown ? nil : ConditionCall(node: core, value: r.value)
+            return (s, r.trace)
         }
     }
 
@@ -1182,6 +1214,13 @@ struct FunctionWalker {
             let name = file.calleeName(of: condition) ?? ""
             let arguments = file.arguments(of: condition)
             if name == "likely" || name == "unlikely", let a = arguments.first { return refine(state, a, outcome) }
+            if let known = state.conditionCall, known.node == condition {
+                s.conditionCall = nil
+                let returnedTrue: Bool? = known.value == .zero ? false
+                    : (known.value == .nonzero || known.value == .faultLocked || known.value == .noWrite) ? true : nil
+                if let t = returnedTrue, t != outcome { return nil }
+                return s
+            }
             if case .outOfScopeWhenTrue? = analyzer.primitive(name) { return outcome ? nil : s }
             if case .testsWriteback(let a)? = analyzer.primitive(name), a < arguments.count, isPage(arguments[a], state) {
                 // Not under writeback right now; under the lock that stays true until it is dropped.

@@ -178,6 +178,27 @@ public struct MkwriteWithoutWait: StablePageRule {
                 }
                 static const struct vm_operations_struct foo_vm_ops = { .page_mkwrite = foo_page_mkwrite };
                 """),
+            RuleExample("an inline helper that returns 1 for success", """
+                static inline int foo_lock_live_page(struct page *page, struct inode *inode)
+                {
+                	lock_page(page);
+                	if (page->mapping != inode->i_mapping) {
+                		unlock_page(page);
+                		return 0;
+                	}
+                	return 1;
+                }
+                static int foo_page_mkwrite(struct vm_area_struct *vma, struct vm_fault *vmf)
+                {
+                	struct page *page = vmf->page;
+
+                	if (!foo_lock_live_page(page, vma->vm_file->f_mapping->host))
+                		return VM_FAULT_NOPAGE;
+                	wait_for_stable_page(page);
+                	return VM_FAULT_LOCKED;
+                }
+                static const struct vm_operations_struct foo_vm_ops = { .page_mkwrite = foo_page_mkwrite };
+                """),
             RuleExample("folio API", """
                 static vm_fault_t foo_page_mkwrite(struct vm_fault *vmf)
                 {
