@@ -69,3 +69,46 @@ struct PerPathDeltaTests {
         #expect(findings.first { $0.function == "demo_c_page_mkwrite" }?.resolvedBy == 1)
     }
 }
+
+/// Issue 12, item 3: a call through a function-pointer member reaches the functions the tree
+/// binds to that member (netfs' `ctx->ops->check_write_begin(…)` style).
+struct MemberCallTests {
+    static func tree(helperWaits: Bool) -> MemoryTree {
+        let code = """
+            struct demo_netfs_ops {
+            	int (*prepare_page)(struct file *file, struct folio *folio);
+            };
+
+            static int demo_prepare(struct file *file, struct folio *folio)
+            {
+            \(helperWaits ? "\tfolio_wait_stable(folio);\n" : "")\treturn 0;
+            }
+
+            static const struct demo_netfs_ops demo_ops = {
+            	.prepare_page	= demo_prepare,
+            };
+
+            static vm_fault_t demo_page_mkwrite(struct vm_fault *vmf)
+            {
+            	struct folio *folio = page_folio(vmf->page);
+            	struct demo_ctx *ctx = demo_ctx(vmf->vma->vm_file);
+
+            	folio_lock(folio);
+            	if (ctx->ops->prepare_page(vmf->vma->vm_file, folio) < 0) {
+            		folio_unlock(folio);
+            		return VM_FAULT_SIGBUS;
+            	}
+            	return VM_FAULT_LOCKED;
+            }
+
+            static const struct vm_operations_struct demo_vm_ops = { .page_mkwrite = demo_page_mkwrite };
+            """
+        return MemoryTree(name: "T", files: ["fs/demo/file.c": Array(code.utf8)], kernelVersion: KernelVersion(6, 1))
+    }
+
+    @Test(arguments: [true, false])
+    func theMembersFunctionsAreFollowed(helperWaits: Bool) {
+        let findings = StablePageEngine().analyze(Self.tree(helperWaits: helperWaits)).findings
+        #expect(findings.contains { $0.function == "demo_page_mkwrite" } == !helperWaits, "\(findings.map(\.message))")
+    }
+}

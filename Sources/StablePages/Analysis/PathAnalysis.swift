@@ -187,6 +187,25 @@ public final class PathAnalyzer: @unchecked Sendable {
     private var inProgress: Set<String> = []
     /// Most states explored per function before giving up on it (and saying so).
     static let stateBudget = 20_000
+    /// Most functions a call through a member is taken to reach (`->check_write_begin` has one
+    /// or two in a tree; `->set_page_dirty` has dozens, and stays unknown).
+    static let memberTargetLimit = 4
+    private var memberTargetCache: [String: [(file: Int, function: Int)]] = [:]
+
+    /// Definitions of the functions the tree binds to `member` (initializers and assignments).
+    func memberTargets(_ member: String) -> [(file: Int, function: Int)] {
+        if let known = memberTargetCache[member] { return known }
+        var seen = Set<Int>()
+        var out: [(file: Int, function: Int)] = []
+        for (f, file) in program.files.enumerated() {
+            for b in file.opsBindings where b.slot == member || b.slot.hasSuffix("." + member) {
+                guard let d = program.definition(b.function, from: f), seen.insert(d.file << 32 | d.function).inserted else { continue }
+                out.append(d)
+            }
+        }
+        memberTargetCache[member] = out
+        return out
+    }
 
     public init(program: Program, model: StablePageModel, store: SummaryStore? = nil) {
         self.program = program
@@ -287,6 +306,12 @@ public final class PathAnalyzer: @unchecked Sendable {
         if dependencies.reusable { store?.put(storeKey, result, dependencies) }
         record(dependencies)
         return result
+    }
+
+    /// The summary being derived depends on something its dependencies cannot name (every
+    /// binding of a member in the tree): it is not shared with later trees.
+    func dependsOnWholeTree() {
+        if !collecting.isEmpty { collecting[collecting.count - 1].reusable = false }
     }
 
     func isInProgress(file: Int, function: Int) -> Bool {
@@ -775,8 +800,12 @@ struct FunctionWalker {
             }
         }
         guard let name = file.calleeName(of: node) else {
-            // Through a function pointer (`mapping->a_ops->write_begin(…)`): unknown.
-            return pre.map { Result(state: $0.0, value: .unknown, isPage: false, trace: $0.1) }
+            // Through a function-pointer member (`ctx->ops->check_write_begin(…)`): the functions
+            // the tree ever puts in that member, when they are few and are given the page.
+            return pre.flatMap { (s0, t0, _, pages) in
+                callThroughMember(node, arguments: arguments, pages: pages, s0, t0)
+                    ?? [Result(state: s0, value: .unknown, isPage: false, trace: t0)]
+            }
         }
         let line = file.line(of: node)
         var out: [Result] = []
@@ -839,6 +868,30 @@ struct FunctionWalker {
             out.append(Result(state: s, value: .unknown, isPage: false, trace: t))
         }
         return out
+    }
+
+    /// The exits of every function bound to the called member anywhere in the tree (an
+    /// initializer `.check_write_begin = foo` or an assignment `ops->check_write_begin = foo`),
+    /// when the call is given the page and there are at most `memberTargetLimit` of them;
+    /// nil otherwise (the call stays unknown).
+    mutating func callThroughMember(_ node: NodeID, arguments: [NodeID], pages: [Bool], _ s0: PageState,
+                                    _ t0: Trace?) -> [Result]? {
+        guard pages.contains(true) || pageOut.map({ p in arguments.contains { text($0) == p } }) == true,
+              let callee = tree.child(node, 0), tree.kind(callee) == .member, let member = file.name(of: callee) else { return nil }
+        let targets = analyzer.memberTargets(member)
+        analyzer.dependsOnWholeTree()
+        guard !targets.isEmpty, targets.count <= PathAnalyzer.memberTargetLimit else { return nil }
+        var out: [Result] = []
+        for d in targets {
+            if analyzer.isInProgress(file: d.file, function: d.function) { return nil }
+            let calleeSummary = analyzer.summary(file: d.file, function: d.function, constants: constantArguments(arguments))
+            let name = analyzer.program.files[d.file].functions[d.function].name
+            used.append("\(name) (through ->\(member), derived from \(calleeSummary.file):\(calleeSummary.line))")
+            assumptions.append(contentsOf: calleeSummary.assumptions)
+            incomplete = incomplete || calleeSummary.incomplete
+            out += applySummary(calleeSummary, name: name, node: node, arguments: arguments, pages: pages, s0, t0)
+        }
+        return out.isEmpty ? nil : out
     }
 
     mutating func applyPrimitive(_ effect: PageEffect, name: String, node: NodeID, arguments: [NodeID], values: [ValueClass],
