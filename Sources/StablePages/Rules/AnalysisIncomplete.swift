@@ -86,20 +86,11 @@ public struct AnalysisIncomplete: StablePageRule {
     )
 
     public func check(_ context: RuleContext) -> [Finding] {
-        var findings: [Finding] = []
-        for slot in ["page_mkwrite", "write_begin"] {
-            for (function, bindings) in context.entryPoints(slot: slot) {
-                guard let (file, summary) = context.summaryOfEntryPoint(function, bindings: bindings, rule: description.id),
-                      summary.incomplete else { continue }
-                findings.append(Finding(
-                    rule: description.id, severity: description.severity, confidence: description.confidence,
-                    function: function, file: file.path, line: summary.line, slot: slot,
-                    message: "analysis of \(function)() incomplete: the walk stopped after \(PathAnalyzer.stateBudget) states, so some paths were not checked",
-                    path: [PathStep(file: file.path, line: summary.line, note: "enter \(function)()")],
-                    bindings: bindings.map(context.describe), summariesUsed: summary.usedSummaries,
-                    assumptions: summary.assumptions))
-            }
+        context.summarisedEntryPoints([.pageMkwrite, .writeBegin], rule: description).filter(\.summary.incomplete).map { entry in
+            context.finding(description, on: entry,
+                            message: "analysis of \(entry.function)() incomplete: the walk stopped after \(PathAnalyzer.stateBudget) states, so some paths were not checked",
+                            paths: [[PathStep(file: entry.file.path, line: entry.summary.line, note: "enter \(entry.function)()")]],
+                            confidence: description.confidence)
         }
-        return findings
     }
 }

@@ -214,21 +214,14 @@ public struct MkwriteWithoutWait: StablePageRule {
     )
 
     public func check(_ context: RuleContext) -> [Finding] {
-        var findings: [Finding] = []
-        for (function, bindings) in context.entryPoints(slot: "page_mkwrite") {
-            guard let (file, summary) = context.summaryOfEntryPoint(function, bindings: bindings, rule: description.id) else { continue }
-            let bad = summary.outcomes.filter { $0.isWritableFaultExit && !$0.pageIsStable && !$0.waitedOnlyUnlocked }
-            guard let first = bad.first else { continue }
+        context.summarisedEntryPoints([.pageMkwrite], rule: description).compactMap { entry in
+            let bad = entry.summary.outcomes.filter { $0.isWritableFaultExit && !$0.pageIsStable && !$0.waitedOnlyUnlocked }
+            guard let first = bad.first else { return nil }
             let how = first.returnClass == .zero
                 ? "returns 0, so the fault core locks the page and makes it writable without waiting for writeback"
                 : "returns VM_FAULT_LOCKED \(first.locked ? "with the page locked but not waited for" : "without holding the page lock it waited under")"
-            findings.append(Finding(
-                rule: description.id, severity: description.severity, confidence: summary.confidence(description.confidence),
-                function: function, file: file.path, line: summary.line, slot: "page_mkwrite",
-                message: "\(function)() \(how) (\(bad.count) path\(bad.count == 1 ? "" : "s"))",
-                path: first.path, bindings: bindings.map(context.describe), summariesUsed: summary.usedSummaries,
-                assumptions: summary.assumptions, openPaths: bad.map(\.path)))
+            return context.finding(description, on: entry, message: "\(entry.function)() \(how) (\(bad.count) path\(bad.count == 1 ? "" : "s"))",
+                                   paths: bad.map(\.path))
         }
-        return findings
     }
 }

@@ -114,6 +114,39 @@ public struct RuleContext {
         return (file, analyzer.summary(file: def.file, function: def.function))
     }
 
+    /// An entry point in scope with its summary, as the path rules visit them.
+    struct SummarisedEntryPoint {
+        var function: String
+        var slot: String
+        var bindings: [OpsBinding]
+        var file: ParsedFile
+        var summary: FunctionSummary
+    }
+
+    /// Every entry point of `kinds` (by the model's slot table) that is in scope for `rule`,
+    /// with its summary: the one loop the path rules share.
+    func summarisedEntryPoints(_ kinds: [EntryPointSlot.Kind], rule: RuleDescription) -> [SummarisedEntryPoint] {
+        var out: [SummarisedEntryPoint] = []
+        for kind in kinds {
+            for slot in model.entryPoints.filter({ $0.kind == kind }).map(\.slot) {
+                for (function, bindings) in entryPoints(slot: slot) {
+                    guard let (file, summary) = summaryOfEntryPoint(function, bindings: bindings, rule: rule.id) else { continue }
+                    out.append(SummarisedEntryPoint(function: function, slot: slot, bindings: bindings, file: file, summary: summary))
+                }
+            }
+        }
+        return out
+    }
+
+    /// A path rule's finding on `entry`: `paths` are the open ones, the first is shown.
+    func finding(_ rule: RuleDescription, on entry: SummarisedEntryPoint, message: String, paths: [[PathStep]],
+                 confidence: Confidence? = nil) -> Finding {
+        Finding(rule: rule.id, severity: rule.severity, confidence: confidence ?? entry.summary.confidence(rule.confidence),
+                function: entry.function, file: entry.file.path, line: entry.summary.line, slot: entry.slot,
+                message: message, path: paths.first ?? [], bindings: entry.bindings.map(describe),
+                summariesUsed: entry.summary.usedSummaries, assumptions: entry.summary.assumptions, openPaths: paths)
+    }
+
     func suppressed(rule: String, function: String) -> Bool {
         model.suppressions.contains { $0.rule == rule && $0.function == function }
     }
@@ -150,6 +183,8 @@ public enum RuleRegistry {
 extension Outcome {
     /// A `page_mkwrite` exit that hands the page back writable.
     var isWritableFaultExit: Bool { returnClass == .faultLocked || returnClass == .zero }
+    /// A `write_begin` exit that hands a page back for the copy (not an error return).
+    var isWritableWriteBeginExit: Bool { handedBack && returnClass != .nonzero && returnClass != .noWrite }
 }
 
 extension FunctionSummary {

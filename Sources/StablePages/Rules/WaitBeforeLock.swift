@@ -75,25 +75,14 @@ public struct WaitBeforeLock: StablePageRule {
     )
 
     public func check(_ context: RuleContext) -> [Finding] {
-        var findings: [Finding] = []
-        for slot in ["page_mkwrite", "write_begin"] {
-            for (function, bindings) in context.entryPoints(slot: slot) {
-                guard let (file, summary) = context.summaryOfEntryPoint(function, bindings: bindings, rule: description.id) else { continue }
-                let writable: (Outcome) -> Bool = slot == "page_mkwrite"
-                    ? { $0.isWritableFaultExit }
-                    : { $0.handedBack && $0.returnClass != .nonzero && $0.returnClass != .noWrite }
-                let bad = summary.outcomes.filter { writable($0) && $0.waitedOnlyUnlocked }
-                guard let first = bad.first else { continue }
-                let what = first.relockedAfterWait ? "drops the page lock after waiting and takes it again without a new wait"
-                                                   : "waits for writeback before taking the page lock"
-                findings.append(Finding(
-                    rule: description.id, severity: description.severity, confidence: summary.confidence(description.confidence),
-                    function: function, file: file.path, line: summary.line, slot: slot,
-                    message: "\(function)() \(what); writeback can start in between",
-                    path: first.path, bindings: bindings.map(context.describe), summariesUsed: summary.usedSummaries,
-                    assumptions: summary.assumptions, openPaths: bad.map(\.path)))
-            }
+        context.summarisedEntryPoints([.pageMkwrite, .writeBegin], rule: description).compactMap { entry in
+            let writable: (Outcome) -> Bool = entry.slot == "page_mkwrite" ? { $0.isWritableFaultExit } : { $0.isWritableWriteBeginExit }
+            let bad = entry.summary.outcomes.filter { writable($0) && $0.waitedOnlyUnlocked }
+            guard let first = bad.first else { return nil }
+            let what = first.relockedAfterWait ? "drops the page lock after waiting and takes it again without a new wait"
+                                               : "waits for writeback before taking the page lock"
+            return context.finding(description, on: entry, message: "\(entry.function)() \(what); writeback can start in between",
+                                   paths: bad.map(\.path))
         }
-        return findings
     }
 }

@@ -100,19 +100,12 @@ public struct WriteBeginWithoutWait: StablePageRule {
     )
 
     public func check(_ context: RuleContext) -> [Finding] {
-        var findings: [Finding] = []
-        for (function, bindings) in context.entryPoints(slot: "write_begin") {
-            guard let (file, summary) = context.summaryOfEntryPoint(function, bindings: bindings, rule: description.id) else { continue }
-            let bad = summary.outcomes.filter { $0.handedBack && $0.returnClass != .nonzero && $0.returnClass != .noWrite
-                && !$0.pageIsStable && !$0.waitedOnlyUnlocked }
-            guard let first = bad.first else { continue }
-            findings.append(Finding(
-                rule: description.id, severity: description.severity, confidence: summary.confidence(description.confidence),
-                function: function, file: file.path, line: summary.line, slot: "write_begin",
-                message: "\(function)() hands back a page \(first.locked ? "locked but not waited for" : "that is not locked") (\(bad.count) path\(bad.count == 1 ? "" : "s"))",
-                path: first.path, bindings: bindings.map(context.describe), summariesUsed: summary.usedSummaries,
-                assumptions: summary.assumptions, openPaths: bad.map(\.path)))
+        context.summarisedEntryPoints([.writeBegin], rule: description).compactMap { entry in
+            let bad = entry.summary.outcomes.filter { $0.isWritableWriteBeginExit && !$0.pageIsStable && !$0.waitedOnlyUnlocked }
+            guard let first = bad.first else { return nil }
+            return context.finding(description, on: entry,
+                                   message: "\(entry.function)() hands back a page \(first.locked ? "locked but not waited for" : "that is not locked") (\(bad.count) path\(bad.count == 1 ? "" : "s"))",
+                                   paths: bad.map(\.path))
         }
-        return findings
     }
 }
