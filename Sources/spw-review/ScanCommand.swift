@@ -27,6 +27,10 @@ struct ScanCommand: ParsableCommand {
     @Flag(name: .customLong("no-cache"), help: "Do not use or write the scan cache (~/.cache/spw-review).")
     var noCache = false
 
+    @Flag(name: .customLong("show-excluded"),
+          help: "Under each entry point left out of scope, print the lines of code the exclusion rests on (JSON always has them).")
+    var showExcluded = false
+
     func run() throws {
         let root = tree ?? FileManager.default.currentDirectoryPath
         var isDirectory: ObjCBool = false
@@ -50,7 +54,7 @@ struct ScanCommand: ParsableCommand {
             let files = source.cFiles() + source.headerFiles()
             cacheKey = ScanCache.key([SpwReview.configuration.version, ScanCache.executableFingerprint,
                                       "\(engine.model.entries.count)", configText,
-                                      format.rawValue, "\(noPath)", root] + ScanCache.fingerprint(root: root, files: files))
+                                      format.rawValue, "\(noPath)", "\(showExcluded)", root] + ScanCache.fingerprint(root: root, files: files))
             if let key = cacheKey, let hit = cache.load(key) {
                 FileHandleOutput.standardOutput.write(hit.output)
                 if format == .text {
@@ -107,7 +111,7 @@ struct ScanCommand: ParsableCommand {
             if !result.findings.isEmpty { output = FindingsText.render(result.findings, style: style, showPath: !noPath) + "\n" }
             for n in result.notApplicable {
                 output += "\(n.file):\(n.line): \(style.paint("note", "1;36")): \(n.function) (.\(n.slot)) not checked: \(n.reason) [\(n.code)]\n"
-                if !noPath { for e in n.evidence { output += "    \(e.file):\(e.line): \(e.note)\n" } }
+                if showExcluded { for e in n.evidence { output += "    \(e.file):\(e.line): \(e.note)\n" } }
             }
         }
         FileHandleOutput.standardOutput.write(output)

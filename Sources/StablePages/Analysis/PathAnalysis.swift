@@ -1193,6 +1193,11 @@ struct FunctionWalker {
         case .unlocked: if o.returnsPage || o.handedBack { parts.append("page not locked") }
         case .inherited: if o.waitedInherited { parts.append("waits for writeback") }
         }
+        switch o.writeback {
+        case .started: parts.append("page under writeback")
+        case .ended: parts.append("writeback ended")
+        case .unchanged: break
+        }
         return parts.isEmpty ? "returns" : parts.joined(separator: ", ")
     }
 
