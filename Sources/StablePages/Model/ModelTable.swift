@@ -136,6 +136,11 @@ extension StablePageModel {
             ModelEntry("put_page", .leavesPageState, reason: "drops a reference"),
             ModelEntry("page_cache_release", .leavesPageState, .before(KernelVersion(4, 6)), reason: "drops a reference"),
             ModelEntry("mark_page_accessed", .leavesPageState, reason: "LRU aging only"),
+            ModelEntry("page_private", .leavesPageState, reason: "reads page->private (a macro)"),
+            ModelEntry("set_page_private", .leavesPageState, reason: "sets page->private"),
+            ModelEntry("page_count", .leavesPageState, reason: "reads the reference count"),
+            ModelEntry("page_to_pfn", .leavesPageState, reason: "the page's frame number (a macro)"),
+            ModelEntry("page_zone", .leavesPageState, reason: "the page's zone"),
             // Writeback start and end (for explanations).
             ModelEntry("set_page_writeback", .startsWriteback(argument: 0), reason: "sets PG_writeback (under the page lock)"),
             ModelEntry("folio_start_writeback", .startsWriteback(argument: 0), .since(KernelVersion(5, 16)), reason: "sets PG_writeback"),
