@@ -71,6 +71,18 @@ extension PageEffect {
     }
 }
 
+extension PageEffect {
+    /// Whether a verdict can turn on this entry: not the uses of a page that only say it leaves
+    /// the lock and writeback bits alone, or that it is the same page in another type (an edit of
+    /// `flush_dcache_page()` is no news for this rule).
+    public var decidesVerdicts: Bool {
+        switch self {
+        case .leavesPageState, .convertsPage: false
+        default: true
+        }
+    }
+}
+
 /// What a page flag bit means to the rule.
 public enum PageFlagMeaning: String, Sendable, Hashable {
     /// `PG_locked`: the page lock.

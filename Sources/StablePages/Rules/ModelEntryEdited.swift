@@ -58,7 +58,8 @@ public struct ModelEntryEdited: DiffRule {
                 var reported = Set<String>()
                 for hunk in file.hunks {
                     guard let function = WaitRemoved.functionName(inHunkHeader: hunk.header),
-                          let entry = table[function]?.first(where: { $0.effect.isPrimitive }), !reported.contains(function) else { continue }
+                          let entry = table[function]?.first(where: { $0.effect.isPrimitive && $0.effect.decidesVerdicts }),
+                          !reported.contains(function) else { continue }
                     var newLine = hunk.newStart
                     for line in hunk.lines {
                         if line.kind == .added || line.kind == .removed {
