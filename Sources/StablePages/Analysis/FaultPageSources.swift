@@ -19,8 +19,7 @@ struct FaultPageSources {
             guard let e = exclusion(of: b.variable, seenFrom: b.file) else { return nil }
             all.append(e)
         }
-        return WritebackWindows.Exclusion(code: all[0].code, reason: all.map(\.reason).joined(separator: "; "),
-                                          evidence: all.flatMap(\.evidence))
+        return WritebackWindows.Exclusion(combining: all)
     }
 
     func exclusion(of vmOps: String, seenFrom file: String?) -> WritebackWindows.Exclusion? {

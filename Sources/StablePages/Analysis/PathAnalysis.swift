@@ -739,11 +739,10 @@ struct FunctionWalker {
             s.null = .null
             return s
         }
-        if let fresh = r.freshPage, !s.aliases.contains(name), !s.aliases.isEmpty {
+        if r.freshPage != nil, !s.aliases.contains(name), !s.aliases.isEmpty {
             // A second page (`tmp = alloc_page(…)` in a ->writepage that was given `page`): not
             // the one this walk tracks, whose state stays as it is.
             s.pendingLock.removeValue(forKey: name)
-            _ = fresh
         } else if let fresh = r.freshPage {
             let keep = s
             s = fresh

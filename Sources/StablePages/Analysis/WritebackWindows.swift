@@ -20,6 +20,22 @@ struct WritebackWindows {
         var code: String
         var reason: String
         var evidence: [PathStep]
+
+        init(code: String, reason: String, evidence: [PathStep]) {
+            self.code = code
+            self.reason = reason
+            self.evidence = evidence
+        }
+
+        /// Several tables' exclusions as one: their reasons (each once), their evidence after
+        /// `extraEvidence`, and the code they share (else `mixedCode`, else the first one's).
+        init(combining parts: [Exclusion], extraEvidence: [PathStep] = [], mixedCode: String? = nil) {
+            var reasons: [String] = []
+            for p in parts where !reasons.contains(p.reason) { reasons.append(p.reason) }
+            self.init(code: parts.first?.code ?? "", reason: reasons.joined(separator: "; "),
+                      evidence: extraEvidence + parts.flatMap(\.evidence))
+            if let mixedCode, Set(parts.map(\.code)).count > 1 { code = mixedCode }
+        }
     }
 
     /// Why none of the mappings behind `bindings` can have an unlocked page under writeback, or nil.
@@ -37,15 +53,36 @@ struct WritebackWindows {
         default:
             return nil
         }
+        return allClosed(aops, linkEvidence: linkEvidence)
+    }
+
+    /// The exclusion when every one of `aops` is closed, or nil.
+    func allClosed(_ aops: [OpsVariable], linkEvidence: [PathStep]) -> Exclusion? {
         guard !aops.isEmpty else { return nil }
         var closed: [Exclusion] = []
         for a in Set(aops).sorted(by: { ($0.variable, $0.file) < ($1.variable, $1.file) }) {
             guard let e = closedWindow(of: a) else { return nil }
             closed.append(e)
         }
-        let code = Set(closed.map(\.code)).count == 1 ? closed[0].code : "writeback-under-lock"
-        return Exclusion(code: code, reason: closed.map(\.reason).joined(separator: "; "),
-                         evidence: linkEvidence + closed.flatMap(\.evidence))
+        return Exclusion(combining: closed, extraEvidence: linkEvidence, mixedCode: "writeback-under-lock")
+    }
+
+    /// The `address_space_operations` given to inodes together with one of `fileOperations`
+    /// (the functions that assign `->i_fop` and `->a_ops`), with a step per such function; nil
+    /// when some file_operations has no such setup in the tree.
+    func aopsOfInodes(given fileOperations: Set<String>, evidence: inout [PathStep]) -> [OpsVariable]? {
+        let setters = program.installs.filter { $0.slot == "i_fop" && fileOperations.contains($0.variable) }
+        // Every file_operations must lead to an inode setup, or some mapping is unaccounted for.
+        guard !setters.isEmpty, Set(setters.map(\.variable)) == fileOperations else { return nil }
+        var aops: [OpsVariable] = []
+        for setter in setters {
+            let assigned = program.installs.filter { $0.function == setter.function && $0.slot == "a_ops" && $0.file == setter.file }
+            guard !assigned.isEmpty else { return nil }
+            aops += assigned.map { OpsVariable(variable: $0.variable, file: $0.file) }
+            evidence.append(PathStep(file: setter.file, line: setter.line,
+                                     note: "\(setter.function)() gives the inode \(setter.variable) and \(assigned.map { "&" + $0.variable }.joined(separator: " or "))"))
+        }
+        return aops
     }
 
     /// An ops table as code names it from one file: a `static` table is that file's.
@@ -69,18 +106,7 @@ struct WritebackWindows {
                 && (installers.contains(b.function) || calls(b.function, seenFrom: b.file, anyOf: installers))
         }
         guard !mmaps.isEmpty else { return nil }
-        let fileOperations = Set(mmaps.map(\.variable))
-        let setters = program.installs.filter { $0.slot == "i_fop" && fileOperations.contains($0.variable) }
-        // Every file_operations must lead to an inode setup, or some mapping is unaccounted for.
-        guard Set(setters.map(\.variable)) == fileOperations else { return nil }
-        var aops: [OpsVariable] = []
-        for setter in setters {
-            let assigned = program.installs.filter { $0.function == setter.function && $0.slot == "a_ops" && $0.file == setter.file }
-            guard !assigned.isEmpty else { return nil }
-            aops += assigned.map { OpsVariable(variable: $0.variable, file: $0.file) }
-            evidence.append(PathStep(file: setter.file, line: setter.line,
-                                     note: "\(setter.function)() gives the inode \(setter.variable) and \(assigned.map { "&" + $0.variable }.joined(separator: " or "))"))
-        }
+        guard let aops = aopsOfInodes(given: Set(mmaps.map(\.variable)), evidence: &evidence) else { return nil }
         for i in installs { evidence.append(PathStep(file: i.file, line: i.line, note: "\(i.function)() installs &\(i.variable)")) }
         return aops
     }
@@ -88,23 +114,9 @@ struct WritebackWindows {
     /// Why every inode given `fileOperations` has a mapping that never leaves an unlocked page
     /// under writeback, or nil.
     func closedMapping(fileOperations: String) -> Exclusion? {
-        let setters = program.installs.filter { $0.slot == "i_fop" && $0.variable == fileOperations }
-        guard !setters.isEmpty else { return nil }
         var evidence: [PathStep] = []
-        var closed: [Exclusion] = []
-        for setter in setters {
-            let assigned = program.installs.filter { $0.function == setter.function && $0.slot == "a_ops" && $0.file == setter.file }
-            guard !assigned.isEmpty else { return nil }
-            evidence.append(PathStep(file: setter.file, line: setter.line,
-                                     note: "\(setter.function)() gives the inode \(fileOperations) and \(assigned.map { "&" + $0.variable }.joined(separator: " or "))"))
-            for a in Set(assigned.map { OpsVariable(variable: $0.variable, file: $0.file) }).sorted(by: { $0.variable < $1.variable }) {
-                guard let e = closedWindow(of: a) else { return nil }
-                closed.append(e)
-            }
-        }
-        let code = Set(closed.map(\.code)).count == 1 ? closed[0].code : "writeback-under-lock"
-        return Exclusion(code: code, reason: Array(Set(closed.map(\.reason))).sorted().joined(separator: "; "),
-                         evidence: evidence + closed.flatMap(\.evidence))
+        guard let aops = aopsOfInodes(given: [fileOperations], evidence: &evidence) else { return nil }
+        return allClosed(aops, linkEvidence: evidence)
     }
 
     /// Whether every call that is given the page (in `root` and the functions it calls with a
