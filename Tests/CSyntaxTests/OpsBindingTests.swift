@@ -83,4 +83,37 @@ import Testing
         #expect(!TokenPrefilter.mentionsAny(bytes, of: ["mkwrite"]))
         #expect(TokenPrefilter.identifiers(in: bytes) == ["page_mkwrite_helper", "x", "fault", "f"])
     }
+
+    /// The block search (32 positions at a time) and the byte-by-byte tail agree with a plain
+    /// reading at every offset, near both ends of a block, and at identifier boundaries.
+    @Test func blockSearchAgreesWithAPlainReadingAtEveryOffset() {
+        let needles = ["page_mkwrite", "vm_ops", ".mmap", "i_fop"]
+        func plain(_ bytes: [UInt8], _ needle: [UInt8]) -> Bool {
+            func ident(_ b: UInt8) -> Bool { b == 0x5F || b == 0x24 || b >= 0x80 || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) || (b >= 0x30 && b <= 0x39) }
+            guard bytes.count >= needle.count else { return false }
+            for at in 0...(bytes.count - needle.count) where Array(bytes[at..<at + needle.count]) == needle {
+                if ident(needle[0]) && at > 0 && ident(bytes[at - 1]) { continue }
+                if ident(needle.last!) && at + needle.count < bytes.count && ident(bytes[at + needle.count]) { continue }
+                return true
+            }
+            return false
+        }
+        let fillers: [UInt8] = [0x09, 0x78, 0x2E, 0x5F, 0x20]  // tab, x, '.', '_', space
+        for needle in needles {
+            for filler in fillers {
+                for offset in [0, 1, 20, 31, 32, 33, 63, 64, 95, 100] {
+                    for length in [offset + needle.utf8.count, offset + needle.utf8.count + 1, 140] where length >= offset + needle.utf8.count {
+                        var text = Array(repeating: filler, count: length)
+                        text.replaceSubrange(offset..<offset + needle.utf8.count, with: Array(needle.utf8))
+                        #expect(TokenPrefilter.mentionsAny(text, of: needles) == needles.contains { plain(text, Array($0.utf8)) },
+                                "\(needle) at \(offset) of \(length) in \(filler)")
+                    }
+                }
+            }
+        }
+        // Near misses in a long text: first, second and last bytes right, the middle wrong.
+        let near = Array((String(repeating: "page_mkwrote vm_opz i_foo ", count: 20) + "\tops.mmap = f;").utf8)
+        #expect(TokenPrefilter.mentionsAny(near, of: needles))
+        #expect(!TokenPrefilter.mentionsAny(Array(near.dropLast(14)), of: needles))
+    }
 }

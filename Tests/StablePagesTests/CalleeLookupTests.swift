@@ -59,3 +59,111 @@ struct CalleeLookupTests {
         #expect(flagged == !helperWaits)
     }
 }
+
+/// Issue 12, "scope: the whole tree" without reading all of it: a helper's body is looked for
+/// where the compiler would see it — the caller's file, any `.c` file (exported), and the headers
+/// the files read include — never in a header nothing includes.
+struct IncludeVisibilityTests {
+    /// A page_mkwrite that waits, if at all, through `demo_settle_page()` from `<linux/demo.h>`.
+    static let handler = """
+        #include <linux/demo.h>
+
+        static vm_fault_t demo_page_mkwrite(struct vm_fault *vmf)
+        {
+        \tstruct page *page = vmf->page;
+
+        \tlock_page(page);
+        \tdemo_settle_page(page);
+        \treturn VM_FAULT_LOCKED;
+        }
+
+        static const struct vm_operations_struct demo_vm_ops = {
+        \t.fault = filemap_fault,
+        \t.page_mkwrite = demo_page_mkwrite,
+        };
+        """
+
+    @Test func includeLinesAreReadInEveryShape() {
+        let text = """
+            #include <linux/fs.h>
+            # include "internal.h"
+              #  include   <asm/page.h>
+            #include MACRO_HEADER
+            #define include_not(x) x
+            /* #include "comment.h" is text */
+            static int demo(void)
+            {
+            \treturn 0;
+            }
+            """
+        let shapes = DefinitionShapes.scan(Array(text.utf8))
+        #expect(shapes.includes == [IncludeDirective(name: "linux/fs.h", quoted: false),
+                                    IncludeDirective(name: "internal.h", quoted: true),
+                                    IncludeDirective(name: "asm/page.h", quoted: false)])
+        #expect(shapes.definedNames == ["demo"])
+    }
+
+    @Test func includesResolveTheWayTheBuildFindsThem() {
+        let resolver = IncludeResolver(headers: [
+            "include/linux/pagemap.h", "include/uapi/linux/fs.h", "arch/x86/include/asm/page.h",
+            "arch/arm/include/asm/page.h", "mm/internal.h", "fs/ext4/internal.h",
+            "drivers/gpu/drm/amd/display/dc/dc.h", "include/asm-x86/cacheflush.h",
+        ], sources: ["mm/filemap.c", "fs/ext4/inode.c"])
+        func resolve(_ name: String, quoted: Bool, from file: String) -> [String] {
+            resolver.resolve(IncludeDirective(name: name, quoted: quoted), from: file).sorted()
+        }
+        #expect(resolve("internal.h", quoted: true, from: "mm/filemap.c") == ["mm/internal.h"])
+        #expect(resolve("../../mm/internal.h", quoted: true, from: "fs/ext4/inode.c") == ["mm/internal.h"])
+        #expect(resolve("linux/pagemap.h", quoted: false, from: "mm/filemap.c") == ["include/linux/pagemap.h"])
+        #expect(resolve("linux/fs.h", quoted: false, from: "mm/filemap.c") == ["include/uapi/linux/fs.h"])
+        #expect(resolve("asm/page.h", quoted: false, from: "mm/filemap.c") == ["arch/arm/include/asm/page.h", "arch/x86/include/asm/page.h"])
+        #expect(resolve("asm/cacheflush.h", quoted: false, from: "mm/filemap.c") == ["include/asm-x86/cacheflush.h"])
+        // A Makefile's -I: found by the end of its path.
+        #expect(resolve("dc.h", quoted: true, from: "drivers/gpu/drm/amd/amdgpu/amdgpu_dm.c") == ["drivers/gpu/drm/amd/display/dc/dc.h"])
+        #expect(resolve("nothere.h", quoted: true, from: "mm/filemap.c").isEmpty)
+        #expect(IncludeResolver.normalized("../x.h") == nil)
+    }
+
+    /// The same inline helper in two headers: only the one the handler's file includes (directly
+    /// or through another header) is read, and its body decides the finding.
+    @Test(arguments: [true, false])
+    func onlyIncludedHeadersAreRead(includesTheWaitingHeader: Bool) {
+        let tree = MemoryTree(name: "demo", files: [
+            "fs/demo/file.c": Array(Self.handler.utf8),
+            "include/linux/demo.h": Array((includesTheWaitingHeader ? "#include \"demo_wait.h\"\n" : "#include <linux/demo_nowait.h>\n").utf8),
+            "include/linux/demo_wait.h": Array("static inline void demo_settle_page(struct page *page)\n{\n\twait_on_page_writeback(page);\n}\n".utf8),
+            "include/linux/demo_nowait.h": Array("static inline void demo_settle_page(struct page *page)\n{\n\tset_page_dirty(page);\n}\n".utf8),
+        ])
+        let result = StablePageEngine().analyze(tree)
+        #expect(result.parsedPaths.contains(includesTheWaitingHeader ? "include/linux/demo_wait.h" : "include/linux/demo_nowait.h"))
+        #expect(!result.parsedPaths.contains(includesTheWaitingHeader ? "include/linux/demo_nowait.h" : "include/linux/demo_wait.h"))
+        let flagged = result.findings.contains { $0.function == "demo_page_mkwrite" && $0.rule.hasSuffix("mkwrite-without-wait") }
+        #expect(flagged == !includesTheWaitingHeader)
+    }
+}
+
+extension IncludeVisibilityTests {
+    /// A later tree whose only change is what an included header includes is analysed again
+    /// (another body comes into view); a change to a header nothing includes is not.
+    @Test func aChangedIncludeLineIsAChangeTheAnalysisReads() {
+        func tree(_ name: String, demoH: String, unrelated: String) -> MemoryTree {
+            let files: [String: String] = [
+                "fs/demo/file.c": Self.handler,
+                "include/linux/demo.h": demoH,
+                "include/linux/demo_wait.h": "static inline void demo_settle_page(struct page *page)\n{\n\twait_on_page_writeback(page);\n}\n",
+                "include/linux/unrelated.h": unrelated,
+            ]
+            // Content ids as git would give them: equal bytes, equal ids.
+            return MemoryTree(name: name, files: files.mapValues { Array($0.utf8) },
+                              ids: files.mapValues { String($0.hashValue, radix: 16) })
+        }
+        let t0 = tree("T0", demoH: "/* nothing yet */\n", unrelated: "#define A 1\n")
+        let t1 = tree("T1", demoH: "/* nothing yet */\n", unrelated: "#define A 2\n#include <linux/demo_wait.h>\n")
+        let t2 = tree("T2", demoH: "#include \"demo_wait.h\"\n", unrelated: "#define A 2\n#include <linux/demo_wait.h>\n")
+        let (findings, analysed) = StablePageEngine().reviewTrees([t0, t1, t2], series: nil)
+        #expect(analysed == [true, false, true])
+        let hole = findings.first { $0.function == "demo_page_mkwrite" }
+        #expect(hole?.presentIn == [0, 1])
+        #expect(hole?.resolvedBy == 2)
+    }
+}

@@ -34,6 +34,8 @@ struct LockBitTests {
                 }
                 """,
             "mm/filemap.c": """
+                #include <linux/pagemap.h>
+
                 int add_to_page_cache_locked(struct page *page, struct address_space *mapping,
                 		pgoff_t offset, gfp_t gfp_mask)
                 {
@@ -151,6 +153,8 @@ struct LockBitTests {
     func aFolioAddedToTheCacheIsLocked(waits: Bool) {
         let files = [
             "mm/filemap.c": """
+                #include <linux/pagemap.h>
+
                 int filemap_add_folio(struct address_space *mapping, struct folio *folio,
                 				pgoff_t index, gfp_t gfp)
                 {

@@ -1,0 +1,284 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the engine asks of a file before parsing it, answered from one read of its bytes and kept
+/// per content id: whether it mentions the entry-point tokens, which functions it defines (by the
+/// column-0 shape, see `DefinitionShapes`) and which headers it includes. T1..Tn then read only the
+/// blobs the series changed, and a later run only the blobs it has not met.
+struct FileFacts: Sendable {
+    var mentionsEntryTokens: Bool?
+    var definedNames: Set<String>?
+    var includes: [IncludeDirective]?
+}
+
+/// One `#include` line: the name between the quotes or angle brackets, and which of the two.
+struct IncludeDirective: Hashable, Sendable {
+    var name: String
+    var quoted: Bool
+}
+
+/// Facts per file, keyed by content id (shared by T0..Tn), or by path for trees without ids
+/// (then only within one `program(for:)` call, which makes its own instance).
+final class FileFactsCache: @unchecked Sendable {
+    private var facts: [String: FileFacts] = [:]
+    /// Keys asked for or learnt in this run (what an export keeps when the file grows too big).
+    private var used = Set<String>()
+    private let lock = NSLockLike()
+
+    func get(_ key: String) -> FileFacts {
+        lock.lock(); defer { lock.unlock() }
+        used.insert(key)
+        return facts[key] ?? FileFacts()
+    }
+
+    func set(_ key: String, _ value: FileFacts) {
+        lock.lock(); defer { lock.unlock() }
+        facts[key] = value
+        used.insert(key)
+    }
+
+    /// One line per blob: `id TAB mentions(1/0/-) TAB defined,names (or -) TAB includes (or -)`,
+    /// includes written `"local.h` or `<linux/fs.h`, comma-separated.
+    func export(limit: Int) -> String {
+        lock.lock(); defer { lock.unlock() }
+        let keys = facts.count <= limit ? Array(facts.keys) : Array(used.filter { facts[$0] != nil })
+        var out = ""
+        for key in keys.sorted() {
+            let f = facts[key]!
+            let mentions = f.mentionsEntryTokens.map { $0 ? "1" : "0" } ?? "-"
+            let names = f.definedNames.map { $0.sorted().joined(separator: ",") } ?? "-"
+            var includes = "-"
+            // A name the line format cannot carry is left to be read again.
+            if let list = f.includes, !list.contains(where: { $0.name.utf8.contains { $0 == 0x2C || $0 == 0x09 || $0 == 0x0A } }) {
+                includes = list.map { ($0.quoted ? "\"" : "<") + $0.name }.joined(separator: ",")
+            }
+            out += "\(key)\t\(mentions)\t\(names)\t\(includes)\n"
+        }
+        return out
+    }
+
+    /// Reads `export`'s lines (and the three-column lines of earlier releases, without includes);
+    /// malformed lines are skipped (a cache, not a contract). By bytes: a kernel's worth is a
+    /// megabyte, and Character-wise splitting would cost more than it saves.
+    func load(_ text: Substring) {
+        var loaded: [(String, FileFacts)] = []
+        var copy = String(text)
+        copy.withUTF8 { p in
+            func string(_ r: Range<Int>) -> String {
+                String(decoding: UnsafeBufferPointer(rebasing: p[r]), as: UTF8.self)
+            }
+            func list(_ start: Int, _ end: Int) -> [Range<Int>]? {
+                if end - start == 1 && p[start] == 0x2D { return nil }
+                var items: [Range<Int>] = []
+                var from = start
+                for k in start...end where k == end || p[k] == 0x2C {
+                    if k > from { items.append(from..<k) }
+                    from = k + 1
+                }
+                return items
+            }
+            var lineStart = 0
+            while lineStart < p.count {
+                var lineEnd = lineStart
+                while lineEnd < p.count && p[lineEnd] != 0x0A { lineEnd += 1 }
+                defer { lineStart = lineEnd + 1 }
+                var tabs: [Int] = []
+                for k in lineStart..<lineEnd where p[k] == 0x09 { tabs.append(k) }
+                guard tabs.count == 2 || tabs.count == 3, tabs[0] > lineStart, tabs[1] == tabs[0] + 2 else { continue }
+                var f = FileFacts()
+                switch p[tabs[0] + 1] { case 0x31: f.mentionsEntryTokens = true; case 0x30: f.mentionsEntryTokens = false; default: break }
+                let namesEnd = tabs.count == 3 ? tabs[2] : lineEnd
+                f.definedNames = list(tabs[1] + 1, namesEnd).map { Set($0.map(string)) }
+                if tabs.count == 3 {
+                    f.includes = list(tabs[2] + 1, lineEnd).map { items in
+                        items.compactMap { r in
+                            guard r.count > 1, p[r.lowerBound] == 0x22 || p[r.lowerBound] == 0x3C else { return nil }
+                            return IncludeDirective(name: string(r.lowerBound + 1..<r.upperBound), quoted: p[r.lowerBound] == 0x22)
+                        }
+                    }
+                }
+                loaded.append((string(lineStart..<tabs[0]), f))
+            }
+        }
+        lock.lock(); defer { lock.unlock() }
+        for (key, f) in loaded { facts[key] = f }
+    }
+}
+
+/// The two line shapes the engine reads without parsing: a function definition in kernel style
+/// (the name, then `(`, on a line that starts in column 0 — `static int foo(`, or `foo(` under
+/// its return type — and does not end in `;`), and an `#include` directive. One pass over the
+/// lines; lines of any other shape are skipped whole.
+enum DefinitionShapes {
+    @inline(__always) static func isIdentifierByte(_ b: UInt8) -> Bool {
+        (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39) || b == 0x5F
+    }
+
+    static func scan(_ bytes: [UInt8]) -> (definedNames: Set<String>, includes: [IncludeDirective]) {
+        var names = Set<String>()
+        var includes: [IncludeDirective] = []
+        bytes.withUnsafeBufferPointer { p in
+            guard let base = p.baseAddress else { return }
+            let n = p.count
+            var lineStart = 0
+            while lineStart < n {
+                let lineEnd = memchr(base + lineStart, 0x0A, n - lineStart)
+                    .map { base.distance(to: $0.assumingMemoryBound(to: UInt8.self)) } ?? n
+                defer { lineStart = lineEnd + 1 }
+                let first = p[lineStart]
+                if first == 0x23 || first == 0x20 || first == 0x09 {
+                    if let d = include(p, lineStart, lineEnd) { includes.append(d) }
+                    continue
+                }
+                var i = lineStart
+                while isIdentifierByte(first) && i < lineEnd {
+                    let b = p[i]
+                    guard isIdentifierByte(b), !(b >= 0x30 && b <= 0x39) else {
+                        i += 1
+                        // skip the rest of a number
+                        while b >= 0x30 && b <= 0x39 && i < lineEnd && isIdentifierByte(p[i]) { i += 1 }
+                        continue
+                    }
+                    let start = i
+                    while i < lineEnd && isIdentifierByte(p[i]) { i += 1 }
+                    var k = i
+                    while k < lineEnd && (p[k] == 0x20 || p[k] == 0x09) { k += 1 }
+                    if k < lineEnd, p[k] == 0x28, endsWithoutSemicolon(p, from: k, lineEnd: lineEnd) {
+                        names.insert(String(decoding: UnsafeBufferPointer(rebasing: p[start..<i]), as: UTF8.self))
+                    }
+                }
+            }
+        }
+        return (names, includes)
+    }
+
+    @inline(__always)
+    private static func endsWithoutSemicolon(_ p: UnsafeBufferPointer<UInt8>, from k: Int, lineEnd: Int) -> Bool {
+        var end = lineEnd
+        while end > k && (p[end - 1] == 0x20 || p[end - 1] == 0x09 || p[end - 1] == 0x0D) { end -= 1 }
+        return p[end - 1] != 0x3B
+    }
+
+    /// `#include "x.h"`, `# include <linux/x.h>`, with blanks anywhere the preprocessor allows.
+    /// A computed include (`#include MACRO`) names nothing here.
+    private static func include(_ p: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> IncludeDirective? {
+        var i = start
+        while i < end && (p[i] == 0x20 || p[i] == 0x09) { i += 1 }
+        guard i < end, p[i] == 0x23 else { return nil }
+        i += 1
+        while i < end && (p[i] == 0x20 || p[i] == 0x09) { i += 1 }
+        let keyword: [UInt8] = [0x69, 0x6E, 0x63, 0x6C, 0x75, 0x64, 0x65]  // include
+        guard end - i > keyword.count else { return nil }
+        for (k, b) in keyword.enumerated() where p[i + k] != b { return nil }
+        i += keyword.count
+        while i < end && (p[i] == 0x20 || p[i] == 0x09) { i += 1 }
+        guard i < end, p[i] == 0x22 || p[i] == 0x3C else { return nil }
+        let close: UInt8 = p[i] == 0x22 ? 0x22 : 0x3E
+        let nameStart = i + 1
+        var j = nameStart
+        while j < end && p[j] != close { j += 1 }
+        guard j < end, j > nameStart else { return nil }
+        return IncludeDirective(name: String(decoding: UnsafeBufferPointer(rebasing: p[nameStart..<j]), as: UTF8.self),
+                                quoted: close == 0x22)
+    }
+}
+
+/// Function names, and the one question the engine asks of a file about them: is any of them
+/// defined there (by `DefinitionShapes`)? Cheap and conservative: a multi-line prototype still
+/// counts, and costs a parse.
+struct IdentifierSet: Sendable {
+    private let names: Set<String>
+
+    init(_ names: [String]) { self.names = Set(names) }
+
+    func definedIn(_ bytes: [UInt8]) -> Bool {
+        !names.isEmpty && !DefinitionShapes.scan(bytes).definedNames.isDisjoint(with: names)
+    }
+
+    static func definedNames(in bytes: [UInt8]) -> Set<String> { DefinitionShapes.scan(bytes).definedNames }
+}
+
+/// Where an `#include` lands in a kernel tree, the way the kernel's build finds it: a quoted name
+/// next to the including file first; then the include directories (`include/`, `include/uapi/`,
+/// `arch/*/include/`, and 2.6.2x's `include/asm-*/` for `asm/`), every architecture's at once
+/// since the analysis is not for one; and, for a name none of those has (a Makefile's own `-I`),
+/// every header whose path ends with the name. A helper is visible to a caller only through what
+/// the caller's file includes, so these are the only headers a callee's body can come from.
+struct IncludeResolver: Sendable {
+    private var byIncludeName: [String: [String]] = [:]
+    private var byBaseName: [String: [String]] = [:]
+    private let files: Set<String>
+
+    init(headers: [String], sources: [String]) {
+        files = Set(headers).union(sources)
+        for path in headers {
+            let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+            byBaseName[String(parts.last ?? ""), default: []].append(path)
+            for (i, part) in parts.enumerated() where part == "include" && i + 1 < parts.count {
+                var tail = Array(parts[(i + 1)...])
+                var names = [tail.joined(separator: "/")]
+                if tail.count > 1 && tail[0] == "uapi" { tail.removeFirst(); names.append(tail.joined(separator: "/")) }
+                if tail.count > 1 && tail[0].hasPrefix("asm-") && tail[0] != "asm-generic" {
+                    names.append((["asm"] + tail.dropFirst()).joined(separator: "/"))
+                }
+                for name in names { byIncludeName[name, default: []].append(path) }
+            }
+        }
+    }
+
+    func resolve(_ directive: IncludeDirective, from includer: String) -> [String] {
+        if directive.quoted {
+            let dir = includer.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+            if let local = Self.normalized(dir.isEmpty ? directive.name : dir + "/" + directive.name), files.contains(local) {
+                return [local]
+            }
+        }
+        if let found = byIncludeName[directive.name] { return found }
+        let base = String(directive.name.split(separator: "/").last ?? "")
+        return (byBaseName[base] ?? []).filter { $0 == directive.name || $0.hasSuffix("/" + directive.name) }
+    }
+
+    /// `a/b/../c.h` → `a/c.h`; nil when it climbs out of the tree.
+    static func normalized(_ path: String) -> String? {
+        var out: [Substring] = []
+        for part in path.split(separator: "/") {
+            if part == "." { continue }
+            if part == ".." {
+                if out.isEmpty { return nil }
+                out.removeLast()
+                continue
+            }
+            out.append(part)
+        }
+        return out.joined(separator: "/")
+    }
+}
+
+/// The files reachable by `#include` from the files read so far, grown as the reading does.
+struct IncludeClosure {
+    let resolver: IncludeResolver
+    private var visited = Set<String>()
+    /// Everything reached through an include (headers, and the odd `.c` file a `.c` includes).
+    private(set) var headers = Set<String>()
+
+    init(resolver: IncludeResolver) { self.resolver = resolver }
+
+    /// Follows the includes of `roots` breadth first; `includes` answers for a batch of files at
+    /// once (the engine reads them on all cores).
+    mutating func extend(from roots: [String], includes: ([String]) -> [[IncludeDirective]]) {
+        var frontier = roots.filter { visited.insert($0).inserted }
+        while !frontier.isEmpty {
+            var next: [String] = []
+            for (path, directives) in zip(frontier, includes(frontier)) {
+                for directive in directives {
+                    for found in resolver.resolve(directive, from: path) where visited.insert(found).inserted {
+                        headers.insert(found)
+                        next.append(found)
+                    }
+                }
+            }
+            frontier = next
+        }
+    }
+}
