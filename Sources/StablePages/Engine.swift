@@ -56,7 +56,7 @@ public struct StablePageEngine: Sendable {
         let read = PerformanceTrace.measure("\(tree.name): reading and parsing") {
             self.read(tree, cache: cache, onlyPaths: prefixes)
         }
-        let (program, considered, includedHeaders, calleeMemo) = read
+        let (program, considered, includedHeaders, calleeMemo, fileKeys) = read
         // Without a review's store, a fresh one still lets the workers share what they derive.
         let analyzer = PathAnalyzer(program: program, model: model, store: store ?? SummaryStore())
         PerformanceTrace.measure("\(tree.name): entry-point summaries (\(store?.reused ?? 0) reused so far: other workers, earlier trees)") { analyzer.precompute(entryPointDefinitions(program)) }
@@ -67,7 +67,7 @@ public struct StablePageEngine: Sendable {
             findings += PerformanceTrace.measure("\(tree.name): rule \(rule.description.id)") { rule.check(context) }
         }
         let entryPoints = program.bindings.filter { model.entryPoint(structType: $0.structType, slot: $0.slot) != nil }.count
-        let calleeNames = PerformanceTrace.measure("\(tree.name): callees left without a body") { unresolvedCallees(program, memo: calleeMemo) }
+        let calleeNames = PerformanceTrace.measure("\(tree.name): callees left without a body") { unresolvedCallees(program, memo: calleeMemo, fileKeys: fileKeys) }
         return TreeResult(findings: findings.sorted { ($0.file, $0.line, $0.rule) < ($1.file, $1.line, $1.rule) },
                           filesConsidered: considered, filesParsed: program.files.count, entryPoints: entryPoints,
                           parsedPaths: Set(program.files.map(\.path)), calleeNames: calleeNames, includedHeaders: includedHeaders,
@@ -107,7 +107,7 @@ public struct StablePageEngine: Sendable {
     /// and in the headers the files read so far include (a `static inline` helper), never in a
     /// header nothing includes.
     func read(_ tree: SourceTree, cache: ParseCache, onlyPaths prefixes: [String])
-        -> (program: Program, considered: Int, includedHeaders: Set<String>, calleeMemo: CalleeMemo) {
+        -> (program: Program, considered: Int, includedHeaders: Set<String>, calleeMemo: CalleeMemo, fileKeys: [String]) {
         let all = PerformanceTrace.measure("\(tree.name): listing") {
             tree.cFiles().filter { path in prefixes.isEmpty || prefixes.contains { path.hasPrefix($0) } }
         }
@@ -118,11 +118,16 @@ public struct StablePageEngine: Sendable {
         }
         var program = Program(files: parsed, version: tree.kernelVersion)
         var searched = Set<String>()
-        let calleeMemo = CalleeMemo()
-        var included = IncludeClosure(resolver: IncludeResolver(headers: tree.headerFiles(), sources: all))
+        // Per content where the tree has ids; a tree without them gets a memo of its own.
+        let calleeMemo = tree.contentID(of: all.first ?? "") == nil ? CalleeMemo() : cache.callees
+        func keys(_ files: [ParsedFile]) -> [String] {
+            files.map { file in (tree.contentID(of: file.path).map { $0 + ":" } ?? "") + file.path }
+        }
+        var fileKeys = keys(parsed)
+        var included = IncludeClosure(resolver: cache.includeResolver(headers: tree.headerFiles(), sources: all))
         var closureRoots = parsed.map(\.path)
         for _ in 0..<Self.calleeRounds {
-            let missing = unresolvedCallees(program, memo: calleeMemo).filter { !searched.contains($0) }
+            let missing = unresolvedCallees(program, memo: calleeMemo, fileKeys: fileKeys).filter { !searched.contains($0) }
             if missing.isEmpty { break }
             searched.formUnion(missing)
             PerformanceTrace.measure("\(tree.name): headers included") {
@@ -137,17 +142,18 @@ public struct StablePageEngine: Sendable {
             }
             if more.isEmpty { break }
             parsed += more
+            fileKeys += keys(more)
             closureRoots = more.map(\.path)
             program = Program(files: parsed, version: tree.kernelVersion)
         }
-        return (program, all.count, included.headers, calleeMemo)
+        return (program, all.count, included.headers, calleeMemo, fileKeys)
     }
 
     /// Entry points without a body in the files read, and callees reachable from an entry point
     /// that are given something page-like (`page`, `folio`, `vmf`, `pagep`) but have no
     /// definition and no model entry: the bodies worth a second look. Only what an entry point
     /// can reach: a file's other functions do not matter.
-    func unresolvedCallees(_ program: Program, memo: CalleeMemo = CalleeMemo()) -> [String] {
+    func unresolvedCallees(_ program: Program, memo: CalleeMemo = CalleeMemo(), fileKeys: [String]? = nil) -> [String] {
         var names = Set<String>()
         let table = model.effects(for: program.version)
         var queue: [(file: Int, function: Int)] = []
@@ -163,7 +169,8 @@ public struct StablePageEngine: Sendable {
             }
         }
         while let (f, k) = queue.popLast() {
-            for callee in memo.callees(of: program.files[f], file: f, function: k) {
+            let key = fileKeys.map { $0[f] } ?? program.files[f].path
+            for callee in memo.callees(of: program.files[f], key: key, function: k) {
                 if let d = program.definition(callee.name, from: f) {
                     enqueue(d)
                     continue
@@ -178,8 +185,9 @@ public struct StablePageEngine: Sendable {
         return Array(names).sorted()
     }
 
-    /// The calls of each function as `unresolvedCallees` reads them, kept while the files of one
-    /// `read` (files are only ever appended, so an index names the same file in every round).
+    /// The calls of each function as `unresolvedCallees` reads them. Kept per file content (blob
+    /// id and path) in the parse cache, so T0..Tn and the commits of a history share them; for
+    /// a tree without ids, per path within one `read`.
     final class CalleeMemo: @unchecked Sendable {
         struct Callee {
             var name: String
@@ -187,10 +195,14 @@ public struct StablePageEngine: Sendable {
             /// stored in a page variable; and named like a function, not a macro.
             var worthALook: Bool
         }
-        private var byFunction: [Int: [Callee]] = [:]
+        private var byFunction: [String: [Callee]] = [:]
+        private let lock = NSLockLike()
 
-        func callees(of file: ParsedFile, file f: Int, function k: Int) -> [Callee] {
-            if let known = byFunction[f << 32 | k] { return known }
+        func callees(of file: ParsedFile, key fileKey: String, function k: Int) -> [Callee] {
+            let key = fileKey + "#\(k)"
+            lock.lock()
+            if let known = byFunction[key] { lock.unlock(); return known }
+            lock.unlock()
             let getters = StablePageEngine.pageGetterCalls(in: file, function: k)
             var out: [Callee] = []
             for call in file.calls(in: file.functions[k].body) {
@@ -204,7 +216,9 @@ public struct StablePageEngine: Sendable {
                 }
                 out.append(Callee(name: name, worthALook: worth))
             }
-            byFunction[f << 32 | k] = out
+            lock.lock()
+            byFunction[key] = out
+            lock.unlock()
             return out
         }
     }
@@ -218,8 +232,11 @@ public struct StablePageEngine: Sendable {
         var pageVariables = Set<String>()
         tree.walk(body) { node in
             guard tree.kind(node) == .declaration else { return }
-            let text = file.normalizedText(of: node).replacingOccurrences(of: " ", with: "")
-            guard text.hasPrefix("structpage*") || text.hasPrefix("structfolio*") else { return }
+            // `struct page *…` / `struct folio *…`: the first three tokens say it.
+            let n = tree[node]
+            guard n.lastToken >= n.firstToken + 2, file.text(ofToken: n.firstToken) == "struct",
+                  ["page", "folio"].contains(file.text(ofToken: n.firstToken + 1)),
+                  file.text(ofToken: n.firstToken + 2) == "*" else { return }
             for d in tree.children(node) where tree.kind(d) == .initDeclarator {
                 if let n = file.name(of: d) { pageVariables.insert(n) }
             }

@@ -86,6 +86,27 @@ struct PageState: Hashable {
     /// so the branch taken agrees with the callee's exit: set when the condition is evaluated,
     /// read and cleared by `refine`.
     var conditionCall: ConditionCall? = nil
+
+    /// The walk keeps a set of (block, state) visits, and hashing every dictionary and set of a
+    /// state was a fifth of a whole scan. Equal states have equal flags and equal collection
+    /// sizes, which is all the hash needs to be consistent with `==` (synthesized, every field);
+    /// states that differ only in their collections' contents meet in a bucket and are told
+    /// apart by `==`.
+    func hash(into h: inout Hasher) {
+        var bits = lock == .locked ? 1 : lock == .unlocked ? 2 : 3
+        for flag in [waitedInherited, waitedUnderLock, waitedUnlocked, relockedAfterWait, handedBack, replaced] {
+            bits = bits << 1 | (flag ? 1 : 0)
+        }
+        bits = bits << 2 | (writeback == .unchanged ? 0 : writeback == .started ? 1 : 2)
+        bits = bits << 2 | (null == .unknown ? 0 : null == .null ? 1 : 2)
+        h.combine(bits)
+        h.combine(aliases.count << 24 | values.count << 16 | pendingLock.count << 8 | decided.count)
+        // Which values are known, order-independently and without hashing the keys.
+        var known = 0
+        for (name, value) in values { known &+= (name.utf8.count &* 8 &+ ValueClassKey.of(value)) &* 0x9E37_79B9 }
+        h.combine(known)
+        h.combine(conditionCall?.node)
+    }
 }
 
 /// What a path did to the page's PG_writeback bit, relative to how it found it.
@@ -251,6 +272,10 @@ public final class PathAnalyzer: @unchecked Sendable {
             let found = program.definition(key.name, from: from).map { identity(file: $0.file, function: $0.function) }
             if found != expected { return false }
         }
+        for (member, expected) in dependencies.members
+            where memberTargets(member).map({ identity(file: $0.file, function: $0.function) }) != expected {
+            return false
+        }
         return true
     }
 
@@ -280,6 +305,8 @@ public final class PathAnalyzer: @unchecked Sendable {
         let key = "\(fileIndex):\(functionIndex)" + specialisation
         if let done = summaries[key] {
             record(done.dependencies)
+            // Derived while one of its callers was in progress: right for that caller only.
+            if !done.dependencies.cuts.isEmpty && !collecting.isEmpty { collecting[collecting.count - 1].reusable = false }
             return done.summary
         }
         let me = identity(file: fileIndex, function: functionIndex)
@@ -301,22 +328,28 @@ public final class PathAnalyzer: @unchecked Sendable {
         }
         let result = walker.run()
         inProgress.remove("\(fileIndex):\(functionIndex)")
-        let dependencies = collecting.removeLast()
+        var dependencies = collecting.removeLast()
+        // Cuts to itself, and to callees now finished, are its own; a cut to a caller still in
+        // progress is not.
+        dependencies.cuts = dependencies.cuts.filter { inProgress.contains("\($0 >> 32):\($0 & 0xFFFF_FFFF)") }
+        if !dependencies.cuts.isEmpty { dependencies.reusable = false }
         summaries[key] = (result, dependencies)
         if dependencies.reusable { store?.put(storeKey, result, dependencies) }
         record(dependencies)
         return result
     }
 
-    /// The summary being derived depends on something its dependencies cannot name (every
-    /// binding of a member in the tree): it is not shared with later trees.
-    func dependsOnWholeTree() {
-        if !collecting.isEmpty { collecting[collecting.count - 1].reusable = false }
+    /// The summary being derived called through `member`, which `targets` are bound to: a later
+    /// tree binding other bodies to it has another summary.
+    func dependsOnMember(_ member: String, targets: [(file: Int, function: Int)]) {
+        if !collecting.isEmpty {
+            collecting[collecting.count - 1].members[member] = targets.map { identity(file: $0.file, function: $0.function) }
+        }
     }
 
     func isInProgress(file: Int, function: Int) -> Bool {
         let cut = inProgress.contains("\(file):\(function)")
-        if cut && !collecting.isEmpty { collecting[collecting.count - 1].reusable = false }
+        if cut && !collecting.isEmpty { collecting[collecting.count - 1].cuts.insert(file << 32 | function) }
         return cut
     }
 
@@ -878,7 +911,7 @@ struct FunctionWalker {
         guard pages.contains(true) || pageOut.map({ p in arguments.contains { text($0) == p } }) == true,
               let callee = tree.child(node, 0), tree.kind(callee) == .member, let member = file.name(of: callee) else { return nil }
         let targets = analyzer.memberTargets(member)
-        analyzer.dependsOnWholeTree()
+        analyzer.dependsOnMember(member, targets: targets)
         guard !targets.isEmpty, targets.count <= PathAnalyzer.memberTargetLimit else { return nil }
         var out: [Result] = []
         for d in targets {

@@ -38,6 +38,19 @@ public final class ParseCache: @unchecked Sendable {
     private var byID: [String: ParsedFile] = [:]
     /// Prefilter answers by content id.
     let facts = FileFactsCache()
+    /// The calls of each function, by content id (see `StablePageEngine.CalleeMemo`).
+    let callees = StablePageEngine.CalleeMemo()
+    private var lastResolver: (headers: [String], sources: [String], resolver: IncludeResolver)?
+
+    /// The include resolver of a listing, made once while trees share their listing (T0..Tn of
+    /// a review mostly do).
+    func includeResolver(headers: [String], sources: [String]) -> IncludeResolver {
+        lock.lock(); defer { lock.unlock() }
+        if let last = lastResolver, last.headers == headers, last.sources == sources { return last.resolver }
+        let resolver = IncludeResolver(headers: headers, sources: sources)
+        lastResolver = (headers, sources, resolver)
+        return resolver
+    }
 
     /// The prefilter answers learnt so far, as text to keep between runs: they are keyed by git
     /// blob id, so they hold for any repository and any later review. `limit` bounds the lines

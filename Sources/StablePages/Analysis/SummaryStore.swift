@@ -15,8 +15,15 @@ struct FunctionIdentity: Hashable, Sendable {
 struct SummaryDependencies: Sendable {
     var functions: Set<FunctionIdentity> = []
     var resolutions: [ResolutionKey: FunctionIdentity?] = [:]
-    /// False when the walk cut a recursive call short: the result then depends on which caller
-    /// was being summarised, and is not kept for other trees.
+    /// Calls through a function-pointer member (`ctx->ops->check_write_begin(…)`): every body
+    /// bound to the member in the files read, in the order the walk took them.
+    var members: [String: [FunctionIdentity]] = [:]
+    /// Recursive calls the walk cut short, as `file << 32 | function` of the analyzer: a cut to
+    /// the function itself, or to one it called, is part of its own result; a cut to a caller
+    /// still in progress makes the result depend on that caller.
+    var cuts: Set<Int> = []
+    /// False when the result depends on more than the above (a caller's recursion, a summary
+    /// that did), and is not kept for other trees.
     var reusable = true
 
     struct ResolutionKey: Hashable, Sendable {
@@ -28,6 +35,8 @@ struct SummaryDependencies: Sendable {
         functions.formUnion(other.functions)
         // updateValue: a lookup that found nothing (nil) is a dependency too.
         for (key, value) in other.resolutions where resolutions.index(forKey: key) == nil { resolutions.updateValue(value, forKey: key) }
+        for (member, targets) in other.members where members[member] == nil { members[member] = targets }
+        cuts.formUnion(other.cuts)
         reusable = reusable && other.reusable
     }
 }
