@@ -138,7 +138,7 @@ public struct StablePageEngine: Sendable {
             let have = Set(parsed.map(\.path))
             let candidates = all.filter { !have.contains($0) } + included.headers.sorted().filter { !have.contains($0) }
             let more = PerformanceTrace.measure("\(tree.name): callee round, \(missing.count) names in \(candidates.count) files") {
-                parse(candidates, in: tree, cache: cache, facts: localFacts, filter: .defines(Set(missing)))
+                parse(candidates, in: tree, cache: cache, facts: localFacts, filter: .defines(IdentifierSet(missing)))
             }
             if more.isEmpty { break }
             parsed += more
@@ -260,7 +260,7 @@ public struct StablePageEngine: Sendable {
     /// Which files `parse` keeps: those that mention any of the tokens, or define any of the names.
     enum FileFilter {
         case mentions([String])
-        case defines(Set<String>)
+        case defines(IdentifierSet)
     }
 
     /// Reads and parses `paths` on all cores, keeping the files `filter` accepts. The filter's
@@ -284,7 +284,7 @@ public struct StablePageEngine: Sendable {
             let keep: Bool
             switch filter {
             case .mentions: keep = known.mentionsEntryTokens ?? false
-            case .defines(let names): keep = !(known.definedNames ?? []).isDisjoint(with: names)
+            case .defines(let names): keep = names.isDefined(in: known.definedNames ?? [])
             }
             guard keep else { return }
             let file = cache.parsed(path: path, id: tree.contentID(of: path)) {

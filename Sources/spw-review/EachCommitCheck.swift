@@ -43,7 +43,7 @@ enum EachCommitCheck {
             guard let series = builder.finish().pick() else { continue }
             let (findings, _, analysed) = try ReviewCommand.analysedFindings(
                 series, treeIDs: [parentTree.hex, commit.treeID.hex], repository: repository, root: root,
-                useCache: false, shared: shared, wholeTree: true)
+                useCache: false, shared: shared)
             reviewed.append(Reviewed(
                 id: id, subject: commit.summary, author: commit.author.name, seconds: Date().timeIntervalSince(clock),
                 analysed: analysed.count > 1 && analysed[1],

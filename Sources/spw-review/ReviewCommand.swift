@@ -75,21 +75,16 @@ struct ReviewCommand: ParsableCommand {
 
     /// `findings`, with which trees were analysed (see `StablePageEngine.reviewTrees`).
     static func analysedFindings(_ series: PatchSeries, treeIDs: [String], repository: Repository, root: String,
-                                 useCache: Bool = true, shared: SharedCaches? = nil,
-                                 wholeTree: Bool = false) throws -> ([Finding], Int, [Bool]) {
+                                 useCache: Bool = true, shared: SharedCaches? = nil) throws -> ([Finding], Int, [Bool]) {
         let touched = series.patches.map { p in Set(p.files.flatMap { [$0.oldPath, $0.newPath].compactMap { $0 } }) }
         let trees = try PerformanceTrace.measure("tree listings for \(treeIDs.count) trees") {
             try sourceTrees(treeIDs: treeIDs, repository: repository, series: touched, listings: shared?.listings)
         }
         let config = try UserConfiguration.load(treeRoot: root)
         let engine = StablePageEngine(model: config.apply(to: .builtIn))
-        // A whole kernel: what the series can affect lives in fs/, mm/ and the directories it touches.
-        var prefixes: [String] = []
-        if !wholeTree, let t0 = trees.first, t0.cFiles().count > 2000 {
-            let wide = ["fs/", "mm/"]
-            let directories = Set(touched.flatMap { $0 }.map { ($0 as NSString).deletingLastPathComponent + "/" })
-            prefixes = wide + directories.filter { d in !wide.contains { d.hasPrefix($0) } }.sorted()
-        }
+        // The whole tree, always: a change to a helper reaches entry points wherever they are
+        // (block/, drivers/, arch/), and the prefilter keeps the reading to what can matter.
+        let prefixes: [String] = []
         let parseCache = shared?.parse ?? ParseCache()
         let factsFile = useCache ? PrefilterFactsFile() : nil
         PerformanceTrace.measure("loading the prefilter cache") { factsFile?.load(into: parseCache) }

@@ -89,6 +89,7 @@ struct PrefilterFactsFile {
     }
 
     func save(from parseCache: ParseCache) {
+        guard parseCache.learntFacts else { return }
         let directory = (path as NSString).deletingLastPathComponent
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let tmp = "\(path).\(getpid())"

@@ -100,7 +100,7 @@ struct IncludeVisibilityTests {
         #expect(shapes.includes == [IncludeDirective(name: "linux/fs.h", quoted: false),
                                     IncludeDirective(name: "internal.h", quoted: true),
                                     IncludeDirective(name: "asm/page.h", quoted: false)])
-        #expect(shapes.definedNames == ["demo"])
+        #expect(shapes.definedNames == [DefinitionShapes.nameHash("demo")])
     }
 
     @Test func includesResolveTheWayTheBuildFindsThem() {

@@ -8,7 +8,9 @@ import Glibc
 /// blobs the series changed, and a later run only the blobs it has not met.
 struct FileFacts: Sendable {
     var mentionsEntryTokens: Bool?
-    var definedNames: Set<String>?
+    /// The defined names, as `DefinitionShapes.nameHash`es (sorted): a name that only shares a
+    /// hash costs one parse more, and the facts of a whole tree stay small enough to keep.
+    var definedNames: [UInt32]?
     var includes: [IncludeDirective]?
 }
 
@@ -36,9 +38,14 @@ final class FileFactsCache: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         facts[key] = value
         used.insert(key)
+        learnt = true
     }
 
-    /// One line per blob: `id TAB mentions(1/0/-) TAB defined,names (or -) TAB includes (or -)`,
+    /// Whether this run learnt anything (a file read), i.e. whether an export says more than
+    /// what was loaded.
+    private(set) var learnt = false
+
+    /// One line per blob: `id TAB mentions(1/0/-) TAB name hashes (hex, or -) TAB includes (or -)`,
     /// includes written `"local.h` or `<linux/fs.h`, comma-separated.
     func export(limit: Int) -> String {
         lock.lock(); defer { lock.unlock() }
@@ -47,15 +54,43 @@ final class FileFactsCache: @unchecked Sendable {
         for key in keys.sorted() {
             let f = facts[key]!
             let mentions = f.mentionsEntryTokens.map { $0 ? "1" : "0" } ?? "-"
-            let names = f.definedNames.map { $0.sorted().joined(separator: ",") } ?? "-"
-            var includes = "-"
-            // A name the line format cannot carry is left to be read again.
-            if let list = f.includes, !list.contains(where: { $0.name.utf8.contains { $0 == 0x2C || $0 == 0x09 || $0 == 0x0A } }) {
-                includes = list.map { ($0.quoted ? "\"" : "<") + $0.name }.joined(separator: ",")
-            }
+            let names = f.definedNames.map { $0.map { String($0, radix: 16) }.joined(separator: ",") } ?? "-"
+            let includes = f.includes.map { list in
+                list.map { ($0.quoted ? "\"" : "<") + Self.escaped($0.name) }.joined(separator: ",")
+            } ?? "-"
             out += "\(key)\t\(mentions)\t\(names)\t\(includes)\n"
         }
         return out
+    }
+
+    /// Include names with the bytes the line format uses (`dt-bindings/regulator/dlg,da9211-regulator.h`)
+    /// written `%XX`, as in a URL.
+    static func escaped(_ name: String) -> String {
+        guard name.utf8.contains(where: { $0 == 0x25 || $0 == 0x2C || $0 == 0x09 || $0 == 0x0A }) else { return name }
+        var out: [UInt8] = []
+        for b in name.utf8 {
+            if b == 0x25 || b == 0x2C || b == 0x09 || b == 0x0A {
+                out += Array(("%" + (b < 0x10 ? "0" : "") + String(b, radix: 16, uppercase: true)).utf8)
+            } else {
+                out.append(b)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func unescaped(_ text: String) -> String {
+        guard text.utf8.contains(0x25) else { return text }
+        var bytes: [UInt8] = []
+        var utf8 = Array(text.utf8)[...]
+        while let b = utf8.popFirst() {
+            if b == 0x25, utf8.count >= 2, let v = UInt8(String(decoding: utf8.prefix(2), as: UTF8.self), radix: 16) {
+                bytes.append(v)
+                utf8 = utf8.dropFirst(2)
+            } else {
+                bytes.append(b)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Reads `export`'s lines (and the three-column lines of earlier releases, without includes);
@@ -89,12 +124,13 @@ final class FileFactsCache: @unchecked Sendable {
                 var f = FileFacts()
                 switch p[tabs[0] + 1] { case 0x31: f.mentionsEntryTokens = true; case 0x30: f.mentionsEntryTokens = false; default: break }
                 let namesEnd = tabs.count == 3 ? tabs[2] : lineEnd
-                f.definedNames = list(tabs[1] + 1, namesEnd).map { Set($0.map(string)) }
+                f.definedNames = list(tabs[1] + 1, namesEnd).map { $0.compactMap { UInt32(string($0), radix: 16) }.sorted() }
                 if tabs.count == 3 {
                     f.includes = list(tabs[2] + 1, lineEnd).map { items in
                         items.compactMap { r in
                             guard r.count > 1, p[r.lowerBound] == 0x22 || p[r.lowerBound] == 0x3C else { return nil }
-                            return IncludeDirective(name: string(r.lowerBound + 1..<r.upperBound), quoted: p[r.lowerBound] == 0x22)
+                            return IncludeDirective(name: Self.unescaped(string(r.lowerBound + 1..<r.upperBound)),
+                                                    quoted: p[r.lowerBound] == 0x22)
                         }
                     }
                 }
@@ -115,8 +151,15 @@ enum DefinitionShapes {
         (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39) || b == 0x5F
     }
 
-    static func scan(_ bytes: [UInt8]) -> (definedNames: Set<String>, includes: [IncludeDirective]) {
-        var names = Set<String>()
+    /// FNV-1a of a name's bytes: stable across runs, unlike `Hasher`.
+    static func nameHash(_ name: String) -> UInt32 {
+        var h: UInt32 = 0x811C_9DC5
+        for b in name.utf8 { h = (h ^ UInt32(b)) &* 0x0100_0193 }
+        return h
+    }
+
+    static func scan(_ bytes: [UInt8]) -> (definedNames: [UInt32], includes: [IncludeDirective]) {
+        var names = Set<UInt32>()
         var includes: [IncludeDirective] = []
         bytes.withUnsafeBufferPointer { p in
             guard let base = p.baseAddress else { return }
@@ -145,12 +188,14 @@ enum DefinitionShapes {
                     var k = i
                     while k < lineEnd && (p[k] == 0x20 || p[k] == 0x09) { k += 1 }
                     if k < lineEnd, p[k] == 0x28, endsWithoutSemicolon(p, from: k, lineEnd: lineEnd) {
-                        names.insert(String(decoding: UnsafeBufferPointer(rebasing: p[start..<i]), as: UTF8.self))
+                        var h: UInt32 = 0x811C_9DC5
+                        for b in UnsafeBufferPointer(rebasing: p[start..<i]) { h = (h ^ UInt32(b)) &* 0x0100_0193 }
+                        names.insert(h)
                     }
                 }
             }
         }
-        return (names, includes)
+        return (names.sorted(), includes)
     }
 
     @inline(__always)
@@ -188,15 +233,14 @@ enum DefinitionShapes {
 /// defined there (by `DefinitionShapes`)? Cheap and conservative: a multi-line prototype still
 /// counts, and costs a parse.
 struct IdentifierSet: Sendable {
-    private let names: Set<String>
+    private let hashes: Set<UInt32>
 
-    init(_ names: [String]) { self.names = Set(names) }
+    init(_ names: some Sequence<String>) { hashes = Set(names.map(DefinitionShapes.nameHash)) }
 
-    func definedIn(_ bytes: [UInt8]) -> Bool {
-        !names.isEmpty && !DefinitionShapes.scan(bytes).definedNames.isDisjoint(with: names)
-    }
+    func definedIn(_ bytes: [UInt8]) -> Bool { isDefined(in: DefinitionShapes.scan(bytes).definedNames) }
 
-    static func definedNames(in bytes: [UInt8]) -> Set<String> { DefinitionShapes.scan(bytes).definedNames }
+    /// Whether any of `definedNames` (hashes, as the facts keep them) is one of these names.
+    func isDefined(in definedNames: [UInt32]) -> Bool { definedNames.contains { hashes.contains($0) } }
 }
 
 /// Where an `#include` lands in a kernel tree, the way the kernel's build finds it: a quoted name
