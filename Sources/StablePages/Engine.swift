@@ -258,40 +258,57 @@ public struct StablePageEngine: Sendable {
     }
 
     /// Which files `parse` keeps: those that mention any of the tokens, or define any of the names.
-    enum FileFilter {
+    enum FileFilter: Sendable {
         case mentions([String])
         case defines(IdentifierSet)
     }
 
     /// Reads and parses `paths` on all cores, keeping the files `filter` accepts. The filter's
     /// answers are kept per content id (per path without ids, in `facts`): a file unchanged since
-    /// an earlier tree is neither read nor scanned again.
+    /// an earlier tree is neither read nor scanned again, and costs one lookup.
     func parse(_ paths: [String], in tree: SourceTree, cache: ParseCache, facts localFacts: FileFactsCache,
                filter: FileFilter) -> [ParsedFile] {
-        let results = ResultBox<ParsedFile>(count: paths.count)
         let progress = self.progress
         let tokens: [String]
         if case .mentions(let t) = filter { tokens = t } else { tokens = [] }
-        if paths.count > 64 { tree.willRead(paths) }
-        DispatchQueue.concurrentPerform(iterations: paths.count) { i in
-            let path = paths[i]
-            defer {
-                let done = results.tick()
-                if done % 64 == 0 || done == paths.count { progress?("reading", done, paths.count) }
-            }
-            var bytes: [UInt8]?
-            guard let known = Self.facts(of: path, in: tree, cache: cache, local: localFacts, tokens: tokens, bytes: &bytes) else { return }
-            let keep: Bool
+        // What is known already, in one pass; only the rest is read.
+        let ids = paths.map { tree.contentID(of: $0) }
+        var known = cache.facts.get(zip(paths, ids).map { $0.1 ?? "" })
+        if ids.contains(nil) {
+            let local = localFacts.get(paths)
+            for i in paths.indices where ids[i] == nil { known[i] = local[i] }
+        }
+        func complete(_ f: FileFacts) -> Bool {
+            f.definedNames != nil && f.includes != nil && (tokens.isEmpty || f.mentionsEntryTokens != nil)
+        }
+        @Sendable func accepts(_ f: FileFacts) -> Bool {
             switch filter {
-            case .mentions: keep = known.mentionsEntryTokens ?? false
-            case .defines(let names): keep = names.isDefined(in: known.definedNames ?? [])
+            case .mentions: return f.mentionsEntryTokens ?? false
+            case .defines(let names): return names.isDefined(in: f.definedNames ?? [])
             }
-            guard keep else { return }
-            let file = cache.parsed(path: path, id: tree.contentID(of: path)) {
-                if bytes == nil { bytes = tree.contents(of: path) }
-                return bytes
-            }
-            results.set(i, file)
+        }
+        let unknown = paths.indices.filter { !complete(known[$0]) }
+        let read = ResultBox<(facts: FileFacts?, bytes: [UInt8]?)>(count: unknown.count)
+        if unknown.count > 64 { tree.willRead(unknown.map { paths[$0] }) }
+        DispatchQueue.concurrentPerform(iterations: unknown.count) { k in
+            var bytes: [UInt8]?
+            let facts = Self.facts(of: paths[unknown[k]], in: tree, cache: cache, local: localFacts, tokens: tokens, bytes: &bytes)
+            // The bytes are kept for the parse only: a whole tree's would not fit.
+            read.set(k, (facts, facts.map(accepts) == true ? bytes : nil))
+            let done = read.tick()
+            if done % 64 == 0 || done == unknown.count { progress?("reading", done, unknown.count) }
+        }
+        var bytes: [Int: [UInt8]] = [:]
+        for (k, i) in unknown.enumerated() {
+            known[i] = read.values[k]?.facts ?? FileFacts()
+            if let b = read.values[k]?.bytes { bytes[i] = b }
+        }
+        let kept = paths.indices.filter { accepts(known[$0]) }
+        let results = ResultBox<ParsedFile>(count: kept.count)
+        let alreadyRead = bytes
+        DispatchQueue.concurrentPerform(iterations: kept.count) { k in
+            let i = kept[k]
+            results.set(k, cache.parsed(path: paths[i], id: ids[i]) { alreadyRead[i] ?? tree.contents(of: paths[i]) })
         }
         return results.values.compactMap { $0 }
     }

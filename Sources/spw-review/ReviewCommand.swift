@@ -86,13 +86,22 @@ struct ReviewCommand: ParsableCommand {
         // (block/, drivers/, arch/), and the prefilter keeps the reading to what can matter.
         let prefixes: [String] = []
         let parseCache = shared?.parse ?? ParseCache()
+        let summaries = shared?.summaries ?? SummaryStore()
         let factsFile = useCache ? PrefilterFactsFile() : nil
-        PerformanceTrace.measure("loading the prefilter cache") { factsFile?.load(into: parseCache) }
+        let configText = config.path.flatMap { FileManager.default.contents(atPath: $0) }.map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let summaryFile = useCache ? SummaryFile(model: engine.model, configText: configText) : nil
+        PerformanceTrace.measure("loading the prefilter and summary caches") {
+            factsFile?.load(into: parseCache)
+            summaryFile?.load(into: summaries)
+        }
         let reviewed = PerformanceTrace.measure("stable-page analysis of \(trees.count) trees") {
             engine.reviewTrees(trees, series: series, prefixes: prefixes, cache: parseCache,
-                               summaries: shared?.summaries ?? SummaryStore(), results: shared?.results)
+                               summaries: summaries, results: shared?.results)
         }
-        PerformanceTrace.measure("saving the prefilter cache") { factsFile?.save(from: parseCache) }
+        PerformanceTrace.measure("saving the prefilter and summary caches") {
+            factsFile?.save(from: parseCache)
+            summaryFile?.save(from: summaries)
+        }
         return (reviewed.findings, trees.count, reviewed.analysed)
     }
 

@@ -65,35 +65,73 @@ struct ScanCache {
     }
 }
 
-/// What `review` keeps between runs: the prefilter's answers per git blob id (does the file
-/// mention an entry-point token, which functions does it define), so a review against a base it
-/// has seen before reads only the blobs that can matter. Content-addressed, hence shared by every
-/// repository; written under the scan cache's directory, replaced atomically; a different binary
-/// or token list starts afresh.
-struct PrefilterFactsFile {
+/// A text file under the scan cache's directory whose first line says which binary (and what
+/// else) wrote it: a different header starts afresh. Replaced atomically.
+struct CacheTextFile {
     let path: String
     let header: String
 
-    init?() {
+    init?(name: String, header parts: [String]) {
         guard let cache = ScanCache() else { return nil }
-        path = cache.directory + "/prefilter-facts"
-        header = "spw-review prefilter facts 1 " + ScanCache.key([ScanCache.executableFingerprint]
-            + StablePageEngine.entryTokens)
+        path = cache.directory + "/" + name
+        // "prefilter-facts" → "spw-review prefilter facts 1 <key>", as since session 2.
+        header = "spw-review \(name.replacingOccurrences(of: "-", with: " ")) 1 " + ScanCache.key([ScanCache.executableFingerprint] + parts)
     }
 
-    func load(into parseCache: ParseCache) {
-        guard let data = FileManager.default.contents(atPath: path) else { return }
+    /// The text after the header, when the header matches.
+    func load() -> Substring? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
         let text = String(decoding: data, as: UTF8.self)
-        guard let newline = text.firstIndex(of: "\n"), text[..<newline] == header else { return }
-        parseCache.importFacts(text[text.index(after: newline)...])
+        guard let newline = text.firstIndex(of: "\n"), text[..<newline] == header else { return nil }
+        return text[text.index(after: newline)...]
     }
 
-    func save(from parseCache: ParseCache) {
-        guard parseCache.learntFacts else { return }
+    func save(_ body: String) {
         let directory = (path as NSString).deletingLastPathComponent
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let tmp = "\(path).\(getpid())"
-        guard FileManager.default.createFile(atPath: tmp, contents: Data((header + "\n" + parseCache.exportFacts()).utf8)) else { return }
+        guard FileManager.default.createFile(atPath: tmp, contents: Data((header + "\n" + body).utf8)) else { return }
         if rename(tmp, path) != 0 { unlink(tmp) }
+    }
+}
+
+/// What `review` keeps between runs: the prefilter's answers per git blob id (does the file
+/// mention an entry-point token, which functions does it define, what does it include), so a
+/// review against a base it has seen before reads only the blobs that can matter.
+/// Content-addressed, hence shared by every repository; a different binary or token list
+/// starts afresh.
+struct PrefilterFactsFile {
+    let file: CacheTextFile
+
+    init?() {
+        guard let file = CacheTextFile(name: "prefilter-facts", header: StablePageEngine.entryTokens) else { return nil }
+        self.file = file
+    }
+
+    func load(into parseCache: ParseCache) { file.load().map(parseCache.importFacts) }
+
+    func save(from parseCache: ParseCache) {
+        guard parseCache.learntFacts else { return }
+        file.save(parseCache.exportFacts())
+    }
+}
+
+/// What `review` keeps of the analysis between runs: function summaries with what each was
+/// derived from (bodies by path, line and fingerprint; every lookup), so a review of another
+/// series on a base reviewed before walks only what differs. A different binary or model
+/// (`.spw-review.toml`) starts afresh.
+struct SummaryFile {
+    let file: CacheTextFile
+
+    init?(model: StablePageModel, configText: String) {
+        guard let file = CacheTextFile(name: "summaries", header: ["\(model.entries.count)", configText]) else { return nil }
+        self.file = file
+    }
+
+    func load(into store: SummaryStore) { file.load().map(store.load) }
+
+    func save(from store: SummaryStore) {
+        guard store.learnt else { return }
+        file.save(store.export())
     }
 }

@@ -68,6 +68,8 @@ struct ReviewWithTreeTests {
         let first = try Binary.run([Binary.cleanMbox, "--tree", repo, "--format", "json"], environment: env)
         let written = try #require(FileManager.default.contents(atPath: facts))
         #expect(String(decoding: written, as: UTF8.self).hasPrefix("spw-review prefilter facts 1 "))
+        let summaries = try #require(FileManager.default.contents(atPath: cacheHome + "/spw-review/summaries"))
+        #expect(String(decoding: summaries, as: UTF8.self).hasPrefix("spw-review summaries 1 "))
         let second = try Binary.run([Binary.cleanMbox, "--tree", repo, "--format", "json"], environment: env)
         #expect(first.stdout == uncached.stdout)
         #expect(second.stdout == first.stdout)

@@ -92,6 +92,41 @@ struct SummaryReuseTests {
     }
 }
 
+extension SummaryReuseTests {
+    /// Summaries kept between runs (`review` writes them under ~/.cache): a later run that loads
+    /// them reuses what still holds, derives what changed, and says what a fresh analysis says.
+    @Test(arguments: [true, false])
+    func summariesFromAnEarlierRunHoldOnlyWhereTheirBodiesDo(helperStillWaits: Bool) {
+        let base = ["fs/demo/file.c": Self.fileC, "fs/demo/a.c": Self.handler("demo_page_mkwrite"),
+                    "fs/demo/b.c": Self.handler("other_page_mkwrite")]
+        let earlier = Self.tree("T0", base.merging(["fs/demo/settle.c": Self.helper(waits: true)]) { $1 })
+        let first = SummaryStore()
+        _ = StablePageEngine().review(trees: [earlier], series: nil, summaries: first)
+        #expect(first.learnt)
+        let saved = first.export()
+        #expect(!saved.isEmpty)
+
+        let later = Self.tree("T0", base.merging(["fs/demo/settle.c": Self.helper(waits: helperStillWaits)]) { $1 })
+        let second = SummaryStore()
+        second.load(Substring(saved))
+        let findings = StablePageEngine().review(trees: [later], series: nil, summaries: second)
+            .filter { $0.rule.hasSuffix("mkwrite-without-wait") }.map(\.function).sorted()
+        let fresh = StablePageEngine().analyze(later).findings
+            .filter { $0.rule.hasSuffix("mkwrite-without-wait") }.map(\.function).sorted()
+        #expect(findings == fresh)
+        #expect(findings == (helperStillWaits ? [] : ["demo_page_mkwrite", "other_page_mkwrite"]))
+        // The same bodies: both handlers come from the file and nothing is derived; a changed
+        // helper: derived again.
+        #expect(helperStillWaits ? second.reused >= 2 && !second.learnt : second.learnt)
+    }
+
+    @Test func malformedSummaryLinesAreSkipped() {
+        let store = SummaryStore()
+        store.load("no tab here\nkey\t{not json\n")
+        #expect(store.candidates("key").isEmpty)
+    }
+}
+
 /// The prefilter's answers kept between runs (`review` writes them under ~/.cache): a later run
 /// that imports them must give the same findings while reading only the files that can matter.
 struct PrefilterFactsTests {

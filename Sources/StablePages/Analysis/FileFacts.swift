@@ -24,14 +24,19 @@ struct IncludeDirective: Hashable, Sendable {
 /// (then only within one `program(for:)` call, which makes its own instance).
 final class FileFactsCache: @unchecked Sendable {
     private var facts: [String: FileFacts] = [:]
-    /// Keys asked for or learnt in this run (what an export keeps when the file grows too big).
+    /// Keys learnt in this run (what an export keeps when the file grows too big).
     private var used = Set<String>()
     private let lock = NSLockLike()
 
     func get(_ key: String) -> FileFacts {
         lock.lock(); defer { lock.unlock() }
-        used.insert(key)
         return facts[key] ?? FileFacts()
+    }
+
+    /// `get` for many keys under one lock (an empty key knows nothing).
+    func get(_ keys: [String]) -> [FileFacts] {
+        lock.lock(); defer { lock.unlock() }
+        return keys.map { $0.isEmpty ? FileFacts() : facts[$0] ?? FileFacts() }
     }
 
     func set(_ key: String, _ value: FileFacts) {

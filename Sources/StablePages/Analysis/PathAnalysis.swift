@@ -2,7 +2,7 @@ import Foundation
 import CSyntax
 
 /// What a returned value (or a tracked variable) is known to be.
-public enum ValueClass: String, Hashable, Sendable {
+public enum ValueClass: String, Hashable, Sendable, Codable {
     /// Includes `VM_FAULT_LOCKED`: the page goes back to the fault core locked and writable.
     case faultLocked
     /// 0: for `page_mkwrite` the core locks the page itself and maps it writable without a wait;
@@ -41,7 +41,7 @@ final class Trace: @unchecked Sendable {
 
 /// Whether the page lock is held. Summaries start from `inherited` (whatever the caller holds),
 /// so one summary serves every call site; an entry point's own callers pass the page unlocked.
-public enum LockState: String, Hashable, Sendable {
+public enum LockState: String, Hashable, Sendable, Codable {
     case unlocked, locked, inherited
 }
 
@@ -110,7 +110,7 @@ struct PageState: Hashable {
 }
 
 /// What a path did to the page's PG_writeback bit, relative to how it found it.
-public enum WritebackChange: String, Hashable, Sendable {
+public enum WritebackChange: String, Hashable, Sendable, Codable {
     case unchanged, started, ended
 }
 
@@ -120,7 +120,7 @@ struct ConditionCall: Hashable {
 }
 
 /// How one path through a function ends.
-public struct Outcome: Sendable, Hashable {
+public struct Outcome: Sendable, Hashable, Codable {
     public var returnClass: ValueClass
     /// The function returned the page itself (a getter).
     public var returnsPage: Bool
@@ -165,7 +165,7 @@ enum ValueClassKey {
 }
 
 /// Everything derived about one function: its exits, and what the derivation relied on.
-public struct FunctionSummary: Sendable {
+public struct FunctionSummary: Sendable, Codable {
     public var function: String
     public var file: String
     public var line: Int

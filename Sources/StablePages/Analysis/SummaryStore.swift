@@ -1,8 +1,9 @@
+import Foundation
 import CSyntax
 
 /// A function as a summary depends on it: where it is, and a fingerprint of its text. Line
 /// numbers are part of it because a summary's paths name lines.
-struct FunctionIdentity: Hashable, Sendable {
+struct FunctionIdentity: Hashable, Sendable, Codable {
     var path: String
     var name: String
     var line: Int
@@ -12,7 +13,7 @@ struct FunctionIdentity: Hashable, Sendable {
 /// What a summary was derived from: the bodies it walked (its own and its callees') and every
 /// name it looked up, from which file, with what it found (nil: no body in the files read).
 /// A later tree in which all of these are the same gives the same summary.
-struct SummaryDependencies: Sendable {
+struct SummaryDependencies: Sendable, Codable {
     var functions: Set<FunctionIdentity> = []
     var resolutions: [ResolutionKey: FunctionIdentity?] = [:]
     /// Calls through a function-pointer member (`ctx->ops->check_write_begin(…)`): every body
@@ -26,7 +27,7 @@ struct SummaryDependencies: Sendable {
     /// that did), and is not kept for other trees.
     var reusable = true
 
-    struct ResolutionKey: Hashable, Sendable {
+    struct ResolutionKey: Hashable, Sendable, Codable {
         var fromPath: String
         var name: String
     }
@@ -43,16 +44,34 @@ struct SummaryDependencies: Sendable {
 
 /// Summaries shared by the trees of one review (T0..Tn): a summary is taken from an earlier tree
 /// when every body it was derived from, and every lookup it made, is unchanged — so a series
-/// that touches one filesystem does not re-walk ocfs2's write_begin at every patch.
+/// that touches one filesystem does not re-walk ocfs2's write_begin at every patch. Kept between
+/// runs as text (`export`, `load`): the dependencies name bodies by path, line and fingerprint,
+/// so a summary from any earlier review holds wherever they are the same.
 public final class SummaryStore: @unchecked Sendable {
-    private var entries: [String: [(summary: FunctionSummary, dependencies: SummaryDependencies)]] = [:]
+    typealias Entry = (summary: FunctionSummary, dependencies: SummaryDependencies)
+    private var entries: [String: [Entry]] = [:]
+    /// Entries loaded from an earlier run and not asked for yet, as their JSON lines: most are
+    /// never asked for (a root whose summary holds needs none of its callees'), so they are
+    /// decoded only when asked for.
+    private var pending: [String: [Substring]] = [:]
+    /// Keys put or asked for in this run (what an export keeps first).
+    private var touched = Set<String>()
     private let lock = NSLockLike()
     public private(set) var reused = 0
 
     public init() {}
 
-    func candidates(_ key: String) -> [(summary: FunctionSummary, dependencies: SummaryDependencies)] {
+    func candidates(_ key: String) -> [Entry] {
         lock.lock(); defer { lock.unlock() }
+        touched.insert(key)
+        if let lines = pending.removeValue(forKey: key) {
+            let decoder = JSONDecoder()
+            for line in lines {
+                if let stored = try? decoder.decode(StoredEntry.self, from: Data(line.utf8)) {
+                    entries[key, default: []].append((stored.summary, stored.dependencies))
+                }
+            }
+        }
         return entries[key] ?? []
     }
 
@@ -60,8 +79,55 @@ public final class SummaryStore: @unchecked Sendable {
 
     func put(_ key: String, _ summary: FunctionSummary, _ dependencies: SummaryDependencies) {
         lock.lock(); defer { lock.unlock() }
+        touched.insert(key)
+        derived += 1
         entries[key, default: []].append((summary, dependencies))
     }
+
+    private struct StoredEntry: Codable {
+        var summary: FunctionSummary
+        var dependencies: SummaryDependencies
+    }
+
+    /// One line per summary: `key TAB json`. This run's keys first, then what was loaded and
+    /// not used, up to `limit` lines; a key with a tab or a line break is not kept.
+    public func export(limit: Int = 50_000) -> String {
+        lock.lock(); defer { lock.unlock() }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var lines: [String] = []
+        func keepable(_ key: String) -> Bool { !key.utf8.contains { $0 == 0x09 || $0 == 0x0A } }
+        let order = entries.keys.filter { touched.contains($0) }.sorted() + entries.keys.filter { !touched.contains($0) }.sorted()
+        for key in order where keepable(key) && lines.count < limit {
+            for entry in entries[key]! {
+                guard let json = try? encoder.encode(StoredEntry(summary: entry.summary, dependencies: entry.dependencies)) else { continue }
+                lines.append(key + "\t" + String(decoding: json, as: UTF8.self))
+            }
+        }
+        for key in pending.keys.sorted() where keepable(key) && lines.count < limit {
+            for line in pending[key]! { lines.append(key + "\t" + line) }
+        }
+        return lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")
+    }
+
+    /// Reads `export`'s lines (decoding each only when its key is asked for); malformed lines
+    /// are skipped when decoded (a cache, not a contract).
+    public func load(_ text: Substring) {
+        var loaded: [String: [Substring]] = [:]
+        for line in text.split(separator: "\n") {
+            guard let tab = line.firstIndex(of: "\t") else { continue }
+            loaded[String(line[..<tab]), default: []].append(line[line.index(after: tab)...])
+        }
+        lock.lock(); defer { lock.unlock() }
+        for (key, lines) in loaded where entries[key] == nil { pending[key, default: []] += lines }
+    }
+
+    /// Whether this run derived a summary (an export then says more than what was loaded).
+    public var learnt: Bool {
+        lock.lock(); defer { lock.unlock() }
+        return derived > 0
+    }
+    private var derived = 0
 }
 
 extension ParsedFile {
