@@ -1,0 +1,228 @@
+import Foundation
+import CSyntax
+
+/// Everything derived about one function: its exits, and what the derivation relied on.
+public struct FunctionSummary: Sendable, Codable {
+    public var function: String
+    public var file: String
+    public var line: Int
+    public var outcomes: [Outcome]
+    /// Callee summaries used, as `name (tree: file)` or `name (model: reason)`.
+    public var usedSummaries: [String]
+    /// Assumptions made: unknown callees, recursion, budget.
+    public var assumptions: [String]
+    /// The walk of this function, or of a callee it used, stopped at the state budget.
+    public var incomplete: Bool = false
+}
+
+/// Derives function summaries by walking each function's control-flow graph with a small
+/// abstract state (page locked? waited? handed back? values of `ret`-like variables). Paths that
+/// reach the same block in the same state are merged, so loops terminate and the work stays
+/// bounded by blocks × states.
+public final class PathAnalyzer: @unchecked Sendable {
+    let program: Program
+    let model: StablePageModel
+    let table: [String: [ModelEntry]]
+    private var summaries: [String: (summary: FunctionSummary, dependencies: SummaryDependencies)] = [:]
+    /// Whether a function's definition returns `struct page *`/`struct folio *`, by definition.
+    var returnsPageCache: [Int: Bool] = [:]
+    /// Summaries from earlier trees of the same review, and what each depended on.
+    let store: SummaryStore?
+    /// Dependencies of the summaries being derived, innermost last.
+    private var collecting: [SummaryDependencies] = []
+    private var identities: [Int: FunctionIdentity] = [:]
+    private lazy var fileIndexByPath: [String: Int] = Dictionary(
+        program.files.enumerated().map { ($0.element.path, $0.offset) }, uniquingKeysWith: { a, _ in a })
+    private var pageStateNames: [String: Bool] = [:]
+
+    /// The model's name test, memoised: it runs for every call.
+    func mightTouchPageState(_ name: String) -> Bool {
+        if let known = pageStateNames[name] { return known }
+        let result = model.mightTouchPageState(name)
+        pageStateNames[name] = result
+        return result
+    }
+    private var inProgress: Set<String> = []
+    /// Most states explored per function before giving up on it (and saying so).
+    static let stateBudget = 20_000
+    /// Most functions a call through a member is taken to reach (`->check_write_begin` has one
+    /// or two in a tree; `->set_page_dirty` has dozens, and stays unknown).
+    static let memberTargetLimit = 4
+    private var memberTargetCache: [String: [(file: Int, function: Int)]] = [:]
+
+    /// Definitions of the functions the tree binds to `member` (initializers and assignments).
+    func memberTargets(_ member: String) -> [(file: Int, function: Int)] {
+        if let known = memberTargetCache[member] { return known }
+        var seen = Set<Int>()
+        var out: [(file: Int, function: Int)] = []
+        for (f, file) in program.files.enumerated() {
+            for b in file.opsBindings where b.slot == member || b.slot.hasSuffix("." + member) {
+                guard let d = program.definition(b.function, from: f), seen.insert(d.file << 32 | d.function).inserted else { continue }
+                out.append(d)
+            }
+        }
+        memberTargetCache[member] = out
+        return out
+    }
+
+    public init(program: Program, model: StablePageModel, store: SummaryStore? = nil) {
+        self.program = program
+        self.model = model
+        self.table = model.effects(for: program.version)
+        self.store = store
+    }
+
+    func identity(file: Int, function: Int) -> FunctionIdentity {
+        if let known = identities[file << 32 | function] { return known }
+        let f = program.files[file], d = f.functions[function]
+        let id = FunctionIdentity(path: f.path, name: d.name, line: d.line, fingerprint: f.fingerprint(of: d))
+        identities[file << 32 | function] = id
+        return id
+    }
+
+    /// `program.definition(name, from:)`, remembered as a dependency of the summaries being derived.
+    func resolve(_ name: String, from fileIndex: Int) -> (file: Int, function: Int)? {
+        let found = program.definition(name, from: fileIndex)
+        if !collecting.isEmpty {
+            let key = SummaryDependencies.ResolutionKey(fromPath: program.files[fileIndex].path, name: name)
+            // updateValue, not subscript assignment: "found nothing" (nil) must be remembered too.
+            collecting[collecting.count - 1].resolutions.updateValue(found.map { identity(file: $0.file, function: $0.function) }, forKey: key)
+        }
+        return found
+    }
+
+    private func record(_ dependencies: SummaryDependencies) {
+        if !collecting.isEmpty { collecting[collecting.count - 1].merge(dependencies) }
+    }
+
+    /// Whether everything `dependencies` names is the same in this program.
+    private func holds(_ dependencies: SummaryDependencies) -> Bool {
+        for f in dependencies.functions {
+            guard let index = fileIndexByPath[f.path],
+                  let k = program.files[index].functions.indices.first(where: {
+                      program.files[index].functions[$0].name == f.name && program.files[index].functions[$0].line == f.line
+                  }),
+                  identity(file: index, function: k) == f else { return false }
+        }
+        for (key, expected) in dependencies.resolutions {
+            guard let from = fileIndexByPath[key.fromPath] else { return false }
+            let found = program.definition(key.name, from: from).map { identity(file: $0.file, function: $0.function) }
+            if found != expected { return false }
+        }
+        for (member, expected) in dependencies.members
+            where memberTargets(member).map({ identity(file: $0.file, function: $0.function) }) != expected {
+            return false
+        }
+        return true
+    }
+
+    /// Effects that are vocabulary (locks, waits, writeback, conversions): always from the model.
+    func primitive(_ name: String) -> PageEffect? {
+        table[name]?.first { $0.effect.isPrimitive }?.effect
+    }
+
+    /// Helper facts used only when the tree has no body for the function.
+    func helperFact(_ name: String) -> ModelEntry? {
+        table[name]?.first { !$0.effect.isPrimitive }
+    }
+
+    public func summary(named name: String) -> FunctionSummary? {
+        guard let def = program.definitions[name]?.first else { return nil }
+        return summary(file: def.file, function: def.function)
+    }
+
+    /// `constants`: parameters the call site fixes (`__xfs_filemap_fault(vmf, PE_SIZE_PTE, true)`),
+    /// by index, so branches on them are decided the way that caller decides them.
+    public func summary(file fileIndex: Int, function functionIndex: Int, constants: [Int: ValueClass] = [:],
+                        flagTexts: [Int: String] = [:]) -> FunctionSummary {
+        let file = program.files[fileIndex]
+        let function = file.functions[functionIndex]
+        let specialisation = constants.keys.sorted().map { ":\($0)=\(constants[$0]!.rawValue)" }.joined()
+            + flagTexts.keys.sorted().map { ":\($0)~\(flagTexts[$0]!)" }.joined()
+        let key = "\(fileIndex):\(functionIndex)" + specialisation
+        if let done = summaries[key] {
+            record(done.dependencies)
+            // Derived while one of its callers was in progress: right for that caller only.
+            if !done.dependencies.cuts.isEmpty && !collecting.isEmpty { collecting[collecting.count - 1].reusable = false }
+            return done.summary
+        }
+        let me = identity(file: fileIndex, function: functionIndex)
+        let storeKey = "\(program.version.map { "\($0)" } ?? "-")|\(me.path)|\(me.name)|\(me.line)" + specialisation
+        if let store {
+            for (summary, dependencies) in store.candidates(storeKey) where holds(dependencies) {
+                store.noteReuse()
+                summaries[key] = (summary, dependencies)
+                record(dependencies)
+                return summary
+            }
+        }
+        collecting.append(SummaryDependencies(functions: [me]))
+        inProgress.insert("\(fileIndex):\(functionIndex)")
+        var walker = FunctionWalker(analyzer: self, fileIndex: fileIndex, file: file, function: function)
+        walker.constants = constants
+        for (index, text) in flagTexts where index < function.parameters.count {
+            walker.assignedText[function.parameters[index].name] = text
+        }
+        let result = walker.run()
+        inProgress.remove("\(fileIndex):\(functionIndex)")
+        var dependencies = collecting.removeLast()
+        // Cuts to itself, and to callees now finished, are its own; a cut to a caller still in
+        // progress is not.
+        dependencies.cuts = dependencies.cuts.filter { inProgress.contains("\($0 >> 32):\($0 & 0xFFFF_FFFF)") }
+        if !dependencies.cuts.isEmpty { dependencies.reusable = false }
+        summaries[key] = (result, dependencies)
+        if dependencies.reusable { store?.put(storeKey, result, dependencies) }
+        record(dependencies)
+        return result
+    }
+
+    /// The summary being derived called through `member`, which `targets` are bound to: a later
+    /// tree binding other bodies to it has another summary.
+    func dependsOnMember(_ member: String, targets: [(file: Int, function: Int)]) {
+        if !collecting.isEmpty {
+            collecting[collecting.count - 1].members[member] = targets.map { identity(file: $0.file, function: $0.function) }
+        }
+    }
+
+    func isInProgress(file: Int, function: Int) -> Bool {
+        let cut = inProgress.contains("\(file):\(function)")
+        if cut && !collecting.isEmpty { collecting[collecting.count - 1].cuts.insert(file << 32 | function) }
+        return cut
+    }
+
+    /// Summarises `roots` (entry points) on all cores before the rules ask for them one by one:
+    /// a few handlers (ocfs2's, f2fs's write_begin) cost most of the analysis. Each worker has its
+    /// own analyzer over a fixed share (largest bodies first, to the least-loaded worker), so the
+    /// result does not depend on timing; only the roots' summaries are kept.
+    public func precompute(_ roots: [(file: Int, function: Int)]) {
+        let workers = min(roots.count, ProcessInfo.processInfo.activeProcessorCount)
+        guard workers > 1 else { return }
+        let size = { (r: (file: Int, function: Int)) -> Int in
+            let f = self.program.files[r.file].functions[r.function]
+            let n = self.program.files[r.file].tree[f.body]
+            return Int(n.lastToken) - Int(n.firstToken)
+        }
+        var shares = [[(file: Int, function: Int)]](repeating: [], count: workers)
+        var loads = [Int](repeating: 0, count: workers)
+        for root in roots.sorted(by: { (size($0), $1.file, $1.function) > (size($1), $0.file, $0.function) }) {
+            let w = loads.indices.min { loads[$0] < loads[$1] }!
+            shares[w].append(root)
+            loads[w] += size(root)
+        }
+        let results = ResultBox<[String: (summary: FunctionSummary, dependencies: SummaryDependencies)]>(count: workers)
+        let program = self.program, model = self.model, store = self.store, fixedShares = shares
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let local = PathAnalyzer(program: program, model: model, store: store)
+            var done: [String: (summary: FunctionSummary, dependencies: SummaryDependencies)] = [:]
+            for root in fixedShares[w] {
+                let key = "\(root.file):\(root.function)"
+                _ = local.summary(file: root.file, function: root.function)
+                done[key] = local.summaries[key]
+            }
+            results.set(w, done)
+        }
+        for w in 0..<workers {
+            for (key, summary) in results.values[w] ?? [:] where summaries[key] == nil { summaries[key] = summary }
+        }
+    }
+}
