@@ -213,27 +213,3 @@ struct ReviewCommand: ParsableCommand {
         }.map(\.element)
     }
 }
-
-struct ListCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "list",
-        abstract: "Name every series and version found in the input."
-    )
-
-    @Argument(help: "Inputs, as for review.")
-    var inputs: [String]
-
-    @Option(help: "Output format: text or json.")
-    var format: OutputFormat = .text
-
-    func validate() throws { try format.require([.text, .json], command: "list") }
-
-    func run() throws {
-        let loaded = try LoadedInput.load(inputs)
-        switch format {
-        case .json: print(ReviewJSON.list(loaded.collection).serialized())
-        default: print(TextReport.list(loaded.collection, style: TextStyle(color: Terminal.colorOnStdout)))
-        }
-        if loaded.collection.series.isEmpty { throw ExitCode(ExitStatus.unreadableInput) }
-    }
-}

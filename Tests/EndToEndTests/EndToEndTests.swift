@@ -100,6 +100,21 @@ struct ReviewCommandTests {
             #expect(s["coverLetter"] as? Bool == true && s["complete"] as? Bool == true)
         }
     }
+
+    /// Issue 19: a mail with no patch is an error that says so (exit 3), not an empty line.
+    @Test(arguments: ["text", "json"])
+    func listSaysWhenThereIsNoPatch(format: String) throws {
+        let mail = "From: A U Thor <author@example.org>\nSubject: a question\nDate: Mon, 1 Jan 2024 00:00:00 +0000\n"
+            + "Message-ID: <q@example.org>\n\nNo diff here.\n"
+        let result = try Binary.run(["list", "-", "--format", format], stdin: Data(mail.utf8))
+        #expect(result.status == 3)
+        #expect(result.stderr.contains("<stdin>: error: no patch found"))
+        if format == "json" {
+            #expect((result.json["series"] as? [Any])?.isEmpty == true)
+        } else {
+            #expect(result.stdout.isEmpty)
+        }
+    }
 }
 
 struct BadInputTests {
