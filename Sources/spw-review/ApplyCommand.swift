@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Mail
 import Series
 import Apply
@@ -45,8 +46,8 @@ struct ApplyCommand: ParsableCommand {
             Terminal.printError("\(inputs[0]): \(style.severity(.error)): no patch series found in the input")
             throw ExitCode(ExitStatus.unreadableInput)
         }
-        guard let result = try runApplyStage(series: series, options: apply) else {
-            throw ValidationError("not inside a git repository: name the kernel tree with --tree DIR")
+        guard let result = try runApplyStage(series: series, options: apply, enclosing: .always) else {
+            throw ValidationError("no git repository contains \(FileManager.default.currentDirectoryPath): name the kernel tree with --tree DIR")
         }
         let diagnostics = ReviewCommand.ordered(collection.diagnostics + series.patches.flatMap(\.diagnostics) + result.diagnostics)
         if printTree {

@@ -32,23 +32,34 @@ struct ApplyOptions: ParsableArguments {
     }
 }
 
+/// When `--tree` is not given, which enclosing repository the apply stage uses.
+enum EnclosingRepositoryUse {
+    /// `apply`: the user asked for it, so the repository around the current directory, whatever
+    /// the series touches (a series that only adds files, too).
+    case always
+    /// `review`: only when HEAD has one of the files the series changes, so reviewing a kernel
+    /// series from inside some other project's checkout stays a mail-only review.
+    case ifItHasTheSeriesFiles
+}
+
 /// The apply stage as the CLI runs it: the tree named with `--tree`, or the git repository
 /// enclosing the current directory; nil when there is none (the review goes on mail-only).
 /// Throws `ValidationError` (exit 64) when the named tree, base or branch cannot be used.
-func runApplyStage(series: PatchSeries, options: ApplyOptions) throws -> ApplyResult? {
-    try runApplyStageKeepingTrees(series: series, options: options)?.result
+func runApplyStage(series: PatchSeries, options: ApplyOptions,
+                   enclosing use: EnclosingRepositoryUse = .ifItHasTheSeriesFiles) throws -> ApplyResult? {
+    try runApplyStageKeepingTrees(series: series, options: options, enclosing: use)?.result
 }
 
 /// The apply stage, keeping the in-memory repository so the trees can be read afterwards.
-/// Without `--tree`, the enclosing repository is used only when it has at least one of the
-/// files the series changes: reviewing a kernel series from inside some other project's
-/// checkout stays a mail-only review.
-func runApplyStageKeepingTrees(series: PatchSeries, options: ApplyOptions) throws -> (result: ApplyResult, repository: Repository)? {
+func runApplyStageKeepingTrees(series: PatchSeries, options: ApplyOptions,
+                               enclosing use: EnclosingRepositoryUse = .ifItHasTheSeriesFiles) throws
+    -> (result: ApplyResult, repository: Repository)? {
     let path: String
     if let tree = options.tree {
         path = tree
     } else {
-        guard let enclosing = SeriesApplier.enclosingRepository(of: "."), repositoryHasFiles(of: series, at: enclosing) else {
+        guard let enclosing = SeriesApplier.enclosingRepository(of: "."),
+              use == .always || repositoryHasFiles(of: series, at: enclosing) else {
             return nil
         }
         path = enclosing

@@ -97,3 +97,46 @@ struct SendemailValidateTests {
         #expect(bad.stderr.contains("--no-validate"))
     }
 }
+
+/// Issue 19: `apply` uses the repository it is run in, also for a series that only adds files.
+struct ApplyInTheEnclosingRepositoryTests {
+    @Test func aSeriesThatOnlyAddsFilesAppliesWhereItIsRun() throws {
+        let repo = TestScratch.root.appendingPathComponent("spw-adds-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: repo, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: repo) }
+        func git(_ arguments: [String]) throws -> String {
+            let out = try ProcessRunner.run(["git", "-c", "user.name=A U Thor", "-c", "user.email=author@example.org"] + arguments,
+                                            in: URL(fileURLWithPath: repo), isolateGitConfig: true)
+            try #require(out.status == 0, "git \(arguments.joined(separator: " ")): \(out.stderr)")
+            return String(decoding: out.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        _ = try git(["init", "-q"])
+        try "top\n".write(toFile: repo + "/README", atomically: true, encoding: .utf8)
+        _ = try git(["add", "README"])
+        _ = try git(["commit", "-q", "-m", "base"])
+        try FileManager.default.createDirectory(atPath: repo + "/newdir", withIntermediateDirectories: true)
+        try "int x;\n".write(toFile: repo + "/newdir/x.c", atomically: true, encoding: .utf8)
+        _ = try git(["add", "newdir/x.c"])
+        _ = try git(["commit", "-q", "-m", "newdir: add x.c\n\nSigned-off-by: A U Thor <author@example.org>"])
+        let expected = try git(["rev-parse", "HEAD^{tree}"])
+        let mail = try git(["format-patch", "-1", "--stdout"])
+        _ = try git(["reset", "-q", "--hard", "HEAD~1"])
+
+        let result = try Binary.run(["apply", "-", "--print-tree"], stdin: Data((mail + "\n").utf8),
+                                    directory: URL(fileURLWithPath: repo))
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == expected)
+        #expect(try git(["status", "--porcelain"]).isEmpty)  // the work tree is left alone
+    }
+
+    @Test func outsideAnyRepositoryTheMessageSaysWhere() throws {
+        let dir = TestScratch.root.appendingPathComponent("spw-norepo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let result = try Binary.run(["apply", Binary.cleanMbox], environment: ["GIT_CEILING_DIRECTORIES": dir.deletingLastPathComponent().path],
+                                    directory: dir)
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("no git repository contains"))
+        #expect(result.stderr.contains("--tree DIR"))
+    }
+}
