@@ -9,16 +9,7 @@ BIN := .build/debug/spw-review
 all: build
 
 deps:
-	@missing=""; \
-	for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-		if [ "$$(id -u)" = 0 ]; then \
-			echo "installing:$$missing"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-		else \
-			echo "missing packages:$$missing (run: sudo apt-get install$$missing)" >&2; exit 1; \
-		fi; \
-	fi
+	@bash scripts/install-deps.sh $(APT_PACKAGES)
 
 build: deps
 	$(SWIFT) build --product spw-review
