@@ -1,5 +1,6 @@
 import Mail
 import Git
+import Series
 
 /// What `spw-review apply` / `review` were asked to do with a tree.
 public struct ApplyConfiguration: Sendable {
@@ -104,4 +105,18 @@ public struct ApplyError: Error, CustomStringConvertible, Sendable {
     public var message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
+}
+
+extension ApplyResult {
+    /// Hunks whose context and removed lines were found in the file exactly as the mail has
+    /// them (applied, at an offset, or already applied; not by the whitespace-blind search).
+    public var hunksAppliedAsSent: Set<HunkAddress> {
+        var out = Set<HunkAddress>()
+        for p in patches {
+            for h in p.hunks where h.method == nil && [.applied, .appliedWithOffset, .alreadyApplied].contains(h.status) {
+                out.insert(HunkAddress(patch: p.number, path: h.file, hunk: h.hunk))
+            }
+        }
+        return out
+    }
 }

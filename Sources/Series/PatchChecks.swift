@@ -93,3 +93,48 @@ enum PatchChecks {
         return s.components(separatedBy: " => ").map { $0.trimmingWhitespace() }
     }
 }
+
+/// A hunk of a series: patch number, the diff's path, 1-based index within the file's diff.
+public struct HunkAddress: Hashable, Sendable {
+    public var patch: Int
+    public var path: String
+    public var hunk: Int
+    public init(patch: Int, path: String, hunk: Int) {
+        self.patch = patch
+        self.path = path
+        self.hunk = hunk
+    }
+}
+
+extension PatchSeries {
+    /// The series once the tree has spoken: hunks whose context and removed lines are in the
+    /// file exactly as the mail has them (`appliedAsSent`) did not lose their indentation in
+    /// transit, whatever the mail alone suggested (a file indented with spaces looks like tabs
+    /// expanded by a mailer). Their `indentation-lost` damage and its warning are withdrawn;
+    /// every other kind stays (a context line without its leading space is damage even when
+    /// its text matches).
+    public func confirmingIndentation(appliedAsSent: Set<HunkAddress>) -> PatchSeries {
+        guard !appliedAsSent.isEmpty else { return self }
+        var out = self
+        for p in out.patches.indices {
+            let number = out.patches[p].number
+            var withdrawn: [(path: String, hunk: Int, detail: String)] = []
+            for f in out.patches[p].files.indices {
+                let path = out.patches[p].files[f].path
+                for h in out.patches[p].files[f].hunks.indices
+                    where appliedAsSent.contains(HunkAddress(patch: number, path: path, hunk: h + 1)) {
+                    let lost = out.patches[p].files[f].hunks[h].damage.filter { $0.kind == .indentationLost }
+                    guard !lost.isEmpty else { continue }
+                    out.patches[p].files[f].hunks[h].damage.removeAll { $0.kind == .indentationLost }
+                    withdrawn += lost.map { (path, h + 1, DiffParser.describe(.indentationLost, count: 1, detail: $0.detail).1) }
+                }
+            }
+            out.patches[p].diagnostics.removeAll { d in
+                d.code == "mail/whitespace-damage" && withdrawn.contains { w in
+                    d.diffPath == w.path && d.hunk == w.hunk && d.message.hasSuffix(": " + w.detail)
+                }
+            }
+        }
+        return out
+    }
+}

@@ -41,14 +41,15 @@ struct ApplyCommand: ParsableCommand {
     func run() throws {
         let loaded = try LoadedInput.load(inputs)
         let collection = loaded.collection
-        guard let series = collection.pick(version: seriesVersion.map { $0.hasPrefix("v") ? String($0.dropFirst()) : $0 }) else {
+        guard let picked = collection.pick(version: seriesVersion.map { $0.hasPrefix("v") ? String($0.dropFirst()) : $0 }) else {
             let style = TextStyle(color: Terminal.colorOnStderr)
             Terminal.printError("\(inputs[0]): \(style.severity(.error)): no patch series found in the input")
             throw ExitCode(ExitStatus.unreadableInput)
         }
-        guard let result = try runApplyStage(series: series, options: apply, enclosing: .always) else {
+        guard let result = try runApplyStage(series: picked, options: apply, enclosing: .always) else {
             throw ValidationError("no git repository contains \(FileManager.default.currentDirectoryPath): name the kernel tree with --tree DIR")
         }
+        let series = picked.confirmingIndentation(appliedAsSent: result.hunksAppliedAsSent)
         let diagnostics = ReviewCommand.ordered(collection.diagnostics + series.patches.flatMap(\.diagnostics) + result.diagnostics)
         if printTree {
             print(result.resultTree)

@@ -116,14 +116,17 @@ struct ReviewCommand: ParsableCommand {
     func run() throws {
         let loaded = try PerformanceTrace.measure("reading the mail") { try LoadedInput.load(inputs) }
         let collection = loaded.collection
-        let series = collection.pick(version: seriesVersion.map { $0.hasPrefix("v") ? String($0.dropFirst()) : $0 })
+        var series = collection.pick(version: seriesVersion.map { $0.hasPrefix("v") ? String($0.dropFirst()) : $0 })
         var diagnostics = collection.diagnostics
-        if let series {
-            diagnostics += series.patches.flatMap(\.diagnostics)
-            diagnostics += DiffSecondOpinion.check(series)
-        }
         var code = ReviewedCode()
-        if let series { code = try reviewCode(series, diagnostics: &diagnostics) }
+        if let picked = series {
+            code = try reviewCode(picked, diagnostics: &diagnostics)
+            // What the mail alone suggested about its whitespace, checked against the tree.
+            let confirmed = code.applyResult.map { picked.confirmingIndentation(appliedAsSent: $0.hunksAppliedAsSent) } ?? picked
+            diagnostics += confirmed.patches.flatMap(\.diagnostics)
+            diagnostics += DiffSecondOpinion.check(confirmed)
+            series = confirmed
+        }
         diagnostics = Self.ordered(diagnostics)
         if series == nil && !diagnostics.contains(where: { $0.code == "mail/no-patch" }) {
             let what = seriesVersion.map { "no series with version \($0) in the input" } ?? "no patch found in the input"

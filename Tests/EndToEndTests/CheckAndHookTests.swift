@@ -98,35 +98,56 @@ struct SendemailValidateTests {
     }
 }
 
+/// A scratch repository driven by the real git (isolated from the user's configuration).
+struct ScratchRepository {
+    let path: String
+
+    init(_ label: String) throws {
+        path = TestScratch.root.appendingPathComponent("spw-\(label)-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        _ = try git(["init", "-q"])
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: path) }
+
+    @discardableResult
+    func git(_ arguments: [String]) throws -> String {
+        let out = try ProcessRunner.run(["git", "-c", "user.name=A U Thor", "-c", "user.email=author@example.org"] + arguments,
+                                        in: URL(fileURLWithPath: path), isolateGitConfig: true)
+        try #require(out.status == 0, "git \(arguments.joined(separator: " ")): \(out.stderr)")
+        return String(decoding: out.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func write(_ relative: String, _ text: String) throws {
+        let url = URL(fileURLWithPath: path).appendingPathComponent(relative)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+    }
+
+    /// Commits `files`, with a signed-off message.
+    func commit(_ files: [String: String], _ subject: String) throws {
+        for (name, text) in files { try write(name, text) }
+        try git(["add"] + files.keys.sorted())
+        try git(["commit", "-q", "-m", subject + "\n\nSigned-off-by: A U Thor <author@example.org>"])
+    }
+}
+
 /// Issue 19: `apply` uses the repository it is run in, also for a series that only adds files.
 struct ApplyInTheEnclosingRepositoryTests {
     @Test func aSeriesThatOnlyAddsFilesAppliesWhereItIsRun() throws {
-        let repo = TestScratch.root.appendingPathComponent("spw-adds-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: repo, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: repo) }
-        func git(_ arguments: [String]) throws -> String {
-            let out = try ProcessRunner.run(["git", "-c", "user.name=A U Thor", "-c", "user.email=author@example.org"] + arguments,
-                                            in: URL(fileURLWithPath: repo), isolateGitConfig: true)
-            try #require(out.status == 0, "git \(arguments.joined(separator: " ")): \(out.stderr)")
-            return String(decoding: out.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-        _ = try git(["init", "-q"])
-        try "top\n".write(toFile: repo + "/README", atomically: true, encoding: .utf8)
-        _ = try git(["add", "README"])
-        _ = try git(["commit", "-q", "-m", "base"])
-        try FileManager.default.createDirectory(atPath: repo + "/newdir", withIntermediateDirectories: true)
-        try "int x;\n".write(toFile: repo + "/newdir/x.c", atomically: true, encoding: .utf8)
-        _ = try git(["add", "newdir/x.c"])
-        _ = try git(["commit", "-q", "-m", "newdir: add x.c\n\nSigned-off-by: A U Thor <author@example.org>"])
-        let expected = try git(["rev-parse", "HEAD^{tree}"])
-        let mail = try git(["format-patch", "-1", "--stdout"])
-        _ = try git(["reset", "-q", "--hard", "HEAD~1"])
+        let repo = try ScratchRepository("adds")
+        defer { repo.remove() }
+        try repo.commit(["README": "top\n"], "base")
+        try repo.commit(["newdir/x.c": "int x;\n"], "newdir: add x.c")
+        let expected = try repo.git(["rev-parse", "HEAD^{tree}"])
+        let mail = try repo.git(["format-patch", "-1", "--stdout"])
+        try repo.git(["reset", "-q", "--hard", "HEAD~1"])
 
         let result = try Binary.run(["apply", "-", "--print-tree"], stdin: Data((mail + "\n").utf8),
-                                    directory: URL(fileURLWithPath: repo))
+                                    directory: URL(fileURLWithPath: repo.path))
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == expected)
-        #expect(try git(["status", "--porcelain"]).isEmpty)  // the work tree is left alone
+        #expect(try repo.git(["status", "--porcelain"]).isEmpty)  // the work tree is left alone
     }
 
     @Test func outsideAnyRepositoryTheMessageSaysWhere() throws {
@@ -138,5 +159,32 @@ struct ApplyInTheEnclosingRepositoryTests {
         #expect(result.status == 64)
         #expect(result.stderr.contains("no git repository contains"))
         #expect(result.stderr.contains("--tree DIR"))
+    }
+}
+
+/// Issue 19, "damage only where there is damage": a file indented with spaces in the tree itself
+/// looks, in the mail alone, like tabs expanded by a mailer. With the tree at hand the hunk
+/// applies exactly as sent, and the warning is withdrawn; without it, it stays.
+struct WhitespaceConfirmedByTheTreeTests {
+    @Test func spacesTheTreeHasAreNotDamage() throws {
+        let repo = try ScratchRepository("spaces")
+        defer { repo.remove() }
+        let before = "int demo(int x)\n{\n    int y = x;\n\n    return y;\n}\n"
+        try repo.commit(["lib/demo.c": before], "base")
+        try repo.commit(["lib/demo.c": before.replacingOccurrences(of: "    return y;", with: "    return y + 1;")], "lib: demo returns one more")
+        let mail = try repo.git(["format-patch", "-1", "--stdout"]) + "\n"
+        try repo.git(["reset", "-q", "--hard", "HEAD~1"])
+        let outside = TestScratch.root.appendingPathComponent("spw-notree-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: outside) }
+        func warnings(_ arguments: [String]) throws -> [String] {
+            let result = try Binary.run(["review", "-", "--format", "json"] + arguments, stdin: Data(mail.utf8),
+                                        environment: ["GIT_CEILING_DIRECTORIES": outside.deletingLastPathComponent().path],
+                                        directory: outside)
+            let diagnostics = result.json["diagnostics"] as? [[String: Any]] ?? []
+            return diagnostics.compactMap { $0["code"] as? String }.filter { $0 == "mail/whitespace-damage" }
+        }
+        #expect(try warnings(["--tree", repo.path]).isEmpty)
+        #expect(try warnings([]).count == 1)  // the mail alone: the guess stands, as a warning
     }
 }
