@@ -347,6 +347,9 @@ extension FunctionWalker {
         for (i, a) in arguments.enumerated() {
             var text = text(a)
             if let via = assignedText[text] { text = via }
+            // Most arguments name no flag: ruled out by bytes before the word split (which,
+            // by Characters, was a tenth of a scan).
+            guard Self.mentionsFlagPrefix(text) else { continue }
             let words = text.split(whereSeparator: { " |&()~".contains($0) })
             if !words.isEmpty, words.contains(where: { $0.hasPrefix("FGP_") || $0.hasPrefix("AOP_") }),
                words.allSatisfy({ $0.uppercased() == $0 }) {
@@ -354,6 +357,19 @@ extension FunctionWalker {
             }
         }
         return out
+    }
+
+    /// Whether `FGP_` or `AOP_` occurs in the text.
+    static func mentionsFlagPrefix(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { p in
+            guard p.count >= 4 else { return false }
+            for i in 0...(p.count - 4) where p[i + 3] == 0x5F && p[i + 2] == 0x50
+                && ((p[i] == 0x46 && p[i + 1] == 0x47) || (p[i] == 0x41 && p[i + 1] == 0x4F)) {
+                return true
+            }
+            return false
+        }
     }
 
     /// Literal arguments (`true`, `false`, `0`, `1`, `NULL`) by index.
