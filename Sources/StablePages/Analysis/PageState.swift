@@ -134,16 +134,9 @@ public struct Outcome: Sendable, Hashable, Codable {
     public var handedBack: Bool
     /// The state describes a page the function obtained itself, not the one it was given.
     public var replaced: Bool = false
-    /// The path, from entry to this exit.
-    public var path: [PathStep]
-
-    public static func == (a: Outcome, b: Outcome) -> Bool { a.key == b.key }
-    public func hash(into h: inout Hasher) { h.combine(key) }
-    private var key: [Int] {
-        [ValueClassKey.of(returnClass), returnsPage ? 1 : 0, lock == .locked ? 1 : lock == .unlocked ? 0 : 2, waitedInherited ? 1 : 0, waitedUnderLock ? 1 : 0,
-         waitedUnlocked ? 1 : 0, relockedAfterWait ? 1 : 0, handedBack ? 1 : 0, replaced ? 1 : 0,
-         writeback == .unchanged ? 0 : writeback == .started ? 1 : 2]
-    }
+    /// The path, from entry to this exit. Not part of equality: two exits with the same facts
+    /// are one exit, whichever way they were reached. Every other field is (synthesized).
+    @IgnoredInEquality public var path: [PathStep]
 
     /// Seen from an entry point (whose caller passes the page unlocked): the page is stable on
     /// this exit — locked, and waited for since the lock was taken.
@@ -162,5 +155,20 @@ enum ValueClassKey {
         case .nonzero: 3
         case .unknown: 4
         }
+    }
+}
+
+/// A value that rides along without taking part in `==` and `hash` (an outcome's path), and is
+/// encoded as the value itself.
+@propertyWrapper
+public struct IgnoredInEquality<Value: Sendable & Codable>: Sendable, Hashable, Codable {
+    public var wrappedValue: Value
+    public init(wrappedValue: Value) { self.wrappedValue = wrappedValue }
+    public static func == (_: Self, _: Self) -> Bool { true }
+    public func hash(into _: inout Hasher) {}
+    public init(from decoder: Decoder) throws { wrappedValue = try decoder.singleValueContainer().decode(Value.self) }
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(wrappedValue)
     }
 }
