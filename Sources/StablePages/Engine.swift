@@ -19,19 +19,11 @@ public struct StablePageEngine: Sendable {
         self.rules = rules
     }
 
-    /// Words a file must mention to matter: entry slots and the helpers the model knows.
     /// How many rounds of callee lookup follow the entry points' calls into other files.
     static let calleeRounds = 2
 
-    var relevantTokens: [String] { Self.entryTokens }
-
-    /// What a file must mention to be read for its entry points (the first round).
-    /// `i_fop`: where an inode gets its file operations it usually gets its `a_ops` too, which is
-    /// how a mapping's page_mkwrite is tied to the writeback of its address space.
-    /// `.mmap`: a file_operations binding whose installing helper lives in another file (cxl's
-    /// `afu_mmap` → `cxl_context_iomap`) is an entry point too.
-    public static let entryTokens = ["page_mkwrite", "write_begin", "vm_operations_struct", "vm_ops", "generic_file_mmap", "i_fop",
-                                     ".mmap"]
+    /// What a file must mention to be read for its entry points (the first round): the model's.
+    public var relevantTokens: [String] { model.prefilterTokens }
 
     public struct TreeResult: Sendable {
         public var findings: [Finding]

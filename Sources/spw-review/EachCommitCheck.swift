@@ -24,7 +24,7 @@ enum EachCommitCheck {
         let (repository, path, chosen, commits) = try CheckCommand.commits(range: range, repositoryPath: repositoryPath)
         let root = repository.workingDirectory ?? repository.gitDirectory
         let shared = ReviewCommand.SharedCaches()
-        let factsFile = PrefilterFactsFile()
+        let factsFile = PrefilterFactsFile(tokens: StablePageModel.builtIn.prefilterTokens)
         factsFile?.load(into: shared.parse)
         var reviewed: [Reviewed] = []
         var merges = 0

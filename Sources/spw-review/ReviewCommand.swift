@@ -87,7 +87,7 @@ struct ReviewCommand: ParsableCommand {
         let prefixes: [String] = []
         let parseCache = shared?.parse ?? ParseCache()
         let summaries = shared?.summaries ?? SummaryStore()
-        let factsFile = useCache ? PrefilterFactsFile() : nil
+        let factsFile = useCache ? PrefilterFactsFile(tokens: engine.relevantTokens) : nil
         let configText = config.path.flatMap { FileManager.default.contents(atPath: $0) }.map { String(decoding: $0, as: UTF8.self) } ?? ""
         let summaryFile = useCache ? SummaryFile(model: engine.model, configText: configText) : nil
         PerformanceTrace.measure("loading the prefilter and summary caches") {

@@ -103,8 +103,8 @@ struct CacheTextFile {
 struct PrefilterFactsFile {
     let file: CacheTextFile
 
-    init?() {
-        guard let file = CacheTextFile(name: "prefilter-facts", header: StablePageEngine.entryTokens) else { return nil }
+    init?(tokens: [String]) {
+        guard let file = CacheTextFile(name: "prefilter-facts", header: tokens) else { return nil }
         self.file = file
     }
 

@@ -169,8 +169,13 @@ struct RulesCommand: ParsableCommand {
     @Flag(help: "Print docs/rules.md: every rule in full.")
     var markdown = false
 
+    @Flag(help: "Print docs/model.md: the built-in stable-page model, every entry with its reason and releases.")
+    var model = false
+
     func run() throws {
-        if markdown {
+        if model {
+            print(ModelDocs.document(), terminator: "")
+        } else if markdown {
             print(RuleDocs.document())
         } else {
             for rule in RuleRegistry.all {

@@ -99,6 +99,13 @@ struct RuleDocsTests {
         let committed = try String(contentsOf: Binary.packageRoot.appendingPathComponent("docs/rules.md"), encoding: .utf8)
         #expect(generated.stdout == committed, "regenerate with: spw-review rules --markdown > docs/rules.md")
     }
+
+    @Test func docsModelMatchesTheBuiltInModel() throws {
+        let generated = try Binary.run(["rules", "--model"])
+        let committed = try String(contentsOf: Binary.packageRoot.appendingPathComponent("docs/model.md"), encoding: .utf8)
+        #expect(generated.stdout == committed, "regenerate with: spw-review rules --model > docs/model.md")
+        #expect(committed.contains("| `i_fop` |") && committed.contains("| `shmem_write_begin` |"))
+    }
 }
 
 struct ReportFormatTests {

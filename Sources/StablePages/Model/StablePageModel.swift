@@ -147,7 +147,8 @@ public struct NotApplicable: Sendable, Hashable {
     }
 }
 
-/// The embedded model: reviewed data, with a reason per entry (docs/model.md lists it).
+/// The embedded model: reviewed data, with a reason per entry (docs/model.md lists it, generated
+/// by `spw-review rules --model`).
 public struct StablePageModel: Sendable {
     public var entries: [ModelEntry]
     public var entryPoints: [EntryPointSlot]
@@ -176,6 +177,24 @@ public struct StablePageModel: Sendable {
         ("address_space_operations", "writepage", true, "whether a mapping's writeback runs under the page lock"),
         ("vm_operations_struct", "fault", false, "where a mapping's pages come from"),
     ]
+
+    /// Names that tie a file to the entry points without naming a slot, each with why. A file
+    /// that mentions none of these and no entry slot holds no entry point and nothing that
+    /// decides one's scope.
+    public var linkTokens: [(token: String, reason: String)] = [
+        ("vm_operations_struct", "the tables that hold a mapping's page_mkwrite and fault handlers"),
+        ("vm_ops", "the member an mmap installs its table in (`vma->vm_ops = &…`)"),
+        ("generic_file_mmap", "the helper that installs generic_file_vm_ops for a file_operations.mmap"),
+        ("i_fop", "where an inode gets its file operations it usually gets its a_ops too: how a mapping's page_mkwrite is tied to the writeback of its address space"),
+    ]
+
+    /// What a file must mention to be read in the first round: every entry slot, and the link
+    /// tokens. The file_operations slot as its binding spells it (`.mmap`): `mmap` alone is in
+    /// half of mm/, and a binding whose installing helper lives in another file (cxl's
+    /// `afu_mmap` → `cxl_context_iomap`) mentions nothing else.
+    public var prefilterTokens: [String] {
+        entryPoints.map { $0.kind == .mmap ? "." + $0.slot : $0.slot } + linkTokens.map(\.token)
+    }
 
     public func isSupportingSlot(structType: String?, slot: String, summarisedOnly: Bool = false) -> Bool {
         supportingSlots.contains { $0.slot == slot && (structType == nil || $0.structType == structType) && (!summarisedOnly || $0.summarised) }
