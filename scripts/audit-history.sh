@@ -25,7 +25,7 @@ status=0
 /usr/bin/time -f '%e s, %M KiB peak' -o "$json.time" \
     "$bin" check --each-commit "$from..$to" --tree "$repo" --format json > "$json" || status=$?
 [ "$status" -le 1 ] || { echo "spw-review exited $status" >&2; exit "$status"; }
-python3 - "$json" "$out" "$repo" "$from" "$to" "$(cat "$json.time")" <<'PY'
+python3 - "$json" "$out" "$repo" "$from" "$to" "$(tail -n 1 "$json.time")" <<'PY'
 import json, sys
 src, out, repo, frm, to, timing = sys.argv[1:7]
 d = json.load(open(src))
