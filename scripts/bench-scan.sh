@@ -15,11 +15,12 @@ secs() { python3 -c "print(round($2-$1,2))"; }
 # spatch honours only the last of several --dir options (checked with 1.1.1: `--dir fs/afs
 # --dir fs/9p` reads fs/9p alone), so each directory gets its own run, one after the other.
 cocci() {  # cocci SPFILE: the semantic patch over fs/ and mm/, both cores, output concatenated
-  local d
+  local d sp
+  sp=$(realpath "$1")
   for d in fs mm; do
     # From the scratch directory: with -j, spatch leaves its workers' output (callers_*/) in the
     # current directory.
-    (cd "$WORK" && spatch --very-quiet -j 2 --no-includes --sp-file "$(realpath "$1")" -D report --dir "$TREE/$d" 2>/dev/null) || true
+    (cd "$WORK" && spatch --very-quiet -j 2 --no-includes --sp-file "$sp" -D report --dir "$TREE/$d" 2>/dev/null) || true
   done
 }
 
@@ -73,3 +74,31 @@ echo "== ratio: spw-review is $(python3 -c "print(round($COCCI2/$OURS,1))")x fas
 echo "== spw-review scan, whole tree"
 S=$(now); "$BIN" scan --no-cache --tree "$TREE" --format json > "$WORK/all.json" || true; E=$(now)
 echo "whole tree: $(secs "$S" "$E") s, $(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['filesConsidered'], 'files considered,', d['filesParsed'], 'parsed,', len(d['findings']), 'findings')" "$WORK/all.json")"
+
+# Issue 12's speed targets, as users run them: the whole command, wall time and peak RSS.
+# Cold: the tree's pages dropped from the page cache file by file (POSIX_FADV_DONTNEED: no
+# privileges needed, unlike /proc/sys/vm/drop_caches), so the scan reads from the disk.
+evict() {
+  python3 - "$TREE" <<'PY'
+import os, sys
+for d, _, files in os.walk(sys.argv[1]):
+    for f in files:
+        try:
+            fd = os.open(os.path.join(d, f), os.O_RDONLY)
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            os.close(fd)
+        except OSError:
+            pass
+PY
+}
+timed() {  # timed LABEL ARGS...: wall seconds and peak RSS of one scan
+  local label=$1; shift
+  /usr/bin/time -f '%e %M' -o "$WORK/time" "$BIN" scan --no-cache --tree "$TREE" "$@" --format json > "$WORK/t.json" || true
+  read -r secs rss < <(tail -n 1 "$WORK/time")
+  echo "$label: ${secs} s, $((rss / 1024)) MiB peak"
+}
+echo "== issue 12 targets: scan fs (target 0.6 s), whole tree warm and cold (target 5 s cold)"
+for _ in 1 2 3; do timed "scan fs, warm" fs; done
+find "$TREE" -name '*.[ch]' -exec cat {} + > /dev/null
+for _ in 1 2 3; do timed "scan ., warm"; done
+for _ in 1 2 3; do evict; timed "scan ., cold"; done
