@@ -23,9 +23,11 @@ example: build
 	rm -rf $(FIXTURE_REPO) && bash fixtures/kernel-repo.sh fixtures/kernel $(FIXTURE_REPO) >/dev/null
 	$(BIN) fixtures/stable-page-writes-v3.2-thread.txt --tree $(FIXTURE_REPO)
 
+# A target that uses a module it does not declare is an error here, not only on a clean build.
+IMPORT_CHECK := --explicit-target-dependency-import-check error
 test: deps
-	$(SWIFT) build --product spw-review
-	$(SWIFT) test
+	$(SWIFT) build --product spw-review $(IMPORT_CHECK)
+	$(SWIFT) test $(IMPORT_CHECK)
 
 release: deps
 	$(SWIFT) build -c release --product spw-review

@@ -2,7 +2,8 @@
 import PackageDescription
 
 // One target per stage; data flows one way (see docs/architecture.md):
-// Mail -> Series -> (Apply) -> CSyntax -> (StablePages) -> Report -> spw-review.
+// Mail -> Series -> (Apply) -> CSyntax -> (StablePages) -> Report -> spw-review; Support
+// (diagnostics, tracing, byte helpers) under all of them.
 let package = Package(
     name: "spw-review",
     platforms: [.macOS(.v13)],
@@ -19,36 +20,38 @@ let package = Package(
             providers: [.apt(["libgit2-dev"])]
         ),
         .target(name: "Git", dependencies: ["CLibGit2"]),
-        .target(name: "Mail"),
-        .target(name: "Series", dependencies: ["Mail"]),
-        .target(name: "Apply", dependencies: ["Series", "Git", "Mail"]),
+        // What every stage shares: diagnostics, performance tracing, byte-level text helpers.
+        .target(name: "Support"),
+        .target(name: "Mail", dependencies: ["Support"]),
+        .target(name: "Series", dependencies: ["Mail", "Support"]),
+        .target(name: "Apply", dependencies: ["Series", "Git", "Support"]),
         .target(name: "CSyntax"),
-        .target(name: "StablePages", dependencies: ["CSyntax", "Series", "Mail"]),
-        .target(name: "Report", dependencies: ["Mail", "Series", "Apply", "StablePages"]),
+        .target(name: "StablePages", dependencies: ["CSyntax", "Series", "Support"]),
+        .target(name: "Report", dependencies: ["Mail", "Series", "Apply", "StablePages", "Support"]),
         .executableTarget(
             name: "spw-review",
             dependencies: [
-                "Mail", "Series", "Git", "Apply", "CSyntax", "StablePages", "Report",
+                "Support", "Mail", "Series", "Git", "Apply", "CSyntax", "StablePages", "Report",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Benchmarks are a program of their own, never tests (see BENCHMARKS.md).
-        .executableTarget(name: "spw-bench", dependencies: ["Mail", "Series", "StablePages", "CSyntax"]),
+        .executableTarget(name: "spw-bench", dependencies: ["Support", "Mail", "Series", "StablePages", "CSyntax"]),
         .executableTarget(name: "csyntax-bench", dependencies: ["CSyntax"], path: "Benchmarks/CSyntaxBench"),
         // libFuzzer targets: `make fuzz-mail` builds them with -sanitize=fuzzer; a plain build
         // gives a replay program that runs the parsers over the files it is given.
         .target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"),
-        .executableTarget(name: "fuzz-mail", dependencies: ["Mail", "Series", "FuzzSupport"], path: "Fuzz/fuzz-mail"),
+        .executableTarget(name: "fuzz-mail", dependencies: ["Mail", "Series", "Support", "FuzzSupport"], path: "Fuzz/fuzz-mail"),
         .executableTarget(name: "fuzz-csyntax", dependencies: ["CSyntax", "FuzzSupport"], path: "Fuzz/fuzz-csyntax"),
         .executableTarget(name: "fuzz-config", dependencies: ["StablePages", "FuzzSupport"], path: "Fuzz/fuzz-config"),
         // Process running shared by the test targets (not a product; tests only).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "MailTests", dependencies: ["Mail"]),
-        .testTarget(name: "SeriesTests", dependencies: ["Series", "Mail", "TestSupport"]),
+        .testTarget(name: "MailTests", dependencies: ["Mail", "Support"]),
+        .testTarget(name: "SeriesTests", dependencies: ["Series", "Mail", "Support", "TestSupport"]),
         .testTarget(name: "CSyntaxTests", dependencies: ["CSyntax"]),
-        .testTarget(name: "StablePagesTests", dependencies: ["StablePages", "CSyntax", "Series", "Mail", "TestSupport"]),
+        .testTarget(name: "StablePagesTests", dependencies: ["StablePages", "CSyntax", "Series", "Mail", "Support", "TestSupport"]),
         .testTarget(name: "GitTests", dependencies: ["Git", "TestSupport"]),
-        .testTarget(name: "ApplyTests", dependencies: ["Apply", "Series", "Mail", "Git", "TestSupport"]),
+        .testTarget(name: "ApplyTests", dependencies: ["Apply", "Series", "Mail", "Support", "Git", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
     ]
 )

@@ -1,4 +1,4 @@
-import Mail
+import Support
 import Series
 import Git
 

@@ -1,5 +1,5 @@
 import Git
-import Mail
+import Support
 import Series
 
 /// Compares our reading of each clean, git-format diff with libgit2's patch parser: files and

@@ -1,5 +1,5 @@
 import Apply
-import Mail
+import Support
 import Series
 import StablePages
 

@@ -1,4 +1,4 @@
-import Mail
+import Support
 import StablePages
 
 /// SARIF 2.1.0, for code-scanning dashboards and CI annotations: one result per finding (with its

@@ -1,4 +1,4 @@
-import Mail
+import Support
 import Series
 
 /// Terminal output: what a reviewer reads first. Colour only on a terminal and without NO_COLOR.

@@ -1,6 +1,6 @@
 import CSyntax
 import Dispatch
-import Mail
+import Support
 import Series
 #if canImport(Glibc)
 import Glibc
@@ -203,7 +203,7 @@ public struct StablePageEngine: Sendable {
                 if worth {
                     worth = getters.contains(call) || file.arguments(of: call).contains { a in
                         let t = file.normalizedText(of: a)
-                        return t.hasBytes("page") || t.hasBytes("folio") || t.hasBytes("vmf")
+                        return t.containsBytes("page") || t.containsBytes("folio") || t.containsBytes("vmf")
                     }
                 }
                 out.append(Callee(name: name, worthALook: worth))
@@ -280,7 +280,7 @@ public struct StablePageEngine: Sendable {
             }
         }
         let unknown = paths.indices.filter { !complete(known[$0]) }
-        let read = ResultBox<(facts: FileFacts?, bytes: [UInt8]?)>(count: unknown.count)
+        let read = ConcurrentSlots<(facts: FileFacts?, bytes: [UInt8]?)>(count: unknown.count)
         if unknown.count > 64 { tree.willRead(unknown.map { paths[$0] }) }
         DispatchQueue.concurrentPerform(iterations: unknown.count) { k in
             var bytes: [UInt8]?
@@ -296,7 +296,7 @@ public struct StablePageEngine: Sendable {
             if let b = read.values[k]?.bytes { bytes[i] = b }
         }
         let kept = paths.indices.filter { accepts(known[$0]) }
-        let results = ResultBox<ParsedFile>(count: kept.count)
+        let results = ConcurrentSlots<ParsedFile>(count: kept.count)
         let alreadyRead = bytes
         DispatchQueue.concurrentPerform(iterations: kept.count) { k in
             let i = kept[k]
@@ -307,7 +307,7 @@ public struct StablePageEngine: Sendable {
 
     /// The facts of each of `paths` (nil: unreadable), on all cores.
     func facts(of paths: [String], in tree: SourceTree, cache: ParseCache, local: FileFactsCache) -> [FileFacts?] {
-        let results = ResultBox<FileFacts>(count: paths.count)
+        let results = ConcurrentSlots<FileFacts>(count: paths.count)
         if paths.count > 16 { tree.willRead(paths) }
         DispatchQueue.concurrentPerform(iterations: paths.count) { i in
             var bytes: [UInt8]?
@@ -539,8 +539,9 @@ public final class TreeResultCache: @unchecked Sendable {
     }
 }
 
-/// Thread-safe slots for concurrentPerform results.
-final class ResultBox<Value>: @unchecked Sendable {
+/// One slot per iteration of a `concurrentPerform`, filled from any thread, with a count of the
+/// iterations done (for progress).
+final class ConcurrentSlots<Value>: @unchecked Sendable {
     private(set) var values: [Value?]
     private var finished = 0
     private let lock = NSLockLike()

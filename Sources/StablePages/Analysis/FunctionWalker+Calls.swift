@@ -1,3 +1,4 @@
+import Support
 import Foundation
 import CSyntax
 
@@ -208,8 +209,8 @@ extension FunctionWalker {
         case .returnsPageWithFlags(let flagsArgument, let lockFlags, let waitFlags):
             var flags = flagsArgument < arguments.count ? text(arguments[flagsArgument]) : ""
             if let via = assignedText[flags] { flags = via }
-            let locked = lockFlags.contains { flags.hasBytes($0) }
-            let waited = locked && waitFlags.contains { flags.hasBytes($0) }
+            let locked = lockFlags.contains { flags.containsBytes($0) }
+            let waited = locked && waitFlags.contains { flags.containsBytes($0) }
             var page = freshState(from: s)
             page.locked = locked
             page.waitedUnderLock = waited

@@ -1,3 +1,4 @@
+import Support
 import Foundation
 import CSyntax
 
@@ -53,7 +54,7 @@ extension FunctionWalker {
             // A predicate about the inode or the mount (no tracked variable in it): same answer
             // every time on one path.
             let key = text(condition)
-            let mentionsTracked = state.values.keys.contains { key.hasBytes($0) } || arguments.contains { isPage($0, state) }
+            let mentionsTracked = state.values.keys.contains { key.containsBytes($0) } || arguments.contains { isPage($0, state) }
             if !mentionsTracked && arguments.count <= 3 {
                 if let known = state.decided[key] { return known == outcome ? s : nil }
                 s.decided[key] = outcome
@@ -198,26 +199,8 @@ extension FunctionWalker {
 }
 
 /// A per-walk memo (a class, so non-mutating helpers can fill it).
-final class TextMemo {
+final class NodeTextMemo {
     var values: [NodeID: String] = [:]
     var compact: [NodeID: String] = [:]
     var display: [NodeID: String] = [:]
-}
-
-extension String {
-    /// Byte substring test (Foundation's `contains` compares grapheme by grapheme).
-    func hasBytes(_ needle: String) -> Bool {
-        let h = Array(utf8), n = Array(needle.utf8)
-        guard !n.isEmpty, h.count >= n.count else { return n.isEmpty }
-        var i = 0
-        while i + n.count <= h.count {
-            if h[i] == n[0] {
-                var k = 1
-                while k < n.count && h[i + k] == n[k] { k += 1 }
-                if k == n.count { return true }
-            }
-            i += 1
-        }
-        return false
-    }
 }

@@ -10,7 +10,7 @@ struct FunctionWalker {
     let graph: ControlFlowGraph
     var tree: SyntaxTree { file.tree }
     /// Node texts, built once per node: the walk asks for the same arguments' text many times.
-    let texts = TextMemo()
+    let texts = NodeTextMemo()
 
     func text(_ id: NodeID) -> String {
         if let t = texts.values[id] { return t }

@@ -209,7 +209,7 @@ public final class PathAnalyzer: @unchecked Sendable {
             shares[w].append(root)
             loads[w] += size(root)
         }
-        let results = ResultBox<[String: (summary: FunctionSummary, dependencies: SummaryDependencies)]>(count: workers)
+        let results = ConcurrentSlots<[String: (summary: FunctionSummary, dependencies: SummaryDependencies)]>(count: workers)
         let program = self.program, model = self.model, store = self.store, fixedShares = shares
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             let local = PathAnalyzer(program: program, model: model, store: store)

@@ -1,3 +1,4 @@
+import Support
 /// What a kernel function does to the page (or folio) it is given, for the stable-page rules.
 /// Rules never compare function names: they ask the model, which is this table plus what the
 /// analysis derives from function bodies in the tree (the tree always wins).
@@ -217,7 +218,7 @@ public struct StablePageModel: Sendable {
     public func mightTouchPageState(_ function: String) -> Bool {
         if pageStateReaders.contains(where: { function.hasPrefix($0) }) { return false }
         let lowered = function.lowercased()
-        return pageStateWords.contains { lowered.hasBytes($0) }
+        return pageStateWords.contains { lowered.containsBytes($0) }
     }
 
     /// The entries that hold for `version` (nil: unknown, newest behaviour), by function name.

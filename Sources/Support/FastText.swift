@@ -104,6 +104,27 @@ extension String {
 }
 
 extension String {
+    /// Whether `needle`'s UTF-8 occurs in this string's (memmem; `contains` on Strings compares
+    /// grapheme by grapheme). An empty needle is always there.
+    public func containsBytes(_ needle: String) -> Bool {
+        var haystack = self, needle = needle
+        return haystack.withUTF8 { h in
+            needle.withUTF8 { n in
+                guard n.count > 0 else { return true }
+                guard let hb = h.baseAddress, let nb = n.baseAddress, h.count >= n.count else { return false }
+                // memchr for the first byte, memcmp for the rest (Glibc's module hides memmem).
+                var at = 0
+                let last = h.count - n.count
+                while at <= last, let hit = memchr(hb + at, Int32(n[0]), last - at + 1) {
+                    let i = hb.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                    if memcmp(hb + i, nb, n.count) == 0 { return true }
+                    at = i + 1
+                }
+                return false
+            }
+        }
+    }
+
     /// Whether the UTF-8 holds `byte` (memchr; `utf8.contains` walks an iterator).
     @inlinable @inline(__always)
     public func containsByte(_ byte: UInt8) -> Bool {
