@@ -52,6 +52,8 @@ let package = Package(
         .testTarget(name: "StablePagesTests", dependencies: ["StablePages", "CSyntax", "Series", "Mail", "Support", "TestSupport"]),
         .testTarget(name: "GitTests", dependencies: ["Git", "TestSupport"]),
         .testTarget(name: "ApplyTests", dependencies: ["Apply", "Series", "Mail", "Support", "Git", "TestSupport"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "StablePages", "Series", "Mail", "Support"],
+                    exclude: ["Snapshots"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
     ]
 )
