@@ -28,13 +28,12 @@ struct ApplyCommand: ParsableCommand {
     var printTree = false
 
     @Option(help: "Output format: text or json (schema spw-review/1, with \"apply\").")
-    var format: OutputFormat = .text
+    var format: TextOrJSONFormat = .text
 
     @Option(name: .customLong("series-version"), help: "Apply this version (e.g. 2 or 3.2) instead of the newest complete one.")
     var seriesVersion: String?
 
     func validate() throws {
-        try format.require([.text, .json], command: "apply")
         if inputs.isEmpty { throw ValidationError("name at least one input (a path, or - for stdin)") }
     }
 

@@ -11,9 +11,8 @@ struct ListCommand: ParsableCommand {
     var inputs: [String]
 
     @Option(help: "Output format: text or json.")
-    var format: OutputFormat = .text
+    var format: TextOrJSONFormat = .text
 
-    func validate() throws { try format.require([.text, .json], command: "list") }
 
     func run() throws {
         let loaded = try LoadedInput.load(inputs)

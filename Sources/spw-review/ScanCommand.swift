@@ -17,12 +17,11 @@ struct ScanCommand: ParsableCommand {
     var tree: String?
 
     @Option(help: "Output format: text, json, markdown or sarif.")
-    var format: OutputFormat = .text
+    var format: ScanFormat = .text
 
     @Flag(name: .customLong("no-path"), help: "Print findings without their paths.")
     var noPath = false
 
-    func validate() throws { try format.require([.text, .json, .markdown, .sarif], command: "scan") }
 
     @Flag(name: .customLong("no-cache"), help: "Do not use or write the scan cache (~/.cache/spw-review).")
     var noCache = false

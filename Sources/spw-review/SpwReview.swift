@@ -38,13 +38,6 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case email
     /// SARIF 2.1.0 for code-scanning tools (review, scan).
     case sarif
-
-    /// Rejects a format a command has no renderer for, the way swift-argument-parser reports options.
-    func require(_ allowed: [OutputFormat], command: String) throws {
-        guard allowed.contains(self) else {
-            throw ValidationError("\(command) --format takes \(allowed.map(\.rawValue).joined(separator: ", ")), not '\(rawValue)'")
-        }
-    }
 }
 
 struct Terminal {
@@ -77,4 +70,15 @@ enum FileHandleOutput {
             }
         }
     }
+}
+
+/// `--format` of a command that writes text or JSON only (list, apply): its help offers only
+/// those, and anything else is refused by the parser with the two it takes.
+enum TextOrJSONFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
+/// `--format` of scan: no email reply (there is no mail to reply to).
+enum ScanFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json, markdown, sarif
 }

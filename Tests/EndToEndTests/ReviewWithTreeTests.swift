@@ -136,7 +136,12 @@ struct ReportFormatTests {
     @Test func formatsACommandCannotRenderAreUsageErrors() throws {
         let result = try Binary.run(["list", Binary.cleanMbox, "--format", "sarif"])
         #expect(result.status == 64)
-        #expect(result.stderr.contains("list --format takes text, json, not 'sarif'"))
+        #expect(result.stderr.contains("The value 'sarif' is invalid for '--format <format>'. Please provide one of 'text' and 'json'."))
+        // and --help offers only what the command writes (issue 14)
+        let help = try Binary.run(["list", "--help"])
+        #expect(help.stdout.contains("values: text, json;"))
+        let scanHelp = try Binary.run(["scan", "--help"])
+        #expect(scanHelp.stdout.contains("values: text, json, markdown, sarif;"))
     }
 }
 
