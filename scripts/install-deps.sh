@@ -5,7 +5,11 @@
 # (apt's own "Error 100" says nothing of why).
 set -u
 missing=""
-for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+# Installed means "install ok installed" (dpkg -s also succeeds for removed packages whose
+# configuration files remain).
+for p in "$@"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
 [ -n "$missing" ] || exit 0
 if [ "$(id -u)" != 0 ]; then
   echo "missing packages:$missing (run: sudo apt-get install$missing)" >&2
@@ -25,5 +29,8 @@ apt_get() {
   fi
   exit 1
 }
-apt_get update -qq
+# A failed update (an unreachable third-party source) need not stop the install: say so, go on.
+DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=60 update -qq >/dev/null 2>"$log" \
+  || { grep -qE 'Could not get lock|lock-frontend|is held by process' "$log" && apt_get update -qq; \
+       echo "warning: apt-get update failed; installing from the package lists there are" >&2; }
 apt_get install -y -qq $missing

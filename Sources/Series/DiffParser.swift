@@ -342,7 +342,7 @@ public struct DiffParser {
         let looksLikeCode = path.hasASCIISuffix(".c") || path.hasASCIISuffix(".h")
         if looksLikeCode, !sawTabIndent, let spaceLine = spaceIndented {
             hunk.damage.append(Damage(kind: .indentationLost, mailLine: spaceLine == -1 ? nil : spaceLine,
-                                      detail: "indentation is spaces, no tabs: tabs were expanded or stripped"))
+                                      detail: Self.spacesNotTabs))
         } else if looksLikeCode, unprefixed > 0, !sawTabIndent {
             hunk.damage.append(Damage(kind: .indentationLost, mailLine: hunk.lines.first(where: { $0.kind != .noNewlineMarker })?.mailLine,
                                       detail: "leading whitespace stripped from code lines"))
@@ -383,6 +383,9 @@ public struct DiffParser {
                 patch: patchNumber, diffPath: path, hunk: index))
         }
     }
+
+    /// The guess made from the mail alone when a code hunk has spaces and no tab anywhere.
+    static let spacesNotTabs = "indentation is spaces, no tabs: tabs were expanded or stripped"
 
     /// One diagnostic per kind of damage in a hunk, in the order of the kinds' names.
     static let damageKindsInReportOrder = Damage.Kind.allCases.sorted { $0.rawValue < $1.rawValue }

@@ -123,9 +123,15 @@ extension PatchSeries {
                 let path = out.patches[p].files[f].path
                 for h in out.patches[p].files[f].hunks.indices
                     where appliedAsSent.contains(HunkAddress(patch: number, path: path, hunk: h + 1)) {
-                    let lost = out.patches[p].files[f].hunks[h].damage.filter { $0.kind == .indentationLost }
-                    guard !lost.isEmpty else { continue }
-                    out.patches[p].files[f].hunks[h].damage.removeAll { $0.kind == .indentationLost }
+                    let hunk = out.patches[p].files[f].hunks[h]
+                    // Only the "spaces, no tabs" guess, and only when a line the file was searched
+                    // for (context or removed) is indented with spaces: matched exactly, the file
+                    // itself has spaces there. A hunk with nothing to match (a new file, a pure
+                    // insertion) or unindented context proves nothing about its added lines.
+                    let fileHasSpaces = hunk.lines.contains { ($0.kind == .context || $0.kind == .removed) && $0.text.firstByte == 0x20 }
+                    let lost = hunk.damage.filter { $0.kind == .indentationLost && $0.detail == DiffParser.spacesNotTabs }
+                    guard fileHasSpaces, !lost.isEmpty else { continue }
+                    out.patches[p].files[f].hunks[h].damage.removeAll { $0.kind == .indentationLost && $0.detail == DiffParser.spacesNotTabs }
                     withdrawn += lost.map { (path, h + 1, DiffParser.describe(.indentationLost, count: 1, detail: $0.detail).1) }
                 }
             }

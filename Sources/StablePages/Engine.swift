@@ -127,8 +127,9 @@ public struct StablePageEngine: Sendable {
                     facts(of: paths, in: tree, cache: cache, local: localFacts).map { $0?.includes ?? [] }
                 }
             }
-            let have = Set(parsed.map(\.path))
-            let candidates = all.filter { !have.contains($0) } + included.headers.sorted().filter { !have.contains($0) }
+            // Each once: a `.c` file a `.c` file includes is in both lists.
+            var listed = Set(parsed.map(\.path))
+            let candidates = (all + included.headers.sorted()).filter { listed.insert($0).inserted }
             let more = PerformanceTrace.measure("\(tree.name): callee round, \(missing.count) names in \(candidates.count) files") {
                 parse(candidates, in: tree, cache: cache, facts: localFacts, filter: .defines(IdentifierSet(missing)))
             }
@@ -357,6 +358,8 @@ public struct StablePageEngine: Sendable {
         let callees = IdentifierSet(previous.calleeNames)
         for path in paths where before.contentID(of: path) != tree.contentID(of: path) || before.contentID(of: path) == nil {
             if before.contentID(of: path) == nil && tree.contentID(of: path) == nil { return false }  // no ids: cannot tell
+            // A header added or removed can change where an unchanged `#include` lands.
+            if path.hasSuffix(".h") && (before.contentID(of: path) == nil) != (tree.contentID(of: path) == nil) { return false }
             if !prefixes.isEmpty && !prefixes.contains(where: { path.hasPrefix($0) }) && !path.hasSuffix(".h") { continue }
             if previous.parsedPaths.contains(path) { return false }
             guard let bytes = tree.contents(of: path) else { continue }

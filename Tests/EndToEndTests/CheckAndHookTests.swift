@@ -187,4 +187,17 @@ struct WhitespaceConfirmedByTheTreeTests {
         #expect(try warnings(["--tree", repo.path]).isEmpty)
         #expect(try warnings([]).count == 1)  // the mail alone: the guess stands, as a warning
     }
+
+    /// A new file has no lines the tree could confirm: its guess stands, tree or not.
+    @Test func aNewFileIsNotConfirmedByAnything() throws {
+        let repo = try ScratchRepository("newfile")
+        defer { repo.remove() }
+        try repo.commit(["README": "top\n"], "base")
+        try repo.commit(["lib/new.c": "int demo(int x)\n{\n    return x;\n}\n"], "lib: add new.c")
+        let mail = try repo.git(["format-patch", "-1", "--stdout"]) + "\n"
+        try repo.git(["reset", "-q", "--hard", "HEAD~1"])
+        let result = try Binary.run(["review", "-", "--tree", repo.path, "--format", "json"], stdin: Data(mail.utf8))
+        let codes = (result.json["diagnostics"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
+        #expect(codes.filter { $0 == "mail/whitespace-damage" }.count == 1)
+    }
 }

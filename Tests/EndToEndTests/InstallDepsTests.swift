@@ -11,7 +11,7 @@ struct InstallDepsTests {
         try FileManager.default.createDirectory(at: stubs, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: stubs) }
         let scripts = [
-            "dpkg": "#!/bin/sh\nexit 1\n",
+            "dpkg-query": "#!/bin/sh\nexit 1\n",
             "id": "#!/bin/sh\necho 0\n",
             "apt-get": "#!/bin/sh\necho '\(message)' >&2\nexit \(aptStatus)\n",
         ]

@@ -167,3 +167,17 @@ extension IncludeVisibilityTests {
         #expect(hole?.resolvedBy == 2)
     }
 }
+
+extension IncludeVisibilityTests {
+    /// A `.c` file that a `.c` file includes is one of the files read, once (it is both a `.c`
+    /// file of the scope and a file the include closure reaches).
+    @Test func anIncludedSourceFileIsReadOnce() {
+        let tree = MemoryTree(name: "demo", files: [
+            "fs/demo/file.c": Array(Self.handler.replacingOccurrences(of: "#include <linux/demo.h>", with: "#include \"settle.c\"").utf8),
+            "fs/demo/settle.c": Array("void demo_settle_page(struct page *page)\n{\n\tset_page_dirty(page);\n}\n".utf8),
+        ])
+        let result = StablePageEngine().analyze(tree)
+        #expect(result.filesParsed == 2)
+        #expect(result.findings.filter { $0.rule.hasSuffix("mkwrite-without-wait") }.map(\.function) == ["demo_page_mkwrite"])
+    }
+}

@@ -24,7 +24,7 @@ struct IncludeDirective: Hashable, Sendable {
 /// (then only within one `program(for:)` call, which makes its own instance).
 final class FileFactsCache: @unchecked Sendable {
     private var facts: [String: FileFacts] = [:]
-    /// Keys learnt in this run (what an export keeps when the file grows too big).
+    /// Keys learnt, or asked for once there are many (what an export keeps when it grows too big).
     private var used = Set<String>()
     private let lock = NSLockLike()
 
@@ -33,11 +33,17 @@ final class FileFactsCache: @unchecked Sendable {
         return facts[key] ?? FileFacts()
     }
 
-    /// `get` for many keys under one lock (an empty key knows nothing).
+    /// `get` for many keys under one lock (an empty key knows nothing). Past `trackUseAbove`
+    /// known facts, the keys asked for are remembered, so that an export over its limit keeps
+    /// the tree just read and not only what this run had to read.
     func get(_ keys: [String]) -> [FileFacts] {
         lock.lock(); defer { lock.unlock() }
+        if facts.count > Self.trackUseAbove { for key in keys where !key.isEmpty && facts[key] != nil { used.insert(key) } }
         return keys.map { $0.isEmpty ? FileFacts() : facts[$0] ?? FileFacts() }
     }
+
+    /// About two releases' whole trees: below this an export keeps everything anyway.
+    static let trackUseAbove = 100_000
 
     func set(_ key: String, _ value: FileFacts) {
         lock.lock(); defer { lock.unlock() }
