@@ -442,6 +442,11 @@ public struct StablePageEngine: Sendable {
             for rule in rules.compactMap({ $0 as? any DiffRule }) {
                 for var f in rule.check(patches: series.patches, model: model, version: trees.first?.kernelVersion) {
                     if let k = f.introducedBy { f.presentIn = Array(k..<max(trees.count, k + 1)) }
+                    if f.function == Finding.unknownFunction, let k = f.introducedBy, k < trees.count,
+                       let name = Self.enclosingFunction(f.file, line: f.line, in: trees[k], cache: cache) {
+                        f.function = name
+                        f.message = f.message.replacingOccurrences(of: Finding.unknownFunction + "()", with: name + "()")
+                    }
                     findings.append(f)
                 }
             }
@@ -451,6 +456,12 @@ public struct StablePageEngine: Sendable {
 }
 
 extension StablePageEngine {
+    /// The function whose body holds `line` of `path` in `tree`, by parsing the file.
+    static func enclosingFunction(_ path: String, line: Int, in tree: SourceTree, cache: ParseCache) -> String? {
+        guard let file = cache.parsed(path: path, id: tree.contentID(of: path), bytes: { tree.contents(of: path) }) else { return nil }
+        return file.functions.first { $0.line <= line && line <= $0.endLine }?.name
+    }
+
     /// The per-path delta: for each patch k, the error paths of T(k) that T(k-1) did not have, in
     /// entry points that already had a finding (a wholly new finding is introduced by itself).
     /// Grouped by the callee whose outcome changed on the new path — the helper the patch

@@ -66,7 +66,7 @@ public struct WaitRemoved: DiffRule {
                         case .noNewlineMarker: break
                         case .removed:
                             guard let wait = callsWait(line.text) else { continue }
-                            let function = Self.functionName(inHunkHeader: hunk.header) ?? "(unknown function)"
+                            let function = Self.functionName(inHunkHeader: hunk.header) ?? Finding.unknownFunction
                             findings.append(Finding(
                                 rule: description.id, severity: description.severity, confidence: description.confidence,
                                 function: function, file: file.path, line: newLine, slot: "",
