@@ -20,6 +20,7 @@ public enum FindingsJSON {
             ("presentIn", .array(f.presentIn.map { .int($0) })),
             ("introducedBy", .optional(f.introducedBy)),
             ("resolvedBy", .optional(f.resolvedBy)),
+            ("state", .optional(f.state?.rawValue)),
             ("bindings", .array(f.bindings.map { .string($0) })),
             ("summariesUsed", .array(f.summariesUsed.map { .string($0) })),
             ("assumptions", .array(f.assumptions.map { .string($0) })),

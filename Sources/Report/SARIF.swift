@@ -19,7 +19,11 @@ public enum SARIF {
         let codes = Array(Set(diagnostics.filter { $0.severity != .info }.map(\.code))).sorted()
         rules += codes.map { .object([("id", .string($0)), ("shortDescription", .object([("text", .string($0))]))]) }
         var results: [JSONValue] = findings.map { f in
-            .object([
+            // SARIF's names for a finding against a baseline (the series' base tree).
+            let baseline: [(String, JSONValue)] = f.state.map { state in
+                [("baselineState", .string(state == .new ? "new" : state == .unchanged ? "unchanged" : "absent"))]
+            } ?? []
+            return .object([
                 ("ruleId", .string(f.rule)),
                 ("level", .string(level(f.severity))),
                 ("message", .object([("text", .string(f.message))])),
@@ -35,7 +39,7 @@ public enum SARIF {
                     ("presentIn", .array(f.presentIn.map { .int($0) })),
                     ("introducedBy", .optional(f.introducedBy)), ("resolvedBy", .optional(f.resolvedBy)),
                 ])),
-            ])
+            ] + baseline)
         }
         results += diagnostics.filter { $0.severity != .info }.map { d in
             var fields: [(String, JSONValue)] = [

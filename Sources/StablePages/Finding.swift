@@ -16,6 +16,16 @@ public struct Finding: Sendable, Hashable {
     /// from the patched tree when it has one.
     public static let unknownFunction = "(unknown function)"
 
+    /// Against the series' base: introduced by one of its patches, there before and after, or
+    /// gone by the end. Nil for a finding of one tree (`scan`), which has no base to compare with.
+    public enum State: String, Sendable { case new, unchanged, resolved }
+
+    public var state: State? {
+        if introducedBy != nil { return .new }
+        if resolvedBy != nil { return .resolved }
+        return presentIn.isEmpty ? nil : .unchanged
+    }
+
     public var rule: String
     public var severity: FindingSeverity
     public var confidence: Confidence

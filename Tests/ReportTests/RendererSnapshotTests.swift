@@ -74,6 +74,25 @@ struct RendererSnapshotTests {
         try Self.check(document.serialized() + "\n", "review.sarif")
     }
 
+    /// Issue 14: each finding's state against the series' base, in JSON and as SARIF's
+    /// baselineState; a finding of one tree (scan) has none.
+    @Test func statesAgainstTheBase() {
+        var introduced = Self.review.findings[0]
+        introduced.presentIn = [1]
+        introduced.introducedBy = 1
+        var resolved = Self.review.findings[0]
+        resolved.presentIn = [0]
+        resolved.resolvedBy = 1
+        var scanned = Self.review.findings[0]
+        scanned.presentIn = []
+        let states = [introduced, Self.review.findings[0], resolved, scanned].map(\.state)
+        #expect(states == [.new, .unchanged, .resolved, nil])
+        let sarif = SARIF.document(findings: [introduced, resolved, scanned], diagnostics: [], toolVersion: "x").serialized()
+        #expect(sarif.contains("\"baselineState\": \"new\""))
+        #expect(sarif.contains("\"baselineState\": \"absent\""))
+        #expect(sarif.components(separatedBy: "baselineState").count == 3)
+    }
+
     /// Colour only when asked for, and then as SGR sequences around the severity.
     @Test func colourIsOptIn() {
         let plain = FindingsText.render(Self.review.findings, style: TextStyle(color: false), trees: 1)
