@@ -28,6 +28,9 @@ struct CheckCommand: ParsableCommand {
     @Flag(name: .customLong("no-path"), help: "Print findings without their paths.")
     var noPath = false
 
+    @Option(name: .customLong("fail-on"), help: "Exit 1 for findings the commits introduce at this severity or worse: error (default) or warning.")
+    var failOn: ReviewCommand.FailOn = .error
+
     @Flag(name: .customLong("each-commit"), help: ArgumentHelp(
         "Review every non-merge commit of the range on its own, against its first parent, as a one-patch series (what the hooks see of one commit); print the commits that introduce or resolve a finding.",
         discussion: "Formats: text and json (schema spw-review-commits/1). Exit status 1 when any commit introduces an error."))
@@ -45,7 +48,8 @@ struct CheckCommand: ParsableCommand {
             if status != ExitStatus.clean { throw ExitCode(status) }
             return
         }
-        let status = try CheckCommand.check(range: range, repositoryPath: tree, format: format, noPath: noPath)
+        let status = try CheckCommand.check(range: range, repositoryPath: tree, format: format, noPath: noPath,
+                                            failOnWarnings: failOn == .warning)
         if status != ExitStatus.clean { throw ExitCode(status) }
     }
 
@@ -62,7 +66,8 @@ struct CheckCommand: ParsableCommand {
         }
     }
 
-    static func check(range: String?, repositoryPath: String?, format: OutputFormat, noPath: Bool) throws -> Int32 {
+    static func check(range: String?, repositoryPath: String?, format: OutputFormat, noPath: Bool,
+                      failOnWarnings: Bool = false) throws -> Int32 {
         let (repository, _, chosen, commits) = try Self.commits(range: range, repositoryPath: repositoryPath)
         guard !commits.isEmpty else {
             Terminal.printError("spw-review: no commits in \(chosen)")
@@ -94,7 +99,7 @@ struct CheckCommand: ParsableCommand {
         if format == .text { Terminal.printError("spw-review: checking \(commits.count) commit(s) in \(chosen)") }
         ReviewCommand.render(series: series, inputs: [(chosen, "commits")], code: code, diagnostics: diagnostics,
                              format: format, noPath: noPath)
-        return ReviewCommand.exitStatus(code, diagnostics: diagnostics)
+        return ReviewCommand.exitStatus(code, diagnostics: diagnostics, failOnWarnings: failOnWarnings)
     }
 
     static func defaultRange(_ repository: Repository) -> String {

@@ -201,3 +201,22 @@ struct WhitespaceConfirmedByTheTreeTests {
         #expect(codes.filter { $0 == "mail/whitespace-damage" }.count == 1)
     }
 }
+
+/// Issue 14: `check --fail-on warning`, as `review` has it: a commit that only draws a warning
+/// passes by default and fails when warnings are asked to.
+struct CheckFailOnTests {
+    @Test func warningsFailOnlyWhenAsked() throws {
+        let repo = try ScratchRepository("failon")
+        defer { repo.remove() }
+        let helper = "void demo_settle(struct page *page)\n{\n\tlock_page(page);\n\twait_on_page_writeback(page);\n\tunlock_page(page);\n}\n"
+        try repo.commit(["lib/settle.c": helper], "lib: settle pages")
+        try repo.commit(["lib/settle.c": helper.replacingOccurrences(of: "\twait_on_page_writeback(page);\n", with: "")],
+                        "lib: settle without waiting")
+        let plain = try Binary.run(["check", "HEAD~1..HEAD", "--tree", repo.path, "--format", "json"])
+        #expect(plain.status == 0, "\(plain.stderr)")
+        let codes = (plain.json["findings"] as? [[String: Any]] ?? []).compactMap { $0["rule"] as? String }
+        #expect(codes.contains("stable-pages/wait-removed"))
+        let strict = try Binary.run(["check", "HEAD~1..HEAD", "--tree", repo.path, "--format", "json", "--fail-on", "warning"])
+        #expect(strict.status == 1)
+    }
+}
