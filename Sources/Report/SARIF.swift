@@ -23,6 +23,9 @@ public enum SARIF {
             let baseline: [(String, JSONValue)] = f.state.map { state in
                 [("baselineState", .string(state == .new ? "new" : state == .unchanged ? "unchanged" : "absent"))]
             } ?? []
+            // The same finding in another run, after lines moved: rule, file, function, slot and
+            // cause, not the line.
+            let fingerprint = fnv1a([f.rule, f.file, f.function, f.slot, f.cause ?? ""].joined(separator: "\u{1F}"))
             return .object([
                 ("ruleId", .string(f.rule)),
                 ("level", .string(level(f.severity))),
@@ -39,6 +42,7 @@ public enum SARIF {
                     ("presentIn", .array(f.presentIn.map { .int($0) })),
                     ("introducedBy", .optional(f.introducedBy)), ("resolvedBy", .optional(f.resolvedBy)),
                 ])),
+                ("partialFingerprints", .object([("spwReviewFinding/v1", .string(fingerprint))])),
             ] + baseline)
         }
         results += diagnostics.filter { $0.severity != .info }.map { d in
@@ -62,6 +66,14 @@ public enum SARIF {
                 ("results", .array(results)),
             ])])),
         ])
+    }
+
+    /// FNV-1a, 64 bits, as 16 hex digits: stable across runs and machines (`Hasher` is not).
+    static func fnv1a(_ text: String) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in text.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        let hex = String(h, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
     }
 
     static func level(_ s: FindingSeverity) -> String {

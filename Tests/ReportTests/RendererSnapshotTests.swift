@@ -93,6 +93,19 @@ struct RendererSnapshotTests {
         #expect(sarif.components(separatedBy: "baselineState").count == 3)
     }
 
+    /// A finding keeps its SARIF fingerprint when only its line moves, and two findings differ.
+    @Test func fingerprintsIgnoreLinesOnly() {
+        var moved = Self.review.findings[0]
+        moved.line += 40
+        func fingerprints(_ findings: [Finding]) -> [String] {
+            let text = SARIF.document(findings: findings, diagnostics: [], toolVersion: "x").serialized()
+            return text.components(separatedBy: "\"spwReviewFinding/v1\": \"").dropFirst().map { String($0.prefix(16)) }
+        }
+        #expect(fingerprints([Self.review.findings[0]]) == fingerprints([moved]))
+        let two = fingerprints(Array(Self.review.findings.prefix(2)))
+        #expect(two.count == 2 && two[0] != two[1])
+    }
+
     /// Colour only when asked for, and then as SGR sequences around the severity.
     @Test func colourIsOptIn() {
         let plain = FindingsText.render(Self.review.findings, style: TextStyle(color: false), trees: 1)
