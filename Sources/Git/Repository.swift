@@ -101,6 +101,14 @@ public final class Repository {
         return ObjectID(git_object_id(peeled)!)
     }
 
+    /// The URL of the remote `name` (`origin` by default), as configured; nil when there is none.
+    public func remoteURL(_ name: String = "origin") -> String? {
+        var remote: OpaquePointer?
+        guard git_remote_lookup(&remote, pointer, name) == 0 else { return nil }
+        defer { git_remote_free(remote) }
+        return git_remote_url(remote).map { String(cString: $0) }
+    }
+
     /// The branch HEAD names (`master` for `refs/heads/master`), also when it is unborn; nil
     /// when HEAD is detached.
     public func headBranch() throws -> String? {

@@ -4,7 +4,21 @@ import StablePages
 /// SARIF 2.1.0, for code-scanning dashboards and CI annotations: one result per finding (with its
 /// path as a code flow) and per diagnostic at warning or error severity.
 public enum SARIF {
-    public static func document(findings: [Finding], diagnostics: [Diagnostic], toolVersion: String) -> JSONValue {
+    /// Where the reviewed code comes from: SARIF's `versionControlProvenance` (the repository's
+    /// `origin` URL when it has one, the base commit, the branch checked out).
+    public struct Provenance: Sendable {
+        public var repositoryURI: String?
+        public var revisionID: String
+        public var branch: String?
+        public init(repositoryURI: String?, revisionID: String, branch: String?) {
+            self.repositoryURI = repositoryURI
+            self.revisionID = revisionID
+            self.branch = branch
+        }
+    }
+
+    public static func document(findings: [Finding], diagnostics: [Diagnostic], toolVersion: String,
+                                provenance: Provenance? = nil) -> JSONValue {
         var rules: [JSONValue] = RuleRegistry.all.map { rule in
             let d = rule.description
             return .object([
@@ -54,17 +68,25 @@ public enum SARIF {
             if let l = d.location { fields.append(("locations", .array([location(l.file, l.line)]))) }
             return .object(fields)
         }
+        var run: [(String, JSONValue)] = [
+            ("tool", .object([("driver", .object([
+                ("name", .string("spw-review")),
+                ("version", .string(toolVersion)),
+                ("rules", .array(rules)),
+            ]))])),
+            ("results", .array(results)),
+        ]
+        if let p = provenance {
+            var details: [(String, JSONValue)] = []
+            if let uri = p.repositoryURI { details.append(("repositoryUri", .string(uri))) }
+            details.append(("revisionId", .string(p.revisionID)))
+            if let branch = p.branch { details.append(("branch", .string(branch))) }
+            run.append(("versionControlProvenance", .array([.object(details)])))
+        }
         return .object([
             ("$schema", .string("https://json.schemastore.org/sarif-2.1.0.json")),
             ("version", .string("2.1.0")),
-            ("runs", .array([.object([
-                ("tool", .object([("driver", .object([
-                    ("name", .string("spw-review")),
-                    ("version", .string(toolVersion)),
-                    ("rules", .array(rules)),
-                ]))])),
-                ("results", .array(results)),
-            ])])),
+            ("runs", .array([.object(run)])),
         ])
     }
 

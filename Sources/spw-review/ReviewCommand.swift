@@ -150,7 +150,8 @@ struct ReviewCommand: ParsableCommand {
                                       findings: FindingsJSON.findings(code.findings)).serialized())
         case .sarif:
             print(SARIF.document(findings: code.findings, diagnostics: diagnostics,
-                                 toolVersion: SpwReview.configuration.version).serialized())
+                                 toolVersion: SpwReview.configuration.version,
+                                 provenance: code.applyResult.map(Self.provenance)).serialized())
         case .markdown, .email:
             if let series {
                 let summary = ReviewSummary(series: series, apply: code.applyResult, findings: code.findings,
@@ -193,6 +194,14 @@ struct ReviewCommand: ParsableCommand {
                 for d in diagnostics { print(TextReport.diagnostic(d, style: style)) }
             }
         }
+    }
+
+    /// Where the reviewed trees come from, for SARIF: the repository's `origin` (when it has one),
+    /// the base commit T0 is the tree of, and the branch checked out there.
+    static func provenance(_ result: ApplyResult) -> SARIF.Provenance {
+        let repository = try? Repository(path: result.tree)
+        return SARIF.Provenance(repositoryURI: repository?.remoteURL(), revisionID: result.base.commit,
+                                branch: (try? repository?.headBranch()) ?? nil)
     }
 
     /// What `check` and `review` fail on: errors in the mail or the apply, or a finding the series

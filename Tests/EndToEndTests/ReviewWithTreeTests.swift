@@ -121,6 +121,14 @@ struct ReportFormatTests {
         #expect(ruleIDs.contains("stable-pages/mkwrite-without-wait"))
         let withFlow = try #require(results.first { $0["codeFlows"] != nil })
         #expect((withFlow["locations"] as? [[String: Any]])?.isEmpty == false)
+        // Issue 14: the base the findings are measured against, and where the code lives.
+        try #require(try ProcessRunner.git(["remote", "add", "origin", "https://example.org/linux.git"], in: repo) == 0)
+        let withRemote = try Binary.run([Binary.cleanMbox, "--tree", repo, "--format", "sarif"])
+        let provenance = ((withRemote.json["runs"] as? [[String: Any]])?.first?["versionControlProvenance"] as? [[String: Any]])?.first
+        #expect(provenance?["repositoryUri"] as? String == "https://example.org/linux.git")
+        #expect((provenance?["revisionId"] as? String)?.count == 40)
+        #expect(results.filter { ($0["ruleId"] as? String)?.hasPrefix("stable-pages/") == true }
+            .allSatisfy { $0["partialFingerprints"] != nil })
 
         let markdown = try Binary.run([Binary.cleanMbox, "--tree", repo, "--format", "markdown"])
         #expect(markdown.stdout.hasPrefix("## spw-review: stable page writes v3.2"))
