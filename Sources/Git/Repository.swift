@@ -101,6 +101,17 @@ public final class Repository {
         return ObjectID(git_object_id(peeled)!)
     }
 
+    /// A configuration value as git reads it (repository, then global and system files); nil when
+    /// unset.
+    public func configString(_ name: String) -> String? {
+        var config: OpaquePointer?
+        guard git_repository_config_snapshot(&config, pointer) == 0 else { return nil }
+        defer { git_config_free(config) }
+        var value: UnsafePointer<CChar>?
+        guard git_config_get_string(&value, config, name) == 0, let value else { return nil }
+        return String(cString: value)
+    }
+
     /// The URL of the remote `name` (`origin` by default), as configured; nil when there is none.
     public func remoteURL(_ name: String = "origin") -> String? {
         var remote: OpaquePointer?

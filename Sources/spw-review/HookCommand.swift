@@ -41,7 +41,7 @@ struct HookCommand: ParsableCommand {
                 throw ValidationError("not in a git repository (use --tree)")
             }
             let repository = try Repository(path: path)
-            let hooks = repository.gitDirectory + "hooks"
+            let hooks = HookCommand.hooksDirectory(repository)
             try FileManager.default.createDirectory(atPath: hooks, withIntermediateDirectories: true)
             let binary = HookCommand.executablePath()
             for name in only.isEmpty ? HookCommand.hookNames : only {
@@ -61,6 +61,20 @@ struct HookCommand: ParsableCommand {
                 print("installed \(target)")
             }
         }
+    }
+
+    /// Where git runs this repository's hooks: `core.hooksPath` when set (`~/` expanded, a relative
+    /// path from the top of the work tree, as git resolves it), else `.git/hooks`.
+    static func hooksDirectory(_ repository: Repository) -> String {
+        guard var configured = repository.configString("core.hooksPath"), !configured.isEmpty else {
+            return repository.gitDirectory + "hooks"
+        }
+        if configured.hasPrefix("~/"), let home = ProcessInfo.processInfo.environment["HOME"] {
+            configured = home + configured.dropFirst(1)
+        }
+        if configured.hasPrefix("/") { return configured }
+        let top = repository.workingDirectory ?? repository.gitDirectory
+        return (top.hasSuffix("/") ? top : top + "/") + configured
     }
 
     /// git send-email calls this with each mail it is about to send; non-zero stops the send.

@@ -220,3 +220,36 @@ struct CheckFailOnTests {
         #expect(strict.status == 1)
     }
 }
+
+/// Issue 14: `hook install` writes where git will run the hooks, `core.hooksPath` included.
+struct HookInstallPathTests {
+    @Test func coreHooksPathIsFollowed() throws {
+        let repo = try ScratchRepository("hookspath")
+        defer { repo.remove() }
+        try repo.commit(["README": "top\n"], "base")
+        // Not a root commit: the pre-push hook reviews a new branch's tip against its parent (a
+        // root commit has none; see the session notes).
+        try repo.commit(["lib/x.c": "int x;\n"], "lib: add x.c")
+        try repo.git(["config", "core.hooksPath", ".githooks"])
+        let install = try Binary.run(["hook", "install", "--tree", repo.path])
+        #expect(install.status == 0, "\(install.stderr)")
+        #expect(FileManager.default.isExecutableFile(atPath: repo.path + "/.githooks/pre-push"))
+        #expect(FileManager.default.isExecutableFile(atPath: repo.path + "/.githooks/sendemail-validate"))
+        #expect(!FileManager.default.fileExists(atPath: repo.path + "/.git/hooks/pre-push"))
+        // git itself runs it from there: a push with the hook in place reaches spw-review.
+        let remote = repo.path + "-remote.git"
+        defer { try? FileManager.default.removeItem(atPath: remote) }
+        try repo.git(["init", "-q", "--bare", remote])
+        let push = try ProcessRunner.run(["git", "push", remote, "HEAD:refs/heads/master"], in: URL(fileURLWithPath: repo.path),
+                                         isolateGitConfig: true)
+        #expect(push.status == 0, "\(push.stderr)")
+        // The hook ran from .githooks: remove it and a push that it would stop goes through.
+        try repo.commit(["lib/y.c": "int y;\n"], "lib: add y.c")
+        try FileManager.default.removeItem(atPath: repo.path + "/.githooks/pre-push")
+        try "#!/bin/sh\necho hook-from-githooks >&2\nexit 1\n".write(toFile: repo.path + "/.githooks/pre-push", atomically: true, encoding: .utf8)
+        chmod(repo.path + "/.githooks/pre-push", 0o755)
+        let stopped = try ProcessRunner.run(["git", "push", remote, "HEAD:refs/heads/master"], in: URL(fileURLWithPath: repo.path),
+                                            isolateGitConfig: true)
+        #expect(stopped.status != 0 && stopped.stderr.contains("hook-from-githooks"))
+    }
+}
