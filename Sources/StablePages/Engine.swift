@@ -83,12 +83,7 @@ public struct StablePageEngine: Sendable {
 
     /// What `analyze` reads of a tree: the files that can matter, parsed.
     public func program(for tree: SourceTree, cache: ParseCache = ParseCache(), onlyPaths prefixes: [String] = []) -> Program {
-        program(for: tree, cache: cache, onlyPaths: prefixes).0
-    }
-
-    func program(for tree: SourceTree, cache: ParseCache, onlyPaths prefixes: [String]) -> (Program, Int) {
-        let read = read(tree, cache: cache, onlyPaths: prefixes)
-        return (read.program, read.considered)
+        read(tree, cache: cache, onlyPaths: prefixes).program
     }
 
     /// The files that can matter in `tree`, parsed: those that mention an entry-point token, then
