@@ -161,8 +161,10 @@ public enum ReviewJSON {
     /// `spw-review list --format json`.
     public static func list(_ collection: SeriesCollection) -> JSONValue {
         .object([
-            ("series", .array(collection.series.map { s in
+            ("series", .array(collection.series.enumerated().map { index, s in
                 .object([
+                    ("index", .int(index + 1)),
+                    ("thread", .int(collection.threads[index])),
                     ("title", .string(s.title)),
                     ("version", .string(s.version)),
                     ("patches", .int(Set(s.patches.map(\.number)).count)),

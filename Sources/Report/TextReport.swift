@@ -76,14 +76,14 @@ public enum TextReport {
     }
 
     public static func list(_ c: SeriesCollection, style: TextStyle) -> String {
-        c.series.map { s in
+        c.series.enumerated().map { index, s in
             let title = s.title.isEmpty ? "(untitled)" : s.title
             let present = Set(s.patches.map(\.number)).count
             var flags: [String] = []
             flags.append(s.coverLetter != nil ? "cover" : "no cover")
             flags.append(s.isComplete ? "complete" : "incomplete")
             if s.patches.contains(where: { $0.subjectInfo.isResend }) { flags.append("resend") }
-            return "v\(s.version)\t\(present)/\(s.total)\t\(flags.joined(separator: ", "))\t\(title)"
+            return "\(index + 1)\tv\(s.version)\t\(present)/\(s.total)\t\(flags.joined(separator: ", "))\t\(title)"
         }.joined(separator: "\n")
     }
 }

@@ -7,6 +7,43 @@ public struct SeriesCollection: Sendable {
     public var diagnostics: [Diagnostic]
     /// Messages read, of each kind, for summaries.
     public var messageCount: Int
+    /// The thread each series was sent in (an index per distinct thread, parallel to `series`):
+    /// several versions in one thread are one conversation, and picking the newest is what the
+    /// reader means; separate threads are separate questions.
+    public var threads: [Int] = []
+
+    public init(series: [PatchSeries], diagnostics: [Diagnostic], messageCount: Int, threads: [Int]? = nil) {
+        self.series = series
+        self.diagnostics = diagnostics
+        self.messageCount = messageCount
+        // Numbered 1, 2, … in order of first appearance.
+        var number: [Int: Int] = [:]
+        self.threads = (threads ?? Array(series.indices)).map { t in
+            if let n = number[t] { return n }
+            number[t] = number.count + 1
+            return number.count
+        }
+    }
+
+    /// What a command that works on one series should take.
+    public enum Selection: Sendable {
+        case series(PatchSeries)
+        /// Nothing matched (no series, or none of that number or version).
+        case none
+        /// Several series in separate threads, and nothing said which.
+        case ambiguous([PatchSeries])
+    }
+
+    /// `number` (1-based, as `list` prints them) or `version` when given; else the only series, or
+    /// the newest complete one when every series is in one thread. Several threads and no choice
+    /// is `.ambiguous`: a command never picks one silently.
+    public func select(number: Int? = nil, version: String? = nil) -> Selection {
+        if let number {
+            return series.indices.contains(number - 1) ? .series(series[number - 1]) : .none
+        }
+        if version == nil && Set(threads).count > 1 { return .ambiguous(series) }
+        return pick(version: version).map { .series($0) } ?? .none
+    }
 
     /// The series to review: `version` if given, else the newest complete one (the newest of
     /// all when none is complete). Ties go to the one read last.
@@ -39,6 +76,9 @@ public struct SeriesBuilder {
         var subjectInfo: SubjectInfo
         var messageID: String?
         var parents: [String]  // In-Reply-To first, then References from the nearest
+        /// The envelope sender as the archive shows it (the `From:` header, lowercased address):
+        /// `git send-email` sends every patch of a series from one sender, whoever wrote it.
+        var sender = ""
     }
 
     private var entries: [Entry] = []
@@ -110,6 +150,7 @@ public struct SeriesBuilder {
         }
         var entry = Entry(role: role, message: nil, patch: nil, cover: nil, reply: nil, subjectInfo: info,
                           messageID: message.messageID, parents: parents)
+        entry.sender = message.from?.email.lowercased() ?? ""
         diagnostics.append(contentsOf: message.diagnostics.map { d in
             var d = d
             if role == .patch { d.patch = info.number ?? 1 }
@@ -178,11 +219,17 @@ public struct SeriesBuilder {
         }
         func union(_ a: Int, _ b: Int) { parent[find(a)] = find(b) }
         let seriesRoles: Set<Role> = [.patch, .cover]
+        // Threading beats labels: a patch that replies to a patch or cover letter of the thread
+        // belongs with it. Its version label counts only when the sender wrote one that differs
+        // (a v2 sent in reply to v1 is a series of its own); a missing "v2" in one subject of a
+        // v2 thread is a slip, not a new series.
         var threaded = Set<Int>()
+        var version = entries.map(\.subjectInfo.version)
         for (i, e) in entries.enumerated() where seriesRoles.contains(e.role) {
             for id in e.parents {
                 guard let j = byID[id], seriesRoles.contains(entries[j].role) else { continue }
-                if entries[j].subjectInfo.version == e.subjectInfo.version && entries[j].subjectInfo.isResend == e.subjectInfo.isResend {
+                if !e.subjectInfo.versionGiven || version[j] == version[i] {
+                    version[i] = version[j]
                     union(i, j)
                     threaded.insert(i)
                     threaded.insert(j)
@@ -190,15 +237,64 @@ public struct SeriesBuilder {
                 break
             }
         }
-        // Unthreaded patches of one series: same version, total and sender.
-        var looseKeys: [String: Int] = [:]
+        // Unthreaded runs: `git format-patch --stdout`, or patches sent without threading. A run is
+        // numbered patches of one version and count that follow each other in the input, or that
+        // come from one sender; each patch's own author may differ (a maintainer's branch). A
+        // number seen again starts a new run unless it is the same patch sent again.
+        struct Run { var root: Int; var key: String; var numbers: [Int: Int]; var senders: Set<String> }
+        var runs: [Run] = []
+        var lastRun: Int?
         for (i, e) in entries.enumerated() where seriesRoles.contains(e.role) && !threaded.contains(i) {
-            let sender = e.patch?.author?.email ?? e.cover?.author?.email ?? ""
-            let key = "\(e.subjectInfo.version)|\(e.subjectInfo.total ?? 1)|\(sender.lowercased())|\(e.subjectInfo.isResend)"
-            if (e.subjectInfo.total ?? 1) > 1 || e.role == .cover, let other = looseKeys[key] {
-                union(i, other)
+            let total = e.subjectInfo.total ?? 1
+            let number = e.role == .cover ? 0 : (e.subjectInfo.number ?? 1)
+            guard total > 1 || e.role == .cover else { lastRun = nil; continue }
+            let key = "\(version[i])|\(total)"
+            func accepts(_ r: Int) -> Bool {
+                guard runs[r].key == key else { return false }
+                guard let earlier = runs[r].numbers[number] else { return true }
+                return Self.isSamePatchAgain(entries[earlier], e)
+            }
+            // The sender's own run first (two series sent at once interleave in an archive), then
+            // the run just before (format-patch --stdout of several authors' commits).
+            let open = runs.indices.reversed().first { runs[$0].senders.contains(e.sender) && accepts($0) }
+                ?? lastRun.flatMap { accepts($0) ? $0 : nil }
+            if let r = open {
+                union(i, runs[r].root)
+                runs[r].numbers[number] = i
+                runs[r].senders.insert(e.sender)
+                lastRun = r
             } else {
-                looseKeys[key] = i
+                runs.append(Run(root: i, key: key, numbers: [number: i], senders: [e.sender]))
+                lastRun = runs.count - 1
+            }
+        }
+        // A resend is the series again, wherever it was sent: same version and count, and either
+        // labelled RESEND with the same subjects or carrying the same changes (patch-ids). One
+        // series, the later copies used, each duplicate noted.
+        var components: [Int: [Int]] = [:]
+        var componentOrder: [Int] = []
+        for (i, e) in entries.enumerated() where seriesRoles.contains(e.role) {
+            let root = find(i)
+            if components[root] == nil { componentOrder.append(root) }
+            components[root, default: []].append(i)
+        }
+        struct Signature: Hashable { var version: String; var total: Int; var titles: [String]; var changes: [[String]] }
+        var bySignature: [Signature: Int] = [:]
+        for root in componentOrder {
+            let members = components[root]!.filter { entries[$0].role == .patch }
+            guard !members.isEmpty else { continue }
+            let sorted = members.sorted { (entries[$0].subjectInfo.number ?? 1) < (entries[$1].subjectInfo.number ?? 1) }
+            let total = members.map { entries[$0].subjectInfo.total ?? 1 }.max() ?? 1
+            let titles = sorted.map { entries[$0].subjectInfo.title }
+            let changes = sorted.map { entries[$0].patch.map(Self.patchID) ?? [] }
+            let resend = members.contains { entries[$0].subjectInfo.isResend }
+            let byTitles = Signature(version: version[root], total: total, titles: titles, changes: [])
+            let byChanges = Signature(version: version[root], total: total, titles: [], changes: changes)
+            if let earlier = bySignature[byChanges] ?? (resend ? bySignature[byTitles] : nil) {
+                union(earlier, root)
+            } else {
+                bySignature[byChanges] = root
+                bySignature[byTitles] = root
             }
         }
         var groups: [Int: [Int]] = [:]
@@ -209,6 +305,28 @@ public struct SeriesBuilder {
             groups[root, default: []].append(i)
         }
 
+        // Threads, whatever the versions: every mail joined to every Message-ID it names (one that
+        // is not in the input still ties its replies together).
+        var threadNode: [String: Int] = [:]
+        var threadParent: [Int] = []
+        func node(_ id: String) -> Int {
+            if let n = threadNode[id] { return n }
+            threadParent.append(threadParent.count)
+            threadNode[id] = threadParent.count - 1
+            return threadParent.count - 1
+        }
+        func threadRoot(_ x: Int) -> Int {
+            var x = x
+            while threadParent[x] != x { threadParent[x] = threadParent[threadParent[x]]; x = threadParent[x] }
+            return x
+        }
+        let entryNodes = entries.indices.map { i in node(entries[i].messageID ?? "\u{0}entry \(i)") }
+        for (i, e) in entries.enumerated() {
+            for id in e.parents { threadParent[threadRoot(node(id))] = threadRoot(entryNodes[i]) }
+        }
+        var threadOfSeries: [Int] = []
+        var threadIndex: [Int: Int] = [:]
+        for s in series.indices { threadOfSeries.append(-1 - s) }  // pasted: each its own
         var seriesIndexForEntry: [Int: Int] = [:]
         for root in order {
             let members = groups[root]!
@@ -236,6 +354,13 @@ public struct SeriesBuilder {
                     if cover == nil { info = e.subjectInfo }
                 }
             }
+            info.version = version[root]
+            if let cover, cover.subject.contains("*** SUBJECT HERE ***") {
+                diagnostics.append(Diagnostic(
+                    "mail/placeholder-cover", .warning,
+                    "the cover letter is git format-patch's unedited template (*** SUBJECT HERE ***): write what the series does",
+                    at: cover.source))
+            }
             let patches = patchesByNumber.keys.sorted().map { patchesByNumber[$0]! }
             if footer.baseCommit == nil, let f = patches.first(where: { $0.footer.baseCommit != nil })?.footer { footer = f }
             let present = Set(patchesByNumber.keys)
@@ -248,6 +373,9 @@ public struct SeriesBuilder {
                                 footer: footer, tags: info.tags)
             for m in members { seriesIndexForEntry[m] = series.count }
             series.append(s)
+            let thread = threadRoot(entryNodes[root])
+            if threadIndex[thread] == nil { threadIndex[thread] = threadIndex.count }
+            threadOfSeries.append(threadIndex[thread]!)
         }
         if !quilt.isEmpty {
             var patches = quilt
@@ -259,6 +387,7 @@ public struct SeriesBuilder {
             series.append(PatchSeries(title: patches[0].subjectInfo.title, version: "1", total: patches.count,
                                       coverLetter: nil, patches: patches, replies: [], missingPatches: [],
                                       footer: patches.first?.footer ?? SeriesFooter(), tags: []))
+            threadOfSeries.append(-1 - series.count)
         }
 
         // Replies: follow the thread up to the nearest patch or cover letter.
@@ -293,7 +422,31 @@ public struct SeriesBuilder {
             }
             ReplyTrailers.apply(to: &series[s])
         }
-        return SeriesCollection(series: series, diagnostics: diagnostics, messageCount: messageCount)
+        return SeriesCollection(series: series, diagnostics: diagnostics, messageCount: messageCount,
+                                threads: threadOfSeries)
+    }
+
+    /// A resend: the label says so, the Message-ID is the same, or the diff is (git's patch-id:
+    /// the changed lines, whitespace aside).
+    private static func isSamePatchAgain(_ a: Entry, _ b: Entry) -> Bool {
+        if b.subjectInfo.isResend || a.subjectInfo.isResend { return true }
+        if let x = a.messageID, x == b.messageID { return true }
+        guard let p = a.patch, let q = b.patch, !p.files.isEmpty else { return a.role == .cover && b.role == .cover }
+        return patchID(p) == patchID(q)
+    }
+
+    static func patchID(_ patch: Patch) -> [String] {
+        patch.files.flatMap { file in
+            [file.newPath ?? file.oldPath ?? ""] + file.hunks.flatMap { hunk in
+                hunk.lines.compactMap { line -> String? in
+                    switch line.kind {
+                    case .added: "+" + line.text.filter { !$0.isWhitespace }
+                    case .removed: "-" + line.text.filter { !$0.isWhitespace }
+                    default: nil
+                    }
+                }
+            }
+        }
     }
 
     /// Compares `3.2` and `10` component by component.

@@ -30,8 +30,7 @@ struct ApplyCommand: ParsableCommand {
     @Option(help: "Output format: text or json (schema spw-review/1, with \"apply\").")
     var format: TextOrJSONFormat = .text
 
-    @Option(name: .customLong("series-version"), help: "Apply this version (e.g. 2 or 3.2) instead of the newest complete one.")
-    var seriesVersion: String?
+    @OptionGroup var choice: SeriesChoice
 
     func validate() throws {
         if inputs.isEmpty { throw ValidationError("name at least one input (a path, or - for stdin)") }
@@ -40,7 +39,7 @@ struct ApplyCommand: ParsableCommand {
     func run() throws {
         let loaded = try LoadedInput.load(inputs)
         let collection = loaded.collection
-        guard let picked = collection.pick(version: seriesVersion.map { $0.hasPrefix("v") ? String($0.dropFirst()) : $0 }) else {
+        guard let picked = try choice.select(from: loaded) else {
             let style = TextStyle(color: Terminal.colorOnStderr)
             Terminal.printError("\(inputs[0]): \(style.severity(.error)): no patch series found in the input")
             throw ExitCode(ExitStatus.unreadableInput)

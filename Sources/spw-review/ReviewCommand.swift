@@ -19,8 +19,7 @@ struct ReviewCommand: ParsableCommand {
     @Option(help: "Output format: text, json (schema spw-review/1), markdown, email (a kernel-style reply) or sarif.")
     var format: OutputFormat = .text
 
-    @Option(name: .customLong("series-version"), help: "Review this version (e.g. 2 or 3.2) instead of the newest complete one.")
-    var seriesVersion: String?
+    @OptionGroup var choice: SeriesChoice
 
     @OptionGroup var apply: ApplyOptions
 
@@ -116,7 +115,7 @@ struct ReviewCommand: ParsableCommand {
     func run() throws {
         let loaded = try PerformanceTrace.measure("reading the mail") { try LoadedInput.load(inputs) }
         let collection = loaded.collection
-        var series = collection.pick(version: seriesVersion.map { $0.hasPrefix("v") ? String($0.dropFirst()) : $0 })
+        var series = try choice.select(from: loaded)
         var diagnostics = collection.diagnostics
         var code = ReviewedCode()
         if let picked = series {
@@ -129,7 +128,8 @@ struct ReviewCommand: ParsableCommand {
         }
         diagnostics = Self.ordered(diagnostics)
         if series == nil && !diagnostics.contains(where: { $0.code == "mail/no-patch" }) {
-            let what = seriesVersion.map { "no series with version \($0) in the input" } ?? "no patch found in the input"
+            let what = choice.number.map { "no series \($0) in the input (`spw-review list` names them)" }
+                ?? choice.version.map { "no series with version \($0) in the input" } ?? "no patch found in the input"
             diagnostics.append(Diagnostic("mail/no-patch", .error, what,
                                           at: SourceLocation(file: inputs[0] == "-" ? "<stdin>" : inputs[0], line: 1)))
         }

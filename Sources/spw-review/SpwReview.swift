@@ -27,6 +27,8 @@ enum ExitStatus {
     static let problems: Int32 = 1
     /// The input could not be read as mail at all (missing, empty, binary, no patch in it).
     static let unreadableInput: Int32 = 3
+    /// The input holds several series in separate threads and nothing chose one.
+    static let severalSeries: Int32 = 2
 }
 
 /// Output formats shared by the subcommands.

@@ -89,6 +89,23 @@ struct ReviewCommandTests {
         #expect(result.stdout.contains("no series with version 7"))
     }
 
+    /// Issue 13: two series from separate threads are a question, not a silent pick.
+    @Test func severalSeriesStopTheReviewUntilOneIsChosen() throws {
+        let both = try Binary.run([Binary.cleanMbox, Binary.seed])
+        #expect(both.status == 2)
+        #expect(both.stdout.isEmpty)
+        #expect(both.stderr.contains("error: 2 series in separate threads; choose one with --series N or --series-version V"))
+        #expect(both.stderr.contains("1\tv3.2\t3/3") && both.stderr.contains("2\tv3.2\t3/3"))
+        let applied = try Binary.run(["apply", Binary.cleanMbox, Binary.seed, "--tree", "/nonexistent"])
+        #expect(applied.status == 2)
+        let chosen = try Binary.run([Binary.cleanMbox, Binary.seed, "--series", "2", "--format", "json"])
+        #expect(chosen.status == 0, "\(chosen.stderr)")
+        #expect((chosen.json["inputs"] as? [Any]) != nil)
+        let none = try Binary.run([Binary.cleanMbox, Binary.seed, "--series", "3"])
+        #expect(none.status == 3)
+        #expect(none.stdout.contains("no series 3 in the input"))
+    }
+
     @Test func listNamesEverySeries() throws {
         let result = try Binary.run(["list", Binary.cleanMbox, Binary.seed, "--format", "json"])
         #expect(result.status == 0)

@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+import TestSupport
+import Series
+
+/// How mails become series (docs/grouping.md): threads first, then runs of numbered patches,
+/// then resends; several authors inside one series are normal.
+struct GroupingTests {
+    func diff(_ n: Int) -> String { defaultDiff.replacingOccurrences(of: "return 1;", with: "return \(n + 1);") }
+
+    @Test func threeAuthorsFromGitFormatPatchAreOneSeries() throws {
+        let repo = try temporaryDirectory()
+        try ProcessRunner.git(["init", "-q"], in: repo.path)
+        for name in ["Alice", "Bob", "Carol"] {
+            try "\(name)\n".write(to: repo.appendingPathComponent("\(name).txt"), atomically: true, encoding: .utf8)
+            try ProcessRunner.git(["add", "."], in: repo.path)
+            let out = try ProcessRunner.run(["git", "-c", "user.name=\(name) Example", "-c", "user.email=\(name.lowercased())@example.org",
+                                             "commit", "-q", "-m", "add \(name)", "-m", "Signed-off-by: \(name) Example <\(name.lowercased())@example.org>"],
+                                            in: repo)
+            #expect(out.status == 0, "\(out.stderr)")
+        }
+        let mbox = try ProcessRunner.run(["git", "format-patch", "--root", "--stdout", "-3"], in: repo)
+        #expect(mbox.status == 0)
+        let collection = try readSeries(text: mbox.stdoutText)
+        #expect(collection.series.count == 1)
+        let series = try #require(collection.series.first)
+        #expect(series.isComplete && series.patches.count == 3)
+        #expect(series.patches.map { $0.author?.name ?? "" } == ["Alice Example", "Bob Example", "Carol Example"])
+        guard case .series = collection.select() else { Issue.record("one series is not ambiguous"); return }
+    }
+
+    @Test func theThreadDecidesWhenASubjectForgetsItsVersion() throws {
+        let collection = try readSeries(text: [
+            patchMail(subject: "[PATCH v2 0/2] thing", messageID: "c", diff: ""),
+            patchMail(subject: "[PATCH v2 1/2] a", messageID: "p1", inReplyTo: "c", diff: diff(1)),
+            patchMail(subject: "[PATCH 2/2] b", messageID: "p2", inReplyTo: "c", diff: diff(2)),
+        ].joined())
+        #expect(collection.series.count == 1)
+        #expect(collection.series.first?.version == "2")
+        #expect(collection.series.first?.isComplete == true)
+    }
+
+    @Test func versionsInOneThreadAreNotAmbiguous() throws {
+        let collection = try readSeries(text: [
+            patchMail(subject: "[PATCH 1/1] a", messageID: "v1", diff: diff(1)),
+            patchMail(subject: "[PATCH v2 1/1] a", messageID: "v2", inReplyTo: "v1", diff: diff(2)),
+        ].joined())
+        #expect(collection.series.map(\.version) == ["1", "2"])
+        guard case .series(let chosen) = collection.select() else { Issue.record("one thread"); return }
+        #expect(chosen.version == "2")
+    }
+
+    @Test func separateThreadsAreNeverPickedSilently() throws {
+        let collection = try readSeries(text: [
+            patchMail(subject: "[PATCH 1/1] fs: one thing", messageID: "a", diff: diff(1)),
+            patchMail(subject: "[PATCH 1/1] mm: another", from: "O Ther <other@example.org>", messageID: "b", diff: diff(2)),
+        ].joined())
+        #expect(collection.series.count == 2)
+        #expect(collection.threads == [1, 2])
+        guard case .ambiguous(let all) = collection.select() else { Issue.record("two threads"); return }
+        #expect(all.count == 2)
+        guard case .series(let second) = collection.select(number: 2) else { Issue.record("--series 2"); return }
+        #expect(second.title == "mm: another")
+        guard case .none = collection.select(number: 3) else { Issue.record("no third"); return }
+    }
+
+    @Test func interleavedSeriesOfTwoSendersStayApart() throws {
+        let other = "O Ther <other@example.org>"
+        let collection = try readSeries(text: [
+            patchMail(subject: "[PATCH 1/2] a1", messageID: "a1", diff: diff(1)),
+            patchMail(subject: "[PATCH 1/2] b1", from: other, messageID: "b1", diff: diff(2)),
+            patchMail(subject: "[PATCH 2/2] a2", messageID: "a2", diff: diff(3)),
+            patchMail(subject: "[PATCH 2/2] b2", from: other, messageID: "b2", diff: diff(4)),
+        ].joined())
+        #expect(collection.series.map { $0.patches.map(\.subjectInfo.title) } == [["a1", "a2"], ["b1", "b2"]])
+    }
+
+    @Test func aNumberSeenAgainWithOtherChangesStartsANewSeries() throws {
+        let collection = try readSeries(text: [
+            patchMail(subject: "[PATCH 1/2] a", messageID: "x1", diff: diff(1)),
+            patchMail(subject: "[PATCH 2/2] b", messageID: "x2", diff: diff(2)),
+            patchMail(subject: "[PATCH 1/2] c", messageID: "y1", diff: diff(3)),
+            patchMail(subject: "[PATCH 2/2] d", messageID: "y2", diff: diff(4)),
+        ].joined())
+        #expect(collection.series.map { $0.patches.map(\.subjectInfo.title) } == [["a", "b"], ["c", "d"]])
+    }
+
+    @Test func aResendInANewThreadIsTheSameSeriesWithANote() throws {
+        let collection = try readSeries(text: [
+            patchMail(subject: "[PATCH 0/2] thing", messageID: "c", diff: ""),
+            patchMail(subject: "[PATCH 1/2] a", messageID: "p1", inReplyTo: "c", diff: diff(1)),
+            patchMail(subject: "[PATCH 2/2] b", messageID: "p2", inReplyTo: "c", diff: diff(2)),
+            patchMail(subject: "[PATCH RESEND 0/2] thing", messageID: "rc", diff: ""),
+            patchMail(subject: "[PATCH RESEND 1/2] a", messageID: "r1", inReplyTo: "rc", diff: diff(1)),
+            patchMail(subject: "[PATCH RESEND 2/2] b", messageID: "r2", inReplyTo: "rc", diff: diff(2)),
+        ].joined())
+        #expect(collection.series.count == 1)
+        #expect(collection.series.first?.patches.map(\.messageID) == ["r1", "r2"], "the later copies are used")
+        #expect(collection.diagnostics.filter { $0.code == "mail/duplicate-patch" }.count == 2)
+        guard case .series = collection.select() else { Issue.record("a resend is not a second series"); return }
+    }
+
+    @Test func anUnthreadedPlaceholderCoverJoinsItsSeriesWithAWarning() throws {
+        let collection = try readSeries(text: [
+            patchMail(subject: "[PATCH 0/2] *** SUBJECT HERE ***", messageID: "c", body: "*** BLURB HERE ***\n", diff: ""),
+            patchMail(subject: "[PATCH 1/2] a", messageID: "p1", diff: diff(1)),
+            patchMail(subject: "[PATCH 2/2] b", messageID: "p2", diff: diff(2)),
+        ].joined())
+        #expect(collection.series.count == 1)
+        #expect(collection.series.first?.coverLetter != nil)
+        #expect(collection.diagnostics.contains { $0.code == "mail/placeholder-cover" && $0.severity == .warning })
+    }
+
+    @Test func unnumberedPatchesInOneThreadAreOneSeries() throws {
+        let collection = try readSeries(text: [
+            patchMail(subject: "[PATCH] a", messageID: "p1", diff: diff(1)),
+            patchMail(subject: "[PATCH] b", messageID: "p2", inReplyTo: "p1", diff: diff(2)),
+        ].joined())
+        #expect(collection.series.count == 1)
+    }
+}
