@@ -10,13 +10,25 @@ public struct ReviewSummary {
     public var findings: [Finding]
     public var trees: Int
     public var diagnostics: [Diagnostic]
+    /// List the findings the series leaves as they were (`--all`); by default they are only counted,
+    /// since an author or maintainer reads what the series changes.
+    public var listsUnchanged: Bool
 
-    public init(series: PatchSeries, apply: ApplyResult?, findings: [Finding], trees: Int, diagnostics: [Diagnostic]) {
+    public init(series: PatchSeries, apply: ApplyResult?, findings: [Finding], trees: Int, diagnostics: [Diagnostic],
+                listsUnchanged: Bool = false) {
         self.series = series
         self.apply = apply
         self.findings = findings
         self.trees = trees
         self.diagnostics = diagnostics
+        self.listsUnchanged = listsUnchanged
+    }
+
+    /// "52 findings already in the base tree, unchanged: --all to list them", when they are not listed.
+    public var unchangedCountLine: String? {
+        let count = untouched.count
+        guard !listsUnchanged, count > 0 else { return nil }
+        return FindingsCount.unchangedLine(count)
     }
 
     public var introduced: [Finding] { findings.filter { trees == 0 || $0.introducedBy != nil } }
@@ -27,6 +39,13 @@ public struct ReviewSummary {
         let p = series.patches.first { $0.number == n }
         let title = p?.subjectInfo.title ?? ""
         return "\(n)/\(series.total)" + (title.isEmpty ? "" : " \(title)")
+    }
+}
+
+/// The one line that stands for the findings a series leaves alone.
+public enum FindingsCount {
+    public static func unchangedLine(_ count: Int) -> String {
+        "\(count) finding\(count == 1 ? "" : "s") already in the base tree, unchanged: --all to list \(count == 1 ? "it" : "them")"
     }
 }
 
@@ -53,8 +72,9 @@ public enum MarkdownReport {
         }
         section(&out, "Introduced by the series", r.introduced, paths: true)
         section(&out, "Resolved by the series", r.resolved, paths: true)
-        section(&out, "Present before and after", r.untouched, paths: false)
+        if r.listsUnchanged { section(&out, "Present before and after", r.untouched, paths: false) }
         if r.findings.isEmpty { out.append("No stable-page findings.\n") }
+        if let line = r.unchangedCountLine { out.append(line + "\n") }
         let problems = r.diagnostics.filter { $0.severity != .info }
         if !problems.isEmpty {
             out.append("### Mail and apply diagnostics")
@@ -138,8 +158,12 @@ public enum EmailReport {
         }
         list(r.trees == 0 ? "From the diff alone:" : "This series opens these paths:", r.introduced, paths: true)
         list("It closes these:", r.resolved, paths: false)
-        list("These were there before and are still there:", r.untouched, paths: false)
+        if r.listsUnchanged { list("These were there before and are still there:", r.untouched, paths: false) }
         if r.findings.isEmpty { out.append("Nothing to report: no path makes a page writable without waiting.\n") }
+        if let line = r.unchangedCountLine {
+            out.append(r.introduced.isEmpty && r.resolved.isEmpty ? "The series neither opens nor closes a path; " + line : line)
+            out.append("")
+        }
         let damage = r.diagnostics.filter { $0.code == "mail/whitespace-damage" }.count
         if damage > 0 {
             out.append("The mail's whitespace was damaged in \(damage) place(s); please resend with git send-email.")

@@ -29,6 +29,9 @@ struct ReviewCommand: ParsableCommand {
     @Flag(name: .customLong("no-path"), help: "Print findings without their paths.")
     var noPath = false
 
+    @Flag(help: "Also list the findings already in the base tree that the series leaves unchanged (text, markdown, email; JSON and SARIF always carry them).")
+    var all = false
+
     @Option(name: .customLong("fail-on"), help: "Exit 1 for findings the series introduces at this severity or worse: error (default) or warning.")
     var failOn: FailOn = .error
 
@@ -133,7 +136,8 @@ struct ReviewCommand: ParsableCommand {
             diagnostics.append(Diagnostic("mail/no-patch", .error, what,
                                           at: SourceLocation(file: inputs[0] == "-" ? "<stdin>" : inputs[0], line: 1)))
         }
-        Self.render(series: series, inputs: loaded.inputs, code: code, diagnostics: diagnostics, format: format, noPath: noPath)
+        Self.render(series: series, inputs: loaded.inputs, code: code, diagnostics: diagnostics, format: format, noPath: noPath,
+                    all: all)
         if series == nil { throw ExitCode(ExitStatus.unreadableInput) }
         // What the series makes worse fails the run; holes that were there before are only reported.
         let status = Self.exitStatus(code, diagnostics: diagnostics, failOnWarnings: failOn == .warning)
@@ -143,7 +147,7 @@ struct ReviewCommand: ParsableCommand {
 
     /// Prints a review in `format`; shared by `review` and `check`.
     static func render(series: PatchSeries?, inputs: [(path: String, kind: String)], code: ReviewedCode,
-                       diagnostics: [Diagnostic], format: OutputFormat, noPath: Bool) {
+                       diagnostics: [Diagnostic], format: OutputFormat, noPath: Bool, all: Bool = false) {
         switch format {
         case .json:
             print(ReviewJSON.document(series: series, inputs: inputs, diagnostics: diagnostics, apply: code.apply,
@@ -155,7 +159,7 @@ struct ReviewCommand: ParsableCommand {
         case .markdown, .email:
             if let series {
                 let summary = ReviewSummary(series: series, apply: code.applyResult, findings: code.findings,
-                                            trees: code.trees, diagnostics: diagnostics)
+                                            trees: code.trees, diagnostics: diagnostics, listsUnchanged: all)
                 print(format == .markdown ? MarkdownReport.render(summary) : EmailReport.render(summary))
             } else {
                 for d in diagnostics { print(TextReport.diagnostic(d, style: TextStyle(color: false))) }
@@ -178,13 +182,14 @@ struct ReviewCommand: ParsableCommand {
                     let groups: [(String, [Finding], Bool)] = [
                         ("Findings introduced by the series:", introduced, !noPath),
                         ("Findings resolved by the series:", resolved, !noPath),
-                        ("Findings present before and after the series:", untouched, false),
+                        ("Findings present before and after the series:", all ? untouched : [], false),
                     ]
                     print(style.dim("(T0 = base, Tk = after patch k)"))
                     for (title, group, paths) in groups where !group.isEmpty {
                         print(style.bold(title))
                         print(FindingsText.render(group, style: style, showPath: paths, trees: code.trees))
                     }
+                    if !all && !untouched.isEmpty { print(style.dim(FindingsCount.unchangedLine(untouched.count))) }
                     print(style.bold("Verdict:"))
                     for line in FindingsText.verdict(code.findings, patches: code.trees - 1) { print("  " + line) }
                 }

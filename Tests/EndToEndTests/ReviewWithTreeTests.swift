@@ -139,6 +139,20 @@ struct ReportFormatTests {
         #expect(email.stdout.hasPrefix("Subject: Re: [PATCH v3.2 0/3] stable page writes\nIn-Reply-To: <"))
         #expect(email.stdout.contains("(resolved by patch 2/3 fs: block_page_mkwrite should wait for writeback to finish)"))
         #expect(email.stdout.hasSuffix("-- \nspw-review\n"))
+
+        // Issue 14: by default each format shows what the series changes and counts the rest.
+        let ext4 = "ext4_page_mkwrite"
+        let count = "1 finding already in the base tree, unchanged: --all to list it"
+        for format in ["text", "markdown", "email"] {
+            let plain = try Binary.run([Binary.cleanMbox, "--tree", repo, "--format", format])
+            #expect(plain.stdout.contains(count), "\(format)")
+            #expect(!plain.stdout.contains(ext4), "\(format): the unchanged ext4 finding is only counted")
+            let all = try Binary.run([Binary.cleanMbox, "--tree", repo, "--format", format, "--all"])
+            #expect(!all.stdout.contains(count) && all.stdout.contains(ext4), "\(format) --all")
+        }
+        let json = try Binary.run([Binary.cleanMbox, "--tree", repo, "--format", "json"])
+        let states = (json.json["findings"] as? [[String: Any]] ?? []).compactMap { $0["state"] as? String }
+        #expect(states.contains("unchanged") && states.contains("resolved"), "JSON carries every state")
     }
 
     @Test func formatsACommandCannotRenderAreUsageErrors() throws {

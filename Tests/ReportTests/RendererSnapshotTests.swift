@@ -63,6 +63,14 @@ struct RendererSnapshotTests {
         try Self.check(EmailReport.render(summary), "reply.eml")
     }
 
+    /// `--all`: the findings the series leaves alone are listed, not only counted.
+    @Test func markdownAndEmailWithAll() throws {
+        let summary = ReviewSummary(series: Self.review.series, apply: nil, findings: Self.review.findings, trees: 1,
+                                    diagnostics: Self.review.diagnostics, listsUnchanged: true)
+        try Self.check(MarkdownReport.render(summary), "review-all.md")
+        try Self.check(EmailReport.render(summary), "reply-all.eml")
+    }
+
     @Test func json() throws {
         let document = ReviewJSON.document(series: Self.review.series, inputs: [("fixtures/series/stable-page-writes-v3.2.mbox", "mbox")],
                                            diagnostics: Self.review.diagnostics, findings: FindingsJSON.findings(Self.review.findings))
