@@ -20,6 +20,23 @@ extension Repository {
         return ids
     }
 
+    /// `git rev-list --reverse --topo-order TIP --not --remotes`: the commits a push of `tip` to a
+    /// new branch sends, as far as this repository knows what the remotes have (`hiding` globs).
+    public func commits(reachableFrom tip: ObjectID, hiding globs: [String] = ["refs/remotes/*"]) throws -> [ObjectID] {
+        var walk: OpaquePointer?
+        try check(git_revwalk_new(&walk, pointer), "git_revwalk_new")
+        defer { git_revwalk_free(walk) }
+        try check(git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL.rawValue | GIT_SORT_REVERSE.rawValue), "git_revwalk_sorting")
+        var oid = tip.oid
+        try check(git_revwalk_push(walk, &oid), "git_revwalk_push(\(tip.hex))")
+        for glob in globs { try check(git_revwalk_hide_glob(walk, glob), "git_revwalk_hide_glob(\(glob))") }
+        var ids: [ObjectID] = []
+        var next = git_oid()
+        while git_revwalk_next(&next, walk) == 0 { ids.append(ObjectID(next)) }
+        git_error_clear()
+        return ids
+    }
+
     /// The diff between two trees as `git diff` prints it (3 lines of context, full index ids);
     /// `from` nil is the empty tree.
     public func patchText(from old: ObjectID?, to new: ObjectID) throws -> String {

@@ -28,6 +28,9 @@ struct CheckCommand: ParsableCommand {
     @Flag(name: .customLong("no-path"), help: "Print findings without their paths.")
     var noPath = false
 
+    @Flag(help: "Also list the findings already in the base that the commits leave unchanged.")
+    var all = false
+
     @Option(name: .customLong("fail-on"), help: "Exit 1 for findings the commits introduce at this severity or worse: error (default) or warning.")
     var failOn: ReviewCommand.FailOn = .error
 
@@ -49,7 +52,7 @@ struct CheckCommand: ParsableCommand {
             return
         }
         let status = try CheckCommand.check(range: range, repositoryPath: tree, format: format, noPath: noPath,
-                                            failOnWarnings: failOn == .warning)
+                                            failOnWarnings: failOn == .warning, all: all)
         if status != ExitStatus.clean { throw ExitCode(status) }
     }
 
@@ -67,8 +70,15 @@ struct CheckCommand: ParsableCommand {
     }
 
     static func check(range: String?, repositoryPath: String?, format: OutputFormat, noPath: Bool,
-                      failOnWarnings: Bool = false) throws -> Int32 {
+                      failOnWarnings: Bool = false, all: Bool = false) throws -> Int32 {
         let (repository, _, chosen, commits) = try Self.commits(range: range, repositoryPath: repositoryPath)
+        return try check(commits, in: repository, named: chosen, format: format, noPath: noPath,
+                         failOnWarnings: failOnWarnings, all: all)
+    }
+
+    /// `commits` (oldest first, each on the one before) as one series against the first one's parent.
+    static func check(_ commits: [ObjectID], in repository: Repository, named chosen: String, format: OutputFormat,
+                      noPath: Bool, failOnWarnings: Bool = false, all: Bool = false) throws -> Int32 {
         guard !commits.isEmpty else {
             Terminal.printError("spw-review: no commits in \(chosen)")
             return ExitStatus.clean
@@ -98,7 +108,7 @@ struct CheckCommand: ParsableCommand {
         diagnostics = ReviewCommand.ordered(diagnostics)
         if format == .text { Terminal.printError("spw-review: checking \(commits.count) commit(s) in \(chosen)") }
         ReviewCommand.render(series: series, inputs: [(chosen, "commits")], code: code, diagnostics: diagnostics,
-                             format: format, noPath: noPath)
+                             format: format, noPath: noPath, all: all)
         return ReviewCommand.exitStatus(code, diagnostics: diagnostics, failOnWarnings: failOnWarnings)
     }
 

@@ -113,8 +113,22 @@ struct HookCommand: ParsableCommand {
             while let line = readLine() {
                 let fields = line.split(separator: " ").map(String.init)
                 guard fields.count == 4, fields[1] != zero else { continue }  // deleting a ref: nothing to check
-                let range = fields[3] == zero ? "\(fields[1])~1..\(fields[1])" : "\(fields[3])..\(fields[1])"
-                let status = try CheckCommand.check(range: range, repositoryPath: nil, format: .text, noPath: true)
+                let status: Int32
+                if fields[3] == zero {
+                    // A new branch: every commit that no remote-tracking branch has yet, down to the
+                    // root commit when the remote is empty (checked against the empty tree).
+                    guard let path = SeriesApplier.enclosingRepository(of: ".") else {
+                        throw ValidationError("not in a git repository")
+                    }
+                    let repository = try Repository(path: path)
+                    let tip = try repository.resolveCommit(fields[1])
+                    let commits = try repository.commits(reachableFrom: tip)
+                    guard !commits.isEmpty else { continue }
+                    status = try CheckCommand.check(commits, in: repository, named: "\(fields[0]) (\(commits.count) new commit(s))",
+                                                    format: .text, noPath: true)
+                } else {
+                    status = try CheckCommand.check(range: "\(fields[3])..\(fields[1])", repositoryPath: nil, format: .text, noPath: true)
+                }
                 worst = max(worst, status)
             }
             if worst != ExitStatus.clean {

@@ -70,6 +70,53 @@ struct CheckAndHookTests {
     }
 }
 
+/// Issue 14: the pre-push hook checks every commit a push sends, not only the tip.
+struct PrePushNewBranchTests {
+    @Test func aNewBranchIsCheckedFromWhereTheRemotesAre() throws {
+        let repo = try CheckAndHookTests.repositoryWithSeries()
+        let remote = TestScratch.root.appendingPathComponent("spw-remote-\(UUID().uuidString)").path
+        defer {
+            try? FileManager.default.removeItem(atPath: repo)
+            try? FileManager.default.removeItem(atPath: remote)
+        }
+        try #require(try CheckAndHookTests.git(["init", "-q", "--bare", remote], in: repo) == 0)
+        try #require(try CheckAndHookTests.git(["remote", "add", "origin", remote], in: repo) == 0)
+        try #require(try CheckAndHookTests.git(["push", "-q", "origin", "HEAD:refs/heads/master"], in: repo) == 0)
+        try #require(try CheckAndHookTests.git(["fetch", "-q", "origin"], in: repo) == 0)
+        // A topic branch: the regression first, then an innocent commit on top of it.
+        try #require(try CheckAndHookTests.git(["checkout", "-q", "-b", "topic"], in: repo) == 0)
+        let file = repo + "/fs/btrfs/inode.c"
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        let wait = "\twait_on_page_writeback(page);\n"
+        try #require(text.contains(wait))
+        try text.replacingOccurrences(of: wait, with: "", options: [], range: text.range(of: wait))
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        try #require(try CheckAndHookTests.git(["commit", "-qam", "btrfs: drop a wait\n\nSigned-off-by: T <t@example.org>"], in: repo) == 0)
+        try "notes\n".write(toFile: repo + "/NOTES", atomically: true, encoding: .utf8)
+        try #require(try CheckAndHookTests.git(["add", "NOTES"], in: repo) == 0)
+        try #require(try CheckAndHookTests.git(["commit", "-qm", "add notes\n\nSigned-off-by: T <t@example.org>"], in: repo) == 0)
+        #expect(try Binary.run(["hook", "install", "--tree", repo, "--only", "pre-push"]).status == 0)
+        let push = try ProcessRunner.run(["git", "push", "origin", "topic"], in: URL(fileURLWithPath: repo))
+        #expect(push.status != 0, "the regression two commits below the tip is in the push")
+        #expect(push.stderr.contains("2 new commit(s)"), "\(push.stderr)")
+        #expect((push.stdoutText + push.stderr).contains("btrfs_page_mkwrite"), "\(push.stdoutText)")
+    }
+
+    @Test func aRootCommitIsChecked() throws {
+        let repo = try ScratchRepository("prepush-root")
+        defer { repo.remove() }
+        try repo.commit(["README": "top\n"], "first")
+        let remote = repo.path + "-remote.git"
+        defer { try? FileManager.default.removeItem(atPath: remote) }
+        try repo.git(["init", "-q", "--bare", remote])
+        #expect(try Binary.run(["hook", "install", "--tree", repo.path, "--only", "pre-push"]).status == 0)
+        let push = try ProcessRunner.run(["git", "push", remote, "HEAD:refs/heads/master"], in: URL(fileURLWithPath: repo.path),
+                                         isolateGitConfig: true)
+        #expect(push.status == 0, "\(push.stderr)")
+        #expect(push.stderr.contains("1 new commit(s)"), "\(push.stderr)")
+    }
+}
+
 struct SendemailValidateTests {
     @Test func coverLettersPassAndRegressionsAreStopped() throws {
         let cover = Binary.packageRoot.appendingPathComponent("fixtures/series/format-patch/0000-cover-letter.patch").path
@@ -227,8 +274,6 @@ struct HookInstallPathTests {
         let repo = try ScratchRepository("hookspath")
         defer { repo.remove() }
         try repo.commit(["README": "top\n"], "base")
-        // Not a root commit: the pre-push hook reviews a new branch's tip against its parent (a
-        // root commit has none; see the session notes).
         try repo.commit(["lib/x.c": "int x;\n"], "lib: add x.c")
         try repo.git(["config", "core.hooksPath", ".githooks"])
         let install = try Binary.run(["hook", "install", "--tree", repo.path])
