@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Report
 import StablePages
+import Support
 
 /// `spw-review scan [DIR…]`: audits a tree (or subtrees) without a series: every entry point.
 struct ScanCommand: ParsableCommand {
@@ -47,9 +48,9 @@ struct ScanCommand: ParsableCommand {
         let start = Date()
         // Warm runs: the same files, unchanged, with the same model and options → the same output.
         let cache = noCache ? nil : ScanCache()
+        let configText = config.path.flatMap { FileManager.default.contents(atPath: $0) }.map { String(decoding: $0, as: UTF8.self) } ?? ""
         var cacheKey: String?
         if let cache {
-            let configText = config.path.flatMap { FileManager.default.contents(atPath: $0) }.map { String(decoding: $0, as: UTF8.self) } ?? ""
             let files = source.cFiles() + source.headerFiles()
             cacheKey = ScanCache.key([SpwReview.configuration.version, ScanCache.executableFingerprint,
                                       "\(engine.model.entries.count)", configText,
@@ -68,7 +69,13 @@ struct ScanCommand: ParsableCommand {
         if progress.enabled {
             engine.progress = { phase, done, total in progress.bar(phase, done, total) }
         }
-        let result = engine.analyze(source)
+        // Summaries kept from earlier scans and reviews: after an edit, only the walks whose
+        // bodies or lookups changed are done again.
+        let summaries = SummaryStore()
+        let summaryFile = noCache ? nil : SummaryFile(model: engine.model, configText: configText)
+        PerformanceTrace.measure("loading the summary cache") { summaryFile?.load(into: summaries) }
+        let result = engine.analyze(source, summaries: summaries)
+        PerformanceTrace.measure("saving the summary cache") { summaryFile?.save(from: summaries) }
         progress.clear()
         let seconds = Date().timeIntervalSince(start)
         var output = ""

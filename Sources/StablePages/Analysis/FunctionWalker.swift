@@ -44,6 +44,7 @@ struct FunctionWalker {
     var faultParameter: String?
     /// Locals declared `struct page *` / `struct folio *`.
     var pageVariables: Set<String> = []
+
     /// Parameter values fixed by the call site being summarised for.
     var constants: [Int: ValueClass] = [:]
     /// What each local was last set to, as text (`fgp_flags = FGP_LOCK | FGP_STABLE`), so flag
@@ -106,10 +107,13 @@ struct FunctionWalker {
                 if let n = file.name(of: d) { pageVariables.insert(n) }
             }
         }
+
         var queue: [Work] = [Work(block: graph.entry, state: initial, trace: step(function.line, "enter \(function.name)()", nil))]
         var visited: Set<Visit> = []
         var explored = 0
-        while let work = queue.popLast() {
+        let ahead = ReadAhead(graph: graph, file: file, text: text)
+        while var work = queue.popLast() {
+            ahead.forget(in: &work.state, at: work.block)
             guard visited.insert(Visit(block: work.block, state: work.state)).inserted else { continue }
             explored += 1
             if explored > PathAnalyzer.stateBudget {
@@ -171,6 +175,98 @@ struct FunctionWalker {
                                usedSummaries: Array(Set(used)).sorted(), assumptions: Array(Set(assumptions)).sorted())
         summary.incomplete = incomplete
         return summary
+    }
+
+    /// What the code from a block on can still read. Variables: live ones, in the classic sense
+    /// (read before being assigned again on some path from here; a plain `x = …` statement or an
+    /// initialised declaration assigns, anything else that mentions `x` reads it). Conditions:
+    /// those tested in this block or any block reachable from it. A value no later code reads, or
+    /// a predicate's answer never asked for again, cannot change how a path ends, so it is
+    /// forgotten on entry: paths that differ only in it meet, and a handler that sets a dozen
+    /// error and flag variables (ocfs2's and f2fs' write_begin) is walked in a fraction of the
+    /// states.
+    struct ReadAhead {
+        var names: [Set<String>]
+        var conditions: [Set<String>]
+
+        init(graph: ControlFlowGraph, file: ParsedFile, text: (NodeID) -> String) {
+            let tree = file.tree
+            let count = graph.blocks.count
+            var uses = [Set<String>](repeating: [], count: count)
+            var defs = [Set<String>](repeating: [], count: count)
+            var conditions = [Set<String>](repeating: [], count: count)
+            func read(_ node: NodeID, in b: Int) {
+                let n = tree[node]
+                guard n.lastToken >= n.firstToken else { return }
+                for k in n.firstToken...n.lastToken where file.tokens[Int(k)].kind == .identifier {
+                    let name = file.text(ofToken: k)
+                    if !defs[b].contains(name) { uses[b].insert(name) }
+                }
+            }
+            /// The variable a statement assigns outright, after reading what the value reads.
+            func statement(_ item: NodeID, in b: Int) {
+                var assignment = item
+                if tree.kind(item) == .expressionStatement, let e = tree.child(item, 0) { assignment = e }
+                if tree.kind(assignment) == .assignment, tree[assignment].op == .assign,
+                   let target = tree.child(assignment, 0), tree.kind(target) == .identifier,
+                   let value = tree.child(assignment, 1), let name = file.name(of: target) {
+                    read(value, in: b)
+                    defs[b].insert(name)
+                    return
+                }
+                if tree.kind(item) == .declaration {
+                    for d in tree.children(item) {
+                        guard tree.kind(d) == .initDeclarator else { read(d, in: b); continue }
+                        if let value = tree.child(d, 0) { read(value, in: b) }
+                        if tree.child(d, 0) != nil, let name = file.name(of: d) { defs[b].insert(name) }
+                    }
+                    return
+                }
+                read(item, in: b)
+            }
+            for block in graph.blocks {
+                for item in block.items { statement(item, in: block.id) }
+                if let e = block.returnExpression { read(e, in: block.id) }
+                if let c = block.condition { read(c, in: block.id); conditions[block.id].insert(text(c)) }
+                for e in block.outgoing {
+                    guard let c = graph.edges[e].condition else { continue }
+                    read(c, in: block.id)
+                    // Every sub-expression: a refinement may remember an operand of `&&`, `!`, `likely()`.
+                    tree.walk(c) { conditions[block.id].insert(text($0)) }
+                }
+            }
+            // Backwards to a fixpoint: live-in = uses ∪ (live-out − defs); conditions reachable.
+            var names = uses
+            var changed = true
+            while changed {
+                changed = false
+                for block in graph.blocks.reversed() {
+                    for e in block.outgoing {
+                        let to = graph.edges[e].to
+                        let n = names[block.id].count, c = conditions[block.id].count
+                        for name in names[to] where !defs[block.id].contains(name) { names[block.id].insert(name) }
+                        if to != block.id { conditions[block.id].formUnion(conditions[to]) }
+                        if names[block.id].count != n || conditions[block.id].count != c { changed = true }
+                    }
+                }
+            }
+            self.names = names
+            self.conditions = conditions
+        }
+
+        func forget(in state: inout PageState, at block: Int) {
+            let live = names[block]
+            if state.values.keys.contains(where: { !live.contains($0) }) {
+                state.values = state.values.filter { live.contains($0.key) }
+            }
+            if state.pendingLock.keys.contains(where: { !live.contains($0) }) {
+                state.pendingLock = state.pendingLock.filter { live.contains($0.key) }
+            }
+            let asked = conditions[block]
+            if state.decided.keys.contains(where: { !asked.contains($0) }) {
+                state.decided = state.decided.filter { asked.contains($0.key) }
+            }
+        }
     }
 
     func describe(_ v: ValueClass) -> String {

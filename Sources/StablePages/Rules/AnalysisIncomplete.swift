@@ -20,7 +20,9 @@ public struct AnalysisIncomplete: StablePageRule {
         confidence: .high,
         errs: "towards noise: it reports every entry point whose walk, or a callee's, was cut short, whether or not the unexplored paths matter",
         triggering: [
-            RuleExample("sixteen independent conditions before the wait", """
+            // Each predicate is asked again after the wait, so its answer is remembered on every
+            // path (2^16 combinations): a walk has to keep them apart, and the budget runs out.
+            RuleExample("sixteen independent conditions before the wait, each asked again after it", """
                 static int foo_page_mkwrite(struct vm_area_struct *vma, struct vm_fault *vmf) //~ finding
                 {
                 	struct page *page = vmf->page;
@@ -60,6 +62,38 @@ public struct AnalysisIncomplete: StablePageRule {
                 	if (foo_check15(inode))
                 		foo_note(inode, 15);
                 	wait_on_page_writeback(page);
+                	if (foo_check0(inode))
+                		foo_note(inode, 16);
+                	if (foo_check1(inode))
+                		foo_note(inode, 17);
+                	if (foo_check2(inode))
+                		foo_note(inode, 18);
+                	if (foo_check3(inode))
+                		foo_note(inode, 19);
+                	if (foo_check4(inode))
+                		foo_note(inode, 20);
+                	if (foo_check5(inode))
+                		foo_note(inode, 21);
+                	if (foo_check6(inode))
+                		foo_note(inode, 22);
+                	if (foo_check7(inode))
+                		foo_note(inode, 23);
+                	if (foo_check8(inode))
+                		foo_note(inode, 24);
+                	if (foo_check9(inode))
+                		foo_note(inode, 25);
+                	if (foo_check10(inode))
+                		foo_note(inode, 26);
+                	if (foo_check11(inode))
+                		foo_note(inode, 27);
+                	if (foo_check12(inode))
+                		foo_note(inode, 28);
+                	if (foo_check13(inode))
+                		foo_note(inode, 29);
+                	if (foo_check14(inode))
+                		foo_note(inode, 30);
+                	if (foo_check15(inode))
+                		foo_note(inode, 31);
                 	return VM_FAULT_LOCKED;
                 }
                 static const struct vm_operations_struct foo_vm_ops = { .page_mkwrite = foo_page_mkwrite };
