@@ -66,7 +66,9 @@ struct PreparedHunk {
     /// How many blank context lines the mailer dropped.
     var droppedBlanks: Int
 
-    init(_ hunk: Hunk, index: Int) {
+    /// `keepCarriageReturns`: a line's `\r` before the newline is the file's (it has CRLF lines)
+    /// and applies as sent; otherwise the mailer's, and dropped.
+    init(_ hunk: Hunk, index: Int, keepCarriageReturns: Bool = true) {
         self.index = index
         self.header = hunk
         expected = max(0, hunk.newStart - 1)
@@ -83,8 +85,8 @@ struct PreparedHunk {
                 }
             case .context, .removed, .added:
                 let kind: Kind = line.kind == .context ? .context : line.kind == .removed ? .removed : .added
-                var text = Array(line.text.utf8)
-                if text.last == 0x0D, hunk.damage.contains(where: { $0.kind == .carriageReturn }) { text.removeLast() }
+                var text = line.bytes
+                if text.last == 0x0D, !keepCarriageReturns { text.removeLast() }
                 ops.append(Op(kind: kind, text: text))
                 if kind != .added { old.append(text) }
                 if kind != .removed { new.append(text) }

@@ -119,7 +119,7 @@ public enum SeriesApplier {
                                                   at: location(file.mailLine), patch: patch.number, diffPath: path))
                 }
 
-                let prepared = file.hunks.enumerated().map { PreparedHunk($0.element, index: $0.offset + 1) }
+                var prepared = file.hunks.enumerated().map { PreparedHunk($0.element, index: $0.offset + 1) }
                 let applier = HunkApplier(path: path)
                 let sourcePath = file.isNew ? nil : (file.oldPath ?? file.newPath)
                 let source = try sourcePath.flatMap { try entry($0) }
@@ -158,6 +158,11 @@ public enum SeriesApplier {
                 }
 
                 let preimage = try source.map { try repository.blobContent($0.id) } ?? []
+                // Lines sent with `\r\n` to a file that has none: the mailer's CRs, not the file's.
+                if file.hunks.contains(where: { $0.damage.contains { $0.kind == .carriageReturn } }),
+                   !file.isNew, !preimage.containsCRLF {
+                    prepared = file.hunks.enumerated().map { PreparedHunk($0.element, index: $0.offset + 1, keepCarriageReturns: false) }
+                }
                 var outcome = applier.apply(FileText(preimage), hunks: prepared)
                 var resultText = outcome.text
                 var method: String? = nil
@@ -379,5 +384,17 @@ extension SeriesApplier {
         guard let gitDirectory = Repository.discover(from: path) else { return nil }
         guard let repository = try? Repository(path: gitDirectory) else { return nil }
         return repository.workingDirectory ?? gitDirectory
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Has a `\r\n` somewhere.
+    var containsCRLF: Bool {
+        var i = 0
+        while i + 1 < count {
+            if self[i] == 0x0D && self[i + 1] == 0x0A { return true }
+            i += 1
+        }
+        return false
     }
 }

@@ -75,6 +75,48 @@ public enum Charset {
         }
     }
 
+    /// `decode`, one line at a time, keeping what a patch needs: the bytes of every line whose
+    /// text is not those bytes read as UTF-8 (by line index, without the `\n`). A line that is
+    /// valid UTF-8 in a part that declares no charset, or UTF-8, or an ASCII name, is read as
+    /// UTF-8 even when its neighbours are not (git writes no Content-Type for an ASCII message,
+    /// whatever the diff holds: one tree-wide commit mixes UTF-8 and Latin-1 lines). The
+    /// outcome is `decode`'s for the part as a whole.
+    public static func decodeKeepingBytes<C: Collection>(_ bytes: C, charset: String?)
+        -> (text: String, sent: [Int: [UInt8]], outcome: Outcome) where C.Element == UInt8 {
+        let name = charset.map(normalizedName) ?? "utf-8"
+        let all = Array(bytes)
+        if let s = validUTF8(all), isUTF8Compatible(name) { return (s, [:], .decoded) }
+        var lines: [ArraySlice<UInt8>] = []
+        var start = 0
+        for (i, b) in all.enumerated() where b == ASCII.lf {
+            lines.append(all[start..<i])
+            start = i + 1
+        }
+        lines.append(all[start...])
+        var text = ""
+        text.reserveCapacity(all.count + all.count / 8)
+        var sent: [Int: [UInt8]] = [:]
+        var outcome: Outcome = .decoded
+        for (k, line) in lines.enumerated() {
+            if k > 0 { text += "\n" }
+            if line.allSatisfy({ $0 < 0x80 }) {
+                text += String(decoding: line, as: UTF8.self)
+                continue
+            }
+            let decoded: String
+            if isUTF8Compatible(name), let s = validUTF8(line) {
+                decoded = s
+            } else {
+                let (s, o) = decode(line, charset: charset)
+                decoded = s
+                if case .decoded = outcome { outcome = o }
+            }
+            text += decoded
+            if !decoded.utf8.elementsEqual(line) { sent[k] = Array(line) }
+        }
+        return (text, sent, outcome)
+    }
+
     /// Charsets whose valid UTF-8 text is read as UTF-8 (see `decode`).
     static func isUTF8Compatible(_ name: String) -> Bool {
         switch name {

@@ -18,6 +18,8 @@ public struct PlainText: Sendable {
     public var text: String
     public var origin: Origin
     public var diagnostics: [Diagnostic]
+    /// The bytes of each line of `text` whose text is not those bytes read as UTF-8.
+    public var sentLines: [Int: [UInt8]] = [:]
 
     public init(source: String, text: String, origin: Origin, diagnostics: [Diagnostic] = []) {
         self.source = source
@@ -311,7 +313,10 @@ public struct MailInput {
                 var reader = MboxReader(path: path, source: .memory(bytes))
                 if let raw = reader.next() { return .message(MailMessage.parse(raw)) }
             }
-            return .text(PlainText(source: path, text: decodeText(bytes), origin: .quiltPatch(strip: strip), diagnostics: []))
+            let (text, sent) = decodeText(bytes)
+            var patch = PlainText(source: path, text: text, origin: .quiltPatch(strip: strip), diagnostics: [])
+            patch.sentLines = sent
+            return .text(patch)
         }
         switch kind {
         case .mbox, .message:
@@ -323,13 +328,19 @@ public struct MailInput {
             if bytes.isEmpty {
                 diagnostics.append(Diagnostic("mail/empty", .warning, "empty file", at: SourceLocation(file: path, line: 1)))
             }
-            return .text(PlainText(source: path, text: decodeText(bytes), origin: .headerless, diagnostics: diagnostics))
+            return .text(PlainText(source: path, text: decodeText(bytes).text, origin: .headerless, diagnostics: diagnostics))
         }
     }
 
-    static func decodeText(_ bytes: [UInt8]) -> String {
-        let text = String(validating: bytes, as: UTF8.self) ?? Charset.windows1252(bytes)
-        return text.utf8.contains(ASCII.cr) ? text.replacingCRLF() : text
+    /// UTF-8, line by line where the whole is not (Windows-1252 for the other lines), and the
+    /// bytes of the lines whose text is not them.
+    static func decodeText(_ bytes: [UInt8]) -> (text: String, sent: [Int: [UInt8]]) {
+        if let text = String(validating: bytes, as: UTF8.self) {
+            return (text.utf8.contains(ASCII.cr) ? text.replacingCRLF() : text, [:])
+        }
+        var (text, sent, _) = Charset.decodeKeepingBytes(bytes, charset: nil)
+        for (k, line) in sent where line.last == ASCII.cr { sent[k] = Array(line.dropLast()) }
+        return (text.utf8.contains(ASCII.cr) ? text.replacingCRLF() : text, sent)
     }
 }
 

@@ -102,6 +102,9 @@ public struct MailPart: Sendable {
     public var fileLine: Int
     /// Whether body line k is file line `fileLine + k` (false after base64/quoted-printable/unflowing).
     public var linesAreExact: Bool
+    /// The bytes of each line (by line of `text`, without `\r\n`) whose text is not those bytes
+    /// read as UTF-8: a patch applies the bytes the sender's git wrote, never their decoding.
+    public var sentLines: [Int: [UInt8]] = [:]
 }
 
 /// A decoded mail: the headers a patch reviewer needs, and the text parts in order.
@@ -128,6 +131,19 @@ public struct MailMessage: Sendable {
             result += part.text
         }
         return result
+    }
+
+    /// `MailPart.sentLines` of every part, by line of `body`.
+    public var sentBodyLines: [Int: [UInt8]] {
+        guard parts.contains(where: { !$0.sentLines.isEmpty }) else { return [:] }
+        var out: [Int: [UInt8]] = [:]
+        var running = 0
+        for part in parts {
+            for (k, bytes) in part.sentLines { out[running + k] = bytes }
+            let newlines = part.text.utf8.reduce(0) { $0 + ($1 == ASCII.lf ? 1 : 0) }
+            running += newlines + (part.text.hasSuffix("\n") ? 0 : 1)
+        }
+        return out
     }
 
     /// Maps a 0-based line of `body` to a line in the input file (best effort for encoded
@@ -416,7 +432,8 @@ private struct PartContext {
                 at: SourceLocation(file: source, line: fileLine)))
             decoded.removeAll { $0 == 0 }
         }
-        let (text0, outcome) = Charset.decode(decoded, charset: contentType.parameter("charset"))
+        let (text0, sentLines0, outcome) = Charset.decodeKeepingBytes(decoded, charset: contentType.parameter("charset"))
+        var sentLines = sentLines0
         switch outcome {
         case .decoded: break
         case .unknownCharset(let name):
@@ -425,7 +442,7 @@ private struct PartContext {
                 at: SourceLocation(file: source, line: fileLine)))
         case .invalidBytes(let name):
             diagnostics.append(Diagnostic(
-                "mail/invalid-charset-bytes", .warning, "text is not valid \(name); read as Windows-1252",
+                "mail/invalid-charset-bytes", .warning, "text is not valid \(name); lines that are not were read as Windows-1252 for display (a patch applies them as sent)",
                 at: SourceLocation(file: source, line: fileLine)))
         }
         var text = text0
@@ -436,24 +453,42 @@ private struct PartContext {
                 diagnostics.append(Diagnostic(
                     "mail/crlf", .info, "encoded text uses CRLF line endings",
                     at: SourceLocation(file: source, line: fileLine)))
-            } else {
+            } else if Self.everyLineEndsWithCRLF(decoded) {
+                // CRLF on every line: how the mail was stored or carried, not what was written.
+                // A few lines with `\r` are content (git mails a CRLF file's lines as they are).
                 text = text.replacingCRLF()
+                for (k, line) in sentLines where line.last == ASCII.cr { sentLines[k] = Array(line.dropLast()) }
             }
         }
+        // A line's `\r` is the text's business (the diff parser reads it from there), not the bytes'.
+        for (k, line) in sentLines where line.last == ASCII.cr { sentLines[k] = Array(line.dropLast()) }
         finishLeaf(text, exact: exact, role: role, contentType: contentType, filename: filename,
-                   fileLine: fileLine, into: &message)
+                   fileLine: fileLine, sentLines: sentLines, into: &message)
+    }
+
+    /// Every `\n` of the part has a `\r` before it.
+    static func everyLineEndsWithCRLF(_ bytes: [UInt8]) -> Bool {
+        var sawNewline = false
+        for i in bytes.indices where bytes[i] == ASCII.lf {
+            if i == 0 || bytes[i - 1] != ASCII.cr { return false }
+            sawNewline = true
+        }
+        return sawNewline
     }
 
     /// format=flowed, then the part itself.
     mutating func finishLeaf(_ text0: String, exact exact0: Bool, role: MailPart.Role, contentType: ContentType,
-                             filename: String?, fileLine: Int, into message: inout MailMessage) {
+                             filename: String?, fileLine: Int, sentLines sentLines0: [Int: [UInt8]] = [:],
+                             into message: inout MailMessage) {
         var text = text0
         var exact = exact0
+        var sentLines = sentLines0
         if contentType.parameter("format")?.lowercased() == "flowed" {
             message.isFormatFlowed = true
             let deleteSpace = contentType.parameter("delsp")?.lowercased() == "yes"
             text = FormatFlowed.unflow(text, deleteSpace: deleteSpace)
             exact = false
+            sentLines = [:]  // unflowing joins lines: the bytes no longer line up
             diagnostics.append(Diagnostic(
                 "mail/format-flowed", .warning,
                 "part is format=flowed: the mailer may have re-wrapped or space-stuffed the patch (undone here)",
@@ -461,7 +496,7 @@ private struct PartContext {
         }
         message.parts.append(MailPart(
             role: role, contentType: contentType, filename: filename, text: text, fileLine: fileLine,
-            linesAreExact: exact))
+            linesAreExact: exact, sentLines: sentLines))
     }
 }
 

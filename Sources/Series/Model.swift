@@ -25,10 +25,16 @@ public struct HunkLine: Sendable, Hashable {
             case .mail(let source, let start, let end): source.substring(start, end)
             }
         }
-        set { storage = .string(String(newValue)) }
+        set { storage = .string(String(newValue)); sent = nil }
     }
     /// Line in the input mail file, when known.
     public var mailLine: Int?
+    /// The line's bytes after its prefix, exactly as the sender's git wrote them, when `text`
+    /// is not them read as UTF-8 (a Latin-1 line in a mail without a charset, a line ending in
+    /// `\r`): what applies. A line rewritten in code (a repair) has none.
+    public var sent: [UInt8]?
+    /// The bytes this line applies as.
+    public var bytes: [UInt8] { sent ?? Array(text.utf8) }
 
     /// Where the text is. A line read from a mail, as nearly all are, is a range of the mail's
     /// text (no String per line: they were a third of the diff parser's time); a line made or
@@ -50,6 +56,10 @@ public struct HunkLine: Sendable, Hashable {
         self.kind = kind
         self.storage = .mail(line.source, start: min(line.start + dropping, line.end), end: line.end)
         self.mailLine = line.mailLine
+        self.sent = line.sent.map { Array($0.dropFirst(dropping)) }
+        // A `\r` before the newline is not in `text`; it may be the file's (a CRLF file, which git
+        // mails as it is) or the mailer's: the apply stage decides against the file.
+        if line.hadCarriageReturn { self.sent = (self.sent ?? Array(self.text.utf8)) + [0x0D] }
     }
 
     public static func == (a: HunkLine, b: HunkLine) -> Bool {

@@ -22,7 +22,9 @@ public struct PatchMail: Sendable {
         var info = SubjectParser.parse(message.subject)
         let text = message.body
         let map = message.bodyLineMap()
-        let lines = TextLines.split(text) { map.fileLine($0) }
+        var lines = TextLines.split(text) { map.fileLine($0) }
+        let sent = message.sentBodyLines
+        if !sent.isEmpty { TextLine.attach(sent, to: &lines) }
         var parser = DiffParser(source: message.source, patchNumber: info.number)
         parser.mayContainNonBreakingSpace = text.containsBytes("\u{00A0}")
         let body = PatchBody.parse(lines, range: 0..<lines.count, parser: &parser)

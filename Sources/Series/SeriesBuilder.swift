@@ -109,7 +109,8 @@ public struct SeriesBuilder {
     }
 
     private mutating func addQuiltPatch(_ text: PlainText, strip: Int) {
-        let lines = TextLines.split(text.text) { $0 + 1 }
+        var lines = TextLines.split(text.text) { $0 + 1 }
+        if !text.sentLines.isEmpty { TextLine.attach(text.sentLines, to: &lines) }
         var parser = DiffParser(source: text.source, patchNumber: quilt.count + 1, stripLevel: strip)
         let body = PatchBody.parse(lines, range: 0..<lines.count, parser: &parser)
         var message = body.message.map { String($0.text) }

@@ -34,6 +34,11 @@ final class LineSource: @unchecked Sendable {
 /// text it was split from: splitting a mail costs no String per line, and the parsers classify
 /// lines by their bytes; `text` makes the Substring when one is wanted.
 public struct TextLine: Sendable {
+    /// Gives the lines named in `sent` (by index) their bytes as sent.
+    static func attach(_ sent: [Int: [UInt8]], to lines: inout [TextLine]) {
+        for (k, bytes) in sent where k < lines.count { lines[k].sent = bytes }
+    }
+
     let source: LineSource
     let start: Int
     /// End of the text, before any `\r`.
@@ -43,6 +48,9 @@ public struct TextLine: Sendable {
     public let hadCarriageReturn: Bool
     /// The text's first byte, 0 when it is empty: most lines are classified on it alone.
     public let firstByte: UInt8
+    /// The line's bytes as sent, when its text is not them read as UTF-8 (a Latin-1 line of a
+    /// diff): what a patch applies.
+    public internal(set) var sent: [UInt8]? = nil
 
     public var text: Substring { source.substring(start, end) }
 

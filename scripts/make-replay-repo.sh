@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# A git repository whose history holds every kind of change `git format-patch --binary` can
+# mail, one or a few per commit (issue 19): new, deleted, renamed and copied files; mode changes;
+# symlinks; binary files (literal and delta); lines in UTF-8, Latin-1 and Windows-1252 in one
+# diff, in a file whose mail has no Content-Type; CRLF files; "\ No newline at end of file";
+# empty files; a 20,000-line file; paths that need git's quoting (spaces, a tab, non-ASCII).
+#
+#   scripts/make-replay-repo.sh DIR     # DIR must not exist
+#
+# Used by the replay test (Tests/ApplyTests) and the benchmark (scripts/replay-history.sh).
+set -euo pipefail
+DIR=$1
+[ ! -e "$DIR" ] || { echo "$DIR: exists" >&2; exit 2; }
+mkdir -p "$DIR"
+cd "$DIR"
+export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
+export GIT_AUTHOR_NAME="Replay Author" GIT_AUTHOR_EMAIL=author@example.org
+export GIT_COMMITTER_NAME="Replay Committer" GIT_COMMITTER_EMAIL=committer@example.org
+git init -q -b master .
+git config core.autocrlf false
+n=0
+commit() {  # commit SUBJECT: everything in the work tree, with a date that moves on
+  n=$((n + 1))
+  GIT_AUTHOR_DATE="2011-05-$(printf %02d $(( (n % 28) + 1 ))) 10:00:00 +0000"
+  export GIT_AUTHOR_DATE GIT_COMMITTER_DATE="$GIT_AUTHOR_DATE"
+  git add -A
+  git commit -q -m "$1" -m "Signed-off-by: Replay Author <author@example.org>"
+}
+bytes() { python3 -c "import sys; sys.stdout.buffer.write(eval(sys.argv[1]))" "$1"; }
+
+printf 'replay history\n' > README
+commit "root"
+
+printf 'int x;\nint y;\n' > new.c
+commit "a new file"
+
+# One diff, three encodings, and the message itself plain ASCII: git writes no Content-Type.
+bytes "'caf\u00e9 utf-8\n'.encode() + 'caf\u00e9 latin-1\n'.encode('latin-1') + 'quote \u201cwindows-1252\u201d\n'.encode('cp1252') + b'end\n'" > mixed.txt
+commit "mixed encodings"
+bytes "'caf\u00e9 utf-8, fixed\n'.encode() + 'caf\u00e9 latin-1, fixed\n'.encode('latin-1') + 'quote \u201cwindows-1252\u201d, fixed\n'.encode('cp1252') + b'end\n'" > mixed.txt
+commit "fix spelling in every encoding"
+
+printf 'one\r\ntwo\r\nthree\r\n' > crlf.txt
+commit "a CRLF file"
+printf 'one\r\ntwo, changed\r\nthree\r\n' > crlf.txt
+commit "change a CRLF line"
+
+printf 'no newline at the end' > nonl.txt
+commit "a file without a final newline"
+printf 'no newline at the end, still' > nonl.txt
+commit "change the last line, still without a newline"
+printf 'no newline at the end, still\n' > nonl.txt
+commit "add the final newline"
+
+: > empty.txt
+commit "an empty file"
+printf 'now with text\n' > empty.txt
+commit "give the empty file text"
+: > empty.txt
+commit "empty it again"
+
+git rm -q new.c
+commit "delete a file"
+
+seq 1 40 | sed 's/^/line /' > moved.txt
+commit "a file to move"
+git mv moved.txt renamed.txt
+commit "rename it"
+git mv renamed.txt renamed-again.txt
+sed -i 's/^line 20$/line twenty/' renamed-again.txt
+commit "rename and edit"
+cp renamed-again.txt copied.txt
+sed -i 's/^line 30$/line thirty/' copied.txt
+commit "copy with an edit"
+
+printf '#!/bin/sh\necho hi\n' > run.sh
+commit "a script"
+chmod +x run.sh
+commit "make it executable"
+chmod -x run.sh
+printf '#!/bin/sh\necho hello\n' > run.sh
+commit "not executable, and edited"
+
+ln -s README link
+commit "a symbolic link"
+ln -sfn renamed-again.txt link
+commit "point the link elsewhere"
+rm link
+commit "remove the link"
+
+bytes "bytes(range(256)) * 8" > blob.bin
+commit "a binary file"
+bytes "bytes(range(256)) * 4 + b'changed in the middle' + bytes(range(256)) * 4" > blob.bin
+commit "change the binary file"
+bytes "bytes((i * 7) % 256 for i in range(20000))" > blob.bin
+commit "rewrite the binary file"
+git rm -q blob.bin
+commit "delete the binary file"
+
+seq 1 20000 | sed 's/^/row /' > big.txt
+commit "a 20,000-line file"
+sed -i -e 's/^row 3$/row three/' -e 's/^row 10000$/row ten thousand/' -e 's/^row 19999$/row 19,999/' big.txt
+commit "change three rows far apart"
+
+printf 'spaces\n' > "with space.txt"
+printf 'tab\n' > "$(printf 'with\ttab.txt')"
+printf 'accent\n' > "$(printf 'caf\xc3\xa9.txt')"
+commit "paths that need quoting"
+printf 'spaces, edited\n' > "with space.txt"
+printf 'tab, edited\n' > "$(printf 'with\ttab.txt')"
+printf 'accent, edited\n' > "$(printf 'caf\xc3\xa9.txt')"
+commit "edit them"
+git mv "with space.txt" "still with space.txt"
+commit "rename a quoted path"
