@@ -20,11 +20,17 @@ let package = Package(
             providers: [.apt(["libgit2-dev"])]
         ),
         .target(name: "Git", dependencies: ["CLibGit2"]),
+        // zlib, for git's binary patches (deflated, then base85 in the mail).
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         // What every stage shares: diagnostics, performance tracing, byte-level text helpers.
         .target(name: "Support"),
         .target(name: "Mail", dependencies: ["Support"]),
         .target(name: "Series", dependencies: ["Mail", "Support"]),
-        .target(name: "Apply", dependencies: ["Series", "Git", "Support"]),
+        .target(name: "Apply", dependencies: ["Series", "Git", "Support", "CZlib"]),
         .target(name: "CSyntax"),
         .target(name: "StablePages", dependencies: ["CSyntax", "Series", "Support"]),
         .target(name: "Report", dependencies: ["Mail", "Series", "Apply", "StablePages", "Support"]),

@@ -9,6 +9,7 @@
 #
 # Used by the replay test (Tests/ApplyTests) and the benchmark (scripts/replay-history.sh).
 set -euo pipefail
+export LC_ALL=C
 DIR=$1
 [ ! -e "$DIR" ] || { echo "$DIR: exists" >&2; exit 2; }
 mkdir -p "$DIR"
@@ -26,7 +27,8 @@ commit() {  # commit SUBJECT: everything in the work tree, with a date that move
   git add -A
   git commit -q -m "$1" -m "Signed-off-by: Replay Author <author@example.org>"
 }
-bytes() { python3 -c "import sys; sys.stdout.buffer.write(eval(sys.argv[1]))" "$1"; }
+# Every byte value once, in order (no python or perl needed on a fresh machine).
+pattern() { local i; for i in $(seq 0 255); do printf "\\$(printf %03o "$i")"; done; }
 
 printf 'replay history\n' > README
 commit "root"
@@ -35,9 +37,9 @@ printf 'int x;\nint y;\n' > new.c
 commit "a new file"
 
 # One diff, three encodings, and the message itself plain ASCII: git writes no Content-Type.
-bytes "'caf\u00e9 utf-8\n'.encode() + 'caf\u00e9 latin-1\n'.encode('latin-1') + 'quote \u201cwindows-1252\u201d\n'.encode('cp1252') + b'end\n'" > mixed.txt
+printf 'caf\xc3\xa9 utf-8\ncaf\xe9 latin-1\nquote \x93windows-1252\x94\nend\n' > mixed.txt
 commit "mixed encodings"
-bytes "'caf\u00e9 utf-8, fixed\n'.encode() + 'caf\u00e9 latin-1, fixed\n'.encode('latin-1') + 'quote \u201cwindows-1252\u201d, fixed\n'.encode('cp1252') + b'end\n'" > mixed.txt
+printf 'caf\xc3\xa9 utf-8, fixed\ncaf\xe9 latin-1, fixed\nquote \x93windows-1252\x94, fixed\nend\n' > mixed.txt
 commit "fix spelling in every encoding"
 
 printf 'one\r\ntwo\r\nthree\r\n' > crlf.txt
@@ -88,11 +90,14 @@ commit "point the link elsewhere"
 rm link
 commit "remove the link"
 
-bytes "bytes(range(256)) * 8" > blob.bin
+pattern > pattern.tmp
+for _ in 1 2 3 4 5 6 7 8; do cat pattern.tmp; done > blob.bin
 commit "a binary file"
-bytes "bytes(range(256)) * 4 + b'changed in the middle' + bytes(range(256)) * 4" > blob.bin
+{ for _ in 1 2 3 4; do cat pattern.tmp; done; printf 'changed in the middle'; for _ in 1 2 3 4; do cat pattern.tmp; done; } > blob.bin
 commit "change the binary file"
-bytes "bytes((i * 7) % 256 for i in range(20000))" > blob.bin
+# 20,000 bytes, every one moved by 7: nothing left for a delta to copy.
+for _ in $(seq 1 79); do cat pattern.tmp; done | head -c 20000 | tr '\000-\377' '\007-\377\000-\006' > blob.bin
+rm pattern.tmp
 commit "rewrite the binary file"
 git rm -q blob.bin
 commit "delete the binary file"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Issue 19's replay harness: every non-merge commit of RANGE, mailed as `git format-patch --binary`
-# writes it, applied in memory to its parent by spw-review; the oracle is the commit's own tree.
+# writes it (with `-C -C`, so that copies are mailed as copies), applied in memory to its parent
+# by spw-review; the oracle is the commit's own tree.
 # The same work is timed with `git apply --cached` (into a scratch index) for comparison.
 #
 #   scripts/replay-history.sh REPO [RANGE]      # RANGE defaults to every commit of HEAD
@@ -31,7 +32,7 @@ for commit in $(git -C "$REPO" rev-list --reverse --no-merges "$RANGE"); do
     roots=$((roots + 1)); continue
   fi
   n=$((n + 1))
-  git -C "$REPO" format-patch --binary -C -1 --stdout "$commit" > "$WORK/mail"
+  git -C "$REPO" format-patch --binary -C -C -1 --stdout "$commit" > "$WORK/mail"
   s=$(now)
   got=$("$BIN" apply "$WORK/mail" --tree "$REPO" "${base[@]}" --print-tree 2>"$WORK/err") || true
   e=$(now); ours=$(add "$ours" "$s" "$e")

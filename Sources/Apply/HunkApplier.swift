@@ -27,6 +27,8 @@ public struct HunkResult: Sendable {
     public var candidates: Int?
     /// How the hunk was applied when not plainly: `whitespace-insensitive`, `three-way`.
     public var method: String?
+    /// Its lines' `\r`s were the file's (a CRLF file) and applied as sent.
+    public var carriageReturnsAreTheFiles = false
 
     public init(file: String, hunk: Int, status: ApplyStatus, offset: Int? = nil, line: Int? = nil,
                 message: String, closest: String? = nil, candidates: Int? = nil, method: String? = nil) {
@@ -52,6 +54,7 @@ struct PreparedHunk {
 
     var index: Int
     var header: Hunk
+    var keepsCarriageReturns: Bool
     var ops: [Op] = []
     var old: [[UInt8]] = []
     var new: [[UInt8]] = []
@@ -69,6 +72,7 @@ struct PreparedHunk {
     /// `keepCarriageReturns`: a line's `\r` before the newline is the file's (it has CRLF lines)
     /// and applies as sent; otherwise the mailer's, and dropped.
     init(_ hunk: Hunk, index: Int, keepCarriageReturns: Bool = true) {
+        self.keepsCarriageReturns = keepCarriageReturns
         self.index = index
         self.header = hunk
         expected = max(0, hunk.newStart - 1)

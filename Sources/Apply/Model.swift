@@ -119,4 +119,16 @@ extension ApplyResult {
         }
         return out
     }
+
+    /// Hunks whose lines end in `\r` because the file's do (a CRLF file), applied as sent.
+    public var hunksWithTheFilesCarriageReturns: Set<HunkAddress> {
+        var out = Set<HunkAddress>()
+        for p in patches {
+            for h in p.hunks where h.carriageReturnsAreTheFiles && h.method == nil
+                && [.applied, .appliedWithOffset, .alreadyApplied].contains(h.status) {
+                out.insert(HunkAddress(patch: p.number, path: h.file, hunk: h.hunk))
+            }
+        }
+        return out
+    }
 }

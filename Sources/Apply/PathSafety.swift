@@ -6,7 +6,9 @@ enum PathSafety {
     static func problem(_ path: String) -> String? {
         if path.isEmpty { return "empty path" }
         if path.hasPrefix("/") { return "absolute path" }
-        if path.unicodeScalars.contains(where: { $0.value < 0x20 || $0 == "\\" }) {
+        // A tab is an ordinary byte of a name (git quotes it as `\t`); other control characters
+        // could rewrite a terminal that prints the path, and a backslash is a separator on Windows.
+        if path.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\t") || $0 == "\\" }) {
             return "control character or backslash in path"
         }
         let components = path.split(separator: "/", omittingEmptySubsequences: false)

@@ -92,8 +92,24 @@ public enum SeriesApplier {
                 var fileResult = FileResult(oldPath: file.oldPath, newPath: file.newPath, status: .applied,
                                             indexPreimage: file.oldBlob, indexPostimage: file.newBlob,
                                             oldMode: file.oldMode, newMode: file.newMode, message: "applied")
-                if file.isBinary {
-                    let message = "binary file skipped: the mail stage keeps no binary patch data, so git's literal and delta binary patches are not applied"
+                var binaryResult: [UInt8]?
+                if file.isBinary, let binary = file.binaryPatch {
+                    // `--binary` mails carry the data: applied as git applies it.
+                    let old = try (file.isNew ? nil : (file.oldPath ?? file.newPath)).flatMap { try entry($0) }
+                    do {
+                        binaryResult = try BinaryPatchApplier.apply(binary, to: try old.map { try repository.blobContent($0.id) } ?? [])
+                    } catch {
+                        let message = "\(error)"
+                        diagnostics.append(Diagnostic("apply/conflict", .error, "patch \(patch.number): \(path): \(message)",
+                                                      at: location(file.mailLine), patch: patch.number, diffPath: path))
+                        fileResult.status = .conflict
+                        fileResult.message = message
+                        hunks.append(HunkResult(file: path, hunk: 1, status: .conflict, message: message))
+                        files.append(fileResult)
+                        continue
+                    }
+                } else if file.isBinary {
+                    let message = "binary file skipped: the mail says only that it differs (made without `git format-patch --binary`), so there is nothing to apply"
                     diagnostics.append(Diagnostic("apply/binary-skipped", .warning, "\(path): \(message)",
                                                   at: location(file.mailLine), patch: patch.number, diffPath: path))
                     fileResult.status = .skipped
@@ -163,12 +179,13 @@ public enum SeriesApplier {
                    !file.isNew, !preimage.containsCRLF {
                     prepared = file.hunks.enumerated().map { PreparedHunk($0.element, index: $0.offset + 1, keepCarriageReturns: false) }
                 }
-                var outcome = applier.apply(FileText(preimage), hunks: prepared)
+                var outcome = binaryResult.map { HunkApplier.FileOutcome(text: FileText($0), results: [], candidateCounts: []) }
+                    ?? applier.apply(FileText(preimage), hunks: prepared)
                 var resultText = outcome.text
                 var method: String? = nil
 
                 // Three-way fallback: the patch's own preimage is in the repository but differs.
-                if outcome.hasConflict, let abbreviation = file.oldBlob,
+                if outcome.hasConflict, binaryResult == nil, let abbreviation = file.oldBlob,
                    let found = try? repository.lookup(abbreviation: abbreviation), found.kind == .blob,
                    found.id != source?.id {
                     let theirsBase = try repository.blobContent(found.id)
@@ -254,6 +271,9 @@ public enum SeriesApplier {
                     }
                 }
                 fileResult.postimageVerified = verified
+                if file.hunks.contains(where: { $0.damage.contains { $0.kind == .carriageReturn } }), prepared.first?.keepsCarriageReturns == true {
+                    for k in outcome.results.indices { outcome.results[k].carriageReturnsAreTheFiles = true }
+                }
                 hunks += outcome.results
 
                 if conflicted {

@@ -86,6 +86,8 @@ public enum Charset {
         let name = charset.map(normalizedName) ?? "utf-8"
         let all = Array(bytes)
         if let s = validUTF8(all), isUTF8Compatible(name) { return (s, [:], .decoded) }
+        // What the part as a whole says about its charset (unknown, violated), for the diagnostics.
+        let whole = decode(all, charset: charset)
         var lines: [ArraySlice<UInt8>] = []
         var start = 0
         for (i, b) in all.enumerated() where b == ASCII.lf {
@@ -96,7 +98,7 @@ public enum Charset {
         var text = ""
         text.reserveCapacity(all.count + all.count / 8)
         var sent: [Int: [UInt8]] = [:]
-        var outcome: Outcome = .decoded
+        let outcome = whole.1
         for (k, line) in lines.enumerated() {
             if k > 0 { text += "\n" }
             if line.allSatisfy({ $0 < 0x80 }) {
@@ -107,9 +109,7 @@ public enum Charset {
             if isUTF8Compatible(name), let s = validUTF8(line) {
                 decoded = s
             } else {
-                let (s, o) = decode(line, charset: charset)
-                decoded = s
-                if case .decoded = outcome { outcome = o }
+                decoded = decode(line, charset: charset).0
             }
             text += decoded
             if !decoded.utf8.elementsEqual(line) { sent[k] = Array(line) }

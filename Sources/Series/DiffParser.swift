@@ -100,7 +100,14 @@ public struct DiffParser {
                     file.isBinary = true
                 } else if t.equals("GIT binary patch") {
                     file.isBinary = true
-                    i = skipBinaryPatch(lines, i + 1)
+                    let (patch, next) = readBinaryPatch(lines, i + 1)
+                    file.binaryPatch = patch
+                    if patch == nil {
+                        diagnostics.append(Diagnostic("mail/corrupt-binary-patch", .warning,
+                                                      "\(file.newPath ?? file.oldPath ?? "?"): the GIT binary patch cannot be read (base85 or its `literal`/`delta` line)",
+                                                      at: SourceLocation(file: source, line: t.mailLine ?? 1), patch: patchNumber))
+                    }
+                    i = next
                     continue headerLoop
                 } else {
                     break headerLoop
@@ -167,6 +174,29 @@ public struct DiffParser {
         let next = parseHunks(lines, i + 2, into: &file)
         checkPathSafety(file)
         return (file, next)
+    }
+
+    /// The forward block of a `GIT binary patch` (the reverse one, if any, is skipped), and the
+    /// line after the patch. nil when the block does not decode.
+    private func readBinaryPatch(_ lines: [TextLine], _ start: Int) -> (BinaryPatch?, Int) {
+        var patch: BinaryPatch?
+        var failed = false
+        if start < lines.count {
+            let header = lines[start]
+            let kind: BinaryPatch.Kind? = header.hasPrefix("literal ") ? .literal : header.hasPrefix("delta ") ? .delta : nil
+            let size = header.string(after: kind == .literal ? "literal " : "delta ").flatMap { Int($0) }
+            if let kind, let size {
+                var data: [UInt8] = []
+                var i = start + 1
+                while i < lines.count, !lines[i].isEmpty {
+                    guard let chunk = lines[i].withBytes(Base85.decodeLine) else { failed = true; break }
+                    data += chunk
+                    i += 1
+                }
+                if !failed { patch = BinaryPatch(kind: kind, size: size, deflated: data) }
+            }
+        }
+        return (patch, skipBinaryPatch(lines, start))
     }
 
     private func skipBinaryPatch(_ lines: [TextLine], _ start: Int) -> Int {

@@ -115,8 +115,27 @@ public struct Hunk: Sendable, Hashable {
     public var isDamaged: Bool { !damage.isEmpty }
 }
 
+/// One side of a `GIT binary patch`: the new content (`literal`) or a delta from the old one
+/// (`delta`), deflated, as the base85 lines carried it.
+public struct BinaryPatch: Sendable, Hashable {
+    public enum Kind: String, Sendable { case literal, delta }
+    public var kind: Kind
+    /// The size once inflated, as the `literal N` / `delta N` line says.
+    public var size: Int
+    public var deflated: [UInt8]
+
+    public init(kind: Kind, size: Int, deflated: [UInt8]) {
+        self.kind = kind
+        self.size = size
+        self.deflated = deflated
+    }
+}
+
 /// One file's part of a diff.
 public struct FileDiff: Sendable, Hashable {
+    /// `GIT binary patch` data (forward: old → new), when the mail carries it (`--binary`);
+    /// nil for "Binary files … differ", which carries none.
+    public var binaryPatch: BinaryPatch?
     public var oldPath: String?
     public var newPath: String?
     public var oldBlob: String?

@@ -113,9 +113,10 @@ extension PatchSeries {
     /// expanded by a mailer). Their `indentation-lost` damage and its warning are withdrawn;
     /// every other kind stays (a context line without its leading space is damage even when
     /// its text matches).
-    public func confirmingIndentation(appliedAsSent: Set<HunkAddress>) -> PatchSeries {
+    public func confirmingIndentation(appliedAsSent: Set<HunkAddress>,
+                                      filesCarriageReturns: Set<HunkAddress> = []) -> PatchSeries {
         guard !appliedAsSent.isEmpty else { return self }
-        var out = self
+        var out = self.withdrawingCarriageReturns(filesCarriageReturns)
         for p in out.patches.indices {
             let number = out.patches[p].number
             var withdrawn: [(path: String, hunk: Int, detail: String)] = []
@@ -139,6 +140,27 @@ extension PatchSeries {
                 d.code == "mail/whitespace-damage" && withdrawn.contains { w in
                     d.diffPath == w.path && d.hunk == w.hunk && d.message.hasSuffix(": " + w.detail)
                 }
+            }
+        }
+        return out
+    }
+
+    /// `\r`s that are the file's (a CRLF file, applied as sent) are not mailer damage.
+    func withdrawingCarriageReturns(_ hunks: Set<HunkAddress>) -> PatchSeries {
+        guard !hunks.isEmpty else { return self }
+        var out = self
+        for p in out.patches.indices {
+            let number = out.patches[p].number
+            var withdrawn: [(path: String, hunk: Int)] = []
+            for f in out.patches[p].files.indices {
+                let path = out.patches[p].files[f].path
+                for h in out.patches[p].files[f].hunks.indices where hunks.contains(HunkAddress(patch: number, path: path, hunk: h + 1)) {
+                    out.patches[p].files[f].hunks[h].damage.removeAll { $0.kind == .carriageReturn }
+                    withdrawn.append((path, h + 1))
+                }
+            }
+            out.patches[p].diagnostics.removeAll { d in
+                d.code == "mail/crlf-in-diff" && withdrawn.contains { d.diffPath == $0.path && d.hunk == $0.hunk }
             }
         }
         return out

@@ -47,7 +47,7 @@ struct ApplyCommand: ParsableCommand {
         guard let result = try runApplyStage(series: picked, options: apply, enclosing: .always) else {
             throw ValidationError("no git repository contains \(FileManager.default.currentDirectoryPath): name the kernel tree with --tree DIR")
         }
-        let series = picked.confirmingIndentation(appliedAsSent: result.hunksAppliedAsSent)
+        let series = picked.confirmingIndentation(appliedAsSent: result.hunksAppliedAsSent, filesCarriageReturns: result.hunksWithTheFilesCarriageReturns)
         let diagnostics = ReviewCommand.ordered(collection.diagnostics + series.patches.flatMap(\.diagnostics) + result.diagnostics)
         if printTree {
             print(result.resultTree)

@@ -124,7 +124,7 @@ struct ReviewCommand: ParsableCommand {
         if let picked = series {
             code = try reviewCode(picked, diagnostics: &diagnostics)
             // What the mail alone suggested about its whitespace, checked against the tree.
-            let confirmed = code.applyResult.map { picked.confirmingIndentation(appliedAsSent: $0.hunksAppliedAsSent) } ?? picked
+            let confirmed = code.applyResult.map { picked.confirmingIndentation(appliedAsSent: $0.hunksAppliedAsSent, filesCarriageReturns: $0.hunksWithTheFilesCarriageReturns) } ?? picked
             diagnostics += confirmed.patches.flatMap(\.diagnostics)
             diagnostics += DiffSecondOpinion.check(confirmed)
             series = confirmed
