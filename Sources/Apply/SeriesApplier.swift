@@ -340,8 +340,17 @@ public enum SeriesApplier {
                 diagnostics.append(Diagnostic("apply/already-applied", .warning, "patch \(patch.number) is already in the tree",
                                               at: patch.source, patch: patch.number))
             }
-            let verifications = files.map(\.postimageVerified)
-            let verified: Bool? = verifications.contains(false) ? false : verifications.contains(true) ? true : nil
+            // Verified only when every file that has a postimage was checked and is it: a file
+            // skipped, in conflict or unchecked leaves the patch unverified.
+            let checkable = files.filter { !($0.newPath == nil && $0.status == .applied) }
+            let verified: Bool?
+            if checkable.contains(where: { $0.postimageVerified == false }) {
+                verified = false
+            } else if !checkable.isEmpty && checkable.allSatisfy({ $0.postimageVerified == true || $0.status == .alreadyApplied }) {
+                verified = true
+            } else {
+                verified = nil
+            }
             return PatchResult(number: patch.number, subject: patch.subjectInfo.title, status: status,
                                postimageVerified: verified, tree: newTree.hex, hunks: hunks, files: files,
                                message: message)

@@ -35,6 +35,9 @@ public enum ApplyJSON {
             ("number", .int(p.number)),
             ("status", .string(p.status.rawValue)),
             ("postimageVerified", optional(p.postimageVerified)),
+            // The files whose result is not the blob their `index` line names.
+            ("postimageDiffers", .array(p.files.filter { $0.postimageVerified == false }
+                .map { .string($0.newPath ?? $0.oldPath ?? "") })),
             ("tree", .string(p.tree)),
             ("hunks", .array(p.hunks.map(hunk))),
             ("subject", .string(p.subject)),

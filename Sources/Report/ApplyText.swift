@@ -11,7 +11,9 @@ public enum ApplyText {
             var verified = ""
             switch p.postimageVerified {
             case true?: verified = ", postimage verified"
-            case false?: verified = ", postimage differs"
+            case false?:
+                let differing = p.files.filter { $0.postimageVerified == false }.map { $0.newPath ?? $0.oldPath ?? "?" }
+                verified = ", postimage differs: " + differing.joined(separator: ", ")
             case nil: break
             }
             out.append("  \(p.number) \(paint(p.status, style)) \(p.subject)" + style.dim(" → tree \(p.tree.prefix(12))\(verified)"))

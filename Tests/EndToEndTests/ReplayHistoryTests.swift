@@ -69,3 +69,28 @@ struct ReplayHistoryTests {
         #expect(!codes.contains("mail/crlf-in-diff"), "the file's own CRs: \(codes)")
     }
 }
+
+/// Issue 19: "postimage verified" only when every file of the patch is the blob it names.
+struct PostimageVerifiedTests {
+    @Test func aPatchWithAFileInConflictIsNotVerified() throws {
+        let repo = try ScratchRepository("verified")
+        defer { repo.remove() }
+        try repo.commit(["a.c": "int a;\nint b;\nint c;\n", "b.c": "int x;\nint y;\nint z;\n"], "base")
+        let base = try repo.git(["rev-parse", "HEAD"])
+        try repo.commit(["a.c": "int a;\nint b2;\nint c;\n", "b.c": "int x;\nint y2;\nint z;\n"], "change both")
+        let mail = try ProcessRunner.run(["git", "format-patch", "-1", "--stdout"], in: URL(fileURLWithPath: repo.path)).stdout
+        let url = try writeTemporary(mail, name: "both.mbox")
+        // Another base where b.c's lines are gone: a.c applies, b.c does not.
+        try repo.git(["checkout", "-q", base])
+        try repo.commit(["b.c": "long q;\n"], "rewrite b.c")
+        let result = try Binary.run(["apply", url.path, "--tree", repo.path, "--base", "HEAD", "--format", "json"])
+        #expect(result.status == 1)
+        let patch = ((result.json["apply"] as? [String: Any])?["patches"] as? [[String: Any]])?.first
+        #expect(patch?["postimageVerified"] is NSNull, "\(result.stdout.prefix(1500))")
+        let text = try Binary.run(["apply", url.path, "--tree", repo.path, "--base", "HEAD"])
+        #expect(!text.stdout.contains("postimage verified"))
+        // On its own base every file is the blob its index line names.
+        let clean = try Binary.run(["apply", url.path, "--tree", repo.path, "--base", base])
+        #expect(clean.stdout.contains("postimage verified"), "\(clean.stdout)")
+    }
+}
