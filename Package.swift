@@ -60,6 +60,6 @@ let package = Package(
         .testTarget(name: "ApplyTests", dependencies: ["Apply", "Series", "Mail", "Support", "Git", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "StablePages", "Series", "Mail", "Support"],
                     exclude: ["Snapshots"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "Mail"]),
     ]
 )

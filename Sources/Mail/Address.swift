@@ -122,3 +122,38 @@ public struct Person: Sendable, Hashable, Codable {
         }
     }
 }
+
+/// An address header's entries (`To:`, `Cc:`): split at the commas that are not inside quotes,
+/// angle brackets or comments, each trimmed, groups' names dropped.
+public enum AddressList {
+    public static func split(_ value: String) -> [String] {
+        var out: [String] = []
+        var current = ""
+        var quoted = false, angle = 0, comment = 0
+        var escaped = false
+        for c in value {
+            if escaped { current.append(c); escaped = false; continue }
+            switch c {
+            case "\\" where quoted: escaped = true
+            case "\"": quoted.toggle()
+            case "<" where !quoted: angle += 1
+            case ">" where !quoted: angle = max(0, angle - 1)
+            case "(" where !quoted: comment += 1
+            case ")" where !quoted: comment = max(0, comment - 1)
+            case ",", ";":
+                if !quoted && angle == 0 && comment == 0 {
+                    out.append(current)
+                    current = ""
+                    continue
+                }
+            case ":" where !quoted && angle == 0 && comment == 0:
+                current = ""  // `group:` — the name is not an address
+                continue
+            default: break
+            }
+            current.append(c)
+        }
+        out.append(current)
+        return out.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+    }
+}

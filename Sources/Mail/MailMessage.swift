@@ -214,7 +214,7 @@ public struct MailMessage: Sendable {
         return message
     }
 
-    static func cleanFolded(_ s: String) -> String {
+    public static func cleanFolded(_ s: String) -> String {
         if !s.containsByte(ASCII.lf) && !s.containsByte(ASCII.cr) { return s.trimmingWhitespace() }
         return s.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).joined(separator: " ").trimmingWhitespace()
     }

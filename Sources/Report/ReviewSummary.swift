@@ -35,10 +35,16 @@ public struct ReviewSummary {
     public var resolved: [Finding] { findings.filter { $0.resolvedBy != nil && $0.introducedBy == nil } }
     public var untouched: [Finding] { trees == 0 ? [] : findings.filter { $0.introducedBy == nil && $0.resolvedBy == nil } }
 
-    func patchLabel(_ n: Int) -> String {
-        let p = series.patches.first { $0.number == n }
-        let title = p?.subjectInfo.title ?? ""
-        return "\(n)/\(series.total)" + (title.isEmpty ? "" : " \(title)")
+    /// The patch tree `k` is the result of: the k-th patch applied, whatever its number (a series
+    /// with a missing patch has gaps), so a finding is never pinned on a neighbour.
+    func patch(forTree k: Int) -> Patch? {
+        k >= 1 && k <= series.patches.count ? series.patches[k - 1] : nil
+    }
+
+    func patchLabel(_ k: Int) -> String {
+        guard let p = patch(forTree: k) else { return "\(k)/\(series.total)" }
+        let title = p.subjectInfo.title
+        return "\(p.number)/\(series.total)" + (title.isEmpty ? "" : " \(title)")
     }
 }
 
@@ -106,71 +112,5 @@ public enum MarkdownReport {
             }
         }
         out.append("")
-    }
-}
-
-/// A plain-text reply in the style of a kernel review, to the cover letter (or the first patch):
-/// headers for `git send-email`/mutt, then what the series changes for stable pages, patch by patch.
-public enum EmailReport {
-    public static func render(_ r: ReviewSummary) -> String {
-        let s = r.series
-        let target = s.coverLetter.map { ($0.subject, $0.messageID, $0.author, $0.date) }
-            ?? s.patches.first.map { ($0.subject, $0.messageID, $0.author, $0.date) }
-        var out: [String] = []
-        if let target {
-            let subject = target.0.isEmpty ? "[PATCH v\(s.version)] \(s.title)" : target.0
-            out.append("Subject: Re: \(subject.hasPrefix("Re: ") ? String(subject.dropFirst(4)) : subject)")
-            if let id = target.1 {
-                out.append("In-Reply-To: <\(id)>")
-                out.append("References: <\(id)>")
-            }
-            if let author = target.2, !author.email.isEmpty, !author.email.contains("protected") {
-                out.append("To: \(author.formatted)")
-            }
-            out.append("")
-            if let author = target.2 {
-                out.append("On \(target.3 ?? "an unknown date"), \(author.name.isEmpty ? author.email : author.name) wrote:")
-                out.append("> \(target.0.isEmpty ? s.title : target.0)")
-                out.append("")
-            }
-        }
-        out.append("spw-review looked at this series for stable page writes (a page must be locked,")
-        out.append("then waited for writeback, before it is handed back writable).")
-        out.append("")
-        if let apply = r.apply {
-            out.append("It applies to \(String(apply.base.commit.prefix(12))) (\(apply.base.how.rawValue)):")
-            for p in apply.patches {
-                out.append("  \(r.patchLabel(p.number)): \(p.status.rawValue)")
-            }
-            out.append("")
-        }
-        func list(_ title: String, _ findings: [Finding], paths: Bool) {
-            guard !findings.isEmpty else { return }
-            out.append(title)
-            out.append("")
-            for f in findings {
-                out.append("  \(f.file):\(f.line): \(f.message)")
-                if let k = f.introducedBy { out.append("    (introduced by patch \(r.patchLabel(k)))") }
-                if let k = f.resolvedBy { out.append("    (resolved by patch \(r.patchLabel(k)))") }
-                if paths { for step in f.path { out.append("    \(step.file):\(step.line): \(step.note)") } }
-                out.append("")
-            }
-        }
-        list(r.trees == 0 ? "From the diff alone:" : "This series opens these paths:", r.introduced, paths: true)
-        list("It closes these:", r.resolved, paths: false)
-        if r.listsUnchanged { list("These were there before and are still there:", r.untouched, paths: false) }
-        if r.findings.isEmpty { out.append("Nothing to report: no path makes a page writable without waiting.\n") }
-        if let line = r.unchangedCountLine {
-            out.append(r.introduced.isEmpty && r.resolved.isEmpty ? "The series neither opens nor closes a path; " + line : line)
-            out.append("")
-        }
-        let damage = r.diagnostics.filter { $0.code == "mail/whitespace-damage" }.count
-        if damage > 0 {
-            out.append("The mail's whitespace was damaged in \(damage) place(s); please resend with git send-email.")
-            out.append("")
-        }
-        out.append("-- ")
-        out.append("spw-review")
-        return out.joined(separator: "\n")
     }
 }

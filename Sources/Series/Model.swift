@@ -218,6 +218,21 @@ public struct CoverLetter: Sendable {
     public var messageID: String?
     public var body: String
     public var source: SourceLocation?
+    /// Where it went, as its headers say (a reply keeps them in the loop).
+    public var recipients = Recipients()
+}
+
+/// The `To:` and `Cc:` of a mail, one address (as written) per entry, and the thread it is in.
+public struct Recipients: Sendable, Hashable {
+    public var to: [String] = []
+    public var cc: [String] = []
+    /// `References:` as sent (oldest first).
+    public var references: [String] = []
+    public init(to: [String] = [], cc: [String] = [], references: [String] = []) {
+        self.to = to
+        self.cc = cc
+        self.references = references
+    }
 }
 
 /// The footer fields git format-patch writes (and b4 reads).
@@ -250,6 +265,8 @@ public struct Patch: Sendable {
     public var footer: SeriesFooter
     public var source: SourceLocation?
     public var diagnostics: [Diagnostic]
+    /// Where the mail went, as its headers say.
+    public var recipients = Recipients()
     /// The diff as sent (from its first `diff --git`/`---` line to its end), for second opinions.
     /// Made from the mail's lines when asked for.
     public var rawDiff: String { diffLines.map(DiffText.joined) ?? "" }

@@ -167,11 +167,13 @@ public struct SeriesBuilder {
                 notes: body.notes.map { String($0.text) }.joined(separator: "\n"), diffstat: body.diffstat,
                 files: body.files, footer: body.footer, source: location, diagnostics: mail.diffDiagnostics)
             patch.diffLines = mail.diffLines
+            patch.recipients = Self.recipients(message)
             PatchChecks.run(&patch)
             entry.patch = patch
         case .cover:
             entry.cover = CoverLetter(subject: message.subject, author: message.from, date: message.date,
-                                      messageID: message.messageID, body: message.body, source: location)
+                                      messageID: message.messageID, body: message.body, source: location,
+                                      recipients: Self.recipients(message))
             var footer = SeriesFooter()
             for line in lines { PatchBody.readFooter(line, into: &footer) }
             coverFooters[entries.count] = footer
@@ -188,6 +190,13 @@ public struct SeriesBuilder {
     }
 
     private var coverFooters: [Int: SeriesFooter] = [:]
+
+    static func recipients(_ message: MailMessage) -> Recipients {
+        func list(_ name: String) -> [String] {
+            message.headers[name].map { AddressList.split(MailMessage.cleanFolded($0)) } ?? []
+        }
+        return Recipients(to: list("to"), cc: list("cc"), references: message.references)
+    }
 
     /// A `git request-pull` mail carries a branch, not a diff: say so, instead of leaving the
     /// reader with a bare "no patch found".

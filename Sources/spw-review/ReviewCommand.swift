@@ -160,7 +160,8 @@ struct ReviewCommand: ParsableCommand {
             if let series {
                 let summary = ReviewSummary(series: series, apply: code.applyResult, findings: code.findings,
                                             trees: code.trees, diagnostics: diagnostics, listsUnchanged: all)
-                print(format == .markdown ? MarkdownReport.render(summary) : EmailReport.render(summary))
+                print(format == .markdown ? MarkdownReport.render(summary)
+                      : EmailReport.render(summary, reviewer: Self.reviewer(tree: code.applyResult?.tree)), terminator: "")
             } else {
                 for d in diagnostics { print(TextReport.diagnostic(d, style: TextStyle(color: false))) }
             }
@@ -199,6 +200,17 @@ struct ReviewCommand: ParsableCommand {
                 for d in diagnostics { print(TextReport.diagnostic(d, style: style)) }
             }
         }
+    }
+
+    /// Who sends the replies: git's identity (the environment, then the tree's configuration).
+    static func reviewer(tree: String?) -> Person? {
+        let environment = ProcessInfo.processInfo.environment
+        if let email = environment["GIT_AUTHOR_EMAIL"], !email.isEmpty {
+            return Person(name: environment["GIT_AUTHOR_NAME"] ?? "", email: email)
+        }
+        guard let repository = (tree ?? SeriesApplier.enclosingRepository(of: ".")).flatMap({ try? Repository(path: $0) }),
+              let email = repository.configString("user.email") else { return nil }
+        return Person(name: repository.configString("user.name") ?? "", email: email)
     }
 
     /// Where the reviewed trees come from, for SARIF: the repository's `origin` (when it has one),
