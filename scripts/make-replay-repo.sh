@@ -74,6 +74,11 @@ commit "rename and edit"
 cp renamed-again.txt copied.txt
 sed -i 's/^line 30$/line thirty/' copied.txt
 commit "copy with an edit"
+# The copy's source changes in the same commit: git copies from the file as it was before.
+cp renamed-again.txt zz-copy.txt
+sed -i 's/^line 5$/line five, in the copy/' zz-copy.txt
+sed -i 's/^line 6$/line six, in the source/' renamed-again.txt
+commit "copy a file and edit its source in one commit"
 
 printf '#!/bin/sh\necho hi\n' > run.sh
 commit "a script"

@@ -138,7 +138,11 @@ public enum SeriesApplier {
                 var prepared = file.hunks.enumerated().map { PreparedHunk($0.element, index: $0.offset + 1) }
                 let applier = HunkApplier(path: path)
                 let sourcePath = file.isNew ? nil : (file.oldPath ?? file.newPath)
-                let source = try sourcePath.flatMap { try entry($0) }
+                // A copy (or rename) takes its source as it was before this patch, as git does: an
+                // earlier file of the same diff may have changed it.
+                let source = try sourcePath.flatMap { path in
+                    file.isCopy || file.isRename ? try treeObject.entry(path: path).flatMap { $0.isTree ? nil : ($0.id, $0.mode) } : try entry(path)
+                }
                 fileResult.preimageBlob = source?.id.hex
 
                 // Existence checks.
