@@ -80,6 +80,13 @@ sed -i 's/^line 5$/line five, in the copy/' zz-copy.txt
 sed -i 's/^line 6$/line six, in the source/' renamed-again.txt
 commit "copy a file and edit its source in one commit"
 
+# Kernel-style text: a block comment (context lines that start with " *"), tabs, and trailing
+# whitespace inside the context.
+printf '/*\n * foo_page_mkwrite - make a page writable\n * @vmf: the fault\n */\nint foo(void)\n{\n\tint ret = 0;   \n\n\treturn ret;\t\n}\n' > comment.c
+commit "a file with a block comment"
+printf '/*\n * foo_page_mkwrite - make a page writable\n * @vmf: the fault\n *\n * Waits for writeback first.\n */\nint foo(void)\n{\n\tint ret = 0;   \n\n\twait();\n\treturn ret;\t\n}\n' > comment.c
+commit "extend the comment, add a call"
+
 printf '#!/bin/sh\necho hi\n' > run.sh
 commit "a script"
 chmod +x run.sh

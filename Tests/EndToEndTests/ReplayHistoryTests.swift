@@ -17,8 +17,26 @@ struct ReplayHistoryTests {
         let repo = try Self.replayRepository()
         defer { try? FileManager.default.removeItem(atPath: repo) }
         let replay = try ProcessRunner.run(["bash", Self.script("replay-history.sh"), repo], environment: ["SPW_REVIEW": Binary.path])
-        #expect(replay.stdoutText.contains("32 commits, 32 exact, 0 mismatches, 0 errors"), "\(replay.stdoutText)\(replay.stderr)")
+        #expect(replay.stdoutText.contains("34 commits, 34 exact, 0 mismatches, 0 errors"), "\(replay.stdoutText)\(replay.stderr)")
         #expect(replay.status == 0)
+    }
+
+    /// Issue 13: clean `git format-patch` output is never mailer damage (block comments, tabs,
+    /// trailing whitespace in context, CRLF files, no final newline, mixed encodings).
+    @Test func cleanFormatPatchOutputDrawsNoDamageWarning() throws {
+        let repo = try Self.replayRepository()
+        defer { try? FileManager.default.removeItem(atPath: repo) }
+        let commits = try ProcessRunner.run(["git", "rev-list", "--reverse", "HEAD~34..HEAD"], in: URL(fileURLWithPath: repo))
+            .stdoutText.split(separator: "\n").map(String.init)
+        #expect(commits.count == 34)
+        for commit in commits {
+            let mail = try ProcessRunner.run(["git", "format-patch", "--binary", "-1", "--stdout", commit], in: URL(fileURLWithPath: repo)).stdout
+            let url = try writeTemporary(mail, name: "commit.mbox")
+            let review = try Binary.run(["review", url.path, "--tree", repo, "--base", commit + "~1", "--format", "json"])
+            let codes = (review.json["diagnostics"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
+            #expect(!codes.contains { ["mail/whitespace-damage", "mail/crlf-in-diff", "apply/repaired", "apply/conflict"].contains($0) },
+                    "\(commit): \(codes)")
+        }
     }
 
     /// The mail of a commit whose message is ASCII has no Content-Type, whatever its diff holds.
