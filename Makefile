@@ -1,10 +1,10 @@
 # spw-review: one entry point for people and CI. `make example` and `make test` are the
 # README's Quick start; both install what is missing first (apt-get, when run as root).
 SWIFT ?= swift
-APT_PACKAGES := libgit2-dev zlib1g-dev pkg-config git git-email python3
+APT_PACKAGES := libgit2-dev zlib1g-dev pkg-config git git-email python3 man-db
 BIN := .build/debug/spw-review
 
-.PHONY: all deps build example test release bench fuzz-mail fuzz-csyntax fuzz-config clean
+.PHONY: all deps build example test release bench fuzz-mail fuzz-csyntax fuzz-config clean install uninstall man
 
 all: build
 
@@ -28,6 +28,7 @@ IMPORT_CHECK := --explicit-target-dependency-import-check error
 test: deps
 	$(SWIFT) build --product spw-review $(IMPORT_CHECK)
 	$(SWIFT) test $(IMPORT_CHECK)
+	scripts/test-install.sh
 
 release: deps
 	$(SWIFT) build -c release --product spw-review
@@ -46,5 +47,33 @@ fuzz-mail fuzz-csyntax fuzz-config: deps
 	.build-fuzz/release/$@ -artifact_prefix=fuzz-artifacts/ -max_total_time=$${FUZZ_SECONDS:-60} \
 		-max_len=65536 Fuzz/corpus/$(@:fuzz-%=%)-work Fuzz/corpus/$(@:fuzz-%=%) $(if $(filter fuzz-csyntax,$@),fixtures/csyntax)
 
+# Install like a real tool: the release binary, a man page generated from the commands' own
+# help (swift-argument-parser's generate-manual plugin), and bash/zsh/fish completions where
+# each shell looks for them. `make install PREFIX=/usr/local DESTDIR=/tmp/stage`.
+PREFIX ?= /usr/local
+DESTDIR ?=
+# The plugin builds every product in release mode its own way: a scratch path of its own keeps
+# it from rebuilding .build/release (and the other way round) at every install.
+MANUAL := .build-man/plugins/GenerateManual/outputs/spw-review
+man: deps
+	$(SWIFT) package --scratch-path .build-man --disable-sandbox generate-manual --authors "the spw-review developers"
+
+install: release man
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 755 .build/release/spw-review $(DESTDIR)$(PREFIX)/bin/spw-review
+	install -m 644 $(MANUAL)/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	.build/release/spw-review --generate-completion-script bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/spw-review
+	.build/release/spw-review --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_spw-review
+	.build/release/spw-review --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/spw-review.fish
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/spw-review $(DESTDIR)$(PREFIX)/share/man/man1/spw-review.1 \
+		$(DESTDIR)$(PREFIX)/share/man/man1/spw-review.*.1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/spw-review \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_spw-review \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/spw-review.fish
+
 clean:
-	rm -rf .build .build-fuzz
+	rm -rf .build .build-fuzz .build-man

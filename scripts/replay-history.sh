@@ -6,6 +6,7 @@
 #
 #   scripts/replay-history.sh REPO [RANGE]      # RANGE defaults to every commit of HEAD
 #   SPW_REVIEW=/path/to/spw-review scripts/replay-history.sh REPO
+#   LIMIT=500 scripts/replay-history.sh REPO v2.6.38..v2.6.39   # the first 500 commits of the range
 #
 # Prints one line per commit that is not exact, then
 #   N commits, M exact, K mismatches, E errors
@@ -23,7 +24,7 @@ now() { date +%s.%N; }
 
 n=0; exact=0; mismatches=0; errors=0; roots=0; ours=0; theirs=0
 add() { awk -v a="$1" -v b="$2" -v c="$3" 'BEGIN { printf "%.6f", a + c - b }'; }
-for commit in $(git -C "$REPO" rev-list --reverse --no-merges "$RANGE"); do
+for commit in $(git -C "$REPO" rev-list --reverse --no-merges "$RANGE" | head -n "${LIMIT:-1000000000}"); do
   want=$(git -C "$REPO" rev-parse "$commit^{tree}")
   if parent=$(git -C "$REPO" rev-parse -q --verify "$commit^" 2>/dev/null); then
     base=(--base "$parent")
