@@ -19,6 +19,8 @@ struct ApplyCommand: ParsableCommand {
             """
     )
 
+    @OptionGroup var colorChoice: ColorOption
+
     @Argument(help: "Series to apply: mbox, mail, format-patch or quilt directory, pasted text, or - for stdin.")
     var inputs: [String]
 

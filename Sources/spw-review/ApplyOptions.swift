@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Series
 import Apply
 import Git
@@ -44,7 +45,8 @@ enum EnclosingRepositoryUse {
 
 /// The apply stage as the CLI runs it: the tree named with `--tree`, or the git repository
 /// enclosing the current directory; nil when there is none (the review goes on mail-only).
-/// Throws `ValidationError` (exit 64) when the named tree, base or branch cannot be used.
+/// Exits 3 when `--tree` is not a git repository; throws `ValidationError` (exit 64) when the
+/// named base or branch cannot be used.
 func runApplyStage(series: PatchSeries, options: ApplyOptions,
                    enclosing use: EnclosingRepositoryUse = .ifItHasTheSeriesFiles) throws -> ApplyResult? {
     try runApplyStageKeepingTrees(series: series, options: options, enclosing: use)?.result
@@ -56,6 +58,12 @@ func runApplyStageKeepingTrees(series: PatchSeries, options: ApplyOptions,
     -> (result: ApplyResult, repository: Repository)? {
     let path: String
     if let tree = options.tree {
+        // Not a repository at all is unusable input (exit 3), said plainly, git-style.
+        guard SeriesApplier.enclosingRepository(of: tree) != nil else {
+            let exists = FileManager.default.fileExists(atPath: tree)
+            Terminal.printError("\(tree): error: \(exists ? "not a git repository" : "no such file or directory") (--tree names the kernel's git repository)")
+            throw ExitCode(ExitStatus.unreadableInput)
+        }
         path = tree
     } else {
         guard let enclosing = SeriesApplier.enclosingRepository(of: "."),

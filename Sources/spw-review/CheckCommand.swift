@@ -16,6 +16,8 @@ struct CheckCommand: ParsableCommand {
         abstract: "Check local commits before sending them (default: @{upstream}..HEAD)."
     )
 
+    @OptionGroup var colorChoice: ColorOption
+
     @Argument(help: "A revision range (A..B) or a single commit; default @{upstream}..HEAD, else HEAD~1..HEAD.")
     var range: String?
 
@@ -58,6 +60,10 @@ struct CheckCommand: ParsableCommand {
 
     /// The repository and the commits of the range (oldest first), or a usage error.
     static func commits(range: String?, repositoryPath: String?) throws -> (Repository, String, String, [ObjectID]) {
+        if let named = repositoryPath, SeriesApplier.enclosingRepository(of: named) == nil {
+            Terminal.printError("\(named): error: not a git repository (--tree names the repository whose commits to check)")
+            throw ExitCode(ExitStatus.unreadableInput)
+        }
         guard let path = repositoryPath ?? SeriesApplier.enclosingRepository(of: ".") else {
             throw ValidationError("not in a git repository (use --tree)")
         }

@@ -7,6 +7,8 @@ import StablePages
 struct ExplainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "explain", abstract: "Explain a rule (or a diagnostic code).")
 
+    @OptionGroup var colorChoice: ColorOption
+
     @Argument(help: "A rule id such as stable-pages/mkwrite-without-wait (the part after / is enough).")
     var id: String
 

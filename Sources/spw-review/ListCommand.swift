@@ -7,6 +7,8 @@ struct ListCommand: ParsableCommand {
         abstract: "Name every series and version found in the input."
     )
 
+    @OptionGroup var colorChoice: ColorOption
+
     @Argument(help: "Inputs, as for review.")
     var inputs: [String]
 

@@ -15,6 +15,8 @@ struct ParseCCommand: ParsableCommand {
             """
     )
 
+    @OptionGroup var colorChoice: ColorOption
+
     enum Format: String, ExpressibleByArgument, CaseIterable {
         case text, json, dot
     }

@@ -13,6 +13,8 @@ struct ReviewCommand: ParsableCommand {
         abstract: "Review a patch series (the default command)."
     )
 
+    @OptionGroup var colorChoice: ColorOption
+
     @Argument(help: "Series to review: mbox, mail, format-patch or quilt directory, pasted text, or - for stdin.")
     var inputs: [String]
 

@@ -7,6 +7,8 @@ import StablePages
 struct RulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "rules", abstract: "List the rules.")
 
+    @OptionGroup var colorChoice: ColorOption
+
     @Flag(help: "Print docs/rules.md: every rule in full.")
     var markdown = false
 

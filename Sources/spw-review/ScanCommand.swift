@@ -11,6 +11,8 @@ struct ScanCommand: ParsableCommand {
         abstract: "Check every page_mkwrite, write_begin and file mmap in a kernel tree (or part of it)."
     )
 
+    @OptionGroup var colorChoice: ColorOption
+
     @Argument(help: "Directories or .c files, relative to the tree root (default: the whole tree).")
     var paths: [String] = []
 

@@ -42,15 +42,38 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case sarif
 }
 
+/// `--color never|auto|always`, as git spells it; every command that prints takes it.
+struct ColorOption: ParsableArguments {
+    enum Choice: String, ExpressibleByArgument, CaseIterable { case never, auto, always }
+
+    @Option(help: "Colour the output: never, auto (a terminal, and NO_COLOR unset) or always.")
+    var color: Choice = .auto
+
+    /// Parsing is where the choice is known; the printers read it from `Terminal`.
+    mutating func validate() throws { Terminal.choice = color }
+}
+
 struct Terminal {
+    /// Set once, while the command line is parsed, before anything prints.
+    nonisolated(unsafe) static var choice: ColorOption.Choice = .auto
+
     static var colorOnStdout: Bool {
+        switch choice {
+        case .always: return true
+        case .never: return false
+        case .auto: break
+        }
         if getenv("NO_COLOR") != nil { return false }
         if let term = getenv("TERM"), String(cString: term) == "dumb" { return false }
         return isatty(1) == 1
     }
     static var stderrIsTerminal: Bool { isatty(2) == 1 }
     static var colorOnStderr: Bool {
-        getenv("NO_COLOR") == nil && isatty(2) == 1
+        switch choice {
+        case .always: return true
+        case .never: return false
+        case .auto: return getenv("NO_COLOR") == nil && isatty(2) == 1
+        }
     }
 
     static func printError(_ s: String) {

@@ -9,6 +9,8 @@ struct SummaryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "summary", abstract: "Show what the analysis derives for one function (its exits and paths).")
 
+    @OptionGroup var colorChoice: ColorOption
+
     @Argument(help: "The function.") var function: String
     @Argument(help: "Directories or .c files to read, relative to the tree root.") var paths: [String] = []
     @Option(help: "The kernel tree's root (default: the current directory).") var tree: String?

@@ -229,3 +229,35 @@ struct BadInputTests {
         #expect(result.stderr.contains("yaml"))
     }
 }
+
+/// Issue 14: what the command line promises.
+struct CommandLineTruthTests {
+    @Test func aTreeThatIsNotARepositoryIsUnusableInput() throws {
+        let dir = TestScratch.root.appendingPathComponent("spw-plain-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for arguments in [["review", Binary.cleanMbox], ["apply", Binary.cleanMbox], ["check"]] {
+            let result = try Binary.run(arguments + ["--tree", dir.path], environment: ["GIT_CEILING_DIRECTORIES": dir.deletingLastPathComponent().path])
+            #expect(result.status == 3, "\(arguments[0]): \(result.stderr)")
+            #expect(result.stderr.hasPrefix("\(dir.path): error: not a git repository"), "\(result.stderr)")
+        }
+        let missing = try Binary.run(["review", Binary.cleanMbox, "--tree", dir.path + "/nope"])
+        #expect(missing.status == 3 && missing.stderr.contains("no such file or directory"))
+    }
+
+    @Test(arguments: ["review", "list", "apply", "scan", "check", "explain", "rules", "summary", "parse-c"])
+    func everyCommandTakesColor(command: String) throws {
+        let help = try Binary.run([command, "--help"])
+        #expect(help.stdout.contains("--color <color>"), "\(command)")
+        #expect(help.stdout.contains("(values: never, auto,"), "\(command)")
+    }
+
+    @Test func colorAlwaysAndNeverOverrideTheTerminalTest() throws {
+        let always = try Binary.run([Binary.cleanMbox, "--color", "always"])
+        #expect(always.stdout.contains("\u{1B}["))
+        let never = try Binary.run([Binary.cleanMbox, "--color", "never"], environment: ["TERM": "xterm"])
+        #expect(!never.stdout.contains("\u{1B}["))
+        let bad = try Binary.run([Binary.cleanMbox, "--color", "sometimes"])
+        #expect(bad.status == 64)
+    }
+}
