@@ -1,15 +1,19 @@
 # spw-review: one entry point for people and CI. `make example` and `make test` are the
 # README's Quick start; both install what is missing first (apt-get, when run as root).
 SWIFT ?= swift
-APT_PACKAGES := libgit2-dev zlib1g-dev pkg-config git git-email python3 man-db
+APT_PACKAGES := libgit2-dev zlib1g-dev pkg-config git git-email python3 python3-venv man-db
 BIN := .build/debug/spw-review
 
 .PHONY: all deps build example test release bench fuzz-mail fuzz-csyntax fuzz-config clean install uninstall man
 
 all: build
 
+# b4 (PyPI) for the test that runs `b4 prep --check` with spw-review as its per-patch command;
+# in a virtual environment of its own (Debian's Python refuses system-wide pip installs).
+B4_VENV := .build/b4-venv
 deps:
 	@bash scripts/install-deps.sh $(APT_PACKAGES)
+	@[ -x $(B4_VENV)/bin/b4 ] || { /usr/bin/python3 -m venv $(B4_VENV) && $(B4_VENV)/bin/pip install -q b4 >/dev/null; }
 
 build: deps
 	$(SWIFT) build --product spw-review

@@ -18,8 +18,11 @@ struct ReviewCommand: ParsableCommand {
     @Argument(help: "Series to review: mbox, mail, format-patch or quilt directory, pasted text, or - for stdin.")
     var inputs: [String]
 
-    @Option(help: "Output format: text, json (schema spw-review/1), markdown, email (a kernel-style reply) or sarif.")
+    @Option(help: "Output format: text, json (schema spw-review/1), markdown, email (kernel-style replies), sarif, b4 (for b4 prep --check) or patchwork-check (patchwork's checks API).")
     var format: OutputFormat = .text
+
+    @Option(name: .customLong("target-url"), help: "With --format patchwork-check: the URL each check links to (a CI job, a full report).")
+    var targetURL: String?
 
     @OptionGroup var choice: SeriesChoice
 
@@ -139,7 +142,7 @@ struct ReviewCommand: ParsableCommand {
                                           at: SourceLocation(file: inputs[0] == "-" ? "<stdin>" : inputs[0], line: 1)))
         }
         Self.render(series: series, inputs: loaded.inputs, code: code, diagnostics: diagnostics, format: format, noPath: noPath,
-                    all: all)
+                    all: all, targetURL: targetURL)
         if series == nil { throw ExitCode(ExitStatus.unreadableInput) }
         // What the series makes worse fails the run; holes that were there before are only reported.
         let status = Self.exitStatus(code, diagnostics: diagnostics, failOnWarnings: failOn == .warning)
@@ -149,7 +152,8 @@ struct ReviewCommand: ParsableCommand {
 
     /// Prints a review in `format`; shared by `review` and `check`.
     static func render(series: PatchSeries?, inputs: [(path: String, kind: String)], code: ReviewedCode,
-                       diagnostics: [Diagnostic], format: OutputFormat, noPath: Bool, all: Bool = false) {
+                       diagnostics: [Diagnostic], format: OutputFormat, noPath: Bool, all: Bool = false,
+                       targetURL: String? = nil) {
         switch format {
         case .json:
             print(ReviewJSON.document(series: series, inputs: inputs, diagnostics: diagnostics, apply: code.apply,
@@ -158,6 +162,18 @@ struct ReviewCommand: ParsableCommand {
             print(SARIF.document(findings: code.findings, diagnostics: diagnostics,
                                  toolVersion: SpwReview.configuration.version,
                                  provenance: code.applyResult.map(Self.provenance)).serialized())
+        case .b4, .patchworkCheck:
+            guard let series else {
+                for d in diagnostics { print(TextReport.diagnostic(d, style: TextStyle(color: false))) }
+                return
+            }
+            let summary = ReviewSummary(series: series, apply: code.applyResult, findings: code.findings,
+                                        trees: code.trees, diagnostics: diagnostics)
+            if format == .b4 {
+                FileHandleOutput.standardOutput.write(B4Report.render(summary))
+            } else {
+                print(PatchworkCheckReport.document(summary, targetURL: targetURL).serialized())
+            }
         case .markdown, .email:
             if let series {
                 let summary = ReviewSummary(series: series, apply: code.applyResult, findings: code.findings,

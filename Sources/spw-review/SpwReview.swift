@@ -40,6 +40,10 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case email
     /// SARIF 2.1.0 for code-scanning tools (review, scan).
     case sarif
+    /// One terse line per problem a patch introduces, for `b4 prep --check` (review, check).
+    case b4
+    /// patchwork's checks API bodies, one per patch (review, check).
+    case patchworkCheck = "patchwork-check"
 }
 
 /// `--color never|auto|always`, as git spells it; every command that prints takes it.
