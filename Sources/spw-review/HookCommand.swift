@@ -11,10 +11,43 @@ struct HookCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hook",
         abstract: "Git hooks: sendemail-validate and pre-push (and installing them).",
-        subcommands: [Install.self, SendemailValidate.self, PrePush.self]
+        subcommands: [Install.self, Uninstall.self, SendemailValidate.self, PrePush.self]
     )
 
     static let hookNames = ["sendemail-validate", "pre-push"]
+    /// The first line after the shebang of every hook this command writes: how `uninstall` knows
+    /// a hook is ours.
+    static let marker = "# Installed by `spw-review hook install`: stable-page review before mail leaves."
+    /// Where an existing hook goes when `install --force` chains it.
+    static func chainedPath(_ hook: String) -> String { hook + ".spw-review-chained" }
+
+    /// The hook script: the chained hook first (same arguments; for pre-push the same standard
+    /// input, the refs being pushed), its failure stopping git as it did before; then spw-review.
+    static func script(name: String, binary: String) -> String {
+        let quoted = "'" + binary.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        let chain = name == "pre-push" ? """
+            if [ -x "$chained" ]; then
+            \tinput=$(mktemp) || exit 1
+            \ttrap 'rm -f "$input"' EXIT
+            \tcat > "$input"
+            \t"$chained" "$@" < "$input" || exit $?
+            \t\(quoted) hook \(name) "$@" < "$input"
+            \texit $?
+            fi
+            """ : """
+            if [ -x "$chained" ]; then
+            \t"$chained" "$@" || exit $?
+            fi
+            """
+        return """
+            #!/bin/sh
+            \(marker)
+            chained="$0.spw-review-chained"
+            \(chain)
+            exec \(quoted) hook \(name) "$@"
+
+            """
+    }
 
     /// `spw-review hook install`: writes the hook scripts into the repository's hooks directory.
     /// Only this command writes into a repository, and only because it was asked to.
@@ -27,7 +60,7 @@ struct HookCommand: ParsableCommand {
         @Option(help: "Which hooks: sendemail-validate, pre-push (default: both).")
         var only: [String] = []
 
-        @Flag(help: "Replace hooks that exist already.")
+        @Flag(help: "Install over hooks that exist already: each is kept, and run first (uninstall puts it back).")
         var force = false
 
         func validate() throws {
@@ -46,19 +79,55 @@ struct HookCommand: ParsableCommand {
             let binary = HookCommand.executablePath()
             for name in only.isEmpty ? HookCommand.hookNames : only {
                 let target = hooks + "/" + name
-                if FileManager.default.fileExists(atPath: target) && !force {
-                    Terminal.printError("\(target): error: exists; not replaced (use --force)")
-                    throw ExitCode(ExitStatus.problems)
+                let existing = FileManager.default.contents(atPath: target).map { String(decoding: $0, as: UTF8.self) }
+                if let existing, !existing.contains(HookCommand.marker) {
+                    guard force else {
+                        Terminal.printError("\(target): error: exists; not replaced (--force keeps it and runs it first)")
+                        throw ExitCode(ExitStatus.problems)
+                    }
+                    let chained = HookCommand.chainedPath(target)
+                    guard !FileManager.default.fileExists(atPath: chained) else {
+                        Terminal.printError("\(chained): error: exists already; not overwritten")
+                        throw ExitCode(ExitStatus.problems)
+                    }
+                    try FileManager.default.moveItem(atPath: target, toPath: chained)
+                    print("kept \(target) as \(chained), run first")
                 }
-                let script = """
-                    #!/bin/sh
-                    # Installed by `spw-review hook install`: stable-page review before mail leaves.
-                    exec '\(binary.replacingOccurrences(of: "'", with: "'\\''"))' hook \(name) "$@"
-
-                    """
-                try script.write(toFile: target, atomically: true, encoding: .utf8)
+                try HookCommand.script(name: name, binary: binary).write(toFile: target, atomically: true, encoding: .utf8)
                 chmod(target, 0o755)
                 print("installed \(target)")
+            }
+        }
+    }
+
+    /// `spw-review hook uninstall`: removes the hooks `install` wrote and puts back the ones it
+    /// chained; a hook that is not ours is left alone.
+    struct Uninstall: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove the hooks from this repository (restoring chained ones).")
+
+        @Option(help: ArgumentHelp("The git repository (default: the one enclosing the current directory).", valueName: "dir"))
+        var tree: String?
+
+        func run() throws {
+            guard let path = tree ?? SeriesApplier.enclosingRepository(of: ".") else {
+                throw ValidationError("not in a git repository (use --tree)")
+            }
+            let hooks = HookCommand.hooksDirectory(try Repository(path: path))
+            for name in HookCommand.hookNames {
+                let target = hooks + "/" + name
+                guard let text = FileManager.default.contents(atPath: target).map({ String(decoding: $0, as: UTF8.self) }) else { continue }
+                guard text.contains(HookCommand.marker) else {
+                    Terminal.printError("\(target): not installed by spw-review; left alone")
+                    continue
+                }
+                try FileManager.default.removeItem(atPath: target)
+                let chained = HookCommand.chainedPath(target)
+                if FileManager.default.fileExists(atPath: chained) {
+                    try FileManager.default.moveItem(atPath: chained, toPath: target)
+                    print("restored \(target)")
+                } else {
+                    print("removed \(target)")
+                }
             }
         }
     }
@@ -82,6 +151,9 @@ struct HookCommand: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "sendemail-validate",
                                                         abstract: "Review one outgoing mail (git's sendemail-validate hook).")
         @Argument(help: "The mail file git passes.") var mail: String
+        // git 2.39 and later pass a second file: the SMTP envelope headers. Accepted; the review
+        // is of the mail.
+        @Argument(help: "The SMTP headers file newer git passes (read by git, not by this hook).") var smtpHeaders: String?
 
         func run() throws {
             // A patch alone: its mail checks, its diff rules, and the tree rules when the
