@@ -1,7 +1,7 @@
 # spw-review: one entry point for people and CI. `make example` and `make test` are the
 # README's Quick start; both install what is missing first (apt-get, when run as root).
 SWIFT ?= swift
-APT_PACKAGES := libgit2-dev zlib1g-dev pkg-config git git-email python3 python3-venv man-db
+APT_PACKAGES := libgit2-dev zlib1g-dev pkg-config git git-email python3 python3-venv man-db quilt
 BIN := .build/debug/spw-review
 
 .PHONY: all deps build example test release bench fuzz-mail fuzz-csyntax fuzz-config clean install uninstall man

@@ -241,8 +241,12 @@ public struct MailInput {
                 }
             }
             let path = (root as NSString).appendingPathComponent(String(name))
-            if name.contains("..") || name.hasPrefix("/") {
+            if name.split(separator: "/").contains("..") || name.hasPrefix("/") {
                 throw MailReadError(path: seriesFile, line: i + 1, message: "quilt series names a patch outside its directory: '\(name)'")
+            }
+            // A stack with a hole is not the stack: refuse it before anything is read or applied.
+            guard FileManager.default.isReadableFile(atPath: path) else {
+                throw MailReadError(path: seriesFile, line: i + 1, message: "quilt series names a patch that is not there: '\(name)'")
             }
             entries.append((path, strip))
         }
@@ -311,7 +315,11 @@ public struct MailInput {
             // Quilt patches may still carry mail headers (quilt import keeps them).
             if kind == .message || kind == .mbox {
                 var reader = MboxReader(path: path, source: .memory(bytes))
-                if let raw = reader.next() { return .message(MailMessage.parse(raw)) }
+                if let raw = reader.next() {
+                    var message = MailMessage.parse(raw)
+                    message.quiltStrip = strip
+                    return .message(message)
+                }
             }
             let (text, sent) = decodeText(bytes)
             var patch = PlainText(source: path, text: text, origin: .quiltPatch(strip: strip), diagnostics: [])

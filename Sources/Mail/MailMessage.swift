@@ -120,6 +120,9 @@ public struct MailMessage: Sendable {
     public var references: [String]
     public var parts: [MailPart]
     public var isFormatFlowed: Bool
+    /// Set when the mail is a patch of a quilt stack (a `series` file named it, with `-pN`):
+    /// it belongs to that stack, in that order, whatever its headers say.
+    public var quiltStrip: Int? = nil
     public var diagnostics: [Diagnostic]
 
     /// All text parts joined, attachments last-in-order as they appear.

@@ -25,7 +25,7 @@ public struct PatchMail: Sendable {
         var lines = TextLines.split(text) { map.fileLine($0) }
         let sent = message.sentBodyLines
         if !sent.isEmpty { TextLine.attach(sent, to: &lines) }
-        var parser = DiffParser(source: message.source, patchNumber: info.number)
+        var parser = DiffParser(source: message.source, patchNumber: info.number, stripLevel: message.quiltStrip ?? 1)
         parser.mayContainNonBreakingSpace = text.containsBytes("\u{00A0}")
         let body = PatchBody.parse(lines, range: 0..<lines.count, parser: &parser)
         if let inBodySubject = body.inBodySubject {

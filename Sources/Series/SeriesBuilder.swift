@@ -108,20 +108,72 @@ public struct SeriesBuilder {
         }
     }
 
+    /// A git-format patch (mail headers) that a quilt `series` names: its place is the stack's.
+    private mutating func addQuiltMail(_ message: MailMessage) {
+        let mail = PatchMail.read(message)
+        var info = mail.subjectInfo
+        info.number = quilt.count + 1
+        info.total = nil
+        var patch = Patch(
+            number: quilt.count + 1, total: 0, subject: message.subject, subjectInfo: info,
+            author: mail.author, date: mail.date, messageID: message.messageID, inReplyTo: nil,
+            message: mail.message, trailers: mail.body.trailers, collectedTrailers: [],
+            notes: mail.body.notes.map { String($0.text) }.joined(separator: "\n"), diffstat: mail.body.diffstat,
+            files: mail.files, footer: mail.body.footer,
+            source: SourceLocation(file: message.source, line: message.startLine), diagnostics: mail.diffDiagnostics)
+        patch.diffLines = mail.diffLines
+        diagnostics.append(contentsOf: message.diagnostics)
+        quilt.append(patch)
+    }
+
+    /// DEP-3 fields (Debian's patch headers) at the top of a plain quilt patch, up to the first
+    /// blank line: `Description`/`Subject` give the title (its continuation lines the message),
+    /// `Author`/`From` the author.
+    static func dep3(_ lines: [TextLine]) -> (title: String?, message: [String], author: Person?)? {
+        var fields: [(key: String, value: String)] = []
+        for line in lines {
+            let text = String(line.text)
+            if text.allSatisfy(\.isWhitespace) { break }
+            if let first = text.first, first == " " || first == "\t", !fields.isEmpty {
+                fields[fields.count - 1].value += "\n" + text.trimmingWhitespace()
+                continue
+            }
+            guard let colon = text.firstIndex(of: ":"), !text[..<colon].contains(" ") else {
+                if fields.isEmpty { return nil }
+                break
+            }
+            fields.append((String(text[..<colon]).lowercased(), String(text[text.index(after: colon)...]).trimmingWhitespace()))
+        }
+        let known: Set<String> = ["description", "subject", "author", "from", "origin", "forwarded", "last-update", "bug",
+                                  "bug-debian", "applied-upstream", "reviewed-by", "acked-by", "index"]
+        guard let firstKey = fields.first?.key, known.contains(firstKey) || firstKey.hasPrefix("bug-") else { return nil }
+        let description = fields.first { $0.key == "description" || $0.key == "subject" }?.value
+        var parts = description?.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) ?? []
+        let title = parts.first
+        if !parts.isEmpty { parts.removeFirst() }
+        let author = fields.first { $0.key == "author" || $0.key == "from" }.flatMap { Person.parse($0.value) }
+        return (title, parts.map { $0 == "." ? "" : $0 }, author)
+    }
+
     private mutating func addQuiltPatch(_ text: PlainText, strip: Int) {
         var lines = TextLines.split(text.text) { $0 + 1 }
         if !text.sentLines.isEmpty { TextLine.attach(text.sentLines, to: &lines) }
         var parser = DiffParser(source: text.source, patchNumber: quilt.count + 1, stripLevel: strip)
         let body = PatchBody.parse(lines, range: 0..<lines.count, parser: &parser)
+        let header = Self.dep3(lines)
         var message = body.message.map { String($0.text) }
         while message.first?.isBlank == true { message.removeFirst() }
-        let title = message.first.map { $0.trimmingWhitespace() } ?? ""
+        var title = message.first.map { $0.trimmingWhitespace() } ?? ""
         if !message.isEmpty { message.removeFirst() }
+        if let header, let described = header.title {
+            title = described
+            message = header.message
+        }
         let info = SubjectInfo(title: title, isReply: false, isPatch: true, isRFC: false, isResend: false, version: "1",
                                versionGiven: false, number: quilt.count + 1, total: nil, tags: [])
         quilt.append(Patch(
             number: quilt.count + 1, total: 0, subject: title, subjectInfo: info,
-            author: body.inBodyFrom ?? body.trailers.first(where: { $0.key == "Signed-off-by" })?.person,
+            author: header?.author ?? body.inBodyFrom ?? body.trailers.first(where: { $0.key == "Signed-off-by" })?.person,
             date: body.inBodyDate, messageID: nil, inReplyTo: nil,
             message: message.joined(separator: "\n").trimmingWhitespace(), trailers: body.trailers, collectedTrailers: [],
             notes: "", diffstat: body.diffstat, files: body.files, footer: body.footer,
@@ -129,6 +181,10 @@ public struct SeriesBuilder {
     }
 
     public mutating func add(_ message: MailMessage) {
+        if message.quiltStrip != nil {
+            addQuiltMail(message)
+            return
+        }
         let mail = PatchMail.read(message)
         let info = mail.subjectInfo
         let body = mail.body
