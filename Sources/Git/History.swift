@@ -37,6 +37,21 @@ extension Repository {
         return ids
     }
 
+    /// Whether any reference matches `glob` (`refs/remotes/*`).
+    public func hasReferences(matching glob: String) -> Bool {
+        var iterator: OpaquePointer?
+        guard git_reference_iterator_glob_new(&iterator, pointer, glob) == 0 else { git_error_clear(); return false }
+        defer { git_reference_iterator_free(iterator) }
+        var reference: OpaquePointer?
+        let found = git_reference_next(&reference, iterator) == 0
+        if found { git_reference_free(reference) }
+        git_error_clear()
+        return found
+    }
+
+    /// A shallow clone: history stops at the grafted commits.
+    public var isShallow: Bool { git_repository_is_shallow(pointer) == 1 }
+
     /// The diff between two trees as `git diff` prints it (3 lines of context, full index ids);
     /// `from` nil is the empty tree.
     public func patchText(from old: ObjectID?, to new: ObjectID) throws -> String {

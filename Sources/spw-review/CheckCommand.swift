@@ -69,9 +69,17 @@ struct CheckCommand: ParsableCommand {
         }
         let repository: Repository
         do { repository = try Repository(path: path) } catch { throw ValidationError("\(path): \(error)") }
+        if range == nil, (try? repository.resolveCommit("@{upstream}")) == nil, repository.hasReferences(matching: "refs/remotes/*"),
+           let head = try? repository.resolveCommit("HEAD") {
+            // No upstream: what no remote-tracking branch has yet, as `git log HEAD --not --remotes`.
+            if let commits = try? repository.commits(reachableFrom: head) { return (repository, path, "HEAD --not --remotes", commits) }
+        }
         let chosen = range ?? defaultRange(repository)
         do { return (repository, path, chosen, try repository.commits(range: chosen)) } catch {
-            throw ValidationError("\(chosen): \(error)")
+            // git's wording, and the one cause people hit most: a shallow clone's missing history.
+            let hint = repository.isShallow ? " (the repository is a shallow clone: `git fetch --unshallow` fetches the history)" : ""
+            Terminal.printError("\(chosen): error: not a range of commits in \(path): \(error)\(hint)")
+            throw ExitCode(64)  // EX_USAGE, as for any unusable argument (docs/exit-status.md)
         }
     }
 
@@ -118,6 +126,7 @@ struct CheckCommand: ParsableCommand {
         return ReviewCommand.exitStatus(code, diagnostics: diagnostics, failOnWarnings: failOnWarnings)
     }
 
+    /// `@{upstream}..HEAD`; without an upstream or any remote-tracking branch, the tip alone.
     static func defaultRange(_ repository: Repository) -> String {
         if (try? repository.resolveCommit("@{upstream}")) != nil { return "@{upstream}..HEAD" }
         if (try? repository.resolveCommit("HEAD~1")) != nil { return "HEAD~1..HEAD" }

@@ -355,3 +355,50 @@ struct HookChainTests {
         #expect(send.stdoutText.contains("Dry-OK"), "\(send.stdoutText)")
     }
 }
+
+/// Issue 14's bad input for `check`: each a clear error or a clear result, nothing changed.
+struct CheckBadInputTests {
+    static func repository() throws -> ScratchRepository {
+        let repo = try ScratchRepository("checkbad")
+        try repo.commit(["README": "top\n"], "base")
+        try repo.commit(["lib/x.c": "int x;\n"], "lib: add x.c")
+        return repo
+    }
+
+    @Test func aRangeThatDoesNotResolveIsAUsageError() throws {
+        let repo = try Self.repository()
+        defer { repo.remove() }
+        let result = try Binary.run(["check", "nosuch..HEAD", "--tree", repo.path])
+        #expect(result.status == 64)
+        #expect(result.stderr.hasPrefix("nosuch..HEAD: error: not a range of commits in "), "\(result.stderr)")
+        #expect(!result.stderr.contains("Usage:"))
+    }
+
+    @Test func aShallowCloneSaysWhyTheHistoryIsMissing() throws {
+        let repo = try Self.repository()
+        defer { repo.remove() }
+        let shallow = repo.path + "-shallow"
+        defer { try? FileManager.default.removeItem(atPath: shallow) }
+        try #require(try ProcessRunner.run(["git", "clone", "-q", "--depth", "1", "file://" + repo.path, shallow]).status == 0)
+        let result = try Binary.run(["check", "HEAD~1..HEAD", "--tree", shallow])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("shallow clone: `git fetch --unshallow`"), "\(result.stderr)")
+    }
+
+    @Test func aBareRepositoryAndADetachedHeadAreChecked() throws {
+        let repo = try Self.repository()
+        defer { repo.remove() }
+        let bare = repo.path + "-bare.git"
+        defer { try? FileManager.default.removeItem(atPath: bare) }
+        try #require(try ProcessRunner.run(["git", "clone", "-q", "--bare", repo.path, bare]).status == 0)
+        let onBare = try Binary.run(["check", "HEAD~1..HEAD", "--tree", bare, "--format", "json"])
+        #expect(onBare.status == 0, "\(onBare.stderr)")
+        #expect(((onBare.json["series"] as? [String: Any])?["patches"] as? [Any])?.count == 1)
+        try repo.git(["checkout", "-q", "--detach", "HEAD"])
+        let before = try repo.git(["rev-parse", "HEAD"])
+        let detached = try Binary.run(["check", "--tree", repo.path])
+        #expect(detached.status == 0, "\(detached.stderr)")
+        #expect(detached.stderr.contains("checking 1 commit(s) in HEAD~1..HEAD"), "no upstream, no remote: the tip: \(detached.stderr)")
+        #expect(try repo.git(["rev-parse", "HEAD"]) == before && (try repo.git(["status", "--porcelain"])).isEmpty)
+    }
+}
