@@ -224,13 +224,16 @@ public struct CoverLetter: Sendable {
 
 /// The `To:` and `Cc:` of a mail, one address (as written) per entry, and the thread it is in.
 public struct Recipients: Sendable, Hashable {
-    public var to: [String] = []
-    public var cc: [String] = []
+    /// The header values as sent (unfolded); split into addresses only when a reply asks.
+    public var toHeader: String = ""
+    public var ccHeader: String = ""
     /// `References:` as sent (oldest first).
     public var references: [String] = []
-    public init(to: [String] = [], cc: [String] = [], references: [String] = []) {
-        self.to = to
-        self.cc = cc
+    public var to: [String] { AddressList.split(toHeader) }
+    public var cc: [String] { AddressList.split(ccHeader) }
+    public init(toHeader: String = "", ccHeader: String = "", references: [String] = []) {
+        self.toHeader = toHeader
+        self.ccHeader = ccHeader
         self.references = references
     }
 }

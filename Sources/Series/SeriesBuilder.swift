@@ -248,10 +248,8 @@ public struct SeriesBuilder {
     private var coverFooters: [Int: SeriesFooter] = [:]
 
     static func recipients(_ message: MailMessage) -> Recipients {
-        func list(_ name: String) -> [String] {
-            message.headers[name].map { AddressList.split(MailMessage.cleanFolded($0)) } ?? []
-        }
-        return Recipients(to: list("to"), cc: list("cc"), references: message.references)
+        Recipients(toHeader: message.headers["to"].map(MailMessage.cleanFolded) ?? "",
+                   ccHeader: message.headers["cc"].map(MailMessage.cleanFolded) ?? "", references: message.references)
     }
 
     /// A `git request-pull` mail carries a branch, not a diff: say so, instead of leaving the
@@ -344,7 +342,7 @@ public struct SeriesBuilder {
             if components[root] == nil { componentOrder.append(root) }
             components[root, default: []].append(i)
         }
-        struct Signature: Hashable { var version: String; var total: Int; var titles: [String]; var changes: [[String]] }
+        struct Signature: Hashable { var version: String; var total: Int; var titles: [String]; var changes: [UInt64] }
         var bySignature: [Signature: Int] = [:]
         for root in componentOrder {
             let members = components[root]!.filter { entries[$0].role == .patch }
@@ -352,7 +350,7 @@ public struct SeriesBuilder {
             let sorted = members.sorted { (entries[$0].subjectInfo.number ?? 1) < (entries[$1].subjectInfo.number ?? 1) }
             let total = members.map { entries[$0].subjectInfo.total ?? 1 }.max() ?? 1
             let titles = sorted.map { entries[$0].subjectInfo.title }
-            let changes = sorted.map { entries[$0].patch.map(Self.patchID) ?? [] }
+            let changes = sorted.map { entries[$0].patch.map(Self.patchID) ?? 0 }
             let resend = members.contains { entries[$0].subjectInfo.isResend }
             let byTitles = Signature(version: version[root], total: total, titles: titles, changes: [])
             let byChanges = Signature(version: version[root], total: total, titles: [], changes: changes)
@@ -501,18 +499,23 @@ public struct SeriesBuilder {
         return patchID(p) == patchID(q)
     }
 
-    static func patchID(_ patch: Patch) -> [String] {
-        patch.files.flatMap { file in
-            [file.newPath ?? file.oldPath ?? ""] + file.hunks.flatMap { hunk in
-                hunk.lines.compactMap { line -> String? in
-                    switch line.kind {
-                    case .added: "+" + line.text.filter { !$0.isWhitespace }
-                    case .removed: "-" + line.text.filter { !$0.isWhitespace }
-                    default: nil
-                    }
+    /// The changed lines' bytes, whitespace aside, hashed (FNV-1a), with each file's path: equal
+    /// for the same change sent twice, whatever the mailer did to the spaces.
+    static func patchID(_ patch: Patch) -> UInt64 {
+        var h: UInt64 = 0xcbf29ce484222325
+        @inline(__always) func mix(_ b: UInt8) { h = (h ^ UInt64(b)) &* 0x100000001b3 }
+        for file in patch.files {
+            for b in (file.newPath ?? file.oldPath ?? "").utf8 { mix(b) }
+            mix(0)
+            for hunk in file.hunks {
+                for line in hunk.lines where line.kind == .added || line.kind == .removed {
+                    mix(line.kind == .added ? 0x2B : 0x2D)
+                    for b in line.text.utf8 where b != 0x20 && b != 0x09 && b != 0x0D { mix(b) }
+                    mix(0x0A)
                 }
             }
         }
+        return h
     }
 
     /// Compares `3.2` and `10` component by component.
