@@ -15,6 +15,7 @@ public enum DiagnosticCatalog {
         ("mail/from-signoff-mismatch", "warning", "The patch author (the `From:` header, or an in-body `From:` line) has no matching `Signed-off-by:`."),
         ("mail/incomplete-series", "warning", "Patches of an N/M series are missing from the input."),
         ("mail/duplicate-patch", "info", "The same patch appears twice in one series version (a resend: labelled RESEND, the same Message-ID, or the same changed lines); the last copy is used."),
+        ("mail/trailer-mismatch", "warning", "A reply gives a trailer (`Reviewed-by:` …) that names someone other than the reply's sender (by address): listed, not applied, as b4 does."),
         ("mail/placeholder-cover", "warning", "The cover letter is `git format-patch --cover-letter`'s unedited template (`*** SUBJECT HERE ***`); it is attached to its series."),
         ("mail/several-series", "error", "The input holds more than one series and they are not one thread: `review` and `apply` stop (exit status 2) and list them; `--series N` or `--series-version V` selects one."),
         ("mail/format-flowed", "warning", "A part is `format=flowed`; the mailer may have re-wrapped or space-stuffed the patch. The flowing is undone (RFC 3676) and reported."),

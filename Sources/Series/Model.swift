@@ -222,6 +222,13 @@ public struct CoverLetter: Sendable {
     public var recipients = Recipients()
 }
 
+/// A reply's trailer that names someone else than the reply's sender (b4 calls it a mismatch).
+public struct MismatchedTrailer: Sendable {
+    public var trailer: Trailer
+    public var sender: Person?
+    public var source: SourceLocation?
+}
+
 /// The `To:` and `Cc:` of a mail, one address (as written) per entry, and the thread it is in.
 public struct Recipients: Sendable, Hashable {
     /// The header values as sent (unfolded); split into addresses only when a reply asks.
@@ -270,6 +277,8 @@ public struct Patch: Sendable {
     public var diagnostics: [Diagnostic]
     /// Where the mail went, as its headers say.
     public var recipients = Recipients()
+    /// Trailers given in replies by someone other than the person they name: not applied.
+    public var mismatchedTrailers: [MismatchedTrailer] = []
     /// The diff as sent (from its first `diff --git`/`---` line to its end), for second opinions.
     /// Made from the mail's lines when asked for.
     public var rawDiff: String { diffLines.map(DiffText.joined) ?? "" }

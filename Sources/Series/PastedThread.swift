@@ -256,27 +256,74 @@ public struct PastedThread {
 }
 
 /// Trailers in review replies (`Reviewed-by:` …) and where they go, as b4 does it: to the patch
-/// replied to, or to every patch when the reply answers the cover letter.
+/// replied to, or to every patch when the reply answers the cover letter; only when the reply's
+/// sender is the person the trailer names (by address), else listed as a mismatch and not
+/// applied; cleaned of what mail clients add (`<mailto:…>`, HTML, trailing punctuation,
+/// parenthesised comments); each once, in the order received, after the patch's own.
 enum ReplyTrailers {
     static func find(in ownText: String) -> [Trailer] {
         ownText.split(separator: "\n").compactMap { line in
             guard let t = PatchBody.trailer(line.trimmingWhitespace()[...]),
                   PatchBody.reviewTrailerKeys.contains(t.key.lowercased()), t.key != "Signed-off-by" else { return nil }
-            return t
+            return Trailer(key: t.key, value: clean(t.value))
         }
     }
 
+    /// `Name <mailto:a@b>`, `Name &lt;a@b&gt;`, `<a href="mailto:a@b">a@b</a>`, `Name <a@b>.`,
+    /// `Name <a@b> (for the xfs bits)` → `Name <a@b>`.
+    static func clean(_ value: String) -> String {
+        var v = value
+        for (entity, char) in [("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&#39;", "'"), ("&amp;", "&"), ("&nbsp;", " ")] {
+            v = v.replacingOccurrences(of: entity, with: char)
+        }
+        // HTML tags: keep what they enclose.
+        while let open = v.range(of: "<a "), let close = v.range(of: ">", range: open.upperBound..<v.endIndex) {
+            v.removeSubrange(open.lowerBound..<close.upperBound)
+        }
+        v = v.replacingOccurrences(of: "</a>", with: "")
+        v = v.replacingOccurrences(of: "<mailto:", with: "<").replacingOccurrences(of: "mailto:", with: "")
+        if let close = v.lastIndex(of: ">"), v.contains("<") {
+            v = String(v[...close])  // a comment or punctuation after the address
+        } else {
+            while let last = v.last, ".,;:".contains(last) { v.removeLast() }
+        }
+        // `Name (comment) <a@b>`: the comment is not part of the identity.
+        while let open = v.firstIndex(of: "("), let close = v[open...].firstIndex(of: ")") {
+            v.removeSubrange(open...close)
+        }
+        return v.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
+    }
+
+    /// The same person: the address, case aside.
+    static func sameIdentity(_ trailer: Person?, _ sender: Person?) -> Bool {
+        guard let a = trailer?.email.lowercased(), !a.isEmpty, let b = sender?.email.lowercased(), !b.isEmpty else { return false }
+        return a == b
+    }
+
     static func apply(to series: inout PatchSeries) {
+        func add(_ t: Trailer, to p: Int) {
+            let patch = series.patches[p]
+            let key = t.key.lowercased(), who = t.person?.email.lowercased() ?? t.value.lowercased()
+            let seen = (patch.trailers + patch.collectedTrailers).contains {
+                $0.key.lowercased() == key && ($0.person?.email.lowercased() ?? $0.value.lowercased()) == who
+            }
+            if !seen { series.patches[p].collectedTrailers.append(t) }
+        }
         for reply in series.replies where !reply.trailers.isEmpty {
+            let targets: [Int]
             switch reply.inReplyTo {
-            case .cover:
-                for p in series.patches.indices { series.patches[p].collectedTrailers.append(contentsOf: reply.trailers) }
-            case .patch(let n):
-                if let p = series.patches.firstIndex(where: { $0.number == n }) {
-                    series.patches[p].collectedTrailers.append(contentsOf: reply.trailers)
+            case .cover: targets = Array(series.patches.indices)
+            case .patch(let n): targets = series.patches.firstIndex(where: { $0.number == n }).map { [$0] } ?? []
+            case .unknown: targets = []
+            }
+            for t in reply.trailers {
+                if sameIdentity(t.person, reply.author) {
+                    for p in targets { add(t, to: p) }
+                } else {
+                    for p in targets {
+                        series.patches[p].mismatchedTrailers.append(MismatchedTrailer(trailer: t, sender: reply.author, source: reply.source))
+                    }
                 }
-            case .unknown:
-                break
             }
         }
     }

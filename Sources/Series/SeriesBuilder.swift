@@ -485,6 +485,16 @@ public struct SeriesBuilder {
                     at: series[s].patches.first?.source))
             }
             ReplyTrailers.apply(to: &series[s])
+            var reported = Set<String>()
+            for patch in series[s].patches {
+                for m in patch.mismatchedTrailers where reported.insert("\(m.trailer.key)|\(m.trailer.value)|\(m.source?.line ?? 0)").inserted {
+                    let sender = m.sender?.formatted ?? "an unknown sender"
+                    diagnostics.append(Diagnostic(
+                        "mail/trailer-mismatch", .warning,
+                        "'\(m.trailer.key): \(m.trailer.value)' comes from \(sender), not from the person it names: not applied (as b4 does)",
+                        at: m.source))
+                }
+            }
         }
         return SeriesCollection(series: series, diagnostics: diagnostics, messageCount: messageCount,
                                 threads: threadOfSeries)

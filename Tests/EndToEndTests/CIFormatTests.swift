@@ -60,3 +60,42 @@ struct CIFormatTests {
         #expect((checks.first?["messageID"] as? String)?.isEmpty == false)
     }
 }
+
+/// Issue 13: follow-up trailers against the real b4 (`b4 am -m`): the same trailers applied, the
+/// same ones refused as from/email mismatches. (Where b4 keeps `<mailto:…>` or a trailing dot in
+/// an address, spw-review cleans them first; docs/grouping.md.)
+struct B4TrailerAgreementTests {
+    @Test func theSameFollowUpTrailersAsB4() throws {
+        func mail(_ from: String, _ id: String, _ subject: String, _ body: String, replyTo: String? = nil) -> String {
+            "From x Mon Sep 17 00:00:00 2001\nFrom: \(from)\nDate: Thu, 26 May 2011 16:04:37 -0700\nSubject: \(subject)\nMessage-ID: <\(id)>\n"
+                + (replyTo.map { "In-Reply-To: <\($0)>\nReferences: <\($0)>\n" } ?? "") + "\n" + body + "\n"
+        }
+        let patch = "Do the thing.\n\nSigned-off-by: A U Thor <author@example.org>\n---\n a.c | 2 +-\n 1 file changed, 1 insertion(+), 1 deletion(-)\n\n"
+            + "diff --git a/a.c b/a.c\nindex 1111111..2222222 100644\n--- a/a.c\n+++ b/a.c\n@@ -1,3 +1,3 @@\n int a;\n-int b;\n+int b2;\n int c;\n-- \n2.39.2\n"
+        let text = mail("A U Thor <author@example.org>", "p1@example.org", "[PATCH] fs: a change", patch)
+            + mail("Rev Iewer <rev@example.org>", "r1@example.org", "Re: [PATCH] fs: a change",
+                   "> Do the thing.\n\nLooks right.\n\nReviewed-by: Rev Iewer <rev@example.org>\n", replyTo: "p1@example.org")
+            + mail("Some One <some@example.org>", "r2@example.org", "Re: [PATCH] fs: a change",
+                   "Acked-by: Other Person <other@example.org>\nTested-by: Some One <some@example.org>\n", replyTo: "r1@example.org")
+        let url = try writeTemporary(Data(text.utf8), name: "thread.mbox")
+        let out = url.deletingLastPathComponent().appendingPathComponent("b4-out-\(UUID().uuidString)")
+        let home = out.path + "-home"
+        defer { try? FileManager.default.removeItem(at: out); try? FileManager.default.removeItem(atPath: home) }
+        let b4 = try ProcessRunner.run([CIFormatTests.b4, "am", "-m", url.path, "-o", out.path, "p1@example.org"],
+                                       environment: ["HOME": home])
+        try #require(b4.status == 0, "\(b4.stderr)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: out.path).filter { $0.hasSuffix(".mbx") }
+        let b4Mail = try String(contentsOf: out.appendingPathComponent(try #require(files.first)), encoding: .utf8)
+        let keys = ["Reviewed-by:", "Acked-by:", "Tested-by:"]
+        let b4Trailers = Set(b4Mail.split(separator: "\n").filter { line in keys.contains { line.hasPrefix($0) } }.map(String.init))
+        #expect(b4Trailers == ["Reviewed-by: Rev Iewer <rev@example.org>", "Tested-by: Some One <some@example.org>"])
+        #expect((b4.stdoutText + b4.stderr).contains("Acked-by: Other Person <other@example.org>"), "b4 names the mismatch")
+
+        let ours = try Binary.run([url.path, "--format", "json"])
+        let patches = ((ours.json["series"] as? [String: Any])?["patches"] as? [[String: Any]]) ?? []
+        let collected = ((patches.first?["collectedTrailers"] as? [[String: Any]]) ?? []).map { "\($0["key"] ?? ""): \($0["value"] ?? "")" }
+        #expect(Set(collected) == b4Trailers)
+        let codes = (ours.json["diagnostics"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
+        #expect(codes.contains("mail/trailer-mismatch"))
+    }
+}
