@@ -62,6 +62,23 @@ struct ScanCache {
         let tmp = "\(directory)/.scan-\(key)-\(getpid())"
         guard FileManager.default.createFile(atPath: tmp, contents: Data("\(status)\n\(output)".utf8)) else { return }
         rename(tmp, "\(directory)/scan-\(key)")
+        prune()
+    }
+
+    /// Most scan results kept: one per tree state scanned, so an edited tree leaves its earlier
+    /// states behind; the oldest go first.
+    static let keptScans = 32
+
+    func prune() {
+        let manager = FileManager.default
+        guard let names = try? manager.contentsOfDirectory(atPath: directory) else { return }
+        let scans = names.filter { $0.hasPrefix("scan-") && !$0.contains(".") }
+        guard scans.count > Self.keptScans else { return }
+        let dated = scans.map { name -> (String, Date) in
+            let date = (try? manager.attributesOfItem(atPath: "\(directory)/\(name)")[.modificationDate] as? Date) ?? .distantPast
+            return (name, date ?? .distantPast)
+        }.sorted { $0.1 > $1.1 }
+        for (name, _) in dated.dropFirst(Self.keptScans) { try? manager.removeItem(atPath: "\(directory)/\(name)") }
     }
 }
 

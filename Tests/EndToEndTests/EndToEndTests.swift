@@ -261,3 +261,25 @@ struct CommandLineTruthTests {
         #expect(bad.status == 64)
     }
 }
+
+/// The scan cache keeps one result per tree state scanned; it does not grow without bound.
+struct ScanCachePruningTests {
+    @Test func onlyTheNewestScansAreKept() throws {
+        let cache = TestScratch.root.appendingPathComponent("spw-xdg-\(UUID().uuidString)")
+        let directory = cache.appendingPathComponent("spw-review")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: cache) }
+        for k in 0..<40 {
+            let file = directory.appendingPathComponent("scan-old\(k)").path
+            try "0\n".write(toFile: file, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: Double(1_000_000 + k))], ofItemAtPath: file)
+        }
+        let kernel = Binary.packageRoot.appendingPathComponent("fixtures/kernel").path
+        let scan = try Binary.run(["scan", "--tree", kernel, "--format", "json"], environment: ["XDG_CACHE_HOME": cache.path])
+        #expect([0, 1].contains(scan.status))
+        let scans = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix("scan-") }
+        #expect(scans.count == 32)
+        #expect(!scans.contains("scan-old0") && scans.contains("scan-old39"), "the oldest go first")
+        #expect(scans.contains { !$0.hasPrefix("scan-old") }, "this scan's result is kept")
+    }
+}
