@@ -55,7 +55,7 @@ let package = Package(
         .testTarget(name: "MailTests", dependencies: ["Mail", "Support"]),
         .testTarget(name: "SeriesTests", dependencies: ["Series", "Mail", "Support", "TestSupport"]),
         .testTarget(name: "CSyntaxTests", dependencies: ["CSyntax"]),
-        .testTarget(name: "StablePagesTests", dependencies: ["StablePages", "CSyntax", "Series", "Mail", "Support", "TestSupport"]),
+        .testTarget(name: "StablePagesTests", dependencies: ["StablePages", "CSyntax", "Series", "Mail", "Support", "TestSupport", "Report"]),
         .testTarget(name: "GitTests", dependencies: ["Git", "TestSupport"]),
         .testTarget(name: "ApplyTests", dependencies: ["Apply", "Series", "Mail", "Support", "Git", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "StablePages", "Series", "Mail", "Support"],
