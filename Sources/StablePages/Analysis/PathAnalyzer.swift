@@ -202,12 +202,23 @@ public final class PathAnalyzer: @unchecked Sendable {
             let n = self.program.files[r.file].tree[f.body]
             return Int(n.lastToken) - Int(n.firstToken)
         }
+        // Handlers of one directory (one filesystem, one driver) share their helpers: ocfs2's
+        // page_mkwrite and write_begin both walk ocfs2_write_begin_nolock. They go to one worker
+        // together, which walks the helper once; groups, largest first, to the least loaded.
+        var groups: [String: [(file: Int, function: Int)]] = [:]
+        for root in roots {
+            let path = program.files[root.file].path
+            let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? ""
+            groups[directory, default: []].append(root)
+        }
+        let ordered = groups.map { (directory: $0.key, roots: $0.value, size: $0.value.reduce(0) { $0 + size($1) }) }
+            .sorted { ($0.size, $1.directory) > ($1.size, $0.directory) }
         var shares = [[(file: Int, function: Int)]](repeating: [], count: workers)
         var loads = [Int](repeating: 0, count: workers)
-        for root in roots.sorted(by: { (size($0), $1.file, $1.function) > (size($1), $0.file, $0.function) }) {
+        for group in ordered {
             let w = loads.indices.min { loads[$0] < loads[$1] }!
-            shares[w].append(root)
-            loads[w] += size(root)
+            shares[w] += group.roots.sorted { (size($0), $1.file, $1.function) > (size($1), $0.file, $0.function) }
+            loads[w] += group.size
         }
         let results = ConcurrentSlots<[String: (summary: FunctionSummary, dependencies: SummaryDependencies)]>(count: workers)
         let program = self.program, model = self.model, store = self.store, fixedShares = shares
