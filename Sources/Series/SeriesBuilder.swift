@@ -255,7 +255,7 @@ public struct SeriesBuilder {
     /// A `git request-pull` mail carries a branch, not a diff: say so, instead of leaving the
     /// reader with a bare "no patch found".
     static func pullRequestNote(_ lines: [TextLine], source: String) -> Diagnostic? {
-        guard let since = lines.first(where: { $0.text.hasPrefix("The following changes since commit") }),
+        guard let since = lines.first(where: { $0.hasPrefix("The following changes since commit") }),
               let at = lines.first(where: { $0.text.lowercased().contains("are available in the git repository at") })
         else { return nil }
         let url = lines.drop { $0.mailLine != at.mailLine }.dropFirst()
