@@ -402,3 +402,38 @@ struct CheckBadInputTests {
         #expect(try repo.git(["rev-parse", "HEAD"]) == before && (try repo.git(["status", "--porcelain"])).isEmpty)
     }
 }
+
+/// Issue 14's acceptance on the fixture kernel: a commit that deletes the wait inside the shared
+/// helper (`block_page_mkwrite`) fails `check`, naming every handler it reopens, and the pre-push
+/// hook refuses the push.
+struct SharedHelperRegressionTests {
+    @Test func checkAndPrePushStopAWaitDeletedInASharedHelper() throws {
+        let repo = try CheckAndHookTests.repositoryWithSeries()
+        let remote = TestScratch.root.appendingPathComponent("spw-remote-\(UUID().uuidString)").path
+        defer {
+            try? FileManager.default.removeItem(atPath: repo)
+            try? FileManager.default.removeItem(atPath: remote)
+        }
+        let file = repo + "/fs/buffer.c"
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        // The wait the series' patch 2 put into block_page_mkwrite (after its lock_page).
+        let start = try #require(text.range(of: "block_page_mkwrite(struct vm_area_struct *vma"))
+        let wait = try #require(text.range(of: "\t\twait_on_page_writeback(page);\n", range: start.upperBound..<text.endIndex))
+        try text.replacingCharacters(in: wait, with: "").write(toFile: file, atomically: true, encoding: .utf8)
+        try #require(try CheckAndHookTests.git(["commit", "-qam", "fs: drop the wait from block_page_mkwrite\n\nSigned-off-by: T <t@example.org>"], in: repo) == 0)
+
+        let check = try Binary.run(["check", "HEAD~1..HEAD", "--tree", repo, "--format", "json"])
+        #expect(check.status == 1, "\(check.stderr)")
+        let introduced = (check.json["findings"] as? [[String: Any]] ?? []).filter { $0["introducedBy"] as? Int == 1 }
+        let functions = Set(introduced.compactMap { $0["function"] as? String })
+        #expect(functions.contains("xfs_vm_page_mkwrite") || introduced.contains { ($0["affected"] as? [Any])?.isEmpty == false },
+                "every handler the helper reopens is named: \(functions)")
+        let text2 = try Binary.run(["check", "HEAD~1..HEAD", "--tree", repo])
+        #expect(text2.stdout.contains("block_page_mkwrite"), "\(text2.stdout)")
+
+        #expect(try Binary.run(["hook", "install", "--tree", repo, "--only", "pre-push"]).status == 0)
+        try #require(try CheckAndHookTests.git(["init", "-q", "--bare", remote], in: repo) == 0)
+        #expect(try CheckAndHookTests.git(["push", "-q", remote, "HEAD~1:refs/heads/master"], in: repo) == 0)
+        #expect(try CheckAndHookTests.git(["push", "-q", remote, "HEAD:refs/heads/master"], in: repo) != 0, "the push is refused")
+    }
+}
