@@ -14,11 +14,7 @@ struct CIFormatTests {
         let b4 = try ProcessRunner.run([Self.b4, "prep", "-n", "stable-fix"], in: URL(fileURLWithPath: repo),
                                        environment: ["HOME": repo + "-home"])
         try #require(b4.status == 0, "b4 prep -n: \(b4.stderr)")
-        let file = repo + "/fs/btrfs/inode.c"
-        let text = try String(contentsOfFile: file, encoding: .utf8)
-        let wait = "\twait_on_page_writeback(page);\n"
-        try text.replacingOccurrences(of: wait, with: "", options: [], range: text.range(of: wait))
-            .write(toFile: file, atomically: true, encoding: .utf8)
+        try CheckAndHookTests.dropBtrfsWait(in: repo)
         try #require(try ProcessRunner.git(["commit", "-qam", "btrfs: drop a wait\n\nSigned-off-by: T <t@example.org>"], in: repo) == 0)
         let ext2 = repo + "/fs/ext2/file.c"
         try (try String(contentsOfFile: ext2, encoding: .utf8) + "/* a comment */\n").write(toFile: ext2, atomically: true, encoding: .utf8)

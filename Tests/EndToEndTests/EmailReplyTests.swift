@@ -9,11 +9,7 @@ struct EmailReplyTests {
     /// The fixture kernel with btrfs' wait dropped, mailed by git with To and Cc; the replies.
     static func replies() throws -> (mbox: URL, mail: URL, repo: String) {
         let repo = try ReviewWithTreeTests.fixtureRepository()
-        let file = repo + "/fs/btrfs/inode.c"
-        let text = try String(contentsOfFile: file, encoding: .utf8)
-        let wait = "\twait_on_page_writeback(page);\n"
-        try text.replacingOccurrences(of: wait, with: "", options: [], range: text.range(of: wait))
-            .write(toFile: file, atomically: true, encoding: .utf8)
+        try CheckAndHookTests.dropBtrfsWait(in: repo)
         try #require(try ProcessRunner.git(["commit", "-qam", "btrfs: drop the stable-page wait\n\nSigned-off-by: B Author <b@example.org>",
                                             "--author", "B Author <b@example.org>"], in: repo) == 0)
         let mail = try ProcessRunner.run(["git", "format-patch", "-1", "--thread", "--stdout", "--to", "Maint Ainer <maint@example.org>",
