@@ -12,6 +12,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Latency percentiles of `spw-review stress` (issue 15 asks for HdrHistogram).
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         .systemLibrary(
@@ -34,10 +36,16 @@ let package = Package(
         .target(name: "CSyntax"),
         .target(name: "StablePages", dependencies: ["CSyntax", "Series", "Support"]),
         .target(name: "Report", dependencies: ["Mail", "Series", "Apply", "StablePages", "Support"]),
+        // `spw-review stress`: the 2011 thread's write-after-checksum experiment on a live system.
+        // A stage of its own beside the pipeline: it reads no mail and analyses no code.
+        .target(name: "CStressIO"),
+        .target(name: "Stress", dependencies: [
+            "CStressIO", "CZlib", .product(name: "Histogram", package: "hdrhistogram-swift"),
+        ]),
         .executableTarget(
             name: "spw-review",
             dependencies: [
-                "Support", "Mail", "Series", "Git", "Apply", "CSyntax", "StablePages", "Report",
+                "Support", "Mail", "Series", "Git", "Apply", "CSyntax", "StablePages", "Report", "Stress",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -60,6 +68,7 @@ let package = Package(
         .testTarget(name: "ApplyTests", dependencies: ["Apply", "Series", "Mail", "Support", "Git", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "StablePages", "Series", "Mail", "Support"],
                     exclude: ["Snapshots"]),
+        .testTarget(name: "StressTests", dependencies: ["Stress", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "Mail"]),
     ]
 )

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,9 +15,25 @@ struct SpwReview: ParsableCommand {
             exit statuses.
             """,
         version: "0.1.0",
-        subcommands: [ReviewCommand.self, ListCommand.self, ApplyCommand.self, CheckCommand.self, HookCommand.self, ScanCommand.self, ExplainCommand.self, RulesCommand.self, SummaryCommand.self, ParseCCommand.self],
+        subcommands: [ReviewCommand.self, ListCommand.self, ApplyCommand.self, CheckCommand.self, HookCommand.self, ScanCommand.self, ExplainCommand.self, RulesCommand.self, SummaryCommand.self, ParseCCommand.self, StressCommand.self],
         defaultSubcommand: ReviewCommand.self
     )
+
+    /// As swift-argument-parser's, except that `stress` reports a usage error with status 2, the
+    /// status its issue names (the other commands keep `EX_USAGE`, 64).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error).rawValue == 64, CommandLine.arguments.dropFirst().first == "stress" {
+                let message = fullMessage(for: error)
+                if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+                Glibc.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 /// Exit statuses (docs/exit-status.md). Scripts rely on them.
