@@ -9,12 +9,12 @@ import Glibc
 /// Runs the rules on one tree, or on T0..Tn with the per-patch delta.
 public struct StablePageEngine: Sendable {
     public var model: StablePageModel
-    public var rules: [any StablePageRule]
+    public var rules: [RegisteredRule]
     /// Told how far the work has got (`phase`, done, total), for a progress bar; called from
     /// worker threads, often.
     public var progress: (@Sendable (_ phase: String, _ done: Int, _ total: Int) -> Void)?
 
-    public init(model: StablePageModel = .builtIn, rules: [any StablePageRule] = RuleRegistry.all) {
+    public init(model: StablePageModel = .builtIn, rules: [RegisteredRule] = RuleRegistry.all) {
         self.model = model
         self.rules = rules
     }
@@ -54,8 +54,9 @@ public struct StablePageEngine: Sendable {
         PerformanceTrace.measure("\(tree.name): entry-point summaries (\(store?.reused ?? 0) reused so far: other workers, earlier trees)") { analyzer.precompute(entryPointDefinitions(program)) }
         let context = RuleContext(program: program, analyzer: analyzer, model: model)
         var findings: [Finding] = []
-        for (k, rule) in rules.enumerated() {
+        for (k, registered) in rules.enumerated() {
             progress?("checking", k, rules.count)
+            guard case .tree(let rule) = registered else { continue }
             findings += PerformanceTrace.measure("\(tree.name): rule \(rule.description.id)") { rule.check(context) }
         }
         let entryPoints = program.bindings.filter { model.entryPoint(structType: $0.structType, slot: $0.slot) != nil }.count
@@ -434,7 +435,7 @@ public struct StablePageEngine: Sendable {
         }
         findings += Self.openedPaths(perTree, trees: trees.count)
         if let series {
-            for rule in rules.compactMap({ $0 as? any DiffRule }) {
+            for case .diff(let rule) in rules {
                 for var f in rule.check(patches: series.patches, model: model, version: trees.first?.kernelVersion) {
                     if let k = f.introducedBy { f.presentIn = Array(k..<max(trees.count, k + 1)) }
                     if f.function == Finding.unknownFunction, let k = f.introducedBy, k < trees.count,

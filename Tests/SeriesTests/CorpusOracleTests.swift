@@ -21,6 +21,17 @@ struct CorpusOracleTests {
         }
     }
 
+    /// The corpus must be there: a missing manifest would otherwise run zero cases and pass. A
+    /// machine without ../shared/corpus says so on purpose with `SPW_REVIEW_CORPUS=absent`
+    /// (.ci/run does, loudly, when the directory is not there).
+    @Test func theCorpusIsThere() throws {
+        if ProcessInfo.processInfo.environment["SPW_REVIEW_CORPUS"] == "absent" { return }
+        let manifest = TestPaths.corpus.appendingPathComponent("MANIFEST.tsv")
+        #expect(FileManager.default.fileExists(atPath: manifest.path),
+                "\(manifest.path) is missing: the corpus tests would run no case (set SPW_REVIEW_CORPUS=absent on a machine without it)")
+        #expect(Inputs.all().count >= 40, "the corpus manifest lists \(Inputs.all().count) mails; expected dozens")
+    }
+
     /// Differences we keep on purpose, by "file#message:field", each with its reason.
     static let deliberate: [String: String] = [
         "patchwork/patchwork/tests/data/mail/0010-invalid-charset.mbox#1:numstat":

@@ -6,13 +6,13 @@ import Report
 // The walkthrough of docs/architecture.md ("Add a rule in one file"), kept true by this test:
 // a rule is one type with its description (rationale, how it errs, examples both ways) and a
 // `check` that visits the entry points of the kinds it cares about and builds findings with the
-// shared helpers. Dropped into Sources/StablePages/Rules/ and named in `RuleRegistry.all`, it is
+// shared helpers. Dropped into Sources/StablePages/Rules/ and named in `RuleRegistry.all` (as `.tree(…)`), it is
 // listed by `spw-review rules`, documented by `rules --markdown`, and its examples run in
 // RuleExampleTests; here the same happens to a rule that lives in a test target.
 
 /// A `page_mkwrite` exit that returns 0 with the page still locked: the fault core then takes
 /// the page lock itself and deadlocks (0 means "not locked; lock it for me").
-struct LockedZeroReturn: StablePageRule {
+struct LockedZeroReturn: TreeRule {
     let description = RuleDescription(
         id: "stable-pages/example-locked-zero-return",
         title: "page_mkwrite returns 0 with the page locked",
@@ -59,7 +59,7 @@ struct LockedZeroReturn: StablePageRule {
 struct AddARuleWalkthroughTests {
     @Test func aRuleInOneFileRunsItsExamplesAndDocumentsItself() {
         let rule = LockedZeroReturn()
-        let engine = StablePageEngine(model: .builtIn, rules: RuleRegistry.all + [rule])
+        let engine = StablePageEngine(model: .builtIn, rules: RuleRegistry.all + [.tree(rule)])
         for (example, triggers) in rule.description.triggering.map({ ($0, true) }) + rule.description.nonTriggering.map({ ($0, false) }) {
             let tree = MemoryTree(name: "example", files: ["example.c": Array(example.code.utf8)])
             let found = engine.analyze(tree).findings.filter { $0.rule == rule.description.id }

@@ -21,7 +21,7 @@ struct RuleExampleTests {
 
     static func findings(for c: Case) -> [Finding] {
         let rule = RuleRegistry.rule(id: c.rule)!
-        if let diffRule = rule as? any DiffRule {
+        if case .diff(let diffRule) = rule {
             let lines = TextLinesForTests.split(c.example.code)
             var parser = DiffParser(source: "example.diff", patchNumber: 1)
             let (files, _) = parser.parse(lines, from: 0)

@@ -23,9 +23,8 @@ struct FaultPageSources {
     }
 
     func exclusion(of vmOps: String, seenFrom file: String?) -> WritebackWindows.Exclusion? {
-        guard let fault = program.opsBindings(of: vmOps, seenFrom: file).first(where: {
-            $0.slot == "fault" && ($0.structType == nil || $0.structType == "vm_operations_struct")
-        }), let root = definition(fault.function, near: fault.file) else { return nil }
+        guard let fault = program.opsBindings(of: vmOps, seenFrom: file).first(where: context.model.ops.fault.matches),
+              let root = definition(fault.function, near: fault.file) else { return nil }
         let binding = PathStep(file: fault.file, line: fault.line, note: "\(vmOps).fault = \(fault.function)")
         var nonCache: PathStep?
         var forwarding: PathStep?

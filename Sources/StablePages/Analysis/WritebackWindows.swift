@@ -71,12 +71,12 @@ struct WritebackWindows {
     /// (the functions that assign `->i_fop` and `->a_ops`), with a step per such function; nil
     /// when some file_operations has no such setup in the tree.
     func aopsOfInodes(given fileOperations: Set<String>, evidence: inout [PathStep]) -> [OpsVariable]? {
-        let setters = program.installs.filter { $0.slot == "i_fop" && fileOperations.contains($0.variable) }
+        let setters = program.installs.filter { $0.slot == context.model.ops.fileOpsMember && fileOperations.contains($0.variable) }
         // Every file_operations must lead to an inode setup, or some mapping is unaccounted for.
         guard !setters.isEmpty, Set(setters.map(\.variable)) == fileOperations else { return nil }
         var aops: [OpsVariable] = []
         for setter in setters {
-            let assigned = program.installs.filter { $0.function == setter.function && $0.slot == "a_ops" && $0.file == setter.file }
+            let assigned = program.installs.filter { $0.function == setter.function && $0.slot == context.model.ops.addressSpaceOpsMember && $0.file == setter.file }
             guard !assigned.isEmpty else { return nil }
             aops += assigned.map { OpsVariable(variable: $0.variable, file: $0.file) }
             evidence.append(PathStep(file: setter.file, line: setter.line,
@@ -95,14 +95,14 @@ struct WritebackWindows {
     func aopsBehindVmOps(_ vmOps: [OpsBinding], evidence: inout [PathStep]) -> [OpsVariable]? {
         // An install names the table a binding is in when it sees that binding's definition.
         let installs = program.installs.filter { i in
-            i.slot == "vm_ops" && vmOps.contains { b in
+            i.slot == context.model.ops.vmOpsMember && vmOps.contains { b in
                 b.variable == i.variable && program.opsBindings(of: i.variable, seenFrom: i.file).contains(b)
             }
         }
         guard !installs.isEmpty else { return nil }
         let installers = Set(installs.map(\.function))
         let mmaps = program.bindings.filter { b in
-            b.slot == "mmap" && (b.structType == nil || b.structType == "file_operations")
+            context.model.binds(b, .mmap)
                 && (installers.contains(b.function) || calls(b.function, seenFrom: b.file, anyOf: installers))
         }
         guard !mmaps.isEmpty else { return nil }
@@ -161,10 +161,10 @@ struct WritebackWindows {
     func closedWindow(of table: OpsVariable) -> Exclusion? {
         let aops = table.variable
         let slots = program.opsBindings(of: table.variable, seenFrom: table.file)
-            .filter { $0.structType == nil || $0.structType == "address_space_operations" }
+            .filter { $0.structType == nil || $0.structType == context.model.ops.writepage.structType }
         guard let first = slots.first else { return nil }
-        if slots.contains(where: { $0.slot == "writepages" }) { return nil }
-        guard let writepage = slots.first(where: { $0.slot == "writepage" }) else {
+        if slots.contains(where: context.model.ops.writepages.matches) { return nil }
+        guard let writepage = slots.first(where: context.model.ops.writepage.matches) else {
             return Exclusion(code: "no-writeback", reason: "\(aops) has no ->writepage or ->writepages: its pages are never written back",
                              evidence: [PathStep(file: first.file, line: first.line, note: "\(aops): no .writepage, no .writepages")])
         }

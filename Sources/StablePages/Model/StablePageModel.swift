@@ -1,3 +1,4 @@
+import CSyntax
 import Support
 /// What a kernel function does to the page (or folio) it is given, for the stable-page rules.
 /// Rules never compare function names: they ask the model, which is this table plus what the
@@ -125,6 +126,36 @@ public struct EntryPointSlot: Sendable, Hashable {
     public var reason: String
 }
 
+/// A member of one ops struct type, as the kernel spells it.
+public struct OpsSlotName: Sendable, Hashable {
+    public var structType: String
+    public var slot: String
+
+    /// A binding whose struct type the parser could not tell counts by its slot.
+    public func matches(_ binding: OpsBinding) -> Bool {
+        binding.slot == slot && (binding.structType == nil || binding.structType == structType)
+    }
+}
+
+/// The ops members that tie an entry point to its mapping, by what they are. Kernel facts that
+/// hold from 2.6.3x through 6.x (the names did not change); kept here rather than spelled in
+/// the rules, so a tree that renames one changes one line.
+public struct OpsVocabulary: Sendable {
+    /// `vma->vm_ops = &…`: where an mmap method installs a mapping's vm_operations_struct.
+    public var vmOpsMember = "vm_ops"
+    /// `inode->i_fop = &…`: an inode's file_operations (whose .mmap maps it).
+    public var fileOpsMember = "i_fop"
+    /// `mapping->a_ops = &…` / `inode->i_mapping->a_ops`: an inode's address_space_operations.
+    public var addressSpaceOpsMember = "a_ops"
+    /// `->fault`: where a mapping's pages come from.
+    public var fault = OpsSlotName(structType: "vm_operations_struct", slot: "fault")
+    /// `->writepage` and `->writepages`: how a mapping's pages are written back.
+    public var writepage = OpsSlotName(structType: "address_space_operations", slot: "writepage")
+    public var writepages = OpsSlotName(structType: "address_space_operations", slot: "writepages")
+
+    public init() {}
+}
+
 /// Mappings whose pages never see page-cache writeback, so an unstable page is not a bug there.
 public struct NotApplicable: Sendable, Hashable {
     /// The exact function or ops table the entry is about (built-in entries use only this).
@@ -175,8 +206,8 @@ public struct StablePageModel: Sendable {
     /// `summarised`: every such function's summary is needed (and worth deriving on all cores
     /// with the entry points'); a fault handler's only in the rare case its calls say nothing.
     public var supportingSlots: [(structType: String, slot: String, summarised: Bool, reason: String)] = [
-        ("address_space_operations", "writepage", true, "whether a mapping's writeback runs under the page lock"),
-        ("vm_operations_struct", "fault", false, "where a mapping's pages come from"),
+        (OpsVocabulary().writepage.structType, OpsVocabulary().writepage.slot, true, "whether a mapping's writeback runs under the page lock"),
+        (OpsVocabulary().fault.structType, OpsVocabulary().fault.slot, false, "where a mapping's pages come from"),
     ]
 
     /// Names that tie a file to the entry points without naming a slot, each with why. A file
@@ -228,6 +259,15 @@ public struct StablePageModel: Sendable {
             table[entry.function, default: []].append(entry)
         }
         return table
+    }
+
+    /// The ops members the rules and the applicability derivations read, by what they are.
+    public var ops = OpsVocabulary()
+
+    /// Whether `binding` fills an entry slot of `kind` (a binding whose struct type the parser
+    /// could not tell counts by its slot).
+    public func binds(_ binding: OpsBinding, _ kind: EntryPointSlot.Kind) -> Bool {
+        entryPoints.contains { $0.kind == kind && $0.slot == binding.slot && (binding.structType == nil || binding.structType == $0.structType) }
     }
 
     public func entryPoint(structType: String?, slot: String) -> EntryPointSlot? {

@@ -3,7 +3,7 @@ import CSyntax
 /// `stable-pages/analysis-incomplete`: the walk of an entry point (or of a helper it goes
 /// through) stopped at the state budget, so some of its paths were not checked. Said out loud,
 /// in every format, instead of a silence that reads as "clean".
-public struct AnalysisIncomplete: StablePageRule {
+public struct AnalysisIncomplete: TreeRule {
     public init() {}
 
     public let description = RuleDescription(

@@ -2,7 +2,7 @@ import CSyntax
 
 /// `stable-pages/mkwrite-without-wait`: a `page_mkwrite` handler lets the page become writable
 /// (returns it locked, or returns 0) on a path without waiting for writeback.
-public struct MkwriteWithoutWait: StablePageRule {
+public struct MkwriteWithoutWait: TreeRule {
     public init() {}
 
     public let description = RuleDescription(

@@ -2,7 +2,7 @@ import CSyntax
 
 /// `stable-pages/mmap-without-mkwrite`: a file `mmap` installs a `vm_operations_struct` with
 /// `.fault` but no `.page_mkwrite`, so shared writable pages become writable with no hook at all.
-public struct MmapWithoutMkwrite: StablePageRule {
+public struct MmapWithoutMkwrite: TreeRule {
     public init() {}
 
     public let description = RuleDescription(
@@ -154,16 +154,16 @@ public struct MmapWithoutMkwrite: StablePageRule {
         let windows = WritebackWindows(context: context)
         var findings: [Finding] = []
         var seen = Set<String>()
-        for mmap in program.bindings where mmap.slot == "mmap" && (mmap.structType == nil || mmap.structType == "file_operations")
-            && mmap.kind != .assignment {
+        let model = context.model
+        for mmap in program.bindings where model.binds(mmap, .mmap) && mmap.kind != .assignment {
             guard seen.insert("\(mmap.file)|\(mmap.variable)").inserted, !context.suppressed(rule: description.id, function: mmap.variable) else { continue }
             var tables = Set<String>()
-            for install in effectiveInstalls(of: mmap.function, seenFrom: mmap.file, in: program)
+            for install in effectiveInstalls(of: mmap.function, seenFrom: mmap.file, in: program, vmOps: model.ops.vmOpsMember)
                 where tables.insert("\(install.file)|\(install.variable)").inserted {
                 let slots = program.opsBindings(of: install.variable, seenFrom: install.file)
-                    .filter { $0.structType == nil || $0.structType == "vm_operations_struct" }
-                guard let fault = slots.first(where: { $0.slot == "fault" }),
-                      !slots.contains(where: { $0.slot == "page_mkwrite" }) else { continue }
+                    .filter { $0.structType == nil || $0.structType == model.ops.fault.structType }
+                guard let fault = slots.first(where: model.ops.fault.matches),
+                      !slots.contains(where: { model.binds($0, .pageMkwrite) }) else { continue }
                 let definition = slots[0]
                 let definitionLine = Self.definitionLine(of: install.variable, before: definition, in: program)
                 let exclusion: NotApplicableEntry?
@@ -206,7 +206,7 @@ public struct MmapWithoutMkwrite: StablePageRule {
     /// The `vm_ops` an mmap method leaves in the vma: its own `vma->vm_ops = &…` when it has
     /// one (it overrides what `generic_file_mmap()` installed before it), else those of the
     /// functions it calls, two calls deep.
-    func effectiveInstalls(of function: String, seenFrom path: String, in program: Program) -> [OpsInstall] {
+    func effectiveInstalls(of function: String, seenFrom path: String, in program: Program, vmOps member: String) -> [OpsInstall] {
         // Functions by definition as seen from the binding's file: a static `afu_mmap` in one
         // driver is not another driver's `afu_mmap`.
         let fileIndex = program.files.firstIndex { $0.path == path }
@@ -214,7 +214,7 @@ public struct MmapWithoutMkwrite: StablePageRule {
         func installs(of def: (file: Int, function: Int)) -> [OpsInstall] {
             let f = program.files[def.file]
             let name = f.functions[def.function].name
-            return f.opsInstalls.filter { $0.function == name && $0.slot == "vm_ops" }
+            return f.opsInstalls.filter { $0.function == name && $0.slot == member }
         }
         let own = installs(of: root)
         if !own.isEmpty { return own }

@@ -118,6 +118,7 @@ public struct RuleContext {
     struct SummarisedEntryPoint {
         var function: String
         var slot: String
+        var kind: EntryPointSlot.Kind
         var bindings: [OpsBinding]
         var file: ParsedFile
         var summary: FunctionSummary
@@ -131,7 +132,8 @@ public struct RuleContext {
             for slot in model.entryPoints.filter({ $0.kind == kind }).map(\.slot) {
                 for (function, bindings) in entryPoints(slot: slot) {
                     guard let (file, summary) = summaryOfEntryPoint(function, bindings: bindings, rule: rule.id) else { continue }
-                    out.append(SummarisedEntryPoint(function: function, slot: slot, bindings: bindings, file: file, summary: summary))
+                    out.append(SummarisedEntryPoint(function: function, slot: slot, kind: kind, bindings: bindings, file: file,
+                                                    summary: summary))
                 }
             }
         }
@@ -152,8 +154,14 @@ public struct RuleContext {
     }
 }
 
+/// What every rule has: its description (`spw-review rules`, `explain`, docs/rules.md, SARIF).
+/// A rule also says what it reads, by conforming to `TreeRule` or `DiffRule`.
 public protocol StablePageRule: Sendable {
     var description: RuleDescription { get }
+}
+
+/// A rule that reads one tree's program (T0..Tn each), through the summaries and the model.
+public protocol TreeRule: StablePageRule {
     func check(_ context: RuleContext) -> [Finding]
 }
 
@@ -164,18 +172,27 @@ public protocol DiffRule: StablePageRule {
     func check(patches: [Patch], model: StablePageModel, version: KernelVersion?) -> [Finding]
 }
 
-extension DiffRule {
-    public func check(_ context: RuleContext) -> [Finding] { [] }
+/// A rule as the engine runs it: by what it reads.
+public enum RegisteredRule: Sendable {
+    case tree(any TreeRule)
+    case diff(any DiffRule)
+
+    public var description: RuleDescription {
+        switch self {
+        case .tree(let rule): rule.description
+        case .diff(let rule): rule.description
+        }
+    }
 }
 
 /// Every rule, in the order `spw-review rules` lists them.
 public enum RuleRegistry {
-    public static let all: [any StablePageRule] = [
-        MkwriteWithoutWait(), WriteBeginWithoutWait(), MmapWithoutMkwrite(), WaitBeforeLock(), WaitRemoved(),
-        ModelEntryEdited(), AnalysisIncomplete(),
+    public static let all: [RegisteredRule] = [
+        .tree(MkwriteWithoutWait()), .tree(WriteBeginWithoutWait()), .tree(MmapWithoutMkwrite()), .tree(WaitBeforeLock()),
+        .diff(WaitRemoved()), .diff(ModelEntryEdited()), .tree(AnalysisIncomplete()),
     ]
 
-    public static func rule(id: String) -> (any StablePageRule)? {
+    public static func rule(id: String) -> RegisteredRule? {
         all.first { $0.description.id == id || $0.description.id.hasSuffix("/" + id) }
     }
 }

@@ -2,7 +2,7 @@ import CSyntax
 
 /// `stable-pages/wait-before-lock`: a handler waits for writeback, but not under the page lock
 /// it hands the page back with — so writeback can start between the wait and the lock.
-public struct WaitBeforeLock: StablePageRule {
+public struct WaitBeforeLock: TreeRule {
     public init() {}
 
     public let description = RuleDescription(
@@ -76,7 +76,7 @@ public struct WaitBeforeLock: StablePageRule {
 
     public func check(_ context: RuleContext) -> [Finding] {
         context.summarisedEntryPoints([.pageMkwrite, .writeBegin], rule: description).compactMap { entry in
-            let writable: (Outcome) -> Bool = entry.slot == "page_mkwrite" ? { $0.isWritableFaultExit } : { $0.isWritableWriteBeginExit }
+            let writable: (Outcome) -> Bool = entry.kind == .pageMkwrite ? { $0.isWritableFaultExit } : { $0.isWritableWriteBeginExit }
             let bad = entry.summary.outcomes.filter { writable($0) && $0.waitedOnlyUnlocked }
             guard let first = bad.first else { return nil }
             let what = first.relockedAfterWait ? "drops the page lock after waiting and takes it again without a new wait"

@@ -2,7 +2,7 @@ import CSyntax
 
 /// `stable-pages/write-begin-without-wait`: a `->write_begin` hands a page back to the buffered
 /// write path (returns 0 with `*pagep` set) without having waited for writeback under its lock.
-public struct WriteBeginWithoutWait: StablePageRule {
+public struct WriteBeginWithoutWait: TreeRule {
     public init() {}
 
     public let description = RuleDescription(
