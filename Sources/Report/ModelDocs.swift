@@ -14,6 +14,17 @@ public enum ModelDocs {
         for e in model.entryPoints { out += "| `\(e.structType)` | `.\(e.slot)` | \(cell(e.reason)) |\n" }
         out += "\n## Slots read to decide scope\n\n| ops table | slot | summarised on all cores | why |\n| --- | --- | --- | --- |\n"
         for s in model.supportingSlots { out += "| `\(s.structType)` | `.\(s.slot)` | \(s.summarised ? "yes" : "no") | \(cell(s.reason)) |\n" }
+        out += "\n## Ops members that tie an entry point to its mapping\n\n| what | member |\n| --- | --- |\n"
+        let ops = model.ops
+        for (what, member) in [("where an mmap installs the vm_operations_struct", "vma->\(ops.vmOpsMember)"),
+                               ("an inode's file_operations", "inode->\(ops.fileOpsMember)"),
+                               ("an inode's address_space_operations", "mapping->\(ops.addressSpaceOpsMember)"),
+                               ("where a mapping's pages come from", "\(ops.fault.structType).\(ops.fault.slot)"),
+                               ("how a mapping's pages are written back", "\(ops.writepage.structType).\(ops.writepage.slot), .\(ops.writepages.slot)")] {
+            out += "| \(what) | `\(member)` |\n"
+        }
+        out += "\n## Flag words passed on to a callee's summary\n\n| prefix | why |\n| --- | --- |\n"
+        for f in model.flagWordPrefixes { out += "| `\(f.prefix)` | \(cell(f.reason)) |\n" }
         out += "\n## What a file must mention to be read\n\n"
         out += "Every entry slot (`\(model.prefilterTokens.prefix(model.entryPoints.count).joined(separator: "`, `"))`), and:\n\n"
         out += "| token | why |\n| --- | --- |\n"

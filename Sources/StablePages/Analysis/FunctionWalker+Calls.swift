@@ -342,35 +342,23 @@ extension FunctionWalker {
     }
 
     /// Arguments made only of upper-case names (`FGP_LOCK | FGP_STABLE`, or a local holding
-    /// them), by index: flag words a callee may test or pass on.
+    /// them) with a flag word the model knows, by index: flag words a callee may test or pass on.
     func flagArguments(_ arguments: [NodeID]) -> [Int: String] {
         var out: [Int: String] = [:]
+        let prefixes = analyzer.model.flagWordPrefixes
         for (i, a) in arguments.enumerated() {
             var text = text(a)
             if let via = assignedText[text] { text = via }
             // Most arguments name no flag: ruled out by bytes before the word split (which,
             // by Characters, was a tenth of a scan).
-            guard Self.mentionsFlagPrefix(text) else { continue }
+            guard prefixes.contains(where: { text.containsBytes($0.prefix) }) else { continue }
             let words = text.split(whereSeparator: { " |&()~".contains($0) })
-            if !words.isEmpty, words.contains(where: { $0.hasPrefix("FGP_") || $0.hasPrefix("AOP_") }),
+            if !words.isEmpty, words.contains(where: { w in prefixes.contains { w.hasPrefix($0.prefix) } }),
                words.allSatisfy({ $0.uppercased() == $0 }) {
                 out[i] = text
             }
         }
         return out
-    }
-
-    /// Whether `FGP_` or `AOP_` occurs in the text.
-    static func mentionsFlagPrefix(_ text: String) -> Bool {
-        var text = text
-        return text.withUTF8 { p in
-            guard p.count >= 4 else { return false }
-            for i in 0...(p.count - 4) where p[i + 3] == 0x5F && p[i + 2] == 0x50
-                && ((p[i] == 0x46 && p[i + 1] == 0x47) || (p[i] == 0x41 && p[i + 1] == 0x4F)) {
-                return true
-            }
-            return false
-        }
     }
 
     /// Literal arguments (`true`, `false`, `0`, `1`, `NULL`) by index.

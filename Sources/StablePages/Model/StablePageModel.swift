@@ -261,6 +261,13 @@ public struct StablePageModel: Sendable {
         return table
     }
 
+    /// Prefixes of the flag words a page getter's flags argument is made of: such an argument is
+    /// handed to the callee's summary, which decides its branches on it.
+    public var flagWordPrefixes: [(prefix: String, reason: String)] = [
+        ("FGP_", "pagecache_get_page()/__filemap_get_folio() flags (FGP_LOCK, FGP_STABLE, FGP_WRITEBEGIN), 3.x–6.x"),
+        ("AOP_", "write_begin flags passed on to grab_cache_page_write_begin() (AOP_FLAG_NOFS), 2.6.3x–5.x"),
+    ]
+
     /// The ops members the rules and the applicability derivations read, by what they are.
     public var ops = OpsVocabulary()
 
