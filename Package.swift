@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "Apply", dependencies: ["Series", "Git", "Support", "CZlib"]),
         .target(name: "CSyntax"),
         .target(name: "StablePages", dependencies: ["CSyntax", "Series", "Support"]),
-        .target(name: "Report", dependencies: ["Mail", "Series", "Apply", "StablePages", "Support"]),
+        .target(name: "Report", dependencies: ["Series", "Apply", "StablePages", "Support"]),
         // `spw-review stress`: the 2011 thread's write-after-checksum experiment on a live system.
         // A stage of its own beside the pipeline: it reads no mail and analyses no code.
         .target(name: "CStressIO"),

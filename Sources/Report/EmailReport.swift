@@ -1,4 +1,4 @@
-import Mail
+
 import Series
 import StablePages
 import Support

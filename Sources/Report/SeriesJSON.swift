@@ -1,5 +1,6 @@
-import Mail
+
 import Series
+import Support
 
 /// The `spw-review/1` JSON document (docs/json.md). Field names are a public contract: add
 /// fields freely, never rename or drop one.
