@@ -322,9 +322,7 @@ extension Parser {
             if isP(.comma) { pos += 1; continue }
             if atEnd { break }
             // Macro arguments can be anything (`FOO(a b)`); keep going at the next comma.
-            let junkStart = pos
-            skipToComma()
-            push(leaf(.opaque, junkStart, pos - 1))
+            pushRestOfElement()
             if isP(.comma) { pos += 1 }
         }
         limit = savedLimit

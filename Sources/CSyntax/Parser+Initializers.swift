@@ -66,9 +66,7 @@ extension Parser {
             if isP(.comma) { pos += 1; continue }
             if atEnd { break }
             // Macro-generated elements without commas: keep the rest of the element as tokens.
-            let junkStart = pos
-            skipToComma()
-            push(leaf(.opaque, junkStart, pos - 1))
+            pushRestOfElement()
         }
         limit = savedLimit
         pos = m + 1

@@ -198,17 +198,27 @@ struct Parser {
             if t.kind == .punctuator {
                 if t.subkind == Punctuator.semicolon.rawValue { pos += 1; return }
                 if t.subkind == Punctuator.rightBrace.rawValue { return }
-                if t.subkind == Punctuator.leftParen.rawValue || t.subkind == Punctuator.leftBrace.rawValue
-                    || t.subkind == Punctuator.leftBracket.rawValue
-                {
-                    let m = Int(match[pos])
-                    if m < 0 || m >= limit { pos = limit; return }
-                    pos = m + 1
-                    continue
-                }
+                if skipBracketed(t) { continue }
             }
             pos += 1
         }
+    }
+
+    /// At an opening bracket: moves past its match (to the limit when it has none inside it).
+    private mutating func skipBracketed(_ t: Token) -> Bool {
+        guard t.subkind == Punctuator.leftParen.rawValue || t.subkind == Punctuator.leftBrace.rawValue
+            || t.subkind == Punctuator.leftBracket.rawValue else { return false }
+        let m = Int(match[pos])
+        pos = m < 0 || m >= limit ? limit : m + 1
+        return true
+    }
+
+    /// What is left of a list element that did not parse as one (macro arguments such as
+    /// `FOO(a b)`), up to the next comma, kept as an opaque node.
+    mutating func pushRestOfElement() {
+        let start = pos
+        skipToComma()
+        push(leaf(.opaque, start, pos - 1))
     }
 
     /// Skips to the next `,` at this nesting level (not consumed) or the limit.
@@ -217,14 +227,7 @@ struct Parser {
             let t = tokens[pos]
             if t.kind == .punctuator {
                 if t.subkind == Punctuator.comma.rawValue { return }
-                if t.subkind == Punctuator.leftParen.rawValue || t.subkind == Punctuator.leftBrace.rawValue
-                    || t.subkind == Punctuator.leftBracket.rawValue
-                {
-                    let m = Int(match[pos])
-                    if m < 0 || m >= limit { pos = limit; return }
-                    pos = m + 1
-                    continue
-                }
+                if skipBracketed(t) { continue }
             }
             pos += 1
         }
