@@ -158,12 +158,22 @@ struct HookCommand: ParsableCommand {
         func run() throws {
             // A patch alone: its mail checks, its diff rules, and the tree rules when the
             // repository around us has its files.
-            // Stricter than a review: a warning the patch introduces (a removed wait) stops the send.
-            let review = try ReviewCommand.parse([mail, "--no-path", "--fail-on", "warning"])
+            try Self.validate([mail], what: mail)
+            // The last mail of a series: the series as one review (T0..Tn across its patches).
+            if let series = OutgoingSeries.complete(endingWith: mail, environment: ProcessInfo.processInfo.environment),
+               series.count > 1 {
+                Terminal.printError("spw-review: the whole series (\(series.count) mails), as one review:")
+                try Self.validate(series, what: "the series")
+            }
+        }
+
+        /// Stricter than a review: a warning the mails introduce (a removed wait) stops the send.
+        static func validate(_ mails: [String], what: String) throws {
+            let review = try ReviewCommand.parse(mails + ["--no-path", "--fail-on", "warning"])
             do {
                 try review.run()
             } catch let exit as ExitCode where exit.rawValue == ExitStatus.problems {
-                Terminal.printError("spw-review: \(mail) has problems (see above); send with --no-validate to override")
+                Terminal.printError("spw-review: \(what) has problems (see above); send with --no-validate to override")
                 throw exit
             } catch let exit as ExitCode where exit.rawValue == ExitStatus.unreadableInput {
                 // A cover letter, or any mail without a patch: nothing of ours to validate.

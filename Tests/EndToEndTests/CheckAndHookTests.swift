@@ -437,3 +437,60 @@ struct SharedHelperRegressionTests {
         #expect(try CheckAndHookTests.git(["push", "-q", remote, "HEAD:refs/heads/master"], in: repo) != 0, "the push is refused")
     }
 }
+
+/// Issue 14: `sendemail-validate` reviews the whole series once git hands it the last mail, with
+/// the git that numbers its files and with the one (2.39) that does not.
+struct SendemailWholeSeriesTests {
+    static func series() throws -> (ScratchRepository, [String]) {
+        let repo = try ScratchRepository("sendemail-series")
+        try repo.commit(["README": "top\n"], "base")
+        for n in 1...3 { try repo.commit(["lib/x\(n).c": "int x\(n);\n"], "lib: add x\(n).c") }
+        let out = try repo.git(["format-patch", "-3", "-o", repo.path + "/out"])
+        return (repo, out.split(separator: "\n").map(String.init))
+    }
+
+    @Test func gitSendEmailHasTheSeriesReviewedAtTheLastMail() throws {
+        let (repo, patches) = try Self.series()
+        defer { repo.remove() }
+        #expect(patches.count == 3)
+        #expect(try Binary.run(["hook", "install", "--tree", repo.path, "--only", "sendemail-validate"]).status == 0)
+        let send = try ProcessRunner.run(["git", "send-email", "--dry-run", "--validate", "--confirm=never", "--suppress-cc=all",
+                                          "--from", "A <a@example.org>", "--to", "b@example.org"] + patches,
+                                         in: URL(fileURLWithPath: repo.path),
+                                         environment: ["GIT_COMMITTER_NAME": "A", "GIT_COMMITTER_EMAIL": "a@example.org",
+                                                       "GIT_AUTHOR_NAME": "A", "GIT_AUTHOR_EMAIL": "a@example.org"],
+                                         isolateGitConfig: true)
+        #expect(send.status == 0, "\(send.stderr)")
+        let announced = send.stderr.components(separatedBy: "the whole series (3 mails)").count - 1
+        #expect(announced == 1, "once, at 3/3: \(send.stderr)")
+    }
+
+    /// Newer git sets GIT_SENDEMAIL_FILE_COUNTER/TOTAL: the hook keeps the paths between its runs
+    /// and reviews them together at the last; nothing is left behind.
+    @Test func numberedFilesAreGatheredAcrossRuns() throws {
+        let (repo, patches) = try Self.series()
+        defer { repo.remove() }
+        // Moved apart, so the neighbours of the last one are not what finds the series.
+        var scattered: [String] = []
+        for (i, p) in patches.enumerated() {
+            let dir = repo.path + "/sent-\(i)"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let moved = dir + "/" + (p as NSString).lastPathComponent
+            try FileManager.default.moveItem(atPath: p, toPath: moved)
+            scattered.append(moved)
+        }
+        let environment = ["GIT_DIR": repo.path + "/.git", "GIT_SENDEMAIL_FILE_TOTAL": "3"]
+        var stderr = ""
+        for (i, p) in scattered.enumerated() {
+            let run = try Binary.run(["hook", "sendemail-validate", p],
+                                     environment: environment.merging(["GIT_SENDEMAIL_FILE_COUNTER": "\(i + 1)"]) { a, _ in a },
+                                     directory: URL(fileURLWithPath: repo.path))
+            #expect(run.status == 0, "\(run.stderr)")
+            stderr += run.stderr
+        }
+        #expect(stderr.components(separatedBy: "the whole series (3 mails)").count - 1 == 1, "\(stderr)")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())
+            .filter { $0.hasPrefix("spw-review-sendemail-") }
+        #expect(leftovers.isEmpty, "\(leftovers)")
+    }
+}
