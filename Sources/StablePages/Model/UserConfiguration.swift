@@ -1,7 +1,11 @@
 import Foundation
 
 /// `.spw-review.toml` at a tree's root: the user's additions to the model. A small TOML subset
-/// (arrays of tables, strings, integers, booleans, comments) — all this file needs:
+/// (arrays of tables, basic and literal strings, integers, booleans, comments) — all this file
+/// needs. Read by hand on purpose: TOMLKit 0.6.0 (toml++) aborts on an assertion for malformed
+/// input that the fuzz target found within a minute, and leaks every document it parses; a
+/// user's file must never crash the tool. Unknown tables and keys, missing keys, duplicate keys
+/// and values of the wrong type are errors naming the file and line:
 ///
 ///     [[wait]]                        # a filesystem's private writeback wait
 ///     function = "fuse_wait_on_page_writeback"
@@ -64,7 +68,13 @@ public struct UserConfiguration: Sendable {
             let key = content[..<eq].trimmingCharacters(in: .whitespaces)
             let valueText = content[content.index(after: eq)...].trimmingCharacters(in: .whitespaces)
             let value: Any
-            if valueText.hasPrefix("\"") {
+            if valueText.hasPrefix("'") {
+                // A literal string: no escapes.
+                guard valueText.count >= 2, valueText.hasSuffix("'") else {
+                    throw ConfigError(file: file, line: line, message: "unterminated string")
+                }
+                value = String(valueText.dropFirst().dropLast())
+            } else if valueText.hasPrefix("\"") {
                 guard valueText.count >= 2, valueText.hasSuffix("\"") else {
                     throw ConfigError(file: file, line: line, message: "unterminated string")
                 }
@@ -77,21 +87,37 @@ public struct UserConfiguration: Sendable {
             } else {
                 throw ConfigError(file: file, line: line, message: "cannot read value '\(valueText)' (strings need quotes)")
             }
+            if tables[tables.count - 1].values[key] != nil {
+                throw ConfigError(file: file, line: line, message: "duplicate key '\(key)' in [[\(tables[tables.count - 1].name)]]")
+            }
             tables[tables.count - 1].values[key] = (value, line)
         }
         for table in tables {
+            let known = Self.keys[table.name] ?? []
+            for (key, (_, line)) in table.values.sorted(by: { $0.value.1 < $1.value.1 }) where !known.contains(key) {
+                throw ConfigError(file: file, line: line,
+                                  message: "unknown key '\(key)' in [[\(table.name)]] (known: \(known.joined(separator: ", ")))")
+            }
             func string(_ key: String, required: Bool = true) throws -> String? {
                 guard let (v, line) = table.values[key] else {
                     if required { throw ConfigError(file: file, line: table.line, message: "[[\(table.name)]] needs \(key) = \"…\"") }
                     return nil
                 }
-                guard let s = v as? String, !s.isEmpty else { throw ConfigError(file: file, line: line, message: "\(key) must be a non-empty string") }
+                guard let s = v as? String, !s.isEmpty else {
+                    throw ConfigError(file: file, line: line, message: "\(key) must be a non-empty string, not \(Self.kind(of: v))")
+                }
                 return s
             }
             let reason = try string("reason")!
             switch table.name {
             case "wait":
-                let argument = (table.values["argument"]?.0 as? Int) ?? 0
+                var argument = 0
+                if let (v, line) = table.values["argument"] {
+                    guard let n = v as? Int else {
+                        throw ConfigError(file: file, line: line, message: "argument must be an integer, not \(Self.kind(of: v))")
+                    }
+                    argument = n
+                }
                 config.waits.append(ModelEntry(try string("function")!, .waitsForWriteback(argument: argument),
                                                reason: "\(reason) (\(file))"))
             case "not-applicable":
@@ -108,12 +134,34 @@ public struct UserConfiguration: Sendable {
         return config
     }
 
+    /// The keys each table takes.
+    static let keys: [String: [String]] = [
+        "wait": ["function", "argument", "reason"],
+        "not-applicable": ["function-prefix", "path-prefix", "reason"],
+        "suppress": ["rule", "function", "reason"],
+    ]
+
+    static func kind(of value: Any) -> String {
+        switch value {
+        case let s as String: return s.isEmpty ? "an empty string" : "a string"
+        case is Int: return "an integer"
+        case is Bool: return "a boolean"
+        default: return "a value"
+        }
+    }
+
     static func stripComment(_ line: String) -> String {
-        var inString = false
+        var quote: Character?  // the delimiter of the string we are in
         var previous: Character = " "
         for (i, c) in line.enumerated() {
-            if c == "\"" && previous != "\\" { inString.toggle() }
-            if c == "#" && !inString { return String(line.prefix(i)) }
+            if let q = quote {
+                // A basic string ends at an unescaped `"`; a literal one at the next `'`.
+                if c == q && (q == "'" || previous != "\\") { quote = nil }
+            } else if c == "\"" || c == "'" {
+                quote = c
+            } else if c == "#" {
+                return String(line.prefix(i))
+            }
             previous = c
         }
         return line
