@@ -391,12 +391,7 @@ extension Parser {
             return leaf(.characterLiteral, start, start)
         case .punctuator:
             if t.isPunctuator(.leftParen) {
-                let m = Int(match[pos])
-                if m < 0 || m >= limit {
-                    recover(.unbalanced, at: pos, "unmatched '('")
-                    pos += 1
-                    return leaf(.unknown, start, start)
-                }
+                guard let m = closingMatch(orRecover: "unmatched '('") else { return leaf(.unknown, start, start) }
                 guard enter() else { return tooDeep() }
                 defer { leave() }
                 if tokens[pos + 1].isPunctuator(.leftBrace) && Int(match[pos + 1]) == m - 1 {

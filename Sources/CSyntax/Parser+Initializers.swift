@@ -48,12 +48,7 @@ extension Parser {
 
     mutating func parseInitializerList() -> Int32 {
         let start = pos
-        let m = Int(match[pos])
-        if m < 0 || m >= limit {
-            recover(.unbalanced, at: pos, "unmatched '{' in initializer")
-            pos += 1
-            return leaf(.unknown, start, start)
-        }
+        guard let m = closingMatch(orRecover: "unmatched '{' in initializer") else { return leaf(.unknown, start, start) }
         guard enter() else { return tooDeep() }
         defer { leave() }
         let savedLimit = limit

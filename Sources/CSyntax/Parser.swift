@@ -213,6 +213,16 @@ struct Parser {
         return true
     }
 
+    /// The index of the bracket that closes the one at `pos`, within the limit; without one,
+    /// the recovery is recorded and `pos` steps over the bracket.
+    mutating func closingMatch(orRecover message: String) -> Int? {
+        let m = Int(match[pos])
+        guard m < 0 || m >= limit else { return m }
+        recover(.unbalanced, at: pos, message)
+        pos += 1
+        return nil
+    }
+
     /// What is left of a list element that did not parse as one (macro arguments such as
     /// `FOO(a b)`), up to the next comma, kept as an opaque node.
     mutating func pushRestOfElement() {

@@ -13,11 +13,7 @@ final class ProfileRun: @unchecked Sendable {
     let profile: StressProfile
     let layout: StressProfile.Layout
     let configuration: StressConfiguration
-    let path: String
-    let fd: Int32
-    let blockSize: Int
-    let blocks: Int
-    let directRead: Bool
+    let file: StressFile
     let stop: StopFlag
     let progress: (@Sendable (StressProgress) -> Void)?
 
@@ -46,28 +42,24 @@ final class ProfileRun: @unchecked Sendable {
         var failures: [Failure]
     }
 
-    init(profile: StressProfile, layout: StressProfile.Layout, configuration: StressConfiguration, path: String, fd: Int32,
-         blockSize: Int, directRead: Bool, stop: StopFlag, progress: (@Sendable (StressProgress) -> Void)?) {
+    init(profile: StressProfile, layout: StressProfile.Layout, configuration: StressConfiguration, file: StressFile,
+         stop: StopFlag, progress: (@Sendable (StressProgress) -> Void)?) {
         self.profile = profile
         self.layout = layout
         self.configuration = configuration
-        self.path = path
-        self.fd = fd
-        self.blockSize = blockSize
-        self.blocks = configuration.fileSize / blockSize
-        self.directRead = directRead
+        self.file = file
         self.stop = stop
         self.progress = progress
-        locks = .allocate(capacity: blocks)
-        for i in 0..<blocks { pthread_mutex_init(locks + i, nil) }
-        lastWriter = .allocate(capacity: blocks)
-        lastWriter.initialize(repeating: StressBlock.initialWriter, count: blocks)
-        lastSequence = .allocate(capacity: blocks)
-        lastSequence.initialize(repeating: 0, count: blocks)
+        locks = .allocate(capacity: file.blocks)
+        for i in 0..<file.blocks { pthread_mutex_init(locks + i, nil) }
+        lastWriter = .allocate(capacity: file.blocks)
+        lastWriter.initialize(repeating: StressBlock.initialWriter, count: file.blocks)
+        lastSequence = .allocate(capacity: file.blocks)
+        lastSequence.initialize(repeating: 0, count: file.blocks)
     }
 
     deinit {
-        for i in 0..<blocks { pthread_mutex_destroy(locks + i) }
+        for i in 0..<file.blocks { pthread_mutex_destroy(locks + i) }
         locks.deallocate()
         lastWriter.deallocate()
         lastSequence.deallocate()
@@ -77,11 +69,11 @@ final class ProfileRun: @unchecked Sendable {
         var runFailures: [Failure] = []
         func failed(_ call: String, offset: Int = 0) { runFailures.append(Failure(call: call, errno: errno, offset: offset, thread: -1)) }
         if !fill() { failed("pwrite") }
-        if fsync(fd) != 0 { failed("fsync") }
+        if fsync(file.fd) != 0 { failed("fsync") }
         // Direct writers and the direct flush of mmap writers need a descriptor of their own.
         var directFD: Int32 = -1
         if layout.direct {
-            directFD = spw_open_direct(path, O_RDWR, 0)
+            directFD = spw_open_direct(file.path, O_RDWR, 0)
             if directFD < 0 { failed("open") }
         }
         defer { if directFD >= 0 { close(directFD) } }
@@ -89,7 +81,7 @@ final class ProfileRun: @unchecked Sendable {
         if layout.mmapThreads > 0 {
             // mmap has no direct mode: in direct profiles the mapping is of the O_DIRECT
             // descriptor, and the pages are still the page cache's.
-            let m = mmap(nil, configuration.fileSize, PROT_READ | PROT_WRITE, MAP_SHARED, layout.direct ? directFD : fd, 0)
+            let m = mmap(nil, configuration.fileSize, PROT_READ | PROT_WRITE, MAP_SHARED, layout.direct ? directFD : file.fd, 0)
             if let m, m != UnsafeMutableRawPointer(bitPattern: -1) { mapping = m } else { failed("mmap") }
         }
         let start = monotonicNanoseconds()
@@ -102,7 +94,7 @@ final class ProfileRun: @unchecked Sendable {
             let directDescriptor = directFD
             for t in 0..<count {
                 let kind: StressProfile.WriterKind = t < layout.writeThreads ? .write : .mmap
-                let writeFD = layout.direct ? directDescriptor : fd
+                let writeFD = layout.direct ? directDescriptor : file.fd
                 group.enter()
                 let thread = Thread { [self] in
                     writer(thread: t, kind: kind, writeFD: writeFD, directFD: directDescriptor,
@@ -123,9 +115,9 @@ final class ProfileRun: @unchecked Sendable {
             if msync(mapping, configuration.fileSize, MS_SYNC) != 0 { failed("msync") }
             munmap(mapping, configuration.fileSize)
         }
-        if fsync(fd) != 0 { failed("fsync") }
+        if fsync(file.fd) != 0 { failed("fsync") }
         // What is read back must come from the disk, not from the pages just written.
-        _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_DONTNEED))
+        _ = posix_fadvise(file.fd, 0, 0, Int32(POSIX_FADV_DONTNEED))
 
         let done = outcomes.withLock { $0 }
         let ops = operations.load(ordering: .relaxed)
@@ -133,7 +125,7 @@ final class ProfileRun: @unchecked Sendable {
         result.seconds = elapsed
         result.operations = ops
         result.operationsPerSecond = elapsed > 0 ? Double(ops) / elapsed : 0
-        result.mibPerSecond = elapsed > 0 ? Double(ops * blockSize) / elapsed / Double(1 << 20) : 0
+        result.mibPerSecond = elapsed > 0 ? Double(ops * file.blockSize) / elapsed / Double(1 << 20) : 0
         var byCall: [String: Histogram<UInt64>] = [:]
         for o in done {
             if byCall[o.flushCall] == nil { byCall[o.flushCall] = o.latency } else { byCall[o.flushCall]!.add(o.latency) }
@@ -146,8 +138,7 @@ final class ProfileRun: @unchecked Sendable {
                                               maxMicroseconds: Double(h.max) / 1000)
         }
         result.errors = Self.grouped(runFailures + done.flatMap(\.failures))
-        result.verification = StressVerification(path: path, fd: fd, blockSize: blockSize, blocks: blocks, profile: profile,
-                                                 directRead: directRead)
+        result.verification = StressVerification(file: file, profile: profile)
             .verify(lastWriter: lastWriter, lastSequence: lastSequence)
         result.status = result.errors.isEmpty && result.verification?.failed == false ? .passed : .failed
     }
@@ -155,18 +146,18 @@ final class ProfileRun: @unchecked Sendable {
     /// Every block written once by "the initial fill", so each has a header before the writers
     /// start (a block no writer reaches is still checked).
     private func fill() -> Bool {
-        guard ftruncate(fd, 0) == 0, ftruncate(fd, off_t(configuration.fileSize)) == 0 else { return false }
-        let chunkBlocks = max(1, min(blocks, (1 << 20) / blockSize))
-        let buffer = UnsafeMutableRawBufferPointer.allocateAligned(chunkBlocks * blockSize)
+        guard ftruncate(file.fd, 0) == 0, ftruncate(file.fd, off_t(configuration.fileSize)) == 0 else { return false }
+        let chunkBlocks = max(1, min(file.blocks, (1 << 20) / file.blockSize))
+        let buffer = UnsafeMutableRawBufferPointer.allocateAligned(chunkBlocks * file.blockSize)
         defer { buffer.deallocate() }
         var b = 0
-        while b < blocks {
-            let n = min(chunkBlocks, blocks - b)
+        while b < file.blocks {
+            let n = min(chunkBlocks, file.blocks - b)
             for i in 0..<n {
-                StressBlock.fill(UnsafeMutableRawBufferPointer(rebasing: buffer[(i * blockSize)..<((i + 1) * blockSize)]),
+                StressBlock.fill(UnsafeMutableRawBufferPointer(rebasing: buffer[(i * file.blockSize)..<((i + 1) * file.blockSize)]),
                                  header: .init(profile: profile.letter, writer: StressBlock.initialWriter, sequence: 0, block: UInt64(b + i)))
             }
-            guard pwrite(fd, buffer.baseAddress, n * blockSize, off_t(b * blockSize)) == n * blockSize else { return false }
+            guard pwrite(file.fd, buffer.baseAddress, n * file.blockSize, off_t(b * file.blockSize)) == n * file.blockSize else { return false }
             b += n
         }
         return true
@@ -176,8 +167,8 @@ final class ProfileRun: @unchecked Sendable {
     /// deadline or a stop.
     private func writer(thread t: Int, kind: StressProfile.WriterKind, writeFD: Int32, directFD: Int32,
                         mapping: UnsafeMutableRawPointer?, deadline: UInt64) {
-        let buffer = UnsafeMutableRawBufferPointer.allocateAligned(blockSize)
-        let readBack = UnsafeMutableRawBufferPointer.allocateAligned(blockSize)
+        let buffer = UnsafeMutableRawBufferPointer.allocateAligned(file.blockSize)
+        let readBack = UnsafeMutableRawBufferPointer.allocateAligned(file.blockSize)
         defer { buffer.deallocate(); readBack.deallocate() }
         var latency = Histogram<UInt64>(highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .three)
         var failures: [Failure] = []
@@ -190,17 +181,17 @@ final class ProfileRun: @unchecked Sendable {
         }
         while !stop.isRaised && monotonicNanoseconds() < deadline {
             random ^= random << 13; random ^= random >> 7; random ^= random << 17
-            let b = Int(random % UInt64(blocks))
-            let offset = b * blockSize
+            let b = Int(random % UInt64(file.blocks))
+            let offset = b * file.blockSize
             sequence += 1
             StressBlock.fill(buffer, header: .init(profile: profile.letter, writer: UInt32(t), sequence: sequence, block: UInt64(b)))
             pthread_mutex_lock(locks + b)
             var written = true
             switch kind {
             case .write:
-                if pwrite(writeFD, buffer.baseAddress, blockSize, off_t(offset)) != blockSize { written = false; failed("pwrite", offset) }
+                if pwrite(writeFD, buffer.baseAddress, file.blockSize, off_t(offset)) != file.blockSize { written = false; failed("pwrite", offset) }
             case .mmap:
-                mapping.map { ($0 + offset).copyMemory(from: buffer.baseAddress!, byteCount: blockSize) }
+                mapping.map { ($0 + offset).copyMemory(from: buffer.baseAddress!, byteCount: file.blockSize) }
             }
             if written {
                 lastWriter[b] = UInt32(t)
@@ -211,10 +202,10 @@ final class ProfileRun: @unchecked Sendable {
             let before = monotonicNanoseconds()
             let ok: Bool
             switch (kind, layout.direct) {
-            case (.write, _): ok = spw_sync_range_and_wait(writeFD, Int64(offset), Int64(blockSize)) == 0
-            case (.mmap, false): ok = msync(mapping! + offset, blockSize, MS_SYNC) == 0
+            case (.write, _): ok = spw_sync_range_and_wait(writeFD, Int64(offset), Int64(file.blockSize)) == 0
+            case (.mmap, false): ok = msync(mapping! + offset, file.blockSize, MS_SYNC) == 0
             // A direct read of a range with dirty cached pages writes them back first.
-            case (.mmap, true): ok = pread(directFD, readBack.baseAddress, blockSize, off_t(offset)) == blockSize
+            case (.mmap, true): ok = pread(directFD, readBack.baseAddress, file.blockSize, off_t(offset)) == file.blockSize
             }
             _ = latency.record(monotonicNanoseconds() - before)
             if !ok { failed(flushCall, offset) }
@@ -257,6 +248,6 @@ final class ProfileRun: @unchecked Sendable {
 }
 
 extension StressProfile {
-    /// The letter as the byte the blocks carry.
+    /// The letter as the byte the file.blocks carry.
     var letter: UInt8 { rawValue.utf8.first! }
 }

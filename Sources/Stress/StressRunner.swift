@@ -114,8 +114,9 @@ public struct StressRunner: Sendable {
                 result.status = .skipped
                 result.skipReason = "direct I/O is not supported in '\(c.directory)': \(direct.reason ?? "unknown reason")"
             } else {
-                ProfileRun(profile: profile, layout: layout, configuration: c, path: path, fd: fd, blockSize: blockSize,
-                           directRead: direct.supported, stop: stop, progress: progress).run(into: &result)
+                let file = StressFile(path: path, fd: fd, blockSize: blockSize, blocks: c.fileSize / blockSize, directRead: direct.supported)
+                ProfileRun(profile: profile, layout: layout, configuration: c, file: file, stop: stop, progress: progress)
+                    .run(into: &result)
             }
             report.profiles.append(result)
         }

@@ -5,13 +5,24 @@ import Glibc
 
 /// The pass after a profile: every block read back (around the page cache when the file system
 /// allows `O_DIRECT`) and checked against its own checksum and against the last write made to it.
-struct StressVerification {
+/// The stress file as the profiles share it.
+struct StressFile: Sendable {
     var path: String
     var fd: Int32
     var blockSize: Int
     var blocks: Int
-    var profile: StressProfile
+    /// The file system takes `O_DIRECT` reads (the verification reads around the page cache).
     var directRead: Bool
+}
+
+struct StressVerification {
+    var file: StressFile
+    var profile: StressProfile
+    var path: String { file.path }
+    var fd: Int32 { file.fd }
+    var blockSize: Int { file.blockSize }
+    var blocks: Int { file.blocks }
+    var directRead: Bool { file.directRead }
     /// How many problems of each kind are listed (all are counted).
     static let listed = 16
 

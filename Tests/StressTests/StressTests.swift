@@ -142,7 +142,7 @@ struct StressTests {
             if b == 3 { for i in 0..<size { buffer[i] = 0 } }
             #expect(pwrite(fd, buffer.baseAddress, size, off_t(b * size)) == size)
         }
-        let v = StressVerification(path: path, fd: fd, blockSize: size, blocks: blocks, profile: .A, directRead: false)
+        let v = StressVerification(file: StressFile(path: path, fd: fd, blockSize: size, blocks: blocks, directRead: false), profile: .A)
             .verify(lastWriter: lastWriter, lastSequence: lastSequence)
         #expect(v.intact == 4)
         #expect(v.counts == .init(torn: 1, stale: 1, noHeader: 2, readErrors: 0))
