@@ -258,26 +258,15 @@ public struct MailInput {
     /// stays bounded by the largest message.
     public func forEach(_ body: (InputItem) throws -> Void) rethrows {
         switch plan {
-        case .mbox(let source):
-            let displayPath = path == "-" ? "<stdin>" : path
-            var reader = MboxReader(path: displayPath, source: source)
-            var reportedHugeLines = 0
-            while let raw = reader.next() {
+        case .mbox:
+            let trailing = try forEachRawMessage({ raw, lines in
                 var message = MailMessage.parse(raw)
-                while reportedHugeLines < reader.hugeLines.count {
-                    let huge = reader.hugeLines[reportedHugeLines]
-                    message.diagnostics.append(Diagnostic(
-                        "mail/huge-line", .warning, "line is \(huge.length) bytes long; no mailer sends that",
-                        at: SourceLocation(file: displayPath, line: huge.line)))
-                    reportedHugeLines += 1
-                }
+                message.diagnostics += lines
                 try body(.message(message))
+            })
+            if !trailing.isEmpty {
+                try body(.text(PlainText(source: path == "-" ? "<stdin>" : path, text: "", origin: .headerless, diagnostics: trailing)))
             }
-            if let error = reader.readError {
-                let d = Diagnostic("mail/read-error", .error, "read error: \(error)", at: SourceLocation(file: displayPath, line: 1))
-                try body(.text(PlainText(source: displayPath, text: "", origin: .headerless, diagnostics: [d])))
-            }
-            if case .fileDescriptor(let fd) = source { close(fd) }
         case .singleFile(let path, let bytes):
             try body(MailInput.item(bytes: bytes, path: path, strip: nil))
         case .files(let files):
@@ -298,6 +287,39 @@ public struct MailInput {
                 try body(item)
             }
         }
+    }
+
+    /// An mbox read from a file: its messages can be read again, by where they start.
+    public var isMboxFile: Bool {
+        if case .mbox(.fileDescriptor) = plan { return true }
+        return false
+    }
+
+    /// Each message of an mbox input as cut out, undecoded (nothing for other inputs), with the
+    /// huge lines the reader met on the way to it; what went wrong after the last (a read
+    /// error) is returned.
+    @discardableResult
+    public func forEachRawMessage(_ body: (RawMessage, [Diagnostic]) throws -> Void) rethrows -> [Diagnostic] {
+        guard case .mbox(let source) = plan else { return [] }
+        let displayPath = path == "-" ? "<stdin>" : path
+        var reader = MboxReader(path: displayPath, source: source)
+        var reportedHugeLines = 0
+        defer { if case .fileDescriptor(let fd) = source { close(fd) } }
+        while let raw = reader.next() {
+            var lines: [Diagnostic] = []
+            while reportedHugeLines < reader.hugeLines.count {
+                let huge = reader.hugeLines[reportedHugeLines]
+                lines.append(Diagnostic(
+                    "mail/huge-line", .warning, "line is \(huge.length) bytes long; no mailer sends that",
+                    at: SourceLocation(file: displayPath, line: huge.line)))
+                reportedHugeLines += 1
+            }
+            try body(raw, lines)
+        }
+        if let error = reader.readError {
+            return [Diagnostic("mail/read-error", .error, "read error: \(error)", at: SourceLocation(file: displayPath, line: 1))]
+        }
+        return []
     }
 
     static func item(path: String, strip: Int?) -> InputItem {

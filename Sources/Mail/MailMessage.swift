@@ -107,6 +107,36 @@ public struct MailPart: Sendable {
     public var sentLines: [Int: [UInt8]] = [:]
 }
 
+/// The headers that place a mail in its thread and series, decoded.
+public struct MailEnvelope: Sendable {
+    public var subject: String
+    public var from: Person?
+    public var messageID: String?
+    /// The last id of `In-Reply-To` (the one a reply answers).
+    public var inReplyTo: String?
+    public var references: [String]
+
+    init(_ headers: HeaderBlock) {
+        subject = MailMessage.cleanFolded(headers[.subject] ?? "")
+        from = headers.withValue(.from, Person.parse) ?? nil
+        messageID = headers.withRawValue(.messageID) { b in
+            var first: String?
+            MailMessage.forEachMessageID(in: b) { first = $0; return false }
+            return first
+        } ?? nil
+        inReplyTo = headers.withRawValue(.inReplyTo) { b in
+            var last: String?
+            MailMessage.forEachMessageID(in: b) { last = $0; return true }
+            return last
+        } ?? nil
+        references = headers.withRawValue(.references) { b in
+            var ids: [String] = []
+            MailMessage.forEachMessageID(in: b) { ids.append($0); return true }
+            return ids
+        } ?? []
+    }
+}
+
 /// A decoded mail: the headers a patch reviewer needs, and the text parts in order.
 public struct MailMessage: Sendable {
     public var source: String
@@ -186,27 +216,11 @@ public struct MailMessage: Sendable {
     public static func parse(_ raw: RawMessage) -> MailMessage {
         let all = raw.bytes[...]
         let (headers, bodyStart, headerLines) = HeaderBlock.parse(all, firstLine: raw.startLine)
+        let envelope = MailEnvelope(headers)
         var message = MailMessage(
-            source: raw.source, startLine: raw.startLine, headers: headers,
-            subject: MailMessage.cleanFolded(headers[.subject] ?? ""),
-            from: headers.withValue(.from, Person.parse) ?? nil,
-            date: headers[.date],
-            messageID: headers.withRawValue(.messageID) { b in
-                var first: String?
-                MailMessage.forEachMessageID(in: b) { first = $0; return false }
-                return first
-            } ?? nil,
-            inReplyTo: headers.withRawValue(.inReplyTo) { b in
-                var last: String?
-                MailMessage.forEachMessageID(in: b) { last = $0; return true }
-                return last
-            } ?? nil,
-            references: headers.withRawValue(.references) { b in
-                var ids: [String] = []
-                MailMessage.forEachMessageID(in: b) { ids.append($0); return true }
-                return ids
-            } ?? [],
-            parts: [], isFormatFlowed: false, diagnostics: []
+            source: raw.source, startLine: raw.startLine, headers: headers, subject: envelope.subject, from: envelope.from,
+            date: headers[.date], messageID: envelope.messageID, inReplyTo: envelope.inReplyTo,
+            references: envelope.references, parts: [], isFormatFlowed: false, diagnostics: []
         )
         var context = PartContext(source: raw.source)
         context.walk(
@@ -215,6 +229,21 @@ public struct MailMessage: Sendable {
         )
         message.diagnostics.append(contentsOf: context.diagnostics)
         return message
+    }
+
+    /// The envelope of `raw`, and where its body starts when the body's bytes are its text: one
+    /// `text/plain` part (or none declared), no transfer encoding, a charset that keeps ASCII
+    /// as ASCII. Grouping a large archive reads this much of each mail, not the whole of it.
+    public static func envelope(_ raw: RawMessage) -> (envelope: MailEnvelope, plainBodyStart: Int?) {
+        let (headers, bodyStart, _) = HeaderBlock.parse(raw.bytes[...], firstLine: raw.startLine)
+        let envelope = MailEnvelope(headers)
+        let contentType = headers.withValue(.contentType, ContentType.parse) ?? .textPlain
+        guard contentType.mediaType == "text/plain" else { return (envelope, nil) }
+        let encoding = headers[.contentTransferEncoding].map { HeaderField.asciiLowercased($0) } ?? "7bit"
+        guard ["7bit", "8bit", "binary", ""].contains(encoding) else { return (envelope, nil) }
+        let charset = contentType.parameter("charset").map(Charset.normalizedName) ?? "utf-8"
+        guard !charset.hasPrefix("utf-16"), !charset.hasPrefix("utf-32"), !charset.contains("utf-7") else { return (envelope, nil) }
+        return (envelope, bodyStart)
     }
 
     public static func cleanFolded(_ s: String) -> String {

@@ -65,27 +65,50 @@ public struct SeriesCollection: Sendable {
 /// threads them by Message-ID / In-Reply-To / References, groups patches by thread and version,
 /// and attaches replies and their trailers.
 public struct SeriesBuilder {
-    private enum Role { case patch, cover, reply, other }
+    enum Role { case patch, cover, reply, other }
 
-    private struct Entry {
+    struct Entry {
         var role: Role
-        var message: MailMessage?
-        var patch: Patch?
-        var cover: CoverLetter?
-        var reply: Reply?
+        /// What the mail is to its series, boxed: an archive's entries are mostly replies, and an
+        /// entry stays a few words whatever it holds.
+        private var payload: Payload = .none
+        indirect enum Payload { case none, patch(Patch), cover(CoverLetter), reply(Reply) }
+        var patch: Patch? {
+            get { if case .patch(let p) = payload { return p } else { return nil } }
+            set { payload = newValue.map(Payload.patch) ?? .none }
+        }
+        var cover: CoverLetter? {
+            get { if case .cover(let c) = payload { return c } else { return nil } }
+            set { payload = newValue.map(Payload.cover) ?? .none }
+        }
+        var reply: Reply? {
+            get { if case .reply(let r) = payload { return r } else { return nil } }
+            set { payload = newValue.map(Payload.reply) ?? .none }
+        }
         var subjectInfo: SubjectInfo
         var messageID: String?
         var parents: [String]  // In-Reply-To first, then References from the nearest
         /// The envelope sender as the archive shows it (the `From:` header, lowercased address):
         /// `git send-email` sends every patch of a series from one sender, whoever wrote it.
         var sender = ""
+        /// A patch's change, hashed (`patchID`): the same for the same patch sent again.
+        var patchID: UInt64 = 0
+        /// The mail carries a diff of at least one file.
+        var hasFiles = false
+
+        init(role: Role, subjectInfo: SubjectInfo, messageID: String?, parents: [String]) {
+            self.role = role
+            self.subjectInfo = subjectInfo
+            self.messageID = messageID
+            self.parents = parents
+        }
     }
 
-    private var entries: [Entry] = []
+    var entries: [Entry] = []
     private var pasted: [PatchSeries] = []
     private var quilt: [Patch] = []
-    private var diagnostics: [Diagnostic] = []
-    private var messageCount = 0
+    var diagnostics: [Diagnostic] = []
+    var messageCount = 0
 
     public init() {}
 
@@ -193,19 +216,8 @@ public struct SeriesBuilder {
         var parents: [String] = []
         if let r = message.inReplyTo { parents.append(r) }
         parents.append(contentsOf: message.references.reversed().filter { $0 != message.inReplyTo })
-        let role: Role
-        if info.number == 0 && !info.isReply {
-            role = .cover
-        } else if !info.isReply && (!body.files.isEmpty || info.isPatch) {
-            role = .patch
-        } else if info.isReply || message.inReplyTo != nil || !message.references.isEmpty {
-            role = .reply
-        } else if !body.files.isEmpty {
-            role = .patch
-        } else {
-            role = .other
-        }
-        var entry = Entry(role: role, message: nil, patch: nil, cover: nil, reply: nil, subjectInfo: info,
+        let role = Self.role(info, hasFiles: !body.files.isEmpty, threaded: message.inReplyTo != nil || !message.references.isEmpty)
+        var entry = Entry(role: role, subjectInfo: info,
                           messageID: message.messageID, parents: parents)
         entry.sender = message.from?.email.lowercased() ?? ""
         diagnostics.append(contentsOf: message.diagnostics.map { d in
@@ -226,6 +238,10 @@ public struct SeriesBuilder {
             patch.recipients = Self.recipients(message)
             PatchChecks.run(&patch)
             entry.patch = patch
+            // Hashed from the body's bytes as an outlined mail's is, so a resend read in full
+            // and one read as an outline are the same change.
+            entry.patchID = DiffSkim.scan(Array(message.body.utf8), from: 0).patchID
+            entry.hasFiles = !patch.files.isEmpty
         case .cover:
             entry.cover = CoverLetter(subject: message.subject, author: message.from, date: message.date,
                                       messageID: message.messageID, body: message.body, source: location,
@@ -247,6 +263,15 @@ public struct SeriesBuilder {
 
     private var coverFooters: [Int: SeriesFooter] = [:]
 
+    /// What a mail is to its series, by its subject, whether it carries a diff, and whether it
+    /// answers another mail.
+    static func role(_ info: SubjectInfo, hasFiles: Bool, threaded: Bool) -> Role {
+        if info.number == 0 && !info.isReply { return .cover }
+        if !info.isReply && (hasFiles || info.isPatch) { return .patch }
+        if info.isReply || threaded { return .reply }
+        return hasFiles ? .patch : .other
+    }
+
     static func recipients(_ message: MailMessage) -> Recipients {
         Recipients(toHeader: message.headers["to"].map(MailMessage.cleanFolded) ?? "",
                    ccHeader: message.headers["cc"].map(MailMessage.cleanFolded) ?? "", references: message.references)
@@ -256,7 +281,11 @@ public struct SeriesBuilder {
     /// reader with a bare "no patch found".
     static func pullRequestNote(_ lines: [TextLine], source: String) -> Diagnostic? {
         guard let since = lines.first(where: { $0.hasPrefix("The following changes since commit") }),
-              let at = lines.first(where: { $0.text.lowercased().contains("are available in the git repository at") })
+              let at = lines.first(where: { line in
+                  // By bytes first: lowercasing every line of a long mail is the slow way.
+                  (line.text.containsBytes("epository") || line.text.containsBytes("EPOSITORY"))
+                      && line.text.lowercased().contains("are available in the git repository at")
+              })
         else { return nil }
         let url = lines.drop { $0.mailLine != at.mailLine }.dropFirst()
             .first { !$0.text.allSatisfy(\.isWhitespace) }?.text.trimmingWhitespace() ?? ""
@@ -350,7 +379,7 @@ public struct SeriesBuilder {
             let sorted = members.sorted { (entries[$0].subjectInfo.number ?? 1) < (entries[$1].subjectInfo.number ?? 1) }
             let total = members.map { entries[$0].subjectInfo.total ?? 1 }.max() ?? 1
             let titles = sorted.map { entries[$0].subjectInfo.title }
-            let changes = sorted.map { entries[$0].patch.map(Self.patchID) ?? 0 }
+            let changes = sorted.map { entries[$0].patchID }
             let resend = members.contains { entries[$0].subjectInfo.isResend }
             let byTitles = Signature(version: version[root], total: total, titles: titles, changes: [])
             let byChanges = Signature(version: version[root], total: total, titles: [], changes: changes)
@@ -502,30 +531,11 @@ public struct SeriesBuilder {
 
     /// A resend: the label says so, the Message-ID is the same, or the diff is (git's patch-id:
     /// the changed lines, whitespace aside).
-    private static func isSamePatchAgain(_ a: Entry, _ b: Entry) -> Bool {
+    static func isSamePatchAgain(_ a: Entry, _ b: Entry) -> Bool {
         if b.subjectInfo.isResend || a.subjectInfo.isResend { return true }
         if let x = a.messageID, x == b.messageID { return true }
-        guard let p = a.patch, let q = b.patch, !p.files.isEmpty else { return a.role == .cover && b.role == .cover }
-        return patchID(p) == patchID(q)
-    }
-
-    /// The changed lines' bytes, whitespace aside, hashed (FNV-1a), with each file's path: equal
-    /// for the same change sent twice, whatever the mailer did to the spaces.
-    static func patchID(_ patch: Patch) -> UInt64 {
-        var h: UInt64 = 0xcbf29ce484222325
-        @inline(__always) func mix(_ b: UInt8) { h = (h ^ UInt64(b)) &* 0x100000001b3 }
-        for file in patch.files {
-            for b in (file.newPath ?? file.oldPath ?? "").utf8 { mix(b) }
-            mix(0)
-            for hunk in file.hunks {
-                for line in hunk.lines where line.kind == .added || line.kind == .removed {
-                    mix(line.kind == .added ? 0x2B : 0x2D)
-                    for b in line.text.utf8 where b != 0x20 && b != 0x09 && b != 0x0D { mix(b) }
-                    mix(0x0A)
-                }
-            }
-        }
-        return h
+        guard a.role == .patch, b.role == .patch, a.hasFiles else { return a.role == .cover && b.role == .cover }
+        return a.patchID == b.patchID
     }
 
     /// Compares `3.2` and `10` component by component.

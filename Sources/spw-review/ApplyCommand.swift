@@ -40,8 +40,7 @@ struct ApplyCommand: ParsableCommand {
 
     func run() throws {
         let loaded = try LoadedInput.load(inputs)
-        let collection = loaded.collection
-        guard let picked = try choice.select(from: loaded) else {
+        guard let (picked, inputDiagnostics) = try choice.select(from: loaded) else {
             let style = TextStyle(color: Terminal.colorOnStderr)
             Terminal.printError("\(inputs[0]): \(style.severity(.error)): no patch series found in the input")
             throw ExitCode(ExitStatus.unreadableInput)
@@ -50,7 +49,7 @@ struct ApplyCommand: ParsableCommand {
             throw ValidationError("no git repository contains \(FileManager.default.currentDirectoryPath): name the kernel tree with --tree DIR")
         }
         let series = picked.confirmingIndentation(appliedAsSent: result.hunksAppliedAsSent, filesCarriageReturns: result.hunksWithTheFilesCarriageReturns)
-        let diagnostics = ReviewCommand.ordered(collection.diagnostics + series.patches.flatMap(\.diagnostics) + result.diagnostics)
+        let diagnostics = ReviewCommand.ordered(inputDiagnostics + series.patches.flatMap(\.diagnostics) + result.diagnostics)
         if printTree {
             print(result.resultTree)
         } else {

@@ -1,31 +1,110 @@
 import ArgumentParser
+import Dispatch
+import Foundation
 import Mail
 import Series
 import Report
 
 /// Reads every input into one collection of series. Unreadable input ends the run with
 /// exit status 3 and a `file[:line]: error:` line, the way git reports a bad file.
+///
+/// mbox files (archives can be large) are read in two passes: the first groups outlines of
+/// the mails (envelopes, and the diffs' changes read from plain bodies), which is all `list`
+/// needs; the series a command chooses is then read again in full, its mails only. Memory stays
+/// bounded by the outlines, not by the archive.
 struct LoadedInput {
     var collection: SeriesCollection
     var inputs: [(path: String, kind: String)]
+    /// The collection holds outlines, read in full by `complete`.
+    var outlined = false
 
-    static func load(_ paths: [String]) throws -> LoadedInput {
+    static func load(_ paths: [String], outline: Bool = true) throws -> LoadedInput {
         var builder = SeriesBuilder()
         var inputs: [(String, String)] = []
+        var opened: [MailInput] = []
         for path in paths {
-            let input: MailInput
             do {
-                input = try MailInput(path: path)
+                opened.append(try MailInput(path: path))
             } catch {
                 let style = TextStyle(color: Terminal.colorOnStderr)
                 let location = error.line.map { "\(error.path):\($0): " } ?? "\(error.path): "
                 Terminal.printError("\(location)\(style.severity(.error)): \(error.message)")
                 throw ExitCode(ExitStatus.unreadableInput)
             }
-            inputs.append((path, input.kind.rawValue))
-            input.forEach { builder.add($0) }
         }
-        return LoadedInput(collection: builder.finish(), inputs: inputs)
+        let outlined = outline && opened.allSatisfy(\.isMboxFile)
+        for input in opened {
+            inputs.append((input.path, input.kind.rawValue))
+            if outlined {
+                // Outlines are made a batch at a time on all cores, and added in the input's order.
+                var batch: [(raw: RawMessage, lines: [Diagnostic])] = []
+                func addBatch() {
+                    let outlines = ConcurrentOutlines(count: batch.count)
+                    let raws = batch.map(\.raw)
+                    DispatchQueue.concurrentPerform(iterations: raws.count) { outlines.set($0, SeriesBuilder.outline(raws[$0])) }
+                    for (k, outline) in outlines.values.enumerated() {
+                        builder.add(outline!)
+                        if !batch[k].lines.isEmpty {
+                            builder.add(.text(PlainText(source: batch[k].raw.source, text: "", origin: .headerless, diagnostics: batch[k].lines)))
+                        }
+                    }
+                    batch.removeAll(keepingCapacity: true)
+                }
+                let trailing = input.forEachRawMessage { raw, lines in
+                    batch.append((raw, lines))
+                    if batch.count == 512 { addBatch() }
+                }
+                addBatch()
+                builder.add(.text(PlainText(source: input.path, text: "", origin: .headerless, diagnostics: trailing)))
+            } else {
+                input.forEach { builder.add($0) }
+            }
+        }
+        let collection = builder.finish()
+        // Nothing found: what each mail says about itself (a NUL byte, a charset) is the
+        // explanation, and only a full read has it.
+        if outlined && collection.series.isEmpty { return try load(paths, outline: false) }
+        return LoadedInput(collection: collection, inputs: inputs, outlined: outlined)
+    }
+
+    /// `series` (one of `collection`'s) with its mails read in full, and the diagnostics that go
+    /// with it: the input's own (huge lines, read errors) and its mails'.
+    func complete(_ series: PatchSeries) throws -> (series: PatchSeries, diagnostics: [Diagnostic]) {
+        guard outlined else { return (series, collection.diagnostics) }
+        let members = SeriesCollection.members(of: series)
+        var builder = SeriesBuilder()
+        for (path, _) in inputs {
+            let input: MailInput
+            do { input = try MailInput(path: path) } catch {
+                Terminal.printError("\(error.path): error: \(error.message) (read again for the chosen series)")
+                throw ExitCode(ExitStatus.unreadableInput)
+            }
+            input.forEachRawMessage { raw, _ in
+                guard members.contains(SourceLocation(file: raw.source, line: raw.startLine)) else { return }
+                builder.add(.message(MailMessage.parse(raw)))
+            }
+        }
+        let full = builder.finish()
+        // The mails of one series group as one series again; should a mail read in full say
+        // more than its outline did, the series with most of the chosen patches is the one.
+        let chosen = Set(series.patches.compactMap(\.source))
+        let best = full.series.max { a, b in
+            chosen.intersection(a.patches.compactMap(\.source)).count < chosen.intersection(b.patches.compactMap(\.source)).count
+        } ?? series
+        let inputDiagnostics = collection.diagnostics.filter { $0.code == "mail/huge-line" || $0.code == "mail/read-error" }
+        return (best, inputDiagnostics + full.diagnostics)
+    }
+}
+
+/// One slot per mail of a batch, filled from any thread.
+final class ConcurrentOutlines: @unchecked Sendable {
+    private(set) var values: [MailOutline?]
+    private let lock = NSLock()
+    init(count: Int) { values = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ outline: MailOutline) {
+        lock.lock()
+        values[i] = outline
+        lock.unlock()
     }
 }
 
@@ -41,9 +120,15 @@ struct SeriesChoice: ParsableArguments {
         if let number, number < 1 { throw ValidationError("--series counts from 1, as `list` prints them") }
     }
 
-    /// The series chosen, nil when there is none; several series in separate threads and no
-    /// choice stop the run with exit status 2 and the list (a command never picks one silently).
-    func select(from loaded: LoadedInput) throws -> PatchSeries? {
+    /// The series chosen, read in full, with the diagnostics that go with it; nil when there is
+    /// none. Several series in separate threads and no choice stop the run with exit status 2
+    /// and the list (a command never picks one silently).
+    func select(from loaded: LoadedInput) throws -> (series: PatchSeries, diagnostics: [Diagnostic])? {
+        guard let outline = try selectOutline(from: loaded) else { return nil }
+        return try loaded.complete(outline)
+    }
+
+    func selectOutline(from loaded: LoadedInput) throws -> PatchSeries? {
         let collection = loaded.collection
         switch collection.select(number: number, version: version.map { $0.hasPrefix("v") ? String($0.dropFirst()) : $0 }) {
         case .series(let series): return series

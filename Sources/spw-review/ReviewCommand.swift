@@ -122,9 +122,9 @@ struct ReviewCommand: ParsableCommand {
 
     func run() throws {
         let loaded = try PerformanceTrace.measure("reading the mail") { try LoadedInput.load(inputs) }
-        let collection = loaded.collection
-        var series = try choice.select(from: loaded)
-        var diagnostics = collection.diagnostics
+        let chosen = try PerformanceTrace.measure("reading the chosen series in full") { try choice.select(from: loaded) }
+        var series = chosen?.series
+        var diagnostics = chosen?.diagnostics ?? loaded.collection.diagnostics
         var code = ReviewedCode()
         if let picked = series {
             code = try reviewCode(picked, diagnostics: &diagnostics)

@@ -1,0 +1,276 @@
+import Mail
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Grouping a large archive without reading every mail in full: the envelope from the headers,
+/// and for a plain body (one text/plain part, no transfer encoding) whether it carries a diff
+/// and that diff's change, read from its bytes. The series that come out have outline patches,
+/// cover letters and replies (numbers, subjects, where each mail is), enough to list them and to
+/// choose one; the chosen one is then read in full (`SeriesCollection.members`).
+/// One mail as grouping reads it, made without touching the builder (so many can be made at
+/// once, on all cores, and added in order).
+public struct MailOutline: Sendable {
+    var envelope: MailEnvelope
+    var diff: DiffSkim
+    var location: SourceLocation
+    /// The note for a `git request-pull` mail (no diff, not a reply).
+    var pullRequest: Diagnostic?
+}
+
+extension SeriesBuilder {
+    /// The outline of `raw`: its envelope, and its body's diff read from the bytes (decoded
+    /// first when the body is MIME parts or transfer-encoded).
+    public static func outline(_ raw: RawMessage) -> MailOutline {
+        let (envelope, plainBodyStart) = MailMessage.envelope(raw)
+        let diff: DiffSkim
+        var decoded: MailMessage?
+        if let bodyStart = plainBodyStart {
+            diff = DiffSkim.scan(raw.bytes, from: bodyStart)
+        } else {
+            decoded = MailMessage.parse(raw)
+            diff = DiffSkim.scan(Array(decoded!.body.utf8), from: 0)
+        }
+        var outline = MailOutline(envelope: envelope, diff: diff, location: SourceLocation(file: raw.source, line: raw.startLine))
+        if diff.mentionsPullRequest && !diff.hasFiles && role(outline) == .other {
+            let message = decoded ?? MailMessage.parse(raw)
+            let map = message.bodyLineMap()
+            outline.pullRequest = pullRequestNote(TextLines.split(message.body) { map.fileLine($0) }, source: message.source)
+        }
+        return outline
+    }
+
+    static func role(_ outline: MailOutline) -> Role {
+        role(SubjectParser.parse(outline.envelope.subject), hasFiles: outline.diff.hasFiles,
+             threaded: outline.envelope.inReplyTo != nil || !outline.envelope.references.isEmpty)
+    }
+
+    public mutating func addSkimmed(_ raw: RawMessage) { add(Self.outline(raw)) }
+
+    public mutating func add(_ outline: MailOutline) {
+        messageCount += 1
+        if let note = outline.pullRequest { diagnostics.append(note) }
+        let envelope = outline.envelope, diff = outline.diff, location = outline.location
+        var info = SubjectParser.parse(envelope.subject)
+        // git mailinfo's in-body `Subject:` names the commit, as a full read takes it.
+        if let inBody = diff.inBodySubject { info.title = SubjectParser.parse(inBody).title }
+        var parents: [String] = []
+        if let r = envelope.inReplyTo { parents.append(r) }
+        parents.append(contentsOf: envelope.references.reversed().filter { $0 != envelope.inReplyTo })
+        let role = Self.role(info, hasFiles: diff.hasFiles, threaded: envelope.inReplyTo != nil || !envelope.references.isEmpty)
+        var entry = Entry(role: role, subjectInfo: info, messageID: envelope.messageID, parents: parents)
+        entry.sender = envelope.from?.email.lowercased() ?? ""
+        entry.patchID = diff.patchID
+        entry.hasFiles = diff.hasFiles
+        switch role {
+        case .patch:
+            entry.patch = Patch(
+                number: info.number ?? 1, total: info.total ?? 1, subject: envelope.subject, subjectInfo: info,
+                author: envelope.from, date: nil, messageID: envelope.messageID, inReplyTo: envelope.inReplyTo,
+                message: "", trailers: [], collectedTrailers: [], notes: "", diffstat: [], files: [], footer: SeriesFooter(),
+                source: location, diagnostics: [])
+        case .cover:
+            entry.cover = CoverLetter(subject: envelope.subject, author: envelope.from, date: nil, messageID: envelope.messageID,
+                                      body: "", source: location, recipients: Recipients())
+        case .reply:
+            entry.reply = Reply(author: envelope.from, date: nil, messageID: envelope.messageID, subject: envelope.subject,
+                                inReplyTo: .unknown, trailers: [], text: "", ownText: "", source: location,
+                                authorEvidence: "From: header")
+        case .other:
+            break
+        }
+        entries.append(entry)
+    }
+}
+
+extension SeriesCollection {
+    /// Where the mails of `series` are (patches, cover letter, replies): what to read in full
+    /// once an outlined series is chosen.
+    public static func members(of series: PatchSeries) -> Set<SourceLocation> {
+        var out = Set<SourceLocation>()
+        for p in series.patches { if let s = p.source { out.insert(s) } }
+        if let c = series.coverLetter?.source { out.insert(c) }
+        for r in series.replies { if let s = r.source { out.insert(s) } }
+        return out
+    }
+}
+
+/// What grouping needs of a body's diff, from its bytes: whether it changes a file, the change
+/// hashed (FNV-1a over each file's path, then each added or removed line without its blanks:
+/// equal for the same change sent twice, whatever the mailer did to the spaces), the in-body
+/// `Subject:` (git mailinfo's), and whether it reads like `git request-pull`. Every patch's
+/// change is hashed this way, read in full or not.
+struct DiffSkim: Sendable {
+    var hasFiles = false
+    var patchID: UInt64 = 0xcbf29ce484222325
+    var mentionsPullRequest = false
+    var inBodySubject: String?
+
+    @inline(__always) mutating func mix(_ b: UInt8) { patchID = (patchID ^ UInt64(b)) &* 0x100000001b3 }
+
+    mutating func mixPath(_ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) {
+        var start = range.lowerBound, end = range.upperBound
+        // `a/…`, `b/…`: the first component is the diff's, not the file's.
+        if let slash = (start..<end).first(where: { line[$0] == 0x2F }) { start = slash + 1 }
+        if let tab = (start..<end).first(where: { line[$0] == 0x09 }) { end = tab }
+        for i in start..<end { mix(line[i]) }
+        mix(0)
+    }
+
+    static func scan(_ bytes: [UInt8], from bodyStart: Int) -> DiffSkim {
+        var skim = DiffSkim()
+        bytes.withUnsafeBufferPointer { all in
+            var old = 0, new = 0  // lines left in the hunk being read
+            var inGitHeader = false
+            var minus: Range<Int>?  // the name on a `--- ` line just seen, in `all`
+            var gitName: Range<Int>?  // the new name on a `diff --git` line just seen
+            var position = bodyStart
+            skim.readInBodyHeaders(all, &position)
+            while position < all.count {
+                let end = Self.lineEnd(all, from: position)
+                var lineEnd = end
+                if lineEnd > position && all[lineEnd - 1] == 0x0D { lineEnd -= 1 }
+                let line = UnsafeBufferPointer(rebasing: all[position..<lineEnd])
+                let lineStart = position
+                position = end + 1
+                if old > 0 || new > 0 {
+                    switch line.first {
+                    case 0x20, nil:  // context (a blank line is one a mailer trimmed)
+                        old -= 1
+                        new -= 1
+                        continue
+                    case 0x2D, 0x2B:
+                        if line.first == 0x2D { old -= 1 } else { new -= 1 }
+                        skim.mix(line[0])
+                        for b in line.dropFirst() where b != 0x20 && b != 0x09 { skim.mix(b) }
+                        skim.mix(0x0A)
+                        continue
+                    case 0x5C: continue  // `\ No newline at end of file`
+                    default:  // the hunk ended early: read the line as text
+                        old = 0
+                        new = 0
+                    }
+                }
+                if let name = gitName {
+                    // A `diff --git` line is a file when git's lines for a change follow it; an
+                    // `index` line alone, or junk, is not one (git apply finds no patch there).
+                    if line.hasBytePrefix("index ") { continue }
+                    if line.hasBytePrefix("--- ") {
+                        minus = (lineStart + 4)..<lineEnd
+                        continue
+                    }
+                    gitName = nil
+                    let plusPlus = line.hasBytePrefix("+++ ") && minus != nil
+                    minus = nil
+                    if plusPlus || Self.gitChangeStarts.contains(where: { line.hasBytePrefix($0) }) {
+                        skim.mixPath(all, name)
+                        skim.hasFiles = true
+                        inGitHeader = !plusPlus
+                        if plusPlus { continue }
+                    }
+                }
+                if line.hasBytePrefix("diff --git ") {
+                    // The new name: from the last ` b/` of the line.
+                    var b = line.count - 3
+                    while b > 11 && !(line[b] == 0x20 && line[b + 1] == 0x62 && line[b + 2] == 0x2F) { b -= 1 }
+                    gitName = (lineStart + b + 1)..<lineEnd
+                    inGitHeader = false
+                    minus = nil
+                } else if line.hasBytePrefix("--- ") {
+                    minus = (lineStart + 4)..<lineEnd
+                } else if line.hasBytePrefix("+++ "), let m = minus {
+                    if !inGitHeader {
+                        let isNull = line.count >= 13 && line[4..<13].elementsEqual("/dev/null".utf8)
+                        skim.mixPath(all, isNull ? m : (lineStart + 4)..<lineEnd)
+                        skim.hasFiles = true
+                    }
+                    inGitHeader = false
+                    minus = nil
+                } else if line.hasBytePrefix("@@ -"), skim.hasFiles {
+                    (old, new) = hunkCounts(line)
+                    minus = nil
+                } else {
+                    minus = nil
+                    if !skim.mentionsPullRequest && line.hasBytePrefix("The following changes since commit") {
+                        skim.mentionsPullRequest = true
+                    }
+                }
+            }
+        }
+        if !skim.hasFiles { skim.patchID = 0 }
+        return skim
+    }
+
+    /// In-body headers as `PatchBody.parse` reads them: a pasted `From <sha> …` line first,
+    /// then `From:`, `Subject:`, `Date:` lines (blank lines before the first are skipped).
+    mutating func readInBodyHeaders(_ all: UnsafeBufferPointer<UInt8>, _ position: inout Int) {
+        var p = position
+        var saw = false
+        var first = true
+        while p < all.count {
+            let end = Self.lineEnd(all, from: p)
+            var lineEnd = end
+            if lineEnd > p && all[lineEnd - 1] == 0x0D { lineEnd -= 1 }
+            let line = UnsafeBufferPointer(rebasing: all[p..<lineEnd])
+            defer { first = false }
+            if first && PatchBody.isFormatPatchSeparator(line) {
+                saw = true
+            } else if line.hasBytePrefix("Subject: ") {
+                inBodySubject = String(decoding: line.dropFirst(9), as: UTF8.self).trimmingWhitespace()
+                saw = true
+            } else if line.hasBytePrefix("From: ") || line.hasBytePrefix("Date: ") {
+                saw = true
+            } else if line.isEmpty && !saw {
+                // skipped
+            } else {
+                break
+            }
+            p = end + 1
+        }
+        if saw { position = p }
+    }
+
+    /// Where the line at `start` ends (its newline, or the end).
+    @inline(__always) static func lineEnd(_ all: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        guard start < all.count, let base = all.baseAddress,
+              let hit = memchr(base + start, 0x0A, all.count - start) else { return all.count }
+        return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+    }
+
+    /// The lines after `diff --git` that say what changed when no `---`/`+++` pair does.
+    static let gitChangeStarts: [[UInt8]] = [
+        "new file mode ", "deleted file mode ", "old mode ", "new mode ", "similarity index ",
+        "dissimilarity index ", "rename from ", "rename to ", "copy from ", "copy to ", "Binary files ", "GIT binary patch",
+    ].map { Array($0.utf8) }
+
+    /// `@@ -12,5 +12,6 @@` → (5, 6); a count left out is 1.
+    static func hunkCounts(_ line: UnsafeBufferPointer<UInt8>) -> (Int, Int) {
+        var i = 4
+        func number() -> Int {
+            var n = 0
+            while i < line.count, line[i] >= 0x30, line[i] <= 0x39 { n = n * 10 + Int(line[i] - 0x30); i += 1 }
+            return n
+        }
+        _ = number()
+        var old = 1, new = 1
+        if i < line.count && line[i] == 0x2C { i += 1; old = number() }
+        while i < line.count && line[i] != 0x2B { i += 1 }
+        i += 1
+        _ = number()
+        if i < line.count && line[i] == 0x2C { i += 1; new = number() }
+        return (old, new)
+    }
+}
+
+extension UnsafeBufferPointer where Element == UInt8 {
+    @inline(__always) func hasBytePrefix(_ prefix: StaticString) -> Bool {
+        let n = prefix.utf8CodeUnitCount
+        guard count >= n, let base = baseAddress else { return false }
+        return memcmp(base, prefix.utf8Start, n) == 0
+    }
+
+    @inline(__always) func hasBytePrefix(_ prefix: [UInt8]) -> Bool {
+        guard count >= prefix.count, let base = baseAddress else { return false }
+        return prefix.withUnsafeBufferPointer { memcmp(base, $0.baseAddress!, prefix.count) == 0 }
+    }
+}
