@@ -41,7 +41,7 @@ public enum InputKind: String, Sendable, Codable {
 }
 
 /// Reads every input the user names (`-` is stdin) as a stream of `InputItem`s.
-public struct MailInput {
+public struct MailInput: Sendable {
     public let path: String
     public let kind: InputKind
     private let plan: Plan

@@ -301,7 +301,8 @@ public struct SeriesBuilder {
         var series: [PatchSeries] = pasted
         var diagnostics = self.diagnostics
         var byID: [String: Int] = [:]
-        for (i, e) in entries.enumerated() { if let id = e.messageID { byID[id] = i } }
+        // By index: copying every entry of a large archive, loop after loop, is what costs.
+        for i in entries.indices { if let id = entries[i].messageID { byID[id] = i } }
 
         // Union patches and cover letters with the patch/cover they reply to, same version only.
         var parent = Array(entries.indices)
@@ -318,7 +319,8 @@ public struct SeriesBuilder {
         // v2 thread is a slip, not a new series.
         var threaded = Set<Int>()
         var version = entries.map(\.subjectInfo.version)
-        for (i, e) in entries.enumerated() where seriesRoles.contains(e.role) {
+        for i in entries.indices where seriesRoles.contains(entries[i].role) {
+            let e = entries[i]
             for id in e.parents {
                 guard let j = byID[id], seriesRoles.contains(entries[j].role) else { continue }
                 if !e.subjectInfo.versionGiven || version[j] == version[i] {
@@ -337,7 +339,8 @@ public struct SeriesBuilder {
         struct Run { var root: Int; var key: String; var numbers: [Int: Int]; var senders: Set<String> }
         var runs: [Run] = []
         var lastRun: Int?
-        for (i, e) in entries.enumerated() where seriesRoles.contains(e.role) && !threaded.contains(i) {
+        for i in entries.indices where seriesRoles.contains(entries[i].role) && !threaded.contains(i) {
+            let e = entries[i]
             let total = e.subjectInfo.total ?? 1
             let number = e.role == .cover ? 0 : (e.subjectInfo.number ?? 1)
             guard total > 1 || e.role == .cover else { lastRun = nil; continue }
@@ -366,7 +369,7 @@ public struct SeriesBuilder {
         // series, the later copies used, each duplicate noted.
         var components: [Int: [Int]] = [:]
         var componentOrder: [Int] = []
-        for (i, e) in entries.enumerated() where seriesRoles.contains(e.role) {
+        for i in entries.indices where seriesRoles.contains(entries[i].role) {
             let root = find(i)
             if components[root] == nil { componentOrder.append(root) }
             components[root, default: []].append(i)
@@ -392,7 +395,7 @@ public struct SeriesBuilder {
         }
         var groups: [Int: [Int]] = [:]
         var order: [Int] = []
-        for (i, e) in entries.enumerated() where seriesRoles.contains(e.role) {
+        for i in entries.indices where seriesRoles.contains(entries[i].role) {
             let root = find(i)
             if groups[root] == nil { order.append(root) }
             groups[root, default: []].append(i)
@@ -414,8 +417,8 @@ public struct SeriesBuilder {
             return x
         }
         let entryNodes = entries.indices.map { i in node(entries[i].messageID ?? "\u{0}entry \(i)") }
-        for (i, e) in entries.enumerated() {
-            for id in e.parents { threadParent[threadRoot(node(id))] = threadRoot(entryNodes[i]) }
+        for i in entries.indices {
+            for id in entries[i].parents { threadParent[threadRoot(node(id))] = threadRoot(entryNodes[i]) }
         }
         var threadOfSeries: [Int] = []
         var threadIndex: [Int: Int] = [:]
@@ -484,8 +487,8 @@ public struct SeriesBuilder {
         }
 
         // Replies: follow the thread up to the nearest patch or cover letter.
-        for (i, e) in entries.enumerated() where e.role == .reply {
-            guard var reply = e.reply else { continue }
+        for i in entries.indices where entries[i].role == .reply {
+            guard var reply = entries[i].reply else { continue }
             var visited: Set<Int> = [i]
             var current = i
             var target: (series: Int, target: ReplyTarget)?

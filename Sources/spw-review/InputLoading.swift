@@ -36,9 +36,25 @@ struct LoadedInput {
         for input in opened {
             inputs.append((input.path, input.kind.rawValue))
             if outlined {
-                // Outlines are made a batch at a time on all cores, and added in the input's order.
-                var batch: [(raw: RawMessage, lines: [Diagnostic])] = []
-                func addBatch() {
+                // The archive is cut into mails on a thread of its own while the outlines are
+                // made, a batch at a time on all cores, and added in the input's order. At most a
+                // few batches wait: memory stays bounded whatever the archive's size.
+                let batches = BatchQueue<(raw: RawMessage, lines: [Diagnostic])>(capacity: 2)
+                let reader = Thread {
+                    var batch: [(raw: RawMessage, lines: [Diagnostic])] = []
+                    batch.reserveCapacity(256)
+                    let trailing = input.forEachRawMessage { raw, lines in
+                        batch.append((raw, lines))
+                        if batch.count == 256 {
+                            batches.put(batch)
+                            batch.removeAll(keepingCapacity: true)
+                        }
+                    }
+                    if !batch.isEmpty { batches.put(batch) }
+                    batches.finish(trailing)
+                }
+                reader.start()
+                while let batch = batches.take() {
                     let outlines = ConcurrentOutlines(count: batch.count)
                     let raws = batch.map(\.raw)
                     DispatchQueue.concurrentPerform(iterations: raws.count) { outlines.set($0, SeriesBuilder.outline(raws[$0])) }
@@ -48,13 +64,8 @@ struct LoadedInput {
                             builder.add(.text(PlainText(source: batch[k].raw.source, text: "", origin: .headerless, diagnostics: batch[k].lines)))
                         }
                     }
-                    batch.removeAll(keepingCapacity: true)
                 }
-                let trailing = input.forEachRawMessage { raw, lines in
-                    batch.append((raw, lines))
-                    if batch.count == 512 { addBatch() }
-                }
-                addBatch()
+                let trailing = batches.trailing
                 builder.add(.text(PlainText(source: input.path, text: "", origin: .headerless, diagnostics: trailing)))
             } else {
                 input.forEach { builder.add($0) }
@@ -93,6 +104,45 @@ struct LoadedInput {
         } ?? series
         let inputDiagnostics = collection.diagnostics.filter { $0.code == "mail/huge-line" || $0.code == "mail/read-error" }
         return (best, inputDiagnostics + full.diagnostics)
+    }
+}
+
+/// Batches handed from one producer thread to the consumer, at most `capacity` waiting.
+final class BatchQueue<Item: Sendable>: @unchecked Sendable {
+    private var waiting: [[Item]] = []
+    private var finished = false
+    private(set) var trailing: [Diagnostic] = []
+    private let capacity: Int
+    private let condition = NSCondition()
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func put(_ batch: [Item]) {
+        condition.lock()
+        while waiting.count >= capacity { condition.wait() }
+        waiting.append(batch)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// No more batches; `trailing` is what the producer says last.
+    func finish(_ trailing: [Diagnostic]) {
+        condition.lock()
+        finished = true
+        self.trailing = trailing
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The next batch, nil once the producer has finished and all were taken.
+    func take() -> [Item]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while waiting.isEmpty && !finished { condition.wait() }
+        if waiting.isEmpty { return nil }
+        let batch = waiting.removeFirst()
+        condition.broadcast()
+        return batch
     }
 }
 
