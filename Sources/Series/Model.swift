@@ -323,6 +323,8 @@ public struct PatchSeries: Sendable {
     public var missingPatches: [Int]
     public var footer: SeriesFooter
     public var tags: [String]
+    /// Where every mail of the series was read, copies of a resent patch included.
+    public var mailSources: [SourceLocation] = []
 
     public var isComplete: Bool { missingPatches.isEmpty && !patches.isEmpty }
 }

@@ -87,7 +87,7 @@ extension SeriesCollection {
     /// Where the mails of `series` are (patches, cover letter, replies): what to read in full
     /// once an outlined series is chosen.
     public static func members(of series: PatchSeries) -> Set<SourceLocation> {
-        var out = Set<SourceLocation>()
+        var out = Set(series.mailSources)
         for p in series.patches { if let s = p.source { out.insert(s) } }
         if let c = series.coverLetter?.source { out.insert(c) }
         for r in series.replies { if let s = r.source { out.insert(s) } }

@@ -464,9 +464,10 @@ public struct SeriesBuilder {
             let title: String
             if let cover { title = SubjectParser.parse(cover.subject).title }
             else { title = (patches.first { $0.number == 1 } ?? patches.first)?.subjectInfo.title ?? "" }
-            let s = PatchSeries(title: title, version: info.version, total: max(total, patches.count),
+            var s = PatchSeries(title: title, version: info.version, total: max(total, patches.count),
                                 coverLetter: cover, patches: patches, replies: [], missingPatches: missing,
                                 footer: footer, tags: info.tags)
+            s.mailSources = members.compactMap { entries[$0].patch?.source ?? entries[$0].cover?.source }
             for m in members { seriesIndexForEntry[m] = series.count }
             series.append(s)
             let thread = threadRoot(entryNodes[root])

@@ -283,3 +283,47 @@ struct ScanCachePruningTests {
         #expect(scans.contains { !$0.hasPrefix("scan-old") }, "this scan's result is kept")
     }
 }
+
+/// Issue 13: an mbox file is listed from outlines and the chosen series is read again in full;
+/// stdin (read once, in full) gives the same listing, and a review of one series carries only
+/// that series' mail diagnostics.
+struct TwoPassInputTests {
+    @Test func aFileAndStdinListAlikeAndTheChosenSeriesIsReadInFull() throws {
+        let seed = try Data(contentsOf: URL(fileURLWithPath: Binary.cleanMbox))
+        let other = Data("""
+            From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001
+            From: O Ther <other@example.org>
+            Subject: [PATCH] lib: something else
+            Message-ID: <other-1@example.org>
+
+            A mail with a NUL\u{0} byte in its text.
+
+            Signed-off-by: O Ther <other@example.org>
+            ---
+            diff --git a/lib/x.c b/lib/x.c
+            --- a/lib/x.c
+            +++ b/lib/x.c
+            @@ -1 +1 @@
+            -int x;
+            +int y;
+
+            """.utf8)
+        let url = try writeTemporary(seed + other, name: "two.mbox")
+        let fromFile = try Binary.run(["list", url.path, "--format", "json"])
+        let fromStdin = try Binary.run(["list", "-", "--format", "json"], stdin: seed + other)
+        #expect(fromFile.status == 0 && fromStdin.status == 0)
+        #expect(fromFile.json["series"] as? NSArray == fromStdin.json["series"] as? NSArray)
+        #expect((fromFile.json["series"] as? [Any])?.count == 2)
+
+        let review = try Binary.run(["review", url.path, "--series", "1", "--format", "json"])
+        #expect(review.status == 0, "\(review.stderr)")
+        let series = try #require(review.json["series"] as? [String: Any])
+        let patches = try #require(series["patches"] as? [[String: Any]])
+        #expect(patches.count == 3)
+        #expect(patches.allSatisfy { ($0["files"] as? [Any])?.isEmpty == false }, "read in full: the diffs are there")
+        let diagnostics = (review.json["diagnostics"] as? [[String: Any]]) ?? []
+        #expect(!diagnostics.contains { $0["code"] as? String == "mail/nul-byte" }, "the other series' mail is not read in full")
+        let other2 = try Binary.run(["review", url.path, "--series", "2", "--format", "json"])
+        #expect(((other2.json["diagnostics"] as? [[String: Any]]) ?? []).contains { $0["code"] as? String == "mail/nul-byte" })
+    }
+}
