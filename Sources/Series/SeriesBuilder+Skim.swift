@@ -12,6 +12,7 @@ import Glibc
 /// once, on all cores, and added in order).
 public struct MailOutline: Sendable {
     var envelope: MailEnvelope
+    var subjectInfo: SubjectInfo
     var diff: DiffSkim
     var location: SourceLocation
     /// The note for a `git request-pull` mail (no diff, not a reply).
@@ -23,15 +24,20 @@ extension SeriesBuilder {
     /// first when the body is MIME parts or transfer-encoded).
     public static func outline(_ raw: RawMessage) -> MailOutline {
         let (envelope, plainBodyStart) = MailMessage.envelope(raw)
-        let diff: DiffSkim
+        let info = SubjectParser.parse(envelope.subject)
+        var diff = DiffSkim()
         var decoded: MailMessage?
-        if let bodyStart = plainBodyStart {
-            diff = DiffSkim.scan(raw.bytes, from: bodyStart)
-        } else {
-            decoded = MailMessage.parse(raw)
-            diff = DiffSkim.scan(Array(decoded!.body.utf8), from: 0)
+        // A reply is a reply whatever its body holds (`role`): its body is not read.
+        if !info.isReply {
+            if let bodyStart = plainBodyStart {
+                diff = DiffSkim.scan(raw.bytes, from: bodyStart)
+            } else {
+                decoded = MailMessage.parse(raw)
+                diff = DiffSkim.scan(Array(decoded!.body.utf8), from: 0)
+            }
         }
-        var outline = MailOutline(envelope: envelope, diff: diff, location: SourceLocation(file: raw.source, line: raw.startLine))
+        var outline = MailOutline(envelope: envelope, subjectInfo: info, diff: diff,
+                                  location: SourceLocation(file: raw.source, line: raw.startLine))
         if diff.mentionsPullRequest && !diff.hasFiles && role(outline) == .other {
             let message = decoded ?? MailMessage.parse(raw)
             let map = message.bodyLineMap()
@@ -41,7 +47,7 @@ extension SeriesBuilder {
     }
 
     static func role(_ outline: MailOutline) -> Role {
-        role(SubjectParser.parse(outline.envelope.subject), hasFiles: outline.diff.hasFiles,
+        role(outline.subjectInfo, hasFiles: outline.diff.hasFiles,
              threaded: outline.envelope.inReplyTo != nil || !outline.envelope.references.isEmpty)
     }
 
@@ -51,7 +57,7 @@ extension SeriesBuilder {
         messageCount += 1
         if let note = outline.pullRequest { diagnostics.append(note) }
         let envelope = outline.envelope, diff = outline.diff, location = outline.location
-        var info = SubjectParser.parse(envelope.subject)
+        var info = outline.subjectInfo
         // git mailinfo's in-body `Subject:` names the commit, as a full read takes it.
         if let inBody = diff.inBodySubject { info.title = SubjectParser.parse(inBody).title }
         var parents: [String] = []
@@ -60,7 +66,7 @@ extension SeriesBuilder {
         let role = Self.role(info, hasFiles: diff.hasFiles, threaded: envelope.inReplyTo != nil || !envelope.references.isEmpty)
         var entry = Entry(role: role, subjectInfo: info, messageID: envelope.messageID, parents: parents)
         entry.sender = envelope.from?.email.lowercased() ?? ""
-        entry.patchID = diff.patchID
+        entry.patchID = diff.hasFiles ? diff.patchID : 0
         entry.hasFiles = diff.hasFiles
         switch role {
         case .patch:
