@@ -232,8 +232,8 @@ public struct MailMessage: Sendable {
     }
 
     /// The envelope of `raw`, and where its body starts when the body's bytes are its text: one
-    /// `text/plain` part (or none declared), no transfer encoding, a charset that keeps ASCII
-    /// as ASCII. Grouping a large archive reads this much of each mail, not the whole of it.
+    /// `text/plain` part (or none declared), no transfer encoding, UTF-8 or ASCII, not
+    /// `format=flowed`. Grouping a large archive reads this much of each mail, not the whole of it.
     public static func envelope(_ raw: RawMessage) -> (envelope: MailEnvelope, plainBodyStart: Int?) {
         let (headers, bodyStart, _) = HeaderBlock.parse(raw.bytes[...], firstLine: raw.startLine)
         let envelope = MailEnvelope(headers)
@@ -241,8 +241,12 @@ public struct MailMessage: Sendable {
         guard contentType.mediaType == "text/plain" else { return (envelope, nil) }
         let encoding = headers[.contentTransferEncoding].map { HeaderField.asciiLowercased($0) } ?? "7bit"
         guard ["7bit", "8bit", "binary", ""].contains(encoding) else { return (envelope, nil) }
+        // The bytes are the text only in UTF-8 (or ASCII) and unflowed; anything else is decoded,
+        // so that a patch hashes the same whichever way it was sent.
         let charset = contentType.parameter("charset").map(Charset.normalizedName) ?? "utf-8"
-        guard !charset.hasPrefix("utf-16"), !charset.hasPrefix("utf-32"), !charset.contains("utf-7") else { return (envelope, nil) }
+        guard Charset.isUTF8Compatible(charset), contentType.parameter("format")?.lowercased() != "flowed" else {
+            return (envelope, nil)
+        }
         return (envelope, bodyStart)
     }
 

@@ -130,6 +130,7 @@ struct DiffSkim: Sendable {
             var inGitHeader = false
             var minus: Range<Int>?  // the name on a `--- ` line just seen, in `all`
             var gitName: Range<Int>?  // the new name on a `diff --git` line just seen
+            var pendingFile: Range<Int>?  // a `---`/`+++` pair's name, until a hunk confirms it
             var position = bodyStart
             skim.readInBodyHeaders(all, &position)
             while position < all.count {
@@ -168,11 +169,15 @@ struct DiffSkim: Sendable {
                     gitName = nil
                     let plusPlus = line.hasBytePrefix("+++ ") && minus != nil
                     minus = nil
-                    if plusPlus || Self.gitChangeStarts.contains(where: { line.hasBytePrefix($0) }) {
+                    if plusPlus {
+                        // Its hunk makes it a file, as for a plain `---`/`+++` pair.
+                        pendingFile = name
+                        continue
+                    }
+                    if Self.gitChangeStarts.contains(where: { line.hasBytePrefix($0) }) {
                         skim.mixPath(all, name)
                         skim.hasFiles = true
-                        inGitHeader = !plusPlus
-                        if plusPlus { continue }
+                        inGitHeader = true
                     }
                 }
                 if line.hasBytePrefix("diff --git ") {
@@ -182,21 +187,28 @@ struct DiffSkim: Sendable {
                     gitName = (lineStart + b + 1)..<lineEnd
                     inGitHeader = false
                     minus = nil
+                    pendingFile = nil
                 } else if line.hasBytePrefix("--- ") {
                     minus = (lineStart + 4)..<lineEnd
                 } else if line.hasBytePrefix("+++ "), let m = minus {
                     if !inGitHeader {
                         let isNull = line.count >= 13 && line[4..<13].elementsEqual("/dev/null".utf8)
-                        skim.mixPath(all, isNull ? m : (lineStart + 4)..<lineEnd)
-                        skim.hasFiles = true
+                        pendingFile = isNull ? m : (lineStart + 4)..<lineEnd
                     }
                     inGitHeader = false
                     minus = nil
-                } else if line.hasBytePrefix("@@ -"), skim.hasFiles {
-                    (old, new) = hunkCounts(line)
+                } else if line.hasBytePrefix("@@ -"), skim.hasFiles || pendingFile != nil, let counts = hunkCounts(line) {
+                    // A `---`/`+++` pair is a file once a hunk follows it.
+                    if let name = pendingFile {
+                        skim.mixPath(all, name)
+                        skim.hasFiles = true
+                        pendingFile = nil
+                    }
+                    (old, new) = counts
                     minus = nil
                 } else {
                     minus = nil
+                    pendingFile = nil
                     if !skim.mentionsPullRequest && line.hasBytePrefix("The following changes since commit") {
                         skim.mentionsPullRequest = true
                     }
@@ -249,21 +261,35 @@ struct DiffSkim: Sendable {
         "dissimilarity index ", "rename from ", "rename to ", "copy from ", "copy to ", "Binary files ", "GIT binary patch",
     ].map { Array($0.utf8) }
 
-    /// `@@ -12,5 +12,6 @@` → (5, 6); a count left out is 1.
-    static func hunkCounts(_ line: UnsafeBufferPointer<UInt8>) -> (Int, Int) {
+    /// `@@ -12,5 +12,6 @@` → (5, 6); a count left out is 1. Nil for a number of more than 12
+    /// digits (no file has that many lines; hostile input must not overflow), as DiffParser.
+    static func hunkCounts(_ line: UnsafeBufferPointer<UInt8>) -> (Int, Int)? {
         var i = 4
-        func number() -> Int {
-            var n = 0
-            while i < line.count, line[i] >= 0x30, line[i] <= 0x39 { n = n * 10 + Int(line[i] - 0x30); i += 1 }
+        func number() -> Int? {
+            var n = 0, digits = 0
+            while i < line.count, line[i] >= 0x30, line[i] <= 0x39 {
+                digits += 1
+                if digits > 12 { return nil }
+                n = n * 10 + Int(line[i] - 0x30)
+                i += 1
+            }
             return n
         }
-        _ = number()
+        guard number() != nil else { return nil }
         var old = 1, new = 1
-        if i < line.count && line[i] == 0x2C { i += 1; old = number() }
+        if i < line.count && line[i] == 0x2C {
+            i += 1
+            guard let n = number() else { return nil }
+            old = n
+        }
         while i < line.count && line[i] != 0x2B { i += 1 }
         i += 1
-        _ = number()
-        if i < line.count && line[i] == 0x2C { i += 1; new = number() }
+        guard number() != nil else { return nil }
+        if i < line.count && line[i] == 0x2C {
+            i += 1
+            guard let n = number() else { return nil }
+            new = n
+        }
         return (old, new)
     }
 }

@@ -240,8 +240,10 @@ public struct SeriesBuilder {
             entry.patch = patch
             // Hashed from the body's bytes as an outlined mail's is, so a resend read in full
             // and one read as an outline are the same change.
-            entry.patchID = DiffSkim.scan(Array(message.body.utf8), from: 0).patchID
-            entry.hasFiles = !patch.files.isEmpty
+            let skim = DiffSkim.scan(Array(message.body.utf8), from: 0)
+            entry.patchID = skim.patchID
+            // A change is compared only when the scan saw it too (a patch-id of nothing is not one).
+            entry.hasFiles = !patch.files.isEmpty && skim.hasFiles
         case .cover:
             entry.cover = CoverLetter(subject: message.subject, author: message.from, date: message.date,
                                       messageID: message.messageID, body: message.body, source: location,
@@ -382,14 +384,15 @@ public struct SeriesBuilder {
             let sorted = members.sorted { (entries[$0].subjectInfo.number ?? 1) < (entries[$1].subjectInfo.number ?? 1) }
             let total = members.map { entries[$0].subjectInfo.total ?? 1 }.max() ?? 1
             let titles = sorted.map { entries[$0].subjectInfo.title }
-            let changes = sorted.map { entries[$0].patchID }
+            // Changes are compared only when every patch's change was read.
+            let changes = sorted.allSatisfy { entries[$0].hasFiles } ? sorted.map { entries[$0].patchID } : []
             let resend = members.contains { entries[$0].subjectInfo.isResend }
             let byTitles = Signature(version: version[root], total: total, titles: titles, changes: [])
-            let byChanges = Signature(version: version[root], total: total, titles: [], changes: changes)
-            if let earlier = bySignature[byChanges] ?? (resend ? bySignature[byTitles] : nil) {
+            let byChanges = changes.isEmpty ? nil : Signature(version: version[root], total: total, titles: [], changes: changes)
+            if let earlier = byChanges.flatMap({ bySignature[$0] }) ?? (resend ? bySignature[byTitles] : nil) {
                 union(earlier, root)
             } else {
-                bySignature[byChanges] = root
+                if let byChanges { bySignature[byChanges] = root }
                 bySignature[byTitles] = root
             }
         }

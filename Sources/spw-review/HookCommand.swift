@@ -158,7 +158,13 @@ struct HookCommand: ParsableCommand {
         func run() throws {
             // A patch alone: its mail checks, its diff rules, and the tree rules when the
             // repository around us has its files.
-            try Self.validate([mail], what: mail)
+            do {
+                try Self.validate([mail], what: mail)
+            } catch {
+                // git stops the send here: what was gathered of the series is not needed again.
+                try? FileManager.default.removeItem(atPath: OutgoingSeries.listFile(environment: ProcessInfo.processInfo.environment))
+                throw error
+            }
             // The last mail of a series: the series as one review (T0..Tn across its patches).
             if let series = OutgoingSeries.complete(endingWith: mail, environment: ProcessInfo.processInfo.environment),
                series.count > 1 {

@@ -95,15 +95,23 @@ struct LoadedInput {
                 builder.add(.message(MailMessage.parse(raw)))
             }
         }
-        let full = builder.finish()
+        let inputDiagnostics = collection.diagnostics.filter { $0.code == "mail/huge-line" || $0.code == "mail/read-error" }
         // The mails of one series group as one series again; should a mail read in full say
         // more than its outline did, the series with most of the chosen patches is the one.
         let chosen = Set(series.patches.compactMap(\.source))
-        let best = full.series.max { a, b in
-            chosen.intersection(a.patches.compactMap(\.source)).count < chosen.intersection(b.patches.compactMap(\.source)).count
-        } ?? series
-        let inputDiagnostics = collection.diagnostics.filter { $0.code == "mail/huge-line" || $0.code == "mail/read-error" }
-        return (best, inputDiagnostics + full.diagnostics)
+        func overlap(_ s: PatchSeries) -> Int { chosen.intersection(s.patches.compactMap(\.source)).count }
+        let full = builder.finish()
+        if let best = full.series.max(by: { overlap($0) < overlap($1) }), overlap(best) > 0 {
+            return (best, inputDiagnostics + full.diagnostics)
+        }
+        // Read in full, the chosen mails are no series (an outline saw a diff the parser does
+        // not): the whole input, read in full, decides.
+        let whole = try LoadedInput.load(inputs.map(\.path), outline: false)
+        guard let best = whole.collection.series.max(by: { overlap($0) < overlap($1) }), overlap(best) > 0 else {
+            Terminal.printError("\(inputs.map(\.path).joined(separator: ", ")): error: the chosen series has no patch when read in full")
+            throw ExitCode(ExitStatus.unreadableInput)
+        }
+        return (best, whole.collection.diagnostics)
     }
 }
 

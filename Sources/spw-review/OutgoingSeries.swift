@@ -28,7 +28,7 @@ enum OutgoingSeries {
         var hash: UInt64 = 0xcbf29ce484222325
         for byte in repository.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100000001b3 }
         let sender = grandparentPID() ?? getppid()
-        return NSTemporaryDirectory() + "spw-review-sendemail-\(String(hash, radix: 16))-\(sender)"
+        return NSTemporaryDirectory() + "spw-review-sendemail-\(getuid())-\(String(hash, radix: 16))-\(sender)"
     }
 
     static func counted(_ path: String, counter: Int, total: Int, environment: [String: String]) -> [String]? {
@@ -52,23 +52,26 @@ enum OutgoingSeries {
               last.number == total else { return nil }
         let directory = (path as NSString).deletingLastPathComponent
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return nil }
-        var byNumber: [Int: String] = [:]
+        // The mail being sent holds its own number; another candidate for a number (a second
+        // topic formatted into the same directory) makes the series unknown.
+        var byNumber: [Int: String] = [total: path]
         for name in names.sorted() {
             let candidate = directory + "/" + name
-            guard candidate == path || isSmallRegularFile(candidate), let info = subject(of: candidate),
-                  !info.isReply, info.total == total, info.version == last.version, let number = info.number,
-                  byNumber[number] == nil else { continue }
+            guard candidate != path, isSmallRegularFile(candidate), let info = subject(of: candidate),
+                  !info.isReply, info.total == total, info.version == last.version, let number = info.number else { continue }
+            if byNumber[number] != nil { return nil }
             byNumber[number] = candidate
         }
         guard (1...total).allSatisfy({ byNumber[$0] != nil }) else { return nil }
         return byNumber.keys.sorted().map { byNumber[$0]! }
     }
 
+    /// The first mail's subject, from its headers alone.
     static func subject(of path: String) -> SubjectInfo? {
         guard let input = try? MailInput(path: path) else { return nil }
         var subject: String?
-        input.forEach { item in
-            if subject == nil, case .message(let message) = item { subject = message.subject }
+        input.forEachRawMessage { raw, _ in
+            if subject == nil { subject = MailMessage.envelope(raw).envelope.subject }
         }
         return subject.map(SubjectParser.parse)
     }

@@ -125,4 +125,21 @@ struct OutlineTests {
         #expect(try Self.outlined(url.path).series.count == 1)
         #expect(try readSeries([url.path]).series.count == 1)
     }
+
+    /// Bodies that look half like a diff, and hostile numbers: an outline must neither crash nor
+    /// see a file the full read does not (a `---`/`+++` pair is a file only once a hunk follows).
+    @Test func halfDiffsAndHugeNumbersOutlineAsTheyRead() throws {
+        let mails = [
+            patchMail(subject: "[PATCH 1/2] prose", messageID: "h1",
+                      body: "A table in the message:\n--- before\n+++ after\nno hunk follows.\n", diff: ""),
+            patchMail(subject: "[PATCH 2/2] huge", messageID: "h2", inReplyTo: "h1",
+                      body: "Why.\n", diff: "diff --git a/x.c b/x.c\n--- a/x.c\n+++ b/x.c\n@@ -99999999999999999999,1 +1,99999999999999999999 @@\n-a\n+b\n"),
+            patchMail(subject: "[PATCH] latin", messageID: "l1", diff: Self.diff(11))
+                .replacingOccurrences(of: "Message-ID: <l1>",
+                                      with: "Message-ID: <l1>\nContent-Type: text/plain; charset=iso-8859-1; format=flowed"),
+        ].joined()
+        let url = TestScratch.root.appendingPathComponent("half-\(UUID().uuidString).mbox")
+        try mails.write(to: url, atomically: true, encoding: .utf8)
+        #expect(Self.listing(try Self.outlined(url.path)) == Self.listing(try readSeries([url.path])))
+    }
 }
