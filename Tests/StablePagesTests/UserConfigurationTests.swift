@@ -38,6 +38,9 @@ struct UserConfigurationTests {
         ("[[suppress]]\nrule = \"r\"\nrule = \"s\"\nfunction = \"f\"\nreason = \"r\"\n", 3, "duplicate key 'rule'"),
         ("[[not-applicable]]\nreason = \"r\"\n", 1, "needs function-prefix or path-prefix"),
         ("[[wait]]\nfunction = 'f\nreason = \"r\"\n", 2, "unterminated string"),
+        // A basic string ends at its first unescaped quote; unknown escapes are refused.
+        ("[[wait]]\nfunction = \"a\" \"b\"\nreason = \"r\"\n", 2, "text after the closing quote"),
+        ("[[wait]]\nfunction = \"a\\qb\"\nreason = \"r\"\n", 2, "unknown escape \\q"),
         // What made TOMLKit 0.6.0 (toml++) abort on an assertion: an error here, nothing worse.
         ("[[\n[[not-applicable]]\npath-prefit\"\nfunction = \"f\"\nrea[[suppres\\\"x\\\"\"\n", 1, "expected ]] to close the table name"),
     ] as [(String, Int, String)])
@@ -62,6 +65,15 @@ struct UserConfigurationTests {
             """, file: "t.toml")
         #expect(config.notApplicable.first?.pathPrefix == "drivers/#odd/")
         #expect(config.notApplicable.first?.reason.hasPrefix("device # memory") == true)
+    }
+
+    /// A file saved on Windows (CRLF) reads as the same file; `"...\\"` closes before a comment.
+    @Test func crlfLinesAndEscapedBackslashes() throws {
+        let config = try UserConfiguration.parse(
+            "[[not-applicable]]\r\npath-prefix = \"drivers\\\\\"   # a comment \"with quotes\r\nreason = \"r\"\r\n",
+            file: "t.toml")
+        #expect(config.notApplicable.first?.pathPrefix == "drivers\\")
+        #expect(config.notApplicable.first?.reason.hasPrefix("r ") == true)
     }
 
     @Test func privateWaitsAndSuppressionsChangeTheFindings() throws {

@@ -48,7 +48,9 @@ public struct UserConfiguration: Sendable {
         var config = UserConfiguration()
         config.path = file
         var tables: [(name: String, line: Int, values: [String: (Any, Int)])] = []
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // "\r\n" is one Character to Swift: a file saved with CRLF endings would be one line.
+        let lines = text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
+        for (index, raw) in lines.enumerated() {
             let line = index + 1
             let content = stripComment(String(raw)).trimmingCharacters(in: .whitespaces)
             if content.isEmpty { continue }
@@ -75,11 +77,7 @@ public struct UserConfiguration: Sendable {
                 }
                 value = String(valueText.dropFirst().dropLast())
             } else if valueText.hasPrefix("\"") {
-                guard valueText.count >= 2, valueText.hasSuffix("\"") else {
-                    throw ConfigError(file: file, line: line, message: "unterminated string")
-                }
-                value = String(valueText.dropFirst().dropLast()).replacingOccurrences(of: "\\\"", with: "\"")
-                    .replacingOccurrences(of: "\\\\", with: "\\")
+                value = try basicString(valueText, file: file, line: line)
             } else if let i = Int(valueText) {
                 value = i
             } else if valueText == "true" || valueText == "false" {
@@ -150,19 +148,54 @@ public struct UserConfiguration: Sendable {
         }
     }
 
+    /// A TOML basic string `"..."`: its escapes read in one pass, so `"a\\"` is `a\` and
+    /// `"a" "b"` is an error, not `a" "b`.
+    static func basicString(_ text: String, file: String, line: Int) throws -> String {
+        var result = ""
+        var characters = text.dropFirst().makeIterator()
+        while let c = characters.next() {
+            switch c {
+            case "\"":
+                guard characters.next() == nil else {
+                    throw ConfigError(file: file, line: line, message: "text after the closing quote of \(text)")
+                }
+                return result
+            case "\\":
+                switch characters.next() {
+                case "\\": result.append("\\")
+                case "\"": result.append("\"")
+                case "t": result.append("\t")
+                case "n": result.append("\n")
+                case let other:
+                    throw ConfigError(file: file, line: line,
+                                      message: "unknown escape \\\(other.map(String.init) ?? "") in \(text) (use a 'literal string')")
+                }
+            default:
+                result.append(c)
+            }
+        }
+        throw ConfigError(file: file, line: line, message: "unterminated string")
+    }
+
     static func stripComment(_ line: String) -> String {
         var quote: Character?  // the delimiter of the string we are in
-        var previous: Character = " "
+        var escaped = false  // the previous character of a basic string was an unescaped `\`
         for (i, c) in line.enumerated() {
             if let q = quote {
-                // A basic string ends at an unescaped `"`; a literal one at the next `'`.
-                if c == q && (q == "'" || previous != "\\") { quote = nil }
+                // A basic string ends at an unescaped `"` (`"a\\"` ends after its second `\`);
+                // a literal one at the next `'`.
+                if q == "\"" && escaped {
+                    escaped = false
+                } else if q == "\"" && c == "\\" {
+                    escaped = true
+                } else if c == q {
+                    quote = nil
+                }
             } else if c == "\"" || c == "'" {
                 quote = c
             } else if c == "#" {
                 return String(line.prefix(i))
             }
-            previous = c
         }
         return line
     }
