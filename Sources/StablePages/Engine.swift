@@ -104,7 +104,7 @@ public struct StablePageEngine: Sendable {
         var parsed = PerformanceTrace.measure("\(tree.name): token prefilter and parse, \(all.count) files") {
             parse(all, in: tree, cache: cache, facts: localFacts, filter: .mentions(tokens))
         }
-        var program = Program(files: parsed, version: tree.kernelVersion)
+        var program = PerformanceTrace.measure("\(tree.name): program index") { Program(files: parsed, version: tree.kernelVersion) }
         var searched = Set<String>()
         // Per content where the tree has ids; a tree without them gets a memo of its own.
         let calleeMemo = tree.contentID(of: all.first ?? "") == nil ? CalleeMemo() : cache.callees
@@ -112,10 +112,14 @@ public struct StablePageEngine: Sendable {
             files.map { file in (tree.contentID(of: file.path).map { $0 + ":" } ?? "") + file.path }
         }
         var fileKeys = keys(parsed)
-        var included = IncludeClosure(resolver: cache.includeResolver(headers: tree.headerFiles(), sources: all))
+        var included = PerformanceTrace.measure("\(tree.name): include resolver") {
+            IncludeClosure(resolver: cache.includeResolver(headers: tree.headerFiles(), sources: all))
+        }
         var closureRoots = parsed.map(\.path)
         for _ in 0..<Self.calleeRounds {
-            let missing = unresolvedCallees(program, memo: calleeMemo, fileKeys: fileKeys).filter { !searched.contains($0) }
+            let missing = PerformanceTrace.measure("\(tree.name): callees to look for") {
+                unresolvedCallees(program, memo: calleeMemo, fileKeys: fileKeys).filter { !searched.contains($0) }
+            }
             if missing.isEmpty { break }
             searched.formUnion(missing)
             PerformanceTrace.measure("\(tree.name): headers included") {
@@ -133,7 +137,7 @@ public struct StablePageEngine: Sendable {
             parsed += more
             fileKeys += keys(more)
             closureRoots = more.map(\.path)
-            program = Program(files: parsed, version: tree.kernelVersion)
+            program = PerformanceTrace.measure("\(tree.name): program index") { Program(files: parsed, version: tree.kernelVersion) }
         }
         return (program, all.count, included.headers, calleeMemo, fileKeys)
     }

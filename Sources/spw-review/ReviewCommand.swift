@@ -97,10 +97,8 @@ struct ReviewCommand: ParsableCommand {
         let factsFile = useCache ? PrefilterFactsFile(tokens: engine.relevantTokens) : nil
         let configText = config.path.flatMap { FileManager.default.contents(atPath: $0) }.map { String(decoding: $0, as: UTF8.self) } ?? ""
         let summaryFile = useCache ? SummaryFile(model: engine.model, configText: configText) : nil
-        PerformanceTrace.measure("loading the prefilter and summary caches") {
-            factsFile?.load(into: parseCache)
-            summaryFile?.load(into: summaries)
-        }
+        PerformanceTrace.measure("loading the prefilter cache") { factsFile?.load(into: parseCache) }
+        PerformanceTrace.measure("loading the summary cache") { summaryFile?.load(into: summaries) }
         let reviewed = PerformanceTrace.measure("stable-page analysis of \(trees.count) trees") {
             engine.reviewTrees(trees, series: series, prefixes: prefixes, cache: parseCache,
                                summaries: summaries, results: shared?.results)

@@ -104,6 +104,25 @@ final class FileFactsCache: @unchecked Sendable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// A name hash as `export` writes it (at most eight hex digits), read from its bytes: a
+    /// tree's facts hold over a million of them, and a String each costs more than the rest
+    /// of the load.
+    static func hex(_ digits: UnsafeBufferPointer<UInt8>) -> UInt32? {
+        guard !digits.isEmpty, digits.count <= 8 else { return nil }
+        var value: UInt32 = 0
+        for b in digits {
+            let digit: UInt8
+            switch b {
+            case 0x30...0x39: digit = b - 0x30
+            case 0x61...0x66: digit = b - 0x61 + 10
+            case 0x41...0x46: digit = b - 0x41 + 10
+            default: return nil
+            }
+            value = value << 4 | UInt32(digit)
+        }
+        return value
+    }
+
     /// Reads `export`'s lines (and the three-column lines of earlier releases, without includes);
     /// malformed lines are skipped (a cache, not a contract). By bytes: a kernel's worth is a
     /// megabyte, and Character-wise splitting would cost more than it saves.
@@ -135,7 +154,7 @@ final class FileFactsCache: @unchecked Sendable {
                 var f = FileFacts()
                 switch p[tabs[0] + 1] { case 0x31: f.mentionsEntryTokens = true; case 0x30: f.mentionsEntryTokens = false; default: break }
                 let namesEnd = tabs.count == 3 ? tabs[2] : lineEnd
-                f.definedNames = list(tabs[1] + 1, namesEnd).map { $0.compactMap { UInt32(string($0), radix: 16) }.sorted() }
+                f.definedNames = list(tabs[1] + 1, namesEnd).map { $0.compactMap { Self.hex(UnsafeBufferPointer(rebasing: p[$0])) }.sorted() }
                 if tabs.count == 3 {
                     f.includes = list(tabs[2] + 1, lineEnd).map { items in
                         items.compactMap { r in
