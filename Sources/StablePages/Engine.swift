@@ -45,10 +45,19 @@ public struct StablePageEngine: Sendable {
     /// first round could not resolve) and runs every rule.
     public func analyze(_ tree: SourceTree, cache: ParseCache = ParseCache(), onlyPaths prefixes: [String] = [],
                         summaries store: SummaryStore? = nil) -> TreeResult {
+        analyze(tree, cache: cache, onlyPaths: prefixes, summaries: store, after: nil).result
+    }
+
+    /// `analyze`, reading `tree` from `previous` (the read of an earlier tree of the same
+    /// series) when the files that differ cannot change what is read (`TreeRead.following`);
+    /// also returns this tree's read, for the next.
+    func analyze(_ tree: SourceTree, cache: ParseCache, onlyPaths prefixes: [String], summaries store: SummaryStore?,
+                 after previous: TreeRead?) -> (result: TreeResult, read: TreeRead) {
         let read = PerformanceTrace.measure("\(tree.name): reading and parsing") {
-            self.read(tree, cache: cache, onlyPaths: prefixes)
+            previous.flatMap { following($0, in: tree, cache: cache, onlyPaths: prefixes) }
+                ?? self.read(tree, cache: cache, onlyPaths: prefixes)
         }
-        let (program, considered, includedHeaders, calleeMemo, fileKeys) = read
+        let program = read.program
         // Without a review's store, a fresh one still lets the workers share what they derive.
         let analyzer = PathAnalyzer(program: program, model: model, store: store ?? SummaryStore())
         PerformanceTrace.measure("\(tree.name): entry-point summaries (\(store?.reused ?? 0) reused so far: other workers, earlier trees)") { analyzer.precompute(entryPointDefinitions(program)) }
@@ -60,11 +69,12 @@ public struct StablePageEngine: Sendable {
             findings += PerformanceTrace.measure("\(tree.name): rule \(rule.description.id)") { rule.check(context) }
         }
         let entryPoints = program.bindings.filter { model.entryPoint(structType: $0.structType, slot: $0.slot) != nil }.count
-        let calleeNames = PerformanceTrace.measure("\(tree.name): callees left without a body") { unresolvedCallees(program, memo: calleeMemo, fileKeys: fileKeys) }
-        return TreeResult(findings: findings.sorted { ($0.file, $0.line, $0.rule) < ($1.file, $1.line, $1.rule) },
-                          filesConsidered: considered, filesParsed: program.files.count, entryPoints: entryPoints,
-                          parsedPaths: Set(program.files.map(\.path)), calleeNames: calleeNames, includedHeaders: includedHeaders,
-                          notApplicable: context.explanations.entries)
+        let calleeNames = PerformanceTrace.measure("\(tree.name): callees left without a body") { unresolvedCallees(program, memo: read.calleeMemo, fileKeys: read.fileKeys) }
+        let result = TreeResult(findings: findings.sorted { ($0.file, $0.line, $0.rule) < ($1.file, $1.line, $1.rule) },
+                                filesConsidered: read.considered, filesParsed: program.files.count, entryPoints: entryPoints,
+                                parsedPaths: Set(program.files.map(\.path)), calleeNames: calleeNames, includedHeaders: read.includedHeaders,
+                                notApplicable: context.explanations.entries)
+        return (result, read)
     }
 
     /// The bodies the rules will summarise: entry points bound in the program, in scope.
@@ -87,6 +97,26 @@ public struct StablePageEngine: Sendable {
         read(tree, cache: cache, onlyPaths: prefixes).program
     }
 
+    /// What `read` made of one tree: enough to read a later tree of the same series from it.
+    struct TreeRead {
+        var tree: SourceTree
+        var prefixes: [String]
+        var program: Program
+        /// The `.c` files in scope.
+        var considered: Int
+        var includedHeaders: Set<String>
+        var calleeMemo: CalleeMemo
+        /// Per file of `program`: its content id and path (the callee memo's key).
+        var fileKeys: [String]
+        /// Each time the callees were looked for: how many files the program had, and the names.
+        var rounds: [Round] = []
+
+        struct Round {
+            var programSize: Int
+            var missing: [String]
+        }
+    }
+
     /// The files that can matter in `tree`, parsed: those that mention an entry-point token, then
     /// a few rounds for the bodies of callees the analysis reaches but has not found — followed
     /// transitively (a body found in one round calls helpers of its own). A body is looked for
@@ -94,8 +124,7 @@ public struct StablePageEngine: Sendable {
     /// a filesystem's write_begin gets its page from mm/, a driver's fault handler from lib/),
     /// and in the headers the files read so far include (a `static inline` helper), never in a
     /// header nothing includes.
-    func read(_ tree: SourceTree, cache: ParseCache, onlyPaths prefixes: [String])
-        -> (program: Program, considered: Int, includedHeaders: Set<String>, calleeMemo: CalleeMemo, fileKeys: [String]) {
+    func read(_ tree: SourceTree, cache: ParseCache, onlyPaths prefixes: [String]) -> TreeRead {
         let all = PerformanceTrace.measure("\(tree.name): listing") {
             tree.cFiles().filter { path in prefixes.isEmpty || prefixes.contains { path.hasPrefix($0) } }
         }
@@ -116,10 +145,12 @@ public struct StablePageEngine: Sendable {
             IncludeClosure(resolver: cache.includeResolver(headers: tree.headerFiles(), sources: all))
         }
         var closureRoots = parsed.map(\.path)
+        var rounds: [TreeRead.Round] = []
         for _ in 0..<Self.calleeRounds {
             let missing = PerformanceTrace.measure("\(tree.name): callees to look for") {
                 unresolvedCallees(program, memo: calleeMemo, fileKeys: fileKeys).filter { !searched.contains($0) }
             }
+            rounds.append(TreeRead.Round(programSize: parsed.count, missing: missing))
             if missing.isEmpty { break }
             searched.formUnion(missing)
             PerformanceTrace.measure("\(tree.name): headers included") {
@@ -139,7 +170,8 @@ public struct StablePageEngine: Sendable {
             closureRoots = more.map(\.path)
             program = PerformanceTrace.measure("\(tree.name): program index") { Program(files: parsed, version: tree.kernelVersion) }
         }
-        return (program, all.count, included.headers, calleeMemo, fileKeys)
+        return TreeRead(tree: tree, prefixes: prefixes, program: program, considered: all.count,
+                        includedHeaders: included.headers, calleeMemo: calleeMemo, fileKeys: fileKeys, rounds: rounds)
     }
 
     /// Entry points without a body in the files read, and callees reachable from an entry point
@@ -391,6 +423,7 @@ public struct StablePageEngine: Sendable {
         var byKey: [String: Finding] = [:]
         var order: [String] = []
         var last: (tree: SourceTree, result: TreeResult)?
+        var lastRead: TreeRead?  // the last tree analysed, as read: the next may be read from it
         for (k, tree) in trees.enumerated() {
             let result: TreeResult
             let resultKey = tree.identity.map { $0 + "|" + prefixes.sorted().joined(separator: ",") }
@@ -413,7 +446,9 @@ public struct StablePageEngine: Sendable {
                 result = last.result
                 analysed.append(false)
             } else {
-                result = analyze(tree, cache: cache, onlyPaths: prefixes, summaries: store)
+                let fresh = analyze(tree, cache: cache, onlyPaths: prefixes, summaries: store, after: lastRead)
+                result = fresh.result
+                lastRead = fresh.read
                 last = (tree, result)
                 analysed.append(true)
             }
@@ -715,4 +750,10 @@ public struct MemoryTree: SourceTree {
     public func headerFiles() -> [String] { files.keys.filter { $0.hasSuffix(".h") }.sorted() }
     public func contents(of path: String) -> [UInt8]? { files[path] }
     public func contentID(of path: String) -> String? { ids[path] }
+
+    /// When both trees give every file an id: the paths whose ids differ.
+    public func differingPaths(from other: SourceTree) -> [String]? {
+        guard let other = other as? MemoryTree, ids.count == files.count, other.ids.count == other.files.count else { return nil }
+        return Set(files.keys).union(other.files.keys).filter { ids[$0] != other.ids[$0] }.sorted()
+    }
 }

@@ -1,0 +1,84 @@
+import Testing
+@testable import StablePages
+
+/// T(k) read from T(k-1) (`StablePageEngine.following`) must be exactly the program a full read
+/// of T(k) gives: the same files in the same order, the changed ones parsed again. Each case
+/// says which way it must go: derived from the earlier read, or read in full because the
+/// change alters what is read.
+struct FollowingReadTests {
+    static let handler = """
+        #include <linux/mm.h>
+
+        /* The demo filesystem's fault handlers. */
+        static vm_fault_t demo_page_mkwrite(struct vm_fault *vmf)
+        {
+        \tstruct page *page = vmf->page;
+
+        \tlock_page(page);
+        \twait_on_page_writeback(page);
+        \tdemo_prepare(page);
+        \treturn VM_FAULT_LOCKED;
+        }
+
+        static const struct vm_operations_struct demo_vm_ops = {
+        \t.fault = filemap_fault,
+        \t.page_mkwrite = demo_page_mkwrite,
+        };
+        """
+
+    /// A small tree: the handler, the helper it calls (found in the first callee round), the
+    /// helper's own callee (the second round), the wait (a definition the model also describes),
+    /// and a file nothing needs until a patch calls it.
+    static func tree(_ name: String, handler: String = handler) -> MemoryTree {
+        let files: [String: String] = [
+            "fs/demo/file.c": handler,
+            "fs/demo/prepare.c": "#include <linux/mm.h>\n\nvoid demo_prepare(struct page *page)\n{\n\tdemo_zero(page);\n}\n",
+            "lib/demo_zero.c": "void demo_zero(struct page *page)\n{\n\tclear_highpage(page);\n}\n",
+            "lib/demo_other.c": "void demo_other(struct page *page)\n{\n\tclear_highpage(page);\n}\n",
+            "mm/page-writeback.c": "void wait_on_page_writeback(struct page *page)\n{\n\tfolio_wait_writeback(page_folio(page));\n}\n",
+            "include/linux/mm.h": "struct page;\nstruct vm_fault;\n",
+        ]
+        var ids: [String: String] = [:]
+        for (path, text) in files {
+            var h: UInt64 = 0xcbf29ce484222325
+            for b in text.utf8 { h = (h ^ UInt64(b)) &* 0x100000001b3 }
+            ids[path] = String(h, radix: 16)
+        }
+        return MemoryTree(name: name, files: files.mapValues { Array($0.utf8) }, ids: ids)
+    }
+
+    enum Way { case derived, readInFull }
+
+    @Test(arguments: [
+        // A comment: nothing read changes.
+        ("a comment", handler.replacingOccurrences(of: "fault handlers", with: "fault handler, reworded"), Way.derived),
+        // The wait removed: the call graph changes, but every round looks for the same names.
+        ("the wait removed", handler.replacingOccurrences(of: "\twait_on_page_writeback(page);\n", with: ""), .derived),
+        // A new helper called: the first round looks for another name, in another file.
+        ("another helper", handler.replacingOccurrences(of: "demo_prepare(page)", with: "demo_other(page)"), .readInFull),
+        // Another include: other headers in view.
+        ("an include", handler.replacingOccurrences(of: "#include <linux/mm.h>", with: "#include <linux/mm.h>\n#include <linux/pagemap.h>"), .readInFull),
+    ] as [(String, String, Way)])
+    func aLaterTreeIsReadAsAFullReadWould(_ what: String, _ changed: String, _ way: Way) throws {
+        let engine = StablePageEngine()
+        let cache = ParseCache()
+        let t0 = Self.tree("T0"), t1 = Self.tree("T1", handler: changed)
+        let before = engine.read(t0, cache: cache, onlyPaths: [])
+        #expect(before.program.files.map(\.path).contains("lib/demo_zero.c"), "the fixture must reach the second round")
+        let full = engine.read(t1, cache: cache, onlyPaths: [])
+        let derived = engine.following(before, in: t1, cache: cache, onlyPaths: [])
+        switch way {
+        case .derived:
+            let derived = try #require(derived, "\(what): read in full, though nothing read changes")
+            #expect(derived.program.files.map(\.path) == full.program.files.map(\.path), "\(what)")
+            #expect(derived.fileKeys == full.fileKeys, "\(what)")
+            #expect(derived.program.files.map { $0.functions.map(\.name) } == full.program.files.map { $0.functions.map(\.name) })
+        case .readInFull:
+            #expect(derived == nil, "\(what): derived, though the full read selects \(full.program.files.map(\.path))")
+        }
+        // And the review over both trees says what two fresh analyses say.
+        let reviewed = engine.reviewTrees([t0, t1], series: nil, cache: ParseCache()).findings
+        let fresh = engine.analyze(t1, cache: ParseCache()).findings
+        #expect(Set(reviewed.filter { $0.presentIn.contains(1) }.map(\.key)) == Set(fresh.map(\.key)), "\(what)")
+    }
+}
