@@ -52,11 +52,14 @@ public struct StablePageEngine: Sendable {
     /// series) when the files that differ cannot change what is read (`TreeRead.following`);
     /// also returns this tree's read, for the next.
     func analyze(_ tree: SourceTree, cache: ParseCache, onlyPaths prefixes: [String], summaries store: SummaryStore?,
-                 after previous: TreeRead?) -> (result: TreeResult, read: TreeRead) {
+                 after previous: TreeRead?, records: ReadRecords? = nil) -> (result: TreeResult, read: TreeRead) {
+        let recordKey = Self.recordKey(tree, prefixes: prefixes)
         let read = PerformanceTrace.measure("\(tree.name): reading and parsing") {
             previous.flatMap { following($0, in: tree, cache: cache, onlyPaths: prefixes) }
+                ?? recordKey.flatMap { records?.get($0) }.flatMap { recorded($0, in: tree, cache: cache, onlyPaths: prefixes) }
                 ?? self.read(tree, cache: cache, onlyPaths: prefixes)
         }
+        if let recordKey { records?.put(recordKey, record(of: read)) }
         let program = read.program
         // Without a review's store, a fresh one still lets the workers share what they derive.
         let analyzer = PathAnalyzer(program: program, model: model, store: store ?? SummaryStore())
@@ -111,7 +114,7 @@ public struct StablePageEngine: Sendable {
         /// Each time the callees were looked for: how many files the program had, and the names.
         var rounds: [Round] = []
 
-        struct Round {
+        struct Round: Equatable {
             var programSize: Int
             var missing: [String]
         }
@@ -416,7 +419,7 @@ public struct StablePageEngine: Sendable {
     /// previous tree's findings because nothing the analysis reads changed (false).
     public func reviewTrees(_ trees: [SourceTree], series: PatchSeries?, prefixes: [String] = [],
                             cache: ParseCache = ParseCache(), summaries store: SummaryStore = SummaryStore(),
-                            results: TreeResultCache? = nil)
+                            results: TreeResultCache? = nil, records: ReadRecords? = nil)
         -> (findings: [Finding], analysed: [Bool]) {
         var analysed: [Bool] = []
         var perTree: [[String: Finding]] = []
@@ -446,7 +449,7 @@ public struct StablePageEngine: Sendable {
                 result = last.result
                 analysed.append(false)
             } else {
-                let fresh = analyze(tree, cache: cache, onlyPaths: prefixes, summaries: store, after: lastRead)
+                let fresh = analyze(tree, cache: cache, onlyPaths: prefixes, summaries: store, after: lastRead, records: records)
                 result = fresh.result
                 lastRead = fresh.read
                 last = (tree, result)

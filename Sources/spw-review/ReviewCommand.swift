@@ -71,6 +71,7 @@ struct ReviewCommand: ParsableCommand {
         var summaries = SummaryStore()
         var results = TreeResultCache()
         var listings = TreeListingCache()
+        var records = ReadRecords()
     }
 
     static func findings(_ series: PatchSeries, treeIDs: [String], repository: Repository, root: String,
@@ -97,15 +98,19 @@ struct ReviewCommand: ParsableCommand {
         let factsFile = useCache ? PrefilterFactsFile(tokens: engine.relevantTokens) : nil
         let configText = config.path.flatMap { FileManager.default.contents(atPath: $0) }.map { String(decoding: $0, as: UTF8.self) } ?? ""
         let summaryFile = useCache ? SummaryFile(model: engine.model, configText: configText) : nil
-        PerformanceTrace.measure("loading the prefilter cache") { factsFile?.load(into: parseCache) }
+        let records = shared?.records ?? ReadRecords()
+        let recordFile = useCache ? ReadRecordFile(model: engine.model, configText: configText, tokens: engine.relevantTokens) : nil
+        PerformanceTrace.measure("loading the prefilter cache (read when first asked)") { factsFile?.load(into: parseCache) }
         PerformanceTrace.measure("loading the summary cache") { summaryFile?.load(into: summaries) }
+        PerformanceTrace.measure("loading the tree reads") { recordFile?.load(into: records) }
         let reviewed = PerformanceTrace.measure("stable-page analysis of \(trees.count) trees") {
             engine.reviewTrees(trees, series: series, prefixes: prefixes, cache: parseCache,
-                               summaries: summaries, results: shared?.results)
+                               summaries: summaries, results: shared?.results, records: records)
         }
         PerformanceTrace.measure("saving the prefilter and summary caches") {
             factsFile?.save(from: parseCache)
             summaryFile?.save(from: summaries)
+            recordFile?.save(from: records)
         }
         return (reviewed.findings, trees.count, reviewed.analysed)
     }

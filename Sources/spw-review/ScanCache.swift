@@ -125,7 +125,10 @@ struct PrefilterFactsFile {
         self.file = file
     }
 
-    func load(into parseCache: ParseCache) { file.load().map(parseCache.importFacts) }
+    func load(into parseCache: ParseCache) {
+        let file = self.file
+        parseCache.importFacts(later: { file.load() })
+    }
 
     func save(from parseCache: ParseCache) {
         guard parseCache.learntFacts else { return }
@@ -150,5 +153,24 @@ struct SummaryFile {
     func save(from store: SummaryStore) {
         guard store.learnt else { return }
         file.save(store.export())
+    }
+}
+
+/// What `review` keeps of each tree it read: which files the analysis selected (see
+/// `ReadRecords`), so a base reviewed before is parsed without being searched again. A
+/// different binary, model (`.spw-review.toml`) or token list starts afresh.
+struct ReadRecordFile {
+    let file: CacheTextFile
+
+    init?(model: StablePageModel, configText: String, tokens: [String]) {
+        guard let file = CacheTextFile(name: "tree-reads", header: ["\(model.entries.count)", configText] + tokens) else { return nil }
+        self.file = file
+    }
+
+    func load(into records: ReadRecords) { file.load().map(records.load) }
+
+    func save(from records: ReadRecords) {
+        guard records.learnt else { return }
+        file.save(records.export())
     }
 }

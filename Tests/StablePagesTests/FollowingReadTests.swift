@@ -82,3 +82,59 @@ struct FollowingReadTests {
         #expect(Set(reviewed.filter { $0.presentIn.contains(1) }.map(\.key)) == Set(fresh.map(\.key)), "\(what)")
     }
 }
+
+/// A tree read before is read again from its record (`ReadRecords`): the same program, and
+/// the same findings, as a fresh read; a record that no longer fits the tree is not used.
+struct ReadRecordTests {
+    @Test func aRecordedTreeReadsAsAFreshRead() throws {
+        let engine = StablePageEngine()
+        let t0 = FollowingReadTests.tree("T0")
+        let tree = MemoryTreeWithIdentity(base: t0, identity: "tree-0")
+        let records = ReadRecords()
+        let first = engine.analyze(tree, cache: ParseCache(), onlyPaths: [], summaries: nil, after: nil, records: records)
+        // Through the text kept between runs.
+        let kept = ReadRecords()
+        kept.load(Substring(records.export()))
+        #expect(kept.export() == records.export())
+        let key = try #require(StablePageEngine.recordKey(tree, prefixes: []))
+        let record = try #require(kept.get(key))
+        let again = try #require(engine.recorded(record, in: tree, cache: ParseCache(), onlyPaths: []))
+        #expect(again.program.files.map(\.path) == first.read.program.files.map(\.path))
+        #expect(again.rounds == first.read.rounds)
+        #expect(again.includedHeaders == first.read.includedHeaders)
+        let second = engine.analyze(tree, cache: ParseCache(), onlyPaths: [], summaries: nil, after: nil, records: kept)
+        #expect(second.result.findings.map(\.key) == first.result.findings.map(\.key))
+        #expect(second.result.findings.map(\.message) == first.result.findings.map(\.message))
+        // A record naming a file the tree does not have is no read.
+        var damaged = record
+        damaged.files.append("fs/gone.c")
+        #expect(engine.recorded(damaged, in: tree, cache: ParseCache(), onlyPaths: []) == nil)
+    }
+
+    @Test func pathsAndNamesSurviveTheText() {
+        let records = ReadRecords()
+        let record = ReadRecords.Record(considered: 3, rounds: [.init(programSize: 2, missing: ["a_b", "c"]), .init(programSize: 3, missing: [])],
+                                        includedHeaders: ["include/x,y.h", "odd\tname.h"], files: ["fs/a%b.c", "fs/c.c"])
+        records.put("id|", record)
+        let loaded = ReadRecords()
+        loaded.load(Substring(records.export()))
+        #expect(loaded.get("id|") == record)
+        // Garbage is skipped, not trusted.
+        let garbage = ReadRecords()
+        garbage.load("x\ty\nid2\tnot-a-number\t\t\t\nid3\t1\tq:a\t\tf.c\n")
+        #expect(garbage.get("id2") == nil)
+        #expect(garbage.get("id3") == nil)
+    }
+}
+
+/// A memory tree with a git-like identity, for the records.
+struct MemoryTreeWithIdentity: SourceTree {
+    var base: MemoryTree
+    var identity: String?
+    var name: String { base.name }
+    var kernelVersion: KernelVersion? { base.kernelVersion }
+    func cFiles() -> [String] { base.cFiles() }
+    func headerFiles() -> [String] { base.headerFiles() }
+    func contents(of path: String) -> [UInt8]? { base.contents(of: path) }
+    func contentID(of path: String) -> String? { base.contentID(of: path) }
+}

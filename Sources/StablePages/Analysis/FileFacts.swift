@@ -6,7 +6,7 @@ import Glibc
 /// per content id: whether it mentions the entry-point tokens, which functions it defines (by the
 /// column-0 shape, see `DefinitionShapes`) and which headers it includes. T1..Tn then read only the
 /// blobs the series changed, and a later run only the blobs it has not met.
-struct FileFacts: Sendable {
+struct FileFacts: Sendable, Equatable {
     var mentionsEntryTokens: Bool?
     /// The defined names, as `DefinitionShapes.nameHash`es (sorted): a name that only shares a
     /// hash costs one parse more, and the facts of a whole tree stay small enough to keep.
@@ -28,8 +28,21 @@ final class FileFactsCache: @unchecked Sendable {
     private var used = Set<String>()
     private let lock = NSLockLike()
 
+    /// Kept answers not yet read (`load(later:)`): a review that needs no prefilter (every
+    /// tree read from a record or from the tree before it) never pays for them.
+    private var pending: (@Sendable () -> Substring?)?
+
+    /// Reads what `load` was given, if not done yet. Called with `lock` held.
+    private func decodePending() {
+        guard let read = pending else { return }
+        pending = nil
+        guard let text = read() else { return }
+        for (key, f) in Self.decode(text) where facts[key] == nil { facts[key] = f }
+    }
+
     func get(_ key: String) -> FileFacts {
         lock.lock(); defer { lock.unlock() }
+        decodePending()
         return facts[key] ?? FileFacts()
     }
 
@@ -38,6 +51,7 @@ final class FileFactsCache: @unchecked Sendable {
     /// the tree just read and not only what this run had to read.
     func get(_ keys: [String]) -> [FileFacts] {
         lock.lock(); defer { lock.unlock() }
+        decodePending()
         if facts.count > Self.trackUseAbove { for key in keys where !key.isEmpty && facts[key] != nil { used.insert(key) } }
         return keys.map { $0.isEmpty ? FileFacts() : facts[$0] ?? FileFacts() }
     }
@@ -47,6 +61,7 @@ final class FileFactsCache: @unchecked Sendable {
 
     func set(_ key: String, _ value: FileFacts) {
         lock.lock(); defer { lock.unlock() }
+        decodePending()
         facts[key] = value
         used.insert(key)
         learnt = true
@@ -60,6 +75,7 @@ final class FileFactsCache: @unchecked Sendable {
     /// includes written `"local.h` or `<linux/fs.h`, comma-separated.
     func export(limit: Int) -> String {
         lock.lock(); defer { lock.unlock() }
+        decodePending()
         let keys = facts.count <= limit ? Array(facts.keys) : Array(used.filter { facts[$0] != nil })
         var out = ""
         for key in keys.sorted() {
@@ -126,7 +142,16 @@ final class FileFactsCache: @unchecked Sendable {
     /// Reads `export`'s lines (and the three-column lines of earlier releases, without includes);
     /// malformed lines are skipped (a cache, not a contract). By bytes: a kernel's worth is a
     /// megabyte, and Character-wise splitting would cost more than it saves.
-    func load(_ text: Substring) {
+    func load(_ text: Substring) { load(later: { text }) }
+
+    /// `load`, reading the text only when an answer is first asked for.
+    func load(later read: @escaping @Sendable () -> Substring?) {
+        lock.lock(); defer { lock.unlock() }
+        decodePending()
+        pending = read
+    }
+
+    static func decode(_ text: Substring) -> [(String, FileFacts)] {
         var loaded: [(String, FileFacts)] = []
         var copy = String(text)
         copy.withUTF8 { p in
@@ -167,8 +192,7 @@ final class FileFactsCache: @unchecked Sendable {
                 loaded.append((string(lineStart..<tabs[0]), f))
             }
         }
-        lock.lock(); defer { lock.unlock() }
-        for (key, f) in loaded { facts[key] = f }
+        return loaded
     }
 }
 

@@ -24,21 +24,18 @@ extension StablePageEngine {
         var files = previous.program.files
         var sameShapes = true
         let tokens = relevantTokens
-        let local = FileFactsCache()
         for path in differing where before.contentID(of: path) != tree.contentID(of: path) {
             // A file added or removed changes the lists the rounds search, and where includes land.
-            guard let oldID = before.contentID(of: path), let newID = tree.contentID(of: path) else { return nil }
+            guard before.contentID(of: path) != nil, let newID = tree.contentID(of: path) else { return nil }
             let inScope = path.hasSuffix(".c") && (prefixes.isEmpty || prefixes.contains { path.hasPrefix($0) })
             // A header outside the include closure was never looked at, and is not now.
             guard inScope || previous.includedHeaders.contains(path) || position[path] != nil else { continue }
-            let old = cache.facts.get(oldID)
-            guard old.definedNames != nil, old.includes != nil, !inScope || old.mentionsEntryTokens != nil else { return nil }
-            var bytes: [UInt8]?
-            guard let new = Self.facts(of: path, in: tree, cache: cache, local: local, tokens: inScope ? tokens : [], bytes: &bytes),
-                  new.definedNames == old.definedNames, new.includes == old.includes,
-                  !inScope || new.mentionsEntryTokens == old.mentionsEntryTokens else { return nil }
+            // From the bytes of both: a few files, and the kept answers need not be loaded.
+            guard let oldBytes = before.contents(of: path), let bytes = tree.contents(of: path),
+                  Self.selectionFacts(oldBytes, tokens: inScope ? tokens : []) == Self.selectionFacts(bytes, tokens: inScope ? tokens : [])
+            else { return nil }
             guard let i = position[path] else { continue }
-            guard let parsed = cache.parsed(path: path, id: newID, bytes: { bytes ?? tree.contents(of: path) }) else { return nil }
+            guard let parsed = cache.parsed(path: path, id: newID, bytes: { bytes }) else { return nil }
             if sameShapes {
                 sameShapes = selectionShape(of: parsed, key: newID + ":" + path, previous: previous)
                     == selectionShape(of: files[i], key: previous.fileKeys[i], previous: previous)
@@ -62,6 +59,13 @@ extension StablePageEngine {
         return TreeRead(tree: tree, prefixes: prefixes, program: program, considered: previous.considered,
                         includedHeaders: previous.includedHeaders, calleeMemo: previous.calleeMemo,
                         fileKeys: fileKeys, rounds: previous.rounds)
+    }
+
+    /// The facts `read` selects a file by (see `FileFacts`), from its bytes.
+    static func selectionFacts(_ bytes: [UInt8], tokens: [String]) -> FileFacts {
+        let shapes = DefinitionShapes.scan(bytes)
+        return FileFacts(mentionsEntryTokens: tokens.isEmpty ? nil : TokenPrefilter.mentionsAny(bytes, of: tokens),
+                         definedNames: shapes.definedNames, includes: shapes.includes)
     }
 
     /// What `unresolvedCallees` reads of one parsed file, in order: its ops bindings, then each

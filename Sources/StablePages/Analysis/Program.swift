@@ -63,6 +63,9 @@ public final class ParseCache: @unchecked Sendable {
 
     /// Answers kept by an earlier run (`exportFacts`).
     public func importFacts(_ text: Substring) { facts.load(text) }
+
+    /// `importFacts`, reading the text only when the prefilter first asks.
+    public func importFacts(later read: @escaping @Sendable () -> Substring?) { facts.load(later: read) }
     private let lock = NSLockLike()
     public private(set) var hits = 0
     public private(set) var misses = 0

@@ -1,0 +1,132 @@
+import CSyntax
+import Dispatch
+import Support
+
+/// What `read` selected in a tree, by the tree's identity (a git tree id names its contents):
+/// the files in the order read, the callee rounds, the include closure. Selection is a function
+/// of the contents, the model and the scope, so a tree read before is read again by parsing
+/// the recorded files, without the prefilter over 32,000 files and the two callee rounds over
+/// 39,000. Kept between runs by the CLI (`export`/`load`) under the binary's and the model's key.
+public final class ReadRecords: @unchecked Sendable {
+    struct Record: Equatable {
+        var considered: Int
+        var rounds: [StablePageEngine.TreeRead.Round]
+        var includedHeaders: [String]
+        var files: [String]
+    }
+
+    private var records: [String: Record] = [:]
+    /// Keys from the oldest to the newest use: what an export keeps when there are too many.
+    private var order: [String] = []
+    private let lock = NSLockLike()
+    public private(set) var learnt = false
+
+    public init() {}
+
+    /// Trees kept: a maintainer's bases and the trees of the series on them.
+    static let kept = 64
+
+    func get(_ key: String) -> Record? {
+        lock.lock(); defer { lock.unlock() }
+        guard let record = records[key] else { return nil }
+        order.removeAll { $0 == key }
+        order.append(key)
+        return record
+    }
+
+    func put(_ key: String, _ record: Record) {
+        lock.lock(); defer { lock.unlock() }
+        if records[key] != record { learnt = true }
+        records[key] = record
+        order.removeAll { $0 == key }
+        order.append(key)
+    }
+
+    /// One line per tree: `key TAB considered TAB rounds TAB headers TAB files`; rounds
+    /// `size:name name;size:…`, paths comma-separated with `%`, `,`, tab and newline escaped.
+    public func export() -> String {
+        lock.lock(); defer { lock.unlock() }
+        var out = ""
+        for key in order.suffix(Self.kept) {
+            guard let r = records[key], !key.utf8.contains(where: { $0 == 0x09 || $0 == 0x0A }) else { continue }
+            let rounds = r.rounds.map { "\($0.programSize):" + $0.missing.joined(separator: " ") }.joined(separator: ";")
+            // Callee names are C identifiers; anything else could not be read back.
+            guard r.rounds.allSatisfy({ $0.missing.allSatisfy { $0.utf8.allSatisfy(Self.isIdentifierByte) } }) else { continue }
+            let paths = { (list: [String]) in list.map(FileFactsCache.escaped).joined(separator: ",") }
+            out += "\(key)\t\(r.considered)\t\(rounds)\t\(paths(r.includedHeaders))\t\(paths(r.files))\n"
+        }
+        return out
+    }
+
+    /// Reads `export`'s lines; a malformed line is skipped (a cache, not a contract).
+    public func load(_ text: Substring) {
+        var loaded: [(String, Record)] = []
+        // By bytes (tabs, newlines, commas are ASCII): Character-wise splitting of the paths of
+        // 64 trees would cost more than the record saves.
+        func cut(_ text: Substring, at byte: UInt8, keepingEmpty: Bool = true) -> [Substring] {
+            var parts: [Substring] = []
+            var start = text.utf8.startIndex
+            while true {
+                let end = text.utf8[start...].firstIndex(of: byte) ?? text.utf8.endIndex
+                if keepingEmpty || end > start { parts.append(text[start..<end]) }
+                if end == text.utf8.endIndex { return parts }
+                start = text.utf8.index(after: end)
+            }
+        }
+        for line in cut(text, at: 0x0A, keepingEmpty: false) {
+            let fields = cut(line, at: 0x09)
+            guard fields.count == 5, let considered = Int(fields[1]) else { continue }
+            var rounds: [StablePageEngine.TreeRead.Round] = []
+            var valid = true
+            for round in fields[2].split(separator: ";") {
+                guard let colon = round.firstIndex(of: ":"), let size = Int(round[..<colon]) else { valid = false; break }
+                rounds.append(.init(programSize: size, missing: round[round.index(after: colon)...].split(separator: " ").map(String.init)))
+            }
+            guard valid else { continue }
+            let paths = { (field: Substring) in cut(field, at: 0x2C, keepingEmpty: false).map { FileFactsCache.unescaped(String($0)) } }
+            loaded.append((String(fields[0]), Record(considered: considered, rounds: rounds,
+                                                     includedHeaders: paths(fields[3]), files: paths(fields[4]))))
+        }
+        lock.lock(); defer { lock.unlock() }
+        for (key, record) in loaded where records[key] == nil {
+            records[key] = record
+            order.append(key)
+        }
+    }
+
+    static func isIdentifierByte(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x5F
+    }
+}
+
+extension StablePageEngine {
+    /// The key of `tree`'s record: its identity and the scope.
+    static func recordKey(_ tree: SourceTree, prefixes: [String]) -> String? {
+        tree.identity.map { $0 + "|" + prefixes.sorted().joined(separator: ",") }
+    }
+
+    /// `read` of a tree read before: the recorded files, parsed (on all cores). Nil when the
+    /// tree lacks a recorded file (a record from a damaged cache).
+    func recorded(_ record: ReadRecords.Record, in tree: SourceTree, cache: ParseCache, onlyPaths prefixes: [String]) -> TreeRead? {
+        let ids = record.files.map { tree.contentID(of: $0) }
+        guard !ids.contains(nil), record.rounds.allSatisfy({ $0.programSize <= record.files.count }) else { return nil }
+        let parsed = ConcurrentSlots<ParsedFile>(count: record.files.count)
+        PerformanceTrace.measure("\(tree.name): parse of the \(record.files.count) files recorded") {
+            if record.files.count > 64 { tree.willRead(record.files) }
+            DispatchQueue.concurrentPerform(iterations: record.files.count) { i in
+                parsed.set(i, cache.parsed(path: record.files[i], id: ids[i]) { tree.contents(of: record.files[i]) })
+            }
+        }
+        let files = parsed.values.compactMap { $0 }
+        guard files.count == record.files.count else { return nil }
+        let program = PerformanceTrace.measure("\(tree.name): program index") { Program(files: files, version: tree.kernelVersion) }
+        return TreeRead(tree: tree, prefixes: prefixes, program: program, considered: record.considered,
+                        includedHeaders: Set(record.includedHeaders), calleeMemo: cache.callees,
+                        fileKeys: zip(ids, record.files).map { $0! + ":" + $1 }, rounds: record.rounds)
+    }
+
+    func record(of read: TreeRead) -> ReadRecords.Record {
+        ReadRecords.Record(considered: read.considered, rounds: read.rounds, includedHeaders: read.includedHeaders.sorted(),
+                           files: read.program.files.map(\.path))
+    }
+}
