@@ -24,15 +24,15 @@ RUNS=${RUNS:-3}
 # -- the series ----------------------------------------------------------------------------
 mkdir -p "$OUT"
 SERIES="$OUT/series-btrfs.mbox"
+edit() {  # edit PATH SED-EXPRESSION MESSAGE PARENT -> prints the new commit (GIT_INDEX_FILE set)
+  local blob
+  blob=$(git --git-dir="$REPO" cat-file blob "$4:$1" | sed "$2" | git --git-dir="$REPO" hash-object -w --stdin)
+  git --git-dir="$REPO" update-index --cacheinfo "100644,$blob,$1"
+  printf '%b\n' "$3" | git --git-dir="$REPO" commit-tree "$(git --git-dir="$REPO" write-tree)" -p "$4"
+}
 if [ ! -s "$SERIES" ]; then
   export GIT_INDEX_FILE="$OUT/series.index"
   git --git-dir="$REPO" read-tree "$BASE"
-  edit() {  # edit PATH SED-EXPRESSION MESSAGE PARENT -> prints the new commit
-    local blob
-    blob=$(git --git-dir="$REPO" cat-file blob "$4:$1" | sed "$2" | git --git-dir="$REPO" hash-object -w --stdin)
-    git --git-dir="$REPO" update-index --cacheinfo "100644,$blob,$1"
-    printf '%b\n' "$3" | git --git-dir="$REPO" commit-tree "$(git --git-dir="$REPO" write-tree)" -p "$4"
-  }
   c1=$(edit fs/btrfs/inode.c '/^vm_fault_t btrfs_page_mkwrite/,/^}/{/^\twait_on_page_writeback(page);$/d}' \
     "btrfs: drop the stable-page wait from btrfs_page_mkwrite\n\nThe page is locked; nothing else to wait for.\n\nSigned-off-by: Bench Author <bench@example.org>" "$BASE")
   c2=$(edit mm/filemap.c '0,/^ \* filemap_fault - /s//&(benchmark) /' \
@@ -80,6 +80,30 @@ PY
 /usr/bin/time -o "$OUT/rss" -f '%M' "$SPW_REVIEW" "$SERIES" --tree "$REPO" --format json >/dev/null 2>&1 || true
 RSS=$(tail -1 "$OUT/rss")
 
+# -- a one-patch series never seen before, on the base reviewed above --------------------
+# What a maintainer meets: the base is known (its reads, results and summaries are kept),
+# the patch is new. Each run's patch drops the btrfs wait and adds a comment naming the run,
+# so its tree was never analysed.
+newpatch=()
+for r in $(seq "$RUNS"); do
+  export GIT_INDEX_FILE="$OUT/one.index"
+  git --git-dir="$REPO" read-tree "$BASE"
+  stamp="$(date +%s%N)-$r"
+  c=$(edit fs/btrfs/inode.c "/^vm_fault_t btrfs_page_mkwrite/,/^}/{/^\twait_on_page_writeback(page);$/d};/^vm_fault_t btrfs_page_mkwrite/i /* bench run $stamp */" \
+    "btrfs: drop the stable-page wait ($stamp)\n\nSigned-off-by: Bench Author <bench@example.org>" "$BASE")
+  git --git-dir="$REPO" format-patch -q --stdout --base="$BASE" "$BASE..$c" > "$OUT/one-patch.mbox"
+  unset GIT_INDEX_FILE
+  rm -f "$OUT/one.index"
+  start=$(date +%s.%N)
+  status=0
+  "$SPW_REVIEW" "$OUT/one-patch.mbox" --tree "$REPO" --format json > "$OUT/one.json" 2>/dev/null || status=$?
+  end=$(date +%s.%N)
+  [ "$status" = 1 ] || { echo "FAIL: the one-patch review exited $status, expected 1"; exit 1; }
+  grep -Eq '"introducedBy": ?1' "$OUT/one.json" \
+    || { echo "FAIL: the one-patch review does not report the hole as introduced"; exit 1; }
+  newpatch+=("$(printf '%.2f' "$(echo "$end - $start" | bc)")")
+done
+
 # -- the anchor: git am + checkpatch.pl --------------------------------------------------
 SCRATCH="$OUT/worktree"
 rm -rf "$SCRATCH"
@@ -100,6 +124,8 @@ O=$(printf '%s\n' "${ours[@]}" | best)
 C=$(printf '%s\n' "${cold[@]}" | best)
 A=$(printf '%s\n' "${anchor[@]}" | best)
 echo "spw-review review --no-cache:  best of $RUNS ${C} s  [${cold[*]}]"
-echo "spw-review review (release): best of $RUNS ${O} s  [${ours[*]}], peak RSS ${RSS} KB"
+echo "spw-review review (release), the same series again: best of $RUNS ${O} s  [${ours[*]}], peak RSS ${RSS} KB"
+N=$(printf '%s\n' "${newpatch[@]}" | best)
+echo "spw-review review of a new one-patch series on the reviewed base: best of $RUNS ${N} s  [${newpatch[*]}]"
 echo "git am + checkpatch.pl:      best of $RUNS ${A} s  [${anchor[*]}]"
-echo "RESULT review_s=$O review_no_cache_s=$C anchor_s=$A ratio=$(echo "scale=2; $O / $A" | bc)"
+echo "RESULT review_again_s=$O new_one_patch_s=$N review_no_cache_s=$C anchor_s=$A ratio_new_one_patch=$(echo "scale=2; $N / $A" | bc)"

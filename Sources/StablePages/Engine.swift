@@ -1,4 +1,5 @@
 import CSyntax
+import Foundation
 import Dispatch
 import Support
 import Series
@@ -25,7 +26,7 @@ public struct StablePageEngine: Sendable {
     /// What a file must mention to be read for its entry points (the first round): the model's.
     public var relevantTokens: [String] { model.prefilterTokens }
 
-    public struct TreeResult: Sendable {
+    public struct TreeResult: Sendable, Codable {
         public var findings: [Finding]
         public var filesConsidered: Int
         public var filesParsed: Int
@@ -430,7 +431,7 @@ public struct StablePageEngine: Sendable {
         for (k, tree) in trees.enumerated() {
             let result: TreeResult
             let resultKey = tree.identity.map { $0 + "|" + prefixes.sorted().joined(separator: ",") }
-            if let resultKey, let known = results?.get(resultKey) {
+            if let resultKey, let known = results?.get(resultKey, for: tree) {
                 result = known.result
                 last = (tree, result)
                 analysed.append(false)
@@ -449,6 +450,14 @@ public struct StablePageEngine: Sendable {
                 result = last.result
                 analysed.append(false)
             } else {
+                // The tree before, known from a result kept by an earlier run: read from its
+                // record, so that this one can be read from it.
+                if lastRead == nil, let prior = last?.tree, let key = Self.recordKey(prior, prefixes: prefixes),
+                   let record = records?.get(key) {
+                    lastRead = PerformanceTrace.measure("\(prior.name): read from its record, for \(tree.name)") {
+                        recorded(record, in: prior, cache: cache, onlyPaths: prefixes)
+                    }
+                }
                 let fresh = analyze(tree, cache: cache, onlyPaths: prefixes, summaries: store, after: lastRead, records: records)
                 result = fresh.result
                 lastRead = fresh.read
@@ -563,13 +572,26 @@ public final class TreeResultCache: @unchecked Sendable {
     private var order: [String] = []
     private let limit: Int
     private let lock = NSLockLike()
+    /// Results kept by an earlier run (`load`), by key, decoded when first asked for: only an
+    /// exact tree (its identity and scope) is answered from them.
+    private var stored: [String: Substring] = [:]
+    private var storedOrder: [String] = []
+    public private(set) var learnt = false
 
     /// Keeps the `limit` most recently stored trees.
     public init(limit: Int = 8) { self.limit = limit }
 
-    func get(_ key: String) -> Entry? {
+    func get(_ key: String, for tree: SourceTree) -> Entry? {
         lock.lock(); defer { lock.unlock() }
-        return results[key]
+        if let known = results[key] { return known }
+        guard let line = stored.removeValue(forKey: key),
+              let tab = line.utf8.firstIndex(of: 0x09),
+              let result = try? JSONDecoder().decode(StablePageEngine.TreeResult.self, from: Data(line[line.utf8.index(after: tab)...].utf8))
+        else { return nil }
+        let prefixes = line[..<tab].split(separator: ",").map(String.init)
+        let entry = Entry(tree: tree, result: result, prefixes: prefixes)
+        insert(key, entry)
+        return entry
     }
 
     /// The tree stored last with the same scope.
@@ -581,13 +603,53 @@ public final class TreeResultCache: @unchecked Sendable {
 
     func put(_ key: String, tree: SourceTree, result: StablePageEngine.TreeResult, prefixes: [String]) {
         lock.lock(); defer { lock.unlock() }
-        if results.updateValue(Entry(tree: tree, result: result, prefixes: prefixes), forKey: key) == nil {
+        if results[key] == nil && stored[key] == nil { learnt = true }
+        insert(key, Entry(tree: tree, result: result, prefixes: prefixes))
+    }
+
+    /// With `lock` held.
+    private func insert(_ key: String, _ entry: Entry) {
+        stored.removeValue(forKey: key)
+        if results.updateValue(entry, forKey: key) == nil {
             order.append(key)
         } else if let i = order.firstIndex(of: key) {
             order.remove(at: i)
             order.append(key)
         }
         while order.count > limit { results.removeValue(forKey: order.removeFirst()) }
+    }
+
+    /// The results of trees with an identity, newest last, as lines `key TAB scope TAB json`
+    /// (at most `limit`): what a later run answers exact trees from.
+    public func export(limit: Int = 16) -> String {
+        lock.lock(); defer { lock.unlock() }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var lines: [String] = storedOrder.filter { stored[$0] != nil }.map { "\($0)\t\(stored[$0]!)" }
+        for key in order {
+            guard let e = results[key], !key.utf8.contains(where: { $0 == 0x09 || $0 == 0x0A }),
+                  !e.prefixes.contains(where: { $0.contains(",") }),
+                  let json = try? encoder.encode(e.result) else { continue }
+            lines.append("\(key)\t\(e.prefixes.joined(separator: ","))\t" + String(decoding: json, as: UTF8.self))
+        }
+        return lines.suffix(limit).map { $0 + "\n" }.joined()
+    }
+
+    /// Reads `export`'s lines; a line that does not decode is skipped when asked for.
+    public func load(_ text: Substring) {
+        var lines: [(String, Substring)] = []
+        var start = text.utf8.startIndex
+        while start < text.utf8.endIndex {
+            let end = text.utf8[start...].firstIndex(of: 0x0A) ?? text.utf8.endIndex
+            if let tab = text.utf8[start..<end].firstIndex(of: 0x09) {
+                lines.append((String(text[start..<tab]), text[text.utf8.index(after: tab)..<end]))
+            }
+            start = end == text.utf8.endIndex ? end : text.utf8.index(after: end)
+        }
+        lock.lock(); defer { lock.unlock() }
+        for (key, rest) in lines where results[key] == nil {
+            if stored.updateValue(rest, forKey: key) == nil { storedOrder.append(key) }
+        }
     }
 }
 

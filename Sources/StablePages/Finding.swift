@@ -10,7 +10,7 @@ public enum FindingSeverity: String, Sendable, Codable {
 }
 
 /// A code path on which a page may become writable while under writeback, with its evidence.
-public struct Finding: Sendable, Hashable {
+public struct Finding: Sendable, Hashable, Codable {
     /// What a diff-only rule calls the function when the hunk header names none (git shows the
     /// nearest line that looks like a heading: a label such as `again:`); the review names it
     /// from the patched tree when it has one.

@@ -103,14 +103,18 @@ struct ReviewCommand: ParsableCommand {
         PerformanceTrace.measure("loading the prefilter cache (read when first asked)") { factsFile?.load(into: parseCache) }
         PerformanceTrace.measure("loading the summary cache") { summaryFile?.load(into: summaries) }
         PerformanceTrace.measure("loading the tree reads") { recordFile?.load(into: records) }
+        let results = shared?.results ?? TreeResultCache()
+        let resultFile = useCache ? TreeResultFile(model: engine.model, configText: configText, tokens: engine.relevantTokens) : nil
+        PerformanceTrace.measure("loading the tree results") { resultFile?.load(into: results) }
         let reviewed = PerformanceTrace.measure("stable-page analysis of \(trees.count) trees") {
             engine.reviewTrees(trees, series: series, prefixes: prefixes, cache: parseCache,
-                               summaries: summaries, results: shared?.results, records: records)
+                               summaries: summaries, results: results, records: records)
         }
         PerformanceTrace.measure("saving the prefilter and summary caches") {
             factsFile?.save(from: parseCache)
             summaryFile?.save(from: summaries)
             recordFile?.save(from: records)
+            resultFile?.save(from: results)
         }
         return (reviewed.findings, trees.count, reviewed.analysed)
     }

@@ -174,3 +174,22 @@ struct ReadRecordFile {
         file.save(records.export())
     }
 }
+
+/// What `review` keeps of each tree it analysed: its result (findings, exclusions, what was
+/// read), so a base reviewed before is not analysed again. Under the same key as the tree
+/// reads: a different binary, model or token list starts afresh.
+struct TreeResultFile {
+    let file: CacheTextFile
+
+    init?(model: StablePageModel, configText: String, tokens: [String]) {
+        guard let file = CacheTextFile(name: "tree-results", header: ["\(model.entries.count)", configText] + tokens) else { return nil }
+        self.file = file
+    }
+
+    func load(into results: TreeResultCache) { file.load().map(results.load) }
+
+    func save(from results: TreeResultCache) {
+        guard results.learnt else { return }
+        file.save(results.export())
+    }
+}

@@ -111,6 +111,28 @@ struct ReadRecordTests {
         #expect(engine.recorded(damaged, in: tree, cache: ParseCache(), onlyPaths: []) == nil)
     }
 
+    /// A tree's result kept between runs answers that exact tree, with the same findings and
+    /// exclusions; the tree after it is read from the kept record of the tree before.
+    @Test func aKeptResultAnswersItsTree() throws {
+        let engine = StablePageEngine()
+        let t0 = MemoryTreeWithIdentity(base: FollowingReadTests.tree("T0"), identity: "tree-0")
+        let changed = FollowingReadTests.handler.replacingOccurrences(of: "\twait_on_page_writeback(page);\n", with: "")
+        let t1 = MemoryTreeWithIdentity(base: FollowingReadTests.tree("T1", handler: changed), identity: "tree-1")
+        let results = TreeResultCache(), records = ReadRecords()
+        let first = engine.reviewTrees([t0, t1], series: nil, cache: ParseCache(), results: results, records: records)
+        #expect(first.analysed == [true, true])
+        #expect(first.findings.contains { $0.introducedBy == 1 }, "the removed wait must show")
+        // A later run: only T0 is known, from the text.
+        let keptResults = TreeResultCache(), keptRecords = ReadRecords()
+        keptResults.load(Substring(results.export().split(separator: "\n").filter { $0.hasPrefix("tree-0") }.joined(separator: "\n")))
+        keptRecords.load(Substring(records.export()))
+        let second = engine.reviewTrees([t0, t1], series: nil, cache: ParseCache(), results: keptResults, records: keptRecords)
+        #expect(second.analysed == [false, true])
+        #expect(second.findings.map(\.key) == first.findings.map(\.key))
+        #expect(second.findings.map(\.introducedBy) == first.findings.map(\.introducedBy))
+        #expect(second.findings.map(\.path) == first.findings.map(\.path))
+    }
+
     @Test func pathsAndNamesSurviveTheText() {
         let records = ReadRecords()
         let record = ReadRecords.Record(considered: 3, rounds: [.init(programSize: 2, missing: ["a_b", "c"]), .init(programSize: 3, missing: [])],

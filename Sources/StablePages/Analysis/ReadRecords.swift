@@ -26,8 +26,14 @@ public final class ReadRecords: @unchecked Sendable {
     /// Trees kept: a maintainer's bases and the trees of the series on them.
     static let kept = 64
 
+    /// Lines kept by an earlier run, by key, decoded when first asked for.
+    private var stored: [String: Substring] = [:]
+
     func get(_ key: String) -> Record? {
         lock.lock(); defer { lock.unlock() }
+        if records[key] == nil, let line = stored.removeValue(forKey: key) {
+            records[key] = Self.decode(line)
+        }
         guard let record = records[key] else { return nil }
         order.removeAll { $0 == key }
         order.append(key)
@@ -36,6 +42,7 @@ public final class ReadRecords: @unchecked Sendable {
 
     func put(_ key: String, _ record: Record) {
         lock.lock(); defer { lock.unlock() }
+        if records[key] == nil, let line = stored.removeValue(forKey: key) { records[key] = Self.decode(line) }
         if records[key] != record { learnt = true }
         records[key] = record
         order.removeAll { $0 == key }
@@ -48,6 +55,10 @@ public final class ReadRecords: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         var out = ""
         for key in order.suffix(Self.kept) {
+            if let line = stored[key] {
+                out += "\(key)\t\(line)\n"
+                continue
+            }
             guard let r = records[key], !key.utf8.contains(where: { $0 == 0x09 || $0 == 0x0A }) else { continue }
             let rounds = r.rounds.map { "\($0.programSize):" + $0.missing.joined(separator: " ") }.joined(separator: ";")
             // Callee names are C identifiers; anything else could not be read back.
@@ -58,39 +69,44 @@ public final class ReadRecords: @unchecked Sendable {
         return out
     }
 
-    /// Reads `export`'s lines; a malformed line is skipped (a cache, not a contract).
+    /// Reads `export`'s lines; a malformed line is skipped (a cache, not a contract) when its
+    /// key is first asked for.
     public func load(_ text: Substring) {
-        var loaded: [(String, Record)] = []
-        // By bytes (tabs, newlines, commas are ASCII): Character-wise splitting of the paths of
-        // 64 trees would cost more than the record saves.
-        func cut(_ text: Substring, at byte: UInt8, keepingEmpty: Bool = true) -> [Substring] {
-            var parts: [Substring] = []
-            var start = text.utf8.startIndex
-            while true {
-                let end = text.utf8[start...].firstIndex(of: byte) ?? text.utf8.endIndex
-                if keepingEmpty || end > start { parts.append(text[start..<end]) }
-                if end == text.utf8.endIndex { return parts }
-                start = text.utf8.index(after: end)
-            }
-        }
-        for line in cut(text, at: 0x0A, keepingEmpty: false) {
-            let fields = cut(line, at: 0x09)
-            guard fields.count == 5, let considered = Int(fields[1]) else { continue }
-            var rounds: [StablePageEngine.TreeRead.Round] = []
-            var valid = true
-            for round in fields[2].split(separator: ";") {
-                guard let colon = round.firstIndex(of: ":"), let size = Int(round[..<colon]) else { valid = false; break }
-                rounds.append(.init(programSize: size, missing: round[round.index(after: colon)...].split(separator: " ").map(String.init)))
-            }
-            guard valid else { continue }
-            let paths = { (field: Substring) in cut(field, at: 0x2C, keepingEmpty: false).map { FileFactsCache.unescaped(String($0)) } }
-            loaded.append((String(fields[0]), Record(considered: considered, rounds: rounds,
-                                                     includedHeaders: paths(fields[3]), files: paths(fields[4]))))
+        var lines: [(String, Substring)] = []
+        for line in Self.cut(text, at: 0x0A, keepingEmpty: false) {
+            guard let tab = line.utf8.firstIndex(of: 0x09) else { continue }
+            lines.append((String(line[..<tab]), line[line.utf8.index(after: tab)...]))
         }
         lock.lock(); defer { lock.unlock() }
-        for (key, record) in loaded where records[key] == nil {
-            records[key] = record
+        for (key, rest) in lines where records[key] == nil && stored[key] == nil {
+            stored[key] = rest
             order.append(key)
+        }
+    }
+
+    /// `considered TAB rounds TAB headers TAB files`, as `export` writes it after the key.
+    static func decode(_ line: Substring) -> Record? {
+        let fields = cut(line, at: 0x09)
+        guard fields.count == 4, let considered = Int(fields[0]) else { return nil }
+        var rounds: [StablePageEngine.TreeRead.Round] = []
+        for round in cut(fields[1], at: 0x3B, keepingEmpty: false) {
+            guard let colon = round.utf8.firstIndex(of: 0x3A), let size = Int(round[..<colon]) else { return nil }
+            rounds.append(.init(programSize: size, missing: cut(round[round.utf8.index(after: colon)...], at: 0x20, keepingEmpty: false).map(String.init)))
+        }
+        let paths = { (field: Substring) in cut(field, at: 0x2C, keepingEmpty: false).map { FileFactsCache.unescaped(String($0)) } }
+        return Record(considered: considered, rounds: rounds, includedHeaders: paths(fields[2]), files: paths(fields[3]))
+    }
+
+    /// By bytes (the separators are ASCII): Character-wise splitting of the paths of 64 trees
+    /// would cost more than a record saves.
+    static func cut(_ text: Substring, at byte: UInt8, keepingEmpty: Bool = true) -> [Substring] {
+        var parts: [Substring] = []
+        var start = text.utf8.startIndex
+        while true {
+            let end = text.utf8[start...].firstIndex(of: byte) ?? text.utf8.endIndex
+            if keepingEmpty || end > start { parts.append(text[start..<end]) }
+            if end == text.utf8.endIndex { return parts }
+            start = text.utf8.index(after: end)
         }
     }
 

@@ -33,7 +33,7 @@ public struct RuleDescription: Sendable {
 }
 
 /// An entry point the model says is out of scope, and why: reported, not silently skipped.
-public struct NotApplicableEntry: Sendable, Hashable {
+public struct NotApplicableEntry: Sendable, Hashable, Codable {
     public var function: String
     public var file: String
     public var line: Int
