@@ -591,8 +591,12 @@ public final class TreeResultCache: @unchecked Sendable {
         let prefixes = line[..<tab].split(separator: ",").map(String.init)
         let entry = Entry(tree: tree, result: result, prefixes: prefixes)
         insert(key, entry)
+        kept[key] = line
         return entry
     }
+
+    /// The kept text of results decoded this run: written back as it was read.
+    private var kept: [String: Substring] = [:]
 
     /// The tree stored last with the same scope.
     func mostRecent(prefixes: [String]) -> Entry? {
@@ -604,19 +608,27 @@ public final class TreeResultCache: @unchecked Sendable {
     func put(_ key: String, tree: SourceTree, result: StablePageEngine.TreeResult, prefixes: [String]) {
         lock.lock(); defer { lock.unlock() }
         if results[key] == nil && stored[key] == nil { learnt = true }
+        let text = kept[key]
         insert(key, Entry(tree: tree, result: result, prefixes: prefixes))
+        // The same tree's result is the one that was kept (an identity names its contents).
+        if results[key] != nil, let text { kept[key] = text }
     }
 
     /// With `lock` held.
     private func insert(_ key: String, _ entry: Entry) {
         stored.removeValue(forKey: key)
+        kept.removeValue(forKey: key)
         if results.updateValue(entry, forKey: key) == nil {
             order.append(key)
         } else if let i = order.firstIndex(of: key) {
             order.remove(at: i)
             order.append(key)
         }
-        while order.count > limit { results.removeValue(forKey: order.removeFirst()) }
+        while order.count > limit {
+            let oldest = order.removeFirst()
+            results.removeValue(forKey: oldest)
+            kept.removeValue(forKey: oldest)
+        }
     }
 
     /// The results of trees with an identity, newest last, as lines `key TAB scope TAB json`
@@ -627,6 +639,10 @@ public final class TreeResultCache: @unchecked Sendable {
         encoder.outputFormatting = [.sortedKeys]
         var lines: [String] = storedOrder.filter { stored[$0] != nil }.map { "\($0)\t\(stored[$0]!)" }
         for key in order {
+            if let text = kept[key] {
+                lines.append("\(key)\t\(text)")
+                continue
+            }
             guard let e = results[key], !key.utf8.contains(where: { $0 == 0x09 || $0 == 0x0A }),
                   !e.prefixes.contains(where: { $0.contains(",") }),
                   let json = try? encoder.encode(e.result) else { continue }

@@ -14,11 +14,69 @@ final class GitSourceTree: SourceTree, @unchecked Sendable {
     let kernelVersion: KernelVersion?
     private let repository: Repository
     private let treeID: ObjectID
-    let listing: Listing
     /// The tree this one was built from, and the paths that may differ from it.
     private let baseTreeID: ObjectID
     private let changedFromBase: Set<String>
     private var mutex = pthread_mutex_t()
+    private let base: BaseListing
+    /// This tree's whole listing, once something asked for a list of files.
+    private var builtListing: Listing?
+    /// Blob ids looked up one path at a time before that (nil: no `.c`/`.h`/Makefile blob).
+    private var looked: [String: ObjectID?] = [:]
+
+    /// T0's listing, walked when a tree first needs a whole listing and shared by T0..Tn; a
+    /// review whose trees are read from records and from each other needs only the ids of the
+    /// files it reads, looked up one path at a time (the walk of a kernel's 5,000 trees costs
+    /// more than the whole rest of such a review's reading).
+    final class BaseListing: @unchecked Sendable {
+        let repository: Repository
+        let tree: ObjectID
+        private var listing: Listing?
+        let pathCache: TreePathCache
+        /// Serialises the repository handle for listings and lookups, across the trees sharing it.
+        let lock = NSLock()
+
+        init(repository: Repository, tree: ObjectID, listing: Listing? = nil) {
+            self.repository = repository
+            self.tree = tree
+            self.listing = listing
+            pathCache = TreePathCache(repository: repository)
+        }
+
+        /// With `lock` held.
+        func get() throws -> Listing {
+            if let listing { return listing }
+            let walked = try GitSourceTree.listing(of: tree, in: repository)
+            listing = walked
+            return walked
+        }
+    }
+
+    /// The whole listing of this tree (T0's, with the paths this tree changed read again).
+    var listing: Listing {
+        base.lock.lock(); defer { base.lock.unlock() }
+        if let builtListing { return builtListing }
+        let baseListing = (try? base.get()) ?? Listing(blobs: [:])
+        let built = (try? baseListing.updated(changedFromBase, in: treeID, repository: repository, pathCache: base.pathCache)) ?? baseListing
+        builtListing = built
+        return built
+    }
+
+    /// The blob at `path`, from the listing when there is one, else looked up alone.
+    func blobID(_ path: String) -> ObjectID? {
+        base.lock.lock(); defer { base.lock.unlock() }
+        if let builtListing { return builtListing.blobs[path] }
+        if let known = looked[path] { return known }
+        var id: ObjectID?
+        if Self.isListed(path), let entry = try? base.pathCache.entry(path: path, inTree: treeID), !entry.isTree {
+            id = entry.id
+        }
+        looked[path] = id
+        return id
+    }
+
+    /// What a listing holds: `.c`, `.h` and the top Makefile.
+    static func isListed(_ path: String) -> Bool { path.hasSuffix(".c") || path.hasSuffix(".h") || path == "Makefile" }
 
     /// A tree's `.c`/`.h`/Makefile blobs by path, with the sorted path lists the engine asks for
     /// (a kernel has 60,000: sorted once, and shared by trees that add or remove no file).
@@ -34,14 +92,14 @@ final class GitSourceTree: SourceTree, @unchecked Sendable {
         }
 
         /// This listing with `paths` read again from `tree`.
-        func updated(_ paths: Set<String>, in tree: ObjectID, repository: Repository) throws -> Listing {
+        func updated(_ paths: Set<String>, in tree: ObjectID, repository: Repository, pathCache: TreePathCache? = nil) throws -> Listing {
             guard !paths.isEmpty else { return self }
             var copy = self
             let ordered = Array(paths)
-            let entries = try TreePathCache(repository: repository).entries(paths: ordered, inTree: tree)
+            let entries = try (pathCache ?? TreePathCache(repository: repository)).entries(paths: ordered, inTree: tree)
             var addedOrRemoved = false
             for (path, entry) in zip(ordered, entries) {
-                let relevant = path.hasSuffix(".c") || path.hasSuffix(".h") || path == "Makefile"
+                let relevant = GitSourceTree.isListed(path)
                 if let entry, !entry.isTree, relevant {
                     if copy.blobs.updateValue(entry.id, forKey: path) == nil { addedOrRemoved = true }
                 } else if copy.blobs.removeValue(forKey: path) != nil {
@@ -54,14 +112,14 @@ final class GitSourceTree: SourceTree, @unchecked Sendable {
 
     /// `baseListing` is T0's files; `changed` the paths the series touched up to this tree, read
     /// from this tree itself (so a 100-patch series does not walk the whole tree 101 times).
-    init(name: String, repository: Repository, tree: ObjectID, base: ObjectID, baseListing: Listing, changed: Set<String>,
-         kernelVersion: KernelVersion?) throws {
+    init(name: String, repository: Repository, tree: ObjectID, base: BaseListing, changed: Set<String>,
+         kernelVersion: KernelVersion?) {
         self.name = name
         self.repository = repository
         self.treeID = tree
         self.kernelVersion = kernelVersion
-        self.listing = try baseListing.updated(changed, in: tree, repository: repository)
-        self.baseTreeID = base
+        self.base = base
+        self.baseTreeID = base.tree
         self.changedFromBase = changed
         pthread_mutex_init(&mutex, nil)
     }
@@ -86,7 +144,7 @@ final class GitSourceTree: SourceTree, @unchecked Sendable {
     var identity: String? { treeID.hex }
     func cFiles() -> [String] { listing.sortedCFiles }
     func headerFiles() -> [String] { listing.sortedHeaderFiles }
-    func contentID(of path: String) -> String? { listing.blobs[path]?.hex }
+    func contentID(of path: String) -> String? { blobID(path)?.hex }
 
     /// Extra handles on the same repository, one per core, so blobs are inflated in parallel
     /// (a libgit2 handle serves one thread at a time). They see the object database on disk;
@@ -96,7 +154,7 @@ final class GitSourceTree: SourceTree, @unchecked Sendable {
     private var readerSlots: DispatchSemaphore?
 
     func contents(of path: String) -> [UInt8]? {
-        guard let id = listing.blobs[path] else { return nil }
+        guard let id = blobID(path) else { return nil }
         pthread_mutex_lock(&mutex)
         if !readersOpened {
             readersOpened = true
@@ -119,8 +177,9 @@ final class GitSourceTree: SourceTree, @unchecked Sendable {
             slots.signal()
             if let bytes { return bytes }
         }
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
+        // The main handle is shared by T0..Tn and their lookups: one thread at a time.
+        base.lock.lock()
+        defer { base.lock.unlock() }
         return try? repository.blobContent(id)
     }
 }
@@ -134,9 +193,12 @@ func sourceTrees(of result: ApplyResult, repository: Repository, series touchedP
 func sourceTrees(treeIDs: [String], repository: Repository, series touchedPaths: [Set<String>],
                  listings: TreeListingCache? = nil) throws -> [SourceTree] {
     guard let first = treeIDs.first, let base = ObjectID(hex: first) else { return [] }
-    let baseListing = try listings?.get(first) ?? GitSourceTree.listing(of: base, in: repository)
+    let baseListing = GitSourceTree.BaseListing(repository: repository, tree: base, listing: listings?.get(first))
+    // An id that names no tree fails here, as the walk of its listing used to.
+    _ = try repository.tree(base)
     var version: KernelVersion?
-    if let makefile = baseListing.blobs["Makefile"], let bytes = try? repository.blobContent(makefile) {
+    if let makefile = try TreePathCache(repository: repository).entry(path: "Makefile", inTree: base), !makefile.isTree,
+       let bytes = try? repository.blobContent(makefile.id) {
         version = KernelVersion.fromMakefile(String(decoding: bytes.prefix(2048), as: UTF8.self))
     }
     var trees: [SourceTree] = []
@@ -144,8 +206,9 @@ func sourceTrees(treeIDs: [String], repository: Repository, series touchedPaths:
     for (k, hex) in treeIDs.enumerated() {
         if k > 0 && k - 1 < touchedPaths.count { changed.formUnion(touchedPaths[k - 1]) }
         guard let id = ObjectID(hex: hex) else { continue }
-        let tree = try GitSourceTree(name: "T\(k)", repository: repository, tree: id, base: base, baseListing: baseListing,
-                                     changed: changed, kernelVersion: version)
+        let tree = GitSourceTree(name: "T\(k)", repository: repository, tree: id, base: baseListing,
+                                 changed: changed, kernelVersion: version)
+        // A history's next commit starts from this tree's listing (`check` keeps them).
         listings?.put(hex, tree.listing)
         trees.append(tree)
     }

@@ -23,8 +23,9 @@ public final class ReadRecords: @unchecked Sendable {
 
     public init() {}
 
-    /// Trees kept: a maintainer's bases and the trees of the series on them.
-    static let kept = 64
+    /// Trees kept: a maintainer's bases and the trees of the series on them (a 6.1 record is
+    /// about 330 KB, most of it the include closure).
+    static let kept = 16
 
     /// Lines kept by an earlier run, by key, decoded when first asked for.
     private var stored: [String: Substring] = [:]
@@ -97,7 +98,7 @@ public final class ReadRecords: @unchecked Sendable {
         return Record(considered: considered, rounds: rounds, includedHeaders: paths(fields[2]), files: paths(fields[3]))
     }
 
-    /// By bytes (the separators are ASCII): Character-wise splitting of the paths of 64 trees
+    /// By bytes (the separators are ASCII): Character-wise splitting of the paths of 16 trees
     /// would cost more than a record saves.
     static func cut(_ text: Substring, at byte: UInt8, keepingEmpty: Bool = true) -> [Substring] {
         var parts: [Substring] = []
