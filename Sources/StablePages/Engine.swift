@@ -430,7 +430,7 @@ public struct StablePageEngine: Sendable {
         var lastRead: TreeRead?  // the last tree analysed, as read: the next may be read from it
         for (k, tree) in trees.enumerated() {
             let result: TreeResult
-            let resultKey = tree.identity.map { $0 + "|" + prefixes.sorted().joined(separator: ",") }
+            let resultKey = Self.recordKey(tree, prefixes: prefixes)
             if let resultKey, let known = results?.get(resultKey, for: tree) {
                 result = known.result
                 last = (tree, result)

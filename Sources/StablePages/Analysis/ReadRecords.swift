@@ -117,9 +117,11 @@ public final class ReadRecords: @unchecked Sendable {
 }
 
 extension StablePageEngine {
-    /// The key of `tree`'s record: its identity and the scope.
+    /// The key of `tree`'s record and result: its identity, the release it is read as (T1..Tn
+    /// take T0's: a tree met again under another base may be read as another release), and
+    /// the scope.
     static func recordKey(_ tree: SourceTree, prefixes: [String]) -> String? {
-        tree.identity.map { $0 + "|" + prefixes.sorted().joined(separator: ",") }
+        tree.identity.map { $0 + "|" + (tree.kernelVersion?.description ?? "-") + "|" + prefixes.sorted().joined(separator: ",") }
     }
 
     /// `read` of a tree read before: the recorded files, parsed (on all cores). Nil when the
