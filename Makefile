@@ -4,7 +4,7 @@ SWIFT ?= swift
 APT_PACKAGES := libgit2-dev zlib1g-dev pkg-config git git-email python3 python3-venv man-db quilt
 BIN := .build/debug/spw-review
 
-.PHONY: all deps build example test release bench fuzz-mail fuzz-csyntax fuzz-config clean install uninstall man
+.PHONY: all deps build example test release bench fuzz-mail fuzz-csyntax fuzz-config fuzz-cache clean install uninstall man
 
 all: build
 
@@ -42,9 +42,9 @@ bench: deps
 	scripts/bench-mail.sh
 
 # libFuzzer targets (docs/fuzzing.md): fuzz-mail (mail and diff parsers), fuzz-csyntax (C parser),
-# fuzz-config (.spw-review.toml).
+# fuzz-config (.spw-review.toml), fuzz-cache (what review keeps under ~/.cache/spw-review).
 # Corpus in Fuzz/corpus/NAME, new inputs in Fuzz/corpus/NAME-work, crashes in fuzz-artifacts/.
-fuzz-mail fuzz-csyntax fuzz-config: deps
+fuzz-mail fuzz-csyntax fuzz-config fuzz-cache: deps
 	$(SWIFT) build -c release --product $@ -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING \
 		--scratch-path .build-fuzz
 	mkdir -p fuzz-artifacts Fuzz/corpus/$(@:fuzz-%=%)-work

@@ -58,6 +58,7 @@ let package = Package(
         .executableTarget(name: "fuzz-mail", dependencies: ["Mail", "Series", "Support", "FuzzSupport"], path: "Fuzz/fuzz-mail"),
         .executableTarget(name: "fuzz-csyntax", dependencies: ["CSyntax", "FuzzSupport"], path: "Fuzz/fuzz-csyntax"),
         .executableTarget(name: "fuzz-config", dependencies: ["StablePages", "FuzzSupport"], path: "Fuzz/fuzz-config"),
+        .executableTarget(name: "fuzz-cache", dependencies: ["StablePages", "FuzzSupport"], path: "Fuzz/fuzz-cache"),
         // Process running shared by the test targets (not a product; tests only).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "MailTests", dependencies: ["Mail", "Support"]),

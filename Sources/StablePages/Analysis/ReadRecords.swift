@@ -91,7 +91,7 @@ public final class ReadRecords: @unchecked Sendable {
         guard fields.count == 4, let considered = Int(fields[0]) else { return nil }
         var rounds: [StablePageEngine.TreeRead.Round] = []
         for round in cut(fields[1], at: 0x3B, keepingEmpty: false) {
-            guard let colon = round.utf8.firstIndex(of: 0x3A), let size = Int(round[..<colon]) else { return nil }
+            guard let colon = round.utf8.firstIndex(of: 0x3A), let size = Int(round[..<colon]), size >= 0 else { return nil }
             rounds.append(.init(programSize: size, missing: cut(round[round.utf8.index(after: colon)...], at: 0x20, keepingEmpty: false).map(String.init)))
         }
         let paths = { (field: Substring) in cut(field, at: 0x2C, keepingEmpty: false).map { FileFactsCache.unescaped(String($0)) } }
@@ -128,7 +128,7 @@ extension StablePageEngine {
     /// tree lacks a recorded file (a record from a damaged cache).
     func recorded(_ record: ReadRecords.Record, in tree: SourceTree, cache: ParseCache, onlyPaths prefixes: [String]) -> TreeRead? {
         let ids = record.files.map { tree.contentID(of: $0) }
-        guard !ids.contains(nil), record.rounds.allSatisfy({ $0.programSize <= record.files.count }) else { return nil }
+        guard !ids.contains(nil), record.rounds.allSatisfy({ (0...record.files.count).contains($0.programSize) }) else { return nil }
         let parsed = ConcurrentSlots<ParsedFile>(count: record.files.count)
         PerformanceTrace.measure("\(tree.name): parse of the \(record.files.count) files recorded") {
             if record.files.count > 64 { tree.willRead(record.files) }
@@ -147,5 +147,33 @@ extension StablePageEngine {
     func record(of read: TreeRead) -> ReadRecords.Record {
         ReadRecords.Record(considered: read.considered, rounds: read.rounds, includedHeaders: read.includedHeaders.sorted(),
                            files: read.program.files.map(\.path))
+    }
+}
+
+/// Every cache text `review` keeps, read back as a later run reads it: for the fuzz target
+/// (`make fuzz-cache`), since a cache file is input like any other (a disk can damage it, a
+/// user can edit it) and must never crash the tool.
+public enum CacheTexts {
+    public static func readBack(_ text: Substring) {
+        let keys = text.split(separator: "\n").map { line in String(line.prefix { $0 != "\t" }) }
+        let parse = ParseCache()
+        parse.importFacts(text)
+        _ = parse.exportFacts()
+        for key in keys.prefix(64) { _ = parse.facts.get(key) }
+        let summaries = SummaryStore()
+        summaries.load(text)
+        for key in keys.prefix(64) { _ = summaries.candidates(key) }
+        _ = summaries.export()
+        let tree = MemoryTree(name: "T0", files: ["fs/a.c": Array("int a(void) { return 0; }\n".utf8)], ids: ["fs/a.c": "1"])
+        let records = ReadRecords()
+        records.load(text)
+        for key in keys.prefix(64) {
+            if let record = records.get(key) { _ = StablePageEngine().recorded(record, in: tree, cache: parse, onlyPaths: []) }
+        }
+        _ = records.export()
+        let results = TreeResultCache()
+        results.load(text)
+        for key in keys.prefix(64) { _ = results.get(key, for: tree) }
+        _ = results.export()
     }
 }
