@@ -56,7 +56,10 @@ public final class SummaryStore: @unchecked Sendable {
     private var pending: [String: [Substring]] = [:]
     /// Keys put or asked for in this run (what an export keeps first).
     private var touched = Set<String>()
-    private let lock = NSLockLike()
+    /// Keys whose kept lines a worker is decoding: another worker asking waits for them rather
+    /// than deriving the summary again.
+    private var decoding = Set<String>()
+    private let lock = NSCondition()
     public private(set) var reused = 0
 
     public init() {}
@@ -64,13 +67,20 @@ public final class SummaryStore: @unchecked Sendable {
     func candidates(_ key: String) -> [Entry] {
         lock.lock(); defer { lock.unlock() }
         touched.insert(key)
+        while decoding.contains(key) { lock.wait() }
         if let lines = pending.removeValue(forKey: key) {
+            // Decoded outside the lock: JSON is most of what a kept summary costs, and the
+            // workers ask for different keys at the same time.
+            decoding.insert(key)
+            lock.unlock()
             let decoder = JSONDecoder()
-            for line in lines {
-                if let stored = try? decoder.decode(StoredEntry.self, from: Data(line.utf8)) {
-                    entries[key, default: []].append((stored.summary, stored.dependencies))
-                }
+            let decoded: [Entry] = lines.compactMap { line in
+                (try? decoder.decode(StoredEntry.self, from: Data(line.utf8))).map { ($0.summary, $0.dependencies) }
             }
+            lock.lock()
+            entries[key, default: []] += decoded
+            decoding.remove(key)
+            lock.broadcast()
         }
         return entries[key] ?? []
     }
