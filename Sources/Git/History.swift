@@ -52,6 +52,32 @@ extension Repository {
     /// A shallow clone: history stops at the grafted commits.
     public var isShallow: Bool { git_repository_is_shallow(pointer) == 1 }
 
+    /// The paths whose entries differ between two trees (either side's name; no rename
+    /// detection): identical subtrees are skipped by id, so two kernel trees a patch apart
+    /// cost a few lookups.
+    public func changedPaths(from old: ObjectID, to new: ObjectID) throws -> Set<String> {
+        guard old != new else { return [] }
+        var oldTree: OpaquePointer?
+        var newTree: OpaquePointer?
+        var o = old.oid, n = new.oid
+        try check(git_tree_lookup(&oldTree, pointer, &o), "git_tree_lookup")
+        defer { git_tree_free(oldTree) }
+        try check(git_tree_lookup(&newTree, pointer, &n), "git_tree_lookup")
+        defer { git_tree_free(newTree) }
+        var options = git_diff_options()
+        try check(git_diff_options_init(&options, UInt32(GIT_DIFF_OPTIONS_VERSION)), "git_diff_options_init")
+        var diff: OpaquePointer?
+        try check(git_diff_tree_to_tree(&diff, pointer, oldTree, newTree, &options), "git_diff_tree_to_tree")
+        defer { git_diff_free(diff) }
+        var paths = Set<String>()
+        for k in 0..<git_diff_num_deltas(diff) {
+            guard let delta = git_diff_get_delta(diff, k)?.pointee else { continue }
+            if let p = delta.old_file.path { paths.insert(String(cString: p)) }
+            if let p = delta.new_file.path { paths.insert(String(cString: p)) }
+        }
+        return paths
+    }
+
     /// The diff between two trees as `git diff` prints it (3 lines of context, full index ids);
     /// `from` nil is the empty tree.
     public func patchText(from old: ObjectID?, to new: ObjectID) throws -> String {

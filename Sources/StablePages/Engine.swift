@@ -35,6 +35,9 @@ public struct StablePageEngine: Sendable {
         /// files would not be read either) has the same findings.
         public var parsedPaths: Set<String> = []
         public var calleeNames: [String] = []
+        /// Every name the callee rounds looked for: a file that comes to define one would be
+        /// read.
+        public var searchedNames: [String] = []
         /// The headers reached by `#include` from the files read: where a callee's body could
         /// have come from.
         public var includedHeaders: Set<String> = []
@@ -60,7 +63,7 @@ public struct StablePageEngine: Sendable {
                 ?? recordKey.flatMap { records?.get($0) }.flatMap { recorded($0, in: tree, cache: cache, onlyPaths: prefixes) }
                 ?? self.read(tree, cache: cache, onlyPaths: prefixes)
         }
-        if let recordKey { records?.put(recordKey, record(of: read)) }
+        if let recordKey, tree.readFailures.isEmpty { records?.put(recordKey, record(of: read)) }
         let program = read.program
         // Without a review's store, a fresh one still lets the workers share what they derive.
         let analyzer = PathAnalyzer(program: program, model: model, store: store ?? SummaryStore())
@@ -76,8 +79,9 @@ public struct StablePageEngine: Sendable {
         let calleeNames = PerformanceTrace.measure("\(tree.name): callees left without a body") { unresolvedCallees(program, memo: read.calleeMemo, fileKeys: read.fileKeys) }
         let result = TreeResult(findings: findings.sorted { ($0.file, $0.line, $0.rule) < ($1.file, $1.line, $1.rule) },
                                 filesConsidered: read.considered, filesParsed: program.files.count, entryPoints: entryPoints,
-                                parsedPaths: Set(program.files.map(\.path)), calleeNames: calleeNames, includedHeaders: read.includedHeaders,
-                                notApplicable: context.explanations.entries)
+                                parsedPaths: Set(program.files.map(\.path)), calleeNames: calleeNames,
+                                searchedNames: Array(Set(read.rounds.flatMap(\.missing))).sorted(),
+                                includedHeaders: read.includedHeaders, notApplicable: context.explanations.entries)
         return (result, read)
     }
 
@@ -390,8 +394,11 @@ public struct StablePageEngine: Sendable {
             let laterSet = Set(later)
             paths = later + (before.cFiles() + before.headerFiles()).filter { !laterSet.contains($0) }
         }
+        // The release decides the model's vocabulary; T1..Tn take T0's, but a recent tree of
+        // `check` may be of another release.
+        guard before.kernelVersion == tree.kernelVersion else { return false }
         let tokens = relevantTokens
-        let callees = IdentifierSet(previous.calleeNames)
+        let callees = IdentifierSet(previous.calleeNames + previous.searchedNames)
         for path in paths where before.contentID(of: path) != tree.contentID(of: path) || before.contentID(of: path) == nil {
             if before.contentID(of: path) == nil && tree.contentID(of: path) == nil { return false }  // no ids: cannot tell
             // A header added or removed can change where an unchanged `#include` lands.
@@ -428,6 +435,11 @@ public struct StablePageEngine: Sendable {
         var order: [String] = []
         var last: (tree: SourceTree, result: TreeResult)?
         var lastRead: TreeRead?  // the last tree analysed, as read: the next may be read from it
+        if let base = trees.first, let key = Self.recordKey(base, prefixes: prefixes) {
+            // The base is what the next series starts from: kept before the trees of this one.
+            results?.protect(key)
+            records?.protect(key)
+        }
         for (k, tree) in trees.enumerated() {
             let result: TreeResult
             let resultKey = Self.recordKey(tree, prefixes: prefixes)
@@ -464,7 +476,7 @@ public struct StablePageEngine: Sendable {
                 last = (tree, result)
                 analysed.append(true)
             }
-            if let resultKey { results?.put(resultKey, tree: tree, result: result, prefixes: prefixes) }
+            if let resultKey, tree.readFailures.isEmpty { results?.put(resultKey, tree: tree, result: result, prefixes: prefixes) }
             perTree.append(Dictionary(result.findings.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a }))
             for var f in result.findings {
                 if var existing = byKey[f.key] {
@@ -592,11 +604,27 @@ public final class TreeResultCache: @unchecked Sendable {
         let entry = Entry(tree: tree, result: result, prefixes: prefixes)
         insert(key, entry)
         kept[key] = line
+        protectLocked(key)
         return entry
     }
 
     /// The kept text of results decoded this run: written back as it was read.
     private var kept: [String: Substring] = [:]
+    /// Bases (a review's T0, a result met again from an earlier run), newest last: kept on
+    /// disk before newer trees, so that a long series does not push out the next one's base.
+    private var protected: [String] = []
+
+    /// Keeps `key` (a review's base) ahead of newer trees.
+    func protect(_ key: String) {
+        lock.lock(); defer { lock.unlock() }
+        protectLocked(key)
+    }
+
+    private func protectLocked(_ key: String) {
+        protected.removeAll { $0 == key }
+        protected.append(key)
+        if protected.count > 4 { protected.removeFirst() }
+    }
 
     /// The tree stored last with the same scope.
     func mostRecent(prefixes: [String]) -> Entry? {
@@ -626,6 +654,13 @@ public final class TreeResultCache: @unchecked Sendable {
         }
         while order.count > limit {
             let oldest = order.removeFirst()
+            // A base leaves memory, not the file: its text stays to be written back.
+            if protected.contains(oldest), let e = results[oldest],
+               let text = kept[oldest] ?? Self.encoded(e) {
+                stored[oldest] = text
+                storedOrder.removeAll { $0 == oldest }
+                storedOrder.append(oldest)
+            }
             results.removeValue(forKey: oldest)
             kept.removeValue(forKey: oldest)
         }
@@ -635,20 +670,24 @@ public final class TreeResultCache: @unchecked Sendable {
     /// (at most `limit`): what a later run answers exact trees from.
     public func export(limit: Int = 16) -> String {
         lock.lock(); defer { lock.unlock() }
+        var lines: [(key: String, text: String)] = storedOrder.filter { stored[$0] != nil }.map { ($0, "\($0)\t\(stored[$0]!)") }
+        for key in order {
+            guard !key.utf8.contains(where: { $0 == 0x09 || $0 == 0x0A }),
+                  let text = kept[key] ?? results[key].flatMap(Self.encoded) else { continue }
+            lines.append((key, "\(key)\t\(text)"))
+        }
+        // Bases last, so that the newest `limit` keep them.
+        let ordered = lines.filter { !protected.contains($0.key) } + lines.filter { protected.contains($0.key) }
+        return ordered.suffix(limit).map { $0.text + "\n" }.joined()
+    }
+
+    /// `scope TAB json` of an entry (nil: a scope the line format cannot hold).
+    private static func encoded(_ e: Entry) -> Substring? {
+        guard !e.prefixes.contains(where: { $0.contains(",") || $0.contains("\t") || $0.contains("\n") }) else { return nil }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        var lines: [String] = storedOrder.filter { stored[$0] != nil }.map { "\($0)\t\(stored[$0]!)" }
-        for key in order {
-            if let text = kept[key] {
-                lines.append("\(key)\t\(text)")
-                continue
-            }
-            guard let e = results[key], !key.utf8.contains(where: { $0 == 0x09 || $0 == 0x0A }),
-                  !e.prefixes.contains(where: { $0.contains(",") }),
-                  let json = try? encoder.encode(e.result) else { continue }
-            lines.append("\(key)\t\(e.prefixes.joined(separator: ","))\t" + String(decoding: json, as: UTF8.self))
-        }
-        return lines.suffix(limit).map { $0 + "\n" }.joined()
+        guard let json = try? encoder.encode(e.result) else { return nil }
+        return Substring(e.prefixes.joined(separator: ",") + "\t" + String(decoding: json, as: UTF8.self))
     }
 
     /// Reads `export`'s lines; a line that does not decode is skipped when asked for.
@@ -834,7 +873,8 @@ public struct MemoryTree: SourceTree {
 
     /// When both trees give every file an id: the paths whose ids differ.
     public func differingPaths(from other: SourceTree) -> [String]? {
-        guard let other = other as? MemoryTree, ids.count == files.count, other.ids.count == other.files.count else { return nil }
+        guard let other = other as? MemoryTree, files.keys.allSatisfy({ ids[$0] != nil }),
+              other.files.keys.allSatisfy({ other.ids[$0] != nil }) else { return nil }
         return Set(files.keys).union(other.files.keys).filter { ids[$0] != other.ids[$0] }.sorted()
     }
 }

@@ -23,6 +23,14 @@ final class GitSourceTree: SourceTree, @unchecked Sendable {
     private var builtListing: Listing?
     /// Blob ids looked up one path at a time before that (nil: no `.c`/`.h`/Makefile blob).
     private var looked: [String: ObjectID?] = [:]
+    /// What could not be read (a missing object in a partial clone, a corrupt pack): the
+    /// review fails, and nothing of this tree is kept.
+    private var failures: [String] = []
+
+    var readFailures: [String] {
+        base.lock.lock(); defer { base.lock.unlock() }
+        return failures
+    }
 
     /// T0's listing, walked when a tree first needs a whole listing and shared by T0..Tn; a
     /// review whose trees are read from records and from each other needs only the ids of the
@@ -56,8 +64,13 @@ final class GitSourceTree: SourceTree, @unchecked Sendable {
     var listing: Listing {
         base.lock.lock(); defer { base.lock.unlock() }
         if let builtListing { return builtListing }
-        let baseListing = (try? base.get()) ?? Listing(blobs: [:])
-        let built = (try? baseListing.updated(changedFromBase, in: treeID, repository: repository, pathCache: base.pathCache)) ?? baseListing
+        let built: Listing
+        do {
+            built = try base.get().updated(changedFromBase, in: treeID, repository: repository, pathCache: base.pathCache)
+        } catch {
+            failures.append("cannot list the files of tree \(treeID.hex): \(error)")
+            built = Listing(blobs: [:])
+        }
         builtListing = built
         return built
     }
@@ -68,8 +81,12 @@ final class GitSourceTree: SourceTree, @unchecked Sendable {
         if let builtListing { return builtListing.blobs[path] }
         if let known = looked[path] { return known }
         var id: ObjectID?
-        if Self.isListed(path), let entry = try? base.pathCache.entry(path: path, inTree: treeID), !entry.isTree {
-            id = entry.id
+        if Self.isListed(path) {
+            do {
+                if let entry = try base.pathCache.entry(path: path, inTree: treeID), !entry.isTree { id = entry.id }
+            } catch {
+                failures.append("cannot look up \(path) in tree \(treeID.hex): \(error)")
+            }
         }
         looked[path] = id
         return id
@@ -180,18 +197,19 @@ final class GitSourceTree: SourceTree, @unchecked Sendable {
         // The main handle is shared by T0..Tn and their lookups: one thread at a time.
         base.lock.lock()
         defer { base.lock.unlock() }
-        return try? repository.blobContent(id)
+        do {
+            return try repository.blobContent(id)
+        } catch {
+            failures.append("cannot read \(path) (blob \(id.hex)): \(error)")
+            return nil
+        }
     }
 }
 
-/// T0..Tn of an apply result as source trees.
-func sourceTrees(of result: ApplyResult, repository: Repository, series touchedPaths: [Set<String>]) throws -> [SourceTree] {
-    try sourceTrees(treeIDs: result.trees, repository: repository, series: touchedPaths)
-}
-
-/// Trees given by id (T0 first) as source trees; `touchedPaths[k]` are the paths patch k+1 changed.
-func sourceTrees(treeIDs: [String], repository: Repository, series touchedPaths: [Set<String>],
-                 listings: TreeListingCache? = nil) throws -> [SourceTree] {
+/// Trees given by id (T0 first) as source trees. Each later tree is T0's listing with the paths
+/// that differ from T0 (a tree diff, so a tree is what its id names whatever history led to it:
+/// its results are kept by that id).
+func sourceTrees(treeIDs: [String], repository: Repository, listings: TreeListingCache? = nil) throws -> [GitSourceTree] {
     guard let first = treeIDs.first, let base = ObjectID(hex: first) else { return [] }
     let baseListing = GitSourceTree.BaseListing(repository: repository, tree: base, listing: listings?.get(first))
     // An id that names no tree fails here, as the walk of its listing used to.
@@ -201,11 +219,10 @@ func sourceTrees(treeIDs: [String], repository: Repository, series touchedPaths:
        let bytes = try? repository.blobContent(makefile.id) {
         version = KernelVersion.fromMakefile(String(decoding: bytes.prefix(2048), as: UTF8.self))
     }
-    var trees: [SourceTree] = []
-    var changed = Set<String>()
+    var trees: [GitSourceTree] = []
     for (k, hex) in treeIDs.enumerated() {
-        if k > 0 && k - 1 < touchedPaths.count { changed.formUnion(touchedPaths[k - 1]) }
         guard let id = ObjectID(hex: hex) else { continue }
+        let changed = k == 0 ? [] : try repository.changedPaths(from: base, to: id)
         let tree = GitSourceTree(name: "T\(k)", repository: repository, tree: id, base: baseListing,
                                  changed: changed, kernelVersion: version)
         // A history's next commit starts from this tree's listing (`check` keeps them).

@@ -84,9 +84,8 @@ struct ReviewCommand: ParsableCommand {
     /// `findings`, with which trees were analysed (see `StablePageEngine.reviewTrees`).
     static func analysedFindings(_ series: PatchSeries, treeIDs: [String], repository: Repository, root: String,
                                  useCache: Bool = true, shared: SharedCaches? = nil) throws -> ([Finding], Int, [Bool]) {
-        let touched = series.patches.map { p in Set(p.files.flatMap { [$0.oldPath, $0.newPath].compactMap { $0 } }) }
         let trees = try PerformanceTrace.measure("tree listings for \(treeIDs.count) trees") {
-            try sourceTrees(treeIDs: treeIDs, repository: repository, series: touched, listings: shared?.listings)
+            try sourceTrees(treeIDs: treeIDs, repository: repository, listings: shared?.listings)
         }
         let config = try UserConfiguration.load(treeRoot: root)
         let engine = StablePageEngine(model: config.apply(to: .builtIn))
@@ -109,6 +108,11 @@ struct ReviewCommand: ParsableCommand {
         let reviewed = PerformanceTrace.measure("stable-page analysis of \(trees.count) trees") {
             engine.reviewTrees(trees, series: series, prefixes: prefixes, cache: parseCache,
                                summaries: summaries, results: results, records: records)
+        }
+        // A tree that could not be read whole has no verdict to give, nor anything to keep.
+        if let failure = trees.lazy.flatMap(\.readFailures).first {
+            Terminal.printError("\(root): error: \(failure)")
+            throw ExitCode(ExitStatus.unreadableInput)
         }
         PerformanceTrace.measure("saving the prefilter and summary caches") {
             factsFile?.save(from: parseCache)

@@ -181,3 +181,54 @@ struct DiagnosticCatalogTests {
         }
     }
 }
+
+/// What `review` keeps by tree id, and a tree it cannot read whole.
+struct TreeCacheTests {
+    /// The reads and results of T0..Tn are kept; a review answered from them (every tree known)
+    /// prints what the first did.
+    @Test func treeReadsAndResultsKeepTheOutput() throws {
+        let repo = try ReviewWithTreeTests.fixtureRepository()
+        defer { try? FileManager.default.removeItem(atPath: repo) }
+        let cacheHome = TestScratch.root.appendingPathComponent("spw-xdg-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: cacheHome) }
+        let env = ["XDG_CACHE_HOME": cacheHome]
+        let first = try Binary.run([Binary.cleanMbox, "--tree", repo, "--format", "json"], environment: env)
+        for name in ["tree-reads", "tree-results"] {
+            let kept = try #require(FileManager.default.contents(atPath: cacheHome + "/spw-review/" + name), "\(name)")
+            #expect(String(decoding: kept, as: UTF8.self).hasPrefix("spw-review \(name.replacingOccurrences(of: "-", with: " ")) 1 "))
+        }
+        let again = try Binary.run([Binary.cleanMbox, "--tree", repo, "--format", "json"],
+                                   environment: env.merging(["SPW_REVIEW_TRACE_PERFORMANCE": "1"]) { a, _ in a })
+        #expect(again.stdout == first.stdout)
+        #expect(again.status == first.status)
+        // Nothing was read again: every tree's result was kept.
+        #expect(!again.stderr.contains("reading and parsing"), "\(again.stderr)")
+    }
+
+    /// A blob the analysis reads is missing (as in a partial clone): no verdict, exit 3, and
+    /// nothing kept of the trees, so a later run with the object back is not answered from an
+    /// incomplete read.
+    @Test func aMissingObjectStopsTheReviewAndIsNotKept() throws {
+        let repo = try ReviewWithTreeTests.fixtureRepository()
+        defer { try? FileManager.default.removeItem(atPath: repo) }
+        let cacheHome = TestScratch.root.appendingPathComponent("spw-xdg-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: cacheHome) }
+        let env = ["XDG_CACHE_HOME": cacheHome]
+        let blob = try ProcessRunner.run(["git", "-C", repo, "rev-parse", "HEAD:fs/ext4/inode.c"]).stdoutText
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let object = repo + "/.git/objects/" + blob.prefix(2) + "/" + blob.dropFirst(2)
+        let saved = try #require(FileManager.default.contents(atPath: object), "the fixture's objects are loose")
+        try FileManager.default.removeItem(atPath: object)
+        let broken = try Binary.run([Binary.cleanMbox, "--tree", repo, "--format", "json"], environment: env)
+        #expect(broken.status == 3, "\(broken.stderr)")
+        #expect(broken.stderr.contains("error: cannot read fs/ext4/inode.c"), "\(broken.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: cacheHome + "/spw-review/tree-results"))
+        // The object back: the review runs in full and gives the verdict it gives without caches.
+        try FileManager.default.createDirectory(atPath: (object as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try saved.write(to: URL(fileURLWithPath: object))
+        let mended = try Binary.run([Binary.cleanMbox, "--tree", repo, "--format", "json"], environment: env)
+        let fresh = try Binary.run([Binary.cleanMbox, "--tree", repo, "--format", "json", "--no-cache"])
+        #expect(mended.status == 0, "\(mended.stderr)")
+        #expect(mended.stdout == fresh.stdout)
+    }
+}

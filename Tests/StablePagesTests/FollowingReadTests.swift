@@ -133,6 +133,29 @@ struct ReadRecordTests {
         #expect(second.findings.map(\.path) == first.findings.map(\.path))
     }
 
+    /// A long series does not push its base out of what is kept: the next series starts there.
+    @Test func aBaseOutlivesALongSeries() throws {
+        let records = ReadRecords()
+        let record = ReadRecords.Record(considered: 1, rounds: [], includedHeaders: [], files: ["fs/a.c"])
+        records.put("base", record)
+        records.protect("base")
+        for k in 0..<100 { records.put("tree-\(k)", record) }
+        let kept = records.export()
+        #expect(kept.hasPrefix("base\t") || kept.contains("\nbase\t"))
+        #expect(kept.split(separator: "\n").count == ReadRecords.kept)
+
+        let engine = StablePageEngine()
+        let tree = MemoryTreeWithIdentity(base: FollowingReadTests.tree("T0"), identity: "tree-0")
+        let result = engine.analyze(tree, cache: ParseCache())
+        let earlier = TreeResultCache()
+        earlier.put("base", tree: tree, result: result, prefixes: [])
+        let results = TreeResultCache()
+        results.load(Substring(earlier.export()))
+        #expect(results.get("base", for: tree) != nil)  // met again: a base
+        for k in 0..<30 { results.put("tree-\(k)", tree: tree, result: result, prefixes: []) }
+        #expect(results.export().split(separator: "\n").contains { $0.hasPrefix("base\t") })
+    }
+
     @Test func pathsAndNamesSurviveTheText() {
         let records = ReadRecords()
         let record = ReadRecords.Record(considered: 3, rounds: [.init(programSize: 2, missing: ["a_b", "c"]), .init(programSize: 3, missing: [])],
@@ -143,10 +166,14 @@ struct ReadRecordTests {
         #expect(loaded.get("id|") == record)
         // Garbage is skipped, not trusted.
         let garbage = ReadRecords()
-        garbage.load("x\ty\nid2\tnot-a-number\t\t\t\nid3\t1\tq:a\t\tf.c\nid4\t1\t-5:a\t\tf.c\n")
+        func line(_ key: String, _ fields: String) -> String { "\(key)\t\(fields)\t\(ReadRecords.check(Substring(fields)))\n" }
+        garbage.load(Substring("x\ty\n" + line("id2", "not-a-number\t\t\t") + line("id3", "1\tq:a\t\tf.c") + line("id4", "1\t-5:a\t\tf.c")
+                               + "id5\t1\t\t\tf.c,g.c\t" + ReadRecords.check("1\t\t\tf.c") + "\n"))
         #expect(garbage.get("id2") == nil)
         #expect(garbage.get("id3") == nil)
         #expect(garbage.get("id4") == nil, "a negative program size would trap when the rounds are replayed")
+        #expect(garbage.get("id5") == nil, "a line whose check does not match (here: a file list grown) is not read")
+        #expect(garbage.get("id6") == nil)
     }
 }
 

@@ -24,6 +24,9 @@ public protocol SourceTree: Sendable {
     /// start reading them ahead, so a cold tree is read at the disk's queue depth, not two
     /// files at a time).
     func willRead(_ paths: [String])
+    /// What the tree could not read so far (a missing object): a tree with failures is
+    /// analysed as far as it goes, and nothing of it is kept between runs.
+    var readFailures: [String] { get }
 }
 
 extension SourceTree {
@@ -31,6 +34,7 @@ extension SourceTree {
     public var identity: String? { nil }
     public func differingPaths(from other: SourceTree) -> [String]? { nil }
     public func willRead(_ paths: [String]) {}
+    public var readFailures: [String] { [] }
 }
 
 /// Parsed files keyed by content id, shared by T0..Tn so unchanged files are parsed once.

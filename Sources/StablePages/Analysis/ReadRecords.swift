@@ -18,6 +18,9 @@ public final class ReadRecords: @unchecked Sendable {
     private var records: [String: Record] = [:]
     /// Keys from the oldest to the newest use: what an export keeps when there are too many.
     private var order: [String] = []
+    /// Bases: trees a review started from, or met again from an earlier run. Kept before newer
+    /// trees, so that a long series does not push out the base the next series starts from.
+    private var protected: [String] = []
     private let lock = NSLockLike()
     public private(set) var learnt = false
 
@@ -26,6 +29,10 @@ public final class ReadRecords: @unchecked Sendable {
     /// Trees kept: a maintainer's bases and the trees of the series on them (a 6.1 record is
     /// about 330 KB, most of it the include closure).
     static let kept = 16
+    /// Bases kept first.
+    static let protectedLimit = 4
+    /// Trees held in memory (`check` over a long history puts one per commit).
+    static let inMemory = 64
 
     /// Lines kept by an earlier run, by key, decoded when first asked for.
     private var stored: [String: Substring] = [:]
@@ -34,10 +41,10 @@ public final class ReadRecords: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         if records[key] == nil, let line = stored.removeValue(forKey: key) {
             records[key] = Self.decode(line)
+            if records[key] != nil { protectLocked(key) }
         }
         guard let record = records[key] else { return nil }
-        order.removeAll { $0 == key }
-        order.append(key)
+        touch(key)
         return record
     }
 
@@ -46,16 +53,41 @@ public final class ReadRecords: @unchecked Sendable {
         if records[key] == nil, let line = stored.removeValue(forKey: key) { records[key] = Self.decode(line) }
         if records[key] != record { learnt = true }
         records[key] = record
-        order.removeAll { $0 == key }
-        order.append(key)
+        touch(key)
     }
 
-    /// One line per tree: `key TAB considered TAB rounds TAB headers TAB files`; rounds
-    /// `size:name name;size:…`, paths comma-separated with `%`, `,`, tab and newline escaped.
+    /// Keeps `key` (a review's base) ahead of newer trees.
+    func protect(_ key: String) {
+        lock.lock(); defer { lock.unlock() }
+        protectLocked(key)
+    }
+
+    private func protectLocked(_ key: String) {
+        protected.removeAll { $0 == key }
+        protected.append(key)
+        if protected.count > Self.protectedLimit { protected.removeFirst() }
+    }
+
+    /// With `lock` held: `key` is the newest; the oldest unprotected go past `inMemory`.
+    private func touch(_ key: String) {
+        order.removeAll { $0 == key }
+        order.append(key)
+        while order.count > Self.inMemory, let oldest = order.first(where: { !protected.contains($0) }) {
+            order.removeAll { $0 == oldest }
+            records.removeValue(forKey: oldest)
+            stored.removeValue(forKey: oldest)
+        }
+    }
+
+    /// One line per tree: `key TAB considered TAB rounds TAB headers TAB files TAB check`;
+    /// rounds `size:name name;size:…`, paths comma-separated with `%`, `,`, tab and newline
+    /// escaped; `check` a hash of the fields before it, so a damaged line is not read.
     public func export() -> String {
         lock.lock(); defer { lock.unlock() }
+        let bases = order.filter { protected.contains($0) }
+        let chosen = Set(bases + order.filter { !protected.contains($0) }.suffix(max(0, Self.kept - bases.count)))
         var out = ""
-        for key in order.suffix(Self.kept) {
+        for key in order where chosen.contains(key) {
             if let line = stored[key] {
                 out += "\(key)\t\(line)\n"
                 continue
@@ -65,9 +97,17 @@ public final class ReadRecords: @unchecked Sendable {
             // Callee names are C identifiers; anything else could not be read back.
             guard r.rounds.allSatisfy({ $0.missing.allSatisfy { $0.utf8.allSatisfy(Self.isIdentifierByte) } }) else { continue }
             let paths = { (list: [String]) in list.map(FileFactsCache.escaped).joined(separator: ",") }
-            out += "\(key)\t\(r.considered)\t\(rounds)\t\(paths(r.includedHeaders))\t\(paths(r.files))\n"
+            let fields = "\(r.considered)\t\(rounds)\t\(paths(r.includedHeaders))\t\(paths(r.files))"
+            out += "\(key)\t\(fields)\t\(Self.check(fields[...]))\n"
         }
         return out
+    }
+
+    /// FNV-1a of a line's fields, in hex.
+    static func check(_ fields: Substring) -> String {
+        var h: UInt64 = 0xcbf29ce484222325
+        for b in fields.utf8 { h = (h ^ UInt64(b)) &* 0x100000001b3 }
+        return String(h, radix: 16)
     }
 
     /// Reads `export`'s lines; a malformed line is skipped (a cache, not a contract) when its
@@ -85,9 +125,11 @@ public final class ReadRecords: @unchecked Sendable {
         }
     }
 
-    /// `considered TAB rounds TAB headers TAB files`, as `export` writes it after the key.
+    /// `considered TAB rounds TAB headers TAB files TAB check`, as `export` writes it after the key.
     static func decode(_ line: Substring) -> Record? {
-        let fields = cut(line, at: 0x09)
+        guard let lastTab = line.utf8.lastIndex(of: 0x09),
+              check(line[..<lastTab]) == line[line.utf8.index(after: lastTab)...] else { return nil }
+        let fields = cut(line[..<lastTab], at: 0x09)
         guard fields.count == 4, let considered = Int(fields[0]) else { return nil }
         var rounds: [StablePageEngine.TreeRead.Round] = []
         for round in cut(fields[1], at: 0x3B, keepingEmpty: false) {
