@@ -52,29 +52,33 @@ extension Repository {
     /// A shallow clone: history stops at the grafted commits.
     public var isShallow: Bool { git_repository_is_shallow(pointer) == 1 }
 
-    /// The paths whose entries differ between two trees (either side's name; no rename
-    /// detection): identical subtrees are skipped by id, so two kernel trees a patch apart
-    /// cost a few lookups.
+    /// The paths whose entries differ between two trees (either side's; a subtree added or
+    /// removed counts with every path below it). Subtrees with the same id are not opened, so
+    /// two kernel trees a patch apart cost a few tree reads (libgit2's tree diff walks all of
+    /// both: 90 ms on Linux 6.1).
     public func changedPaths(from old: ObjectID, to new: ObjectID) throws -> Set<String> {
-        guard old != new else { return [] }
-        var oldTree: OpaquePointer?
-        var newTree: OpaquePointer?
-        var o = old.oid, n = new.oid
-        try check(git_tree_lookup(&oldTree, pointer, &o), "git_tree_lookup")
-        defer { git_tree_free(oldTree) }
-        try check(git_tree_lookup(&newTree, pointer, &n), "git_tree_lookup")
-        defer { git_tree_free(newTree) }
-        var options = git_diff_options()
-        try check(git_diff_options_init(&options, UInt32(GIT_DIFF_OPTIONS_VERSION)), "git_diff_options_init")
-        var diff: OpaquePointer?
-        try check(git_diff_tree_to_tree(&diff, pointer, oldTree, newTree, &options), "git_diff_tree_to_tree")
-        defer { git_diff_free(diff) }
         var paths = Set<String>()
-        for k in 0..<git_diff_num_deltas(diff) {
-            guard let delta = git_diff_get_delta(diff, k)?.pointee else { continue }
-            if let p = delta.old_file.path { paths.insert(String(cString: p)) }
-            if let p = delta.new_file.path { paths.insert(String(cString: p)) }
+        func everything(below tree: ObjectID, prefix: String) throws {
+            for (path, _) in try self.tree(tree).walkBlobs() { paths.insert(prefix + path) }
         }
+        func compare(_ a: ObjectID, _ b: ObjectID, prefix: String) throws {
+            guard a != b else { return }
+            let left = Dictionary(try tree(a).entries.map { ($0.name, $0) }, uniquingKeysWith: { x, _ in x })
+            let right = Dictionary(try tree(b).entries.map { ($0.name, $0) }, uniquingKeysWith: { x, _ in x })
+            for name in Set(left.keys).union(right.keys) {
+                let l = left[name], r = right[name]
+                if l?.id == r?.id && l?.mode == r?.mode { continue }
+                let path = prefix + name
+                if let l, let r, l.isTree, r.isTree {
+                    try compare(l.id, r.id, prefix: path + "/")
+                    continue
+                }
+                for side in [l, r].compactMap({ $0 }) {
+                    if side.isTree { try everything(below: side.id, prefix: path + "/") } else { paths.insert(path) }
+                }
+            }
+        }
+        try compare(old, new, prefix: "")
         return paths
     }
 

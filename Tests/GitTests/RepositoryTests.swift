@@ -22,6 +22,31 @@ struct RepositoryTests {
         #expect(repo.workingDirectory == dir.path + "/")
     }
 
+    /// The paths two trees differ in, as `git diff --name-status --no-renames` lists them:
+    /// an edit, an added and a removed file, a mode change, a directory removed whole and a
+    /// file that became a directory.
+    @Test func changedPathsAreGitDiffsNames() throws {
+        let dir = try fixtureRepository()
+        defer { try? FileManager.default.removeItem(at: dir.deletingLastPathComponent()) }
+        let before = try run(["git", "rev-parse", "HEAD^{tree}"], in: dir).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try "edited\n".write(to: dir.appendingPathComponent("mm/filemap.c"), atomically: true, encoding: .utf8)
+        try "new\n".write(to: dir.appendingPathComponent("fs/new.c"), atomically: true, encoding: .utf8)
+        try run(["git", "rm", "-q", "-r", "fs/ext2"], in: dir)
+        try run(["git", "rm", "-q", "fs/libfs.c"], in: dir)
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("fs/libfs.c"), withIntermediateDirectories: true)
+        try "inside\n".write(to: dir.appendingPathComponent("fs/libfs.c/x.c"), atomically: true, encoding: .utf8)
+        try run(["git", "update-index", "--chmod=+x", "fs/buffer.c"], in: dir)
+        try run(["git", "add", "-A", "."], in: dir)
+        let after = try run(["git", "write-tree"], in: dir).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let expected = Set(try run(["git", "diff", "--name-only", "--no-renames", before, after], in: dir).stdout
+            .split(separator: "\n").map(String.init))
+        let repo = try Repository(path: dir.path)
+        let changed = try repo.changedPaths(from: try #require(ObjectID(hex: before)), to: try #require(ObjectID(hex: after)))
+        #expect(changed == expected)
+        #expect(changed.contains("fs/libfs.c") && changed.contains("fs/libfs.c/x.c") && changed.contains("fs/buffer.c"))
+        #expect(try repo.changedPaths(from: try #require(ObjectID(hex: after)), to: try #require(ObjectID(hex: after))).isEmpty)
+    }
+
     @Test func looksUpAbbreviatedIds() throws {
         let dir = try fixtureRepository()
         defer { try? FileManager.default.removeItem(at: dir.deletingLastPathComponent()) }
