@@ -120,6 +120,23 @@ extension SummaryReuseTests {
         #expect(helperStillWaits ? second.reused >= 2 && !second.learnt : second.learnt)
     }
 
+    /// What is kept is bounded in bytes as well as lines: the file is loaded by every review.
+    @Test func keptSummariesStayWithinTheirBudget() {
+        let tree = Self.tree("T0", ["fs/demo/file.c": Self.fileC, "fs/demo/a.c": Self.handler("demo_page_mkwrite"),
+                                    "fs/demo/b.c": Self.handler("other_page_mkwrite"),
+                                    "fs/demo/settle.c": Self.helper(waits: true)])
+        let store = SummaryStore()
+        _ = StablePageEngine().review(trees: [tree], series: nil, summaries: store)
+        let all = store.export()
+        let lines = all.split(separator: "\n")
+        #expect(lines.count >= 2)
+        let budget = lines[0].utf8.count + 2
+        let kept = store.export(byteLimit: budget)
+        #expect(kept.split(separator: "\n").count == 1)
+        #expect(kept.utf8.count <= budget)
+        #expect(store.export(byteLimit: 1).isEmpty)
+    }
+
     @Test func malformedSummaryLinesAreSkipped() {
         let store = SummaryStore()
         store.load("no tab here\nkey\t{not json\n")

@@ -101,21 +101,32 @@ public final class SummaryStore: @unchecked Sendable {
 
     /// One line per summary: `key TAB json`. This run's keys first, then what was loaded and
     /// not used, up to `limit` lines; a key with a tab or a line break is not kept.
-    public func export(limit: Int = 50_000) -> String {
+    /// At most `limit` lines and about `byteLimit` bytes: a summary line is some 12 KB, and
+    /// a file that grows with every tree reviewed would cost more to load than it saves.
+    public func export(limit: Int = 50_000, byteLimit: Int = 32 << 20) -> String {
         lock.lock(); defer { lock.unlock() }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         var lines: [String] = []
+        var bytes = 0
+        func keep(_ line: String) -> Bool {
+            guard lines.count < limit, bytes + line.utf8.count < byteLimit else { return false }
+            bytes += line.utf8.count + 1
+            lines.append(line)
+            return true
+        }
         func keepable(_ key: String) -> Bool { !key.utf8.contains { $0 == 0x09 || $0 == 0x0A } }
         let order = entries.keys.filter { touched.contains($0) }.sorted() + entries.keys.filter { !touched.contains($0) }.sorted()
-        for key in order where keepable(key) && lines.count < limit {
-            for entry in entries[key]! {
-                guard let json = try? encoder.encode(StoredEntry(summary: entry.summary, dependencies: entry.dependencies)) else { continue }
-                lines.append(key + "\t" + String(decoding: json, as: UTF8.self))
+        export: do {
+            for key in order where keepable(key) {
+                for entry in entries[key]! {
+                    guard let json = try? encoder.encode(StoredEntry(summary: entry.summary, dependencies: entry.dependencies)) else { continue }
+                    if !keep(key + "\t" + String(decoding: json, as: UTF8.self)) { break export }
+                }
             }
-        }
-        for key in pending.keys.sorted() where keepable(key) && lines.count < limit {
-            for line in pending[key]! { lines.append(key + "\t" + line) }
+            for key in pending.keys.sorted() where keepable(key) {
+                for line in pending[key]! where !keep(key + "\t" + line) { break export }
+            }
         }
         return lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")
     }
