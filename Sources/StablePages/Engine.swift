@@ -604,26 +604,20 @@ public final class TreeResultCache: @unchecked Sendable {
         let entry = Entry(tree: tree, result: result, prefixes: prefixes)
         insert(key, entry)
         kept[key] = line
-        protectLocked(key)
+        protected.add(key)
         return entry
     }
 
     /// The kept text of results decoded this run: written back as it was read.
     private var kept: [String: Substring] = [:]
-    /// Bases (a review's T0, a result met again from an earlier run), newest last: kept on
-    /// disk before newer trees, so that a long series does not push out the next one's base.
-    private var protected: [String] = []
+    /// Bases (a review's T0, a result met again from an earlier run): kept on disk before newer
+    /// trees, so that a long series does not push out the next one's base.
+    private var protected = BaseKeys()
 
     /// Keeps `key` (a review's base) ahead of newer trees.
     func protect(_ key: String) {
         lock.lock(); defer { lock.unlock() }
-        protectLocked(key)
-    }
-
-    private func protectLocked(_ key: String) {
-        protected.removeAll { $0 == key }
-        protected.append(key)
-        if protected.count > 4 { protected.removeFirst() }
+        protected.add(key)
     }
 
     /// The tree stored last with the same scope.
@@ -692,17 +686,9 @@ public final class TreeResultCache: @unchecked Sendable {
 
     /// Reads `export`'s lines; a line that does not decode is skipped when asked for.
     public func load(_ text: Substring) {
-        var lines: [(String, Substring)] = []
-        var start = text.utf8.startIndex
-        while start < text.utf8.endIndex {
-            let end = text.utf8[start...].firstIndex(of: 0x0A) ?? text.utf8.endIndex
-            if let tab = text.utf8[start..<end].firstIndex(of: 0x09) {
-                lines.append((String(text[start..<tab]), text[text.utf8.index(after: tab)..<end]))
-            }
-            start = end == text.utf8.endIndex ? end : text.utf8.index(after: end)
-        }
+        let lines = text.keyedLines()
         lock.lock(); defer { lock.unlock() }
-        for (key, rest) in lines where results[key] == nil {
+        for (key, rest) in lines.map({ (String($0.key), $0.rest) }) where results[key] == nil {
             if stored.updateValue(rest, forKey: key) == nil { storedOrder.append(key) }
         }
     }

@@ -247,3 +247,27 @@ extension String {
         return Array(utf8).withUnsafeBufferPointer(body)
     }
 }
+
+extension Substring {
+    /// The parts between occurrences of the ASCII `byte`, found by bytes (a Character-wise
+    /// split of megabytes costs more than what is split; an ASCII separator always falls on a
+    /// Character boundary). Empty parts are kept unless `keepingEmpty` is false.
+    public func splitBytes(at byte: UInt8, keepingEmpty: Bool = true) -> [Substring] {
+        var parts: [Substring] = []
+        var start = utf8.startIndex
+        while true {
+            let end = utf8[start...].firstIndex(of: byte) ?? utf8.endIndex
+            if keepingEmpty || end > start { parts.append(self[start..<end]) }
+            if end == utf8.endIndex { return parts }
+            start = utf8.index(after: end)
+        }
+    }
+
+    /// Each non-empty line's text before its first tab and after it (a line without a tab is
+    /// left out): the shape of every cache file `review` keeps.
+    public func keyedLines() -> [(key: Substring, rest: Substring)] {
+        splitBytes(at: 0x0A, keepingEmpty: false).compactMap { line in
+            line.utf8.firstIndex(of: 0x09).map { (line[..<$0], line[line.utf8.index(after: $0)...]) }
+        }
+    }
+}

@@ -98,13 +98,13 @@ struct ReviewCommand: ParsableCommand {
         let configText = config.path.flatMap { FileManager.default.contents(atPath: $0) }.map { String(decoding: $0, as: UTF8.self) } ?? ""
         let summaryFile = useCache ? SummaryFile(model: engine.model, configText: configText) : nil
         let records = shared?.records ?? ReadRecords()
-        let recordFile = useCache ? ReadRecordFile(model: engine.model, configText: configText, tokens: engine.relevantTokens) : nil
+        let recordFile = useCache ? KeptByTreeFile(name: "tree-reads", model: engine.model, configText: configText, tokens: engine.relevantTokens) : nil
         PerformanceTrace.measure("loading the prefilter cache (read when first asked)") { factsFile?.load(into: parseCache) }
         PerformanceTrace.measure("loading the summary cache") { summaryFile?.load(into: summaries) }
-        PerformanceTrace.measure("loading the tree reads") { recordFile?.load(into: records) }
+        PerformanceTrace.measure("loading the tree reads") { recordFile?.load(into: records.load) }
         let results = shared?.results ?? TreeResultCache()
-        let resultFile = useCache ? TreeResultFile(model: engine.model, configText: configText, tokens: engine.relevantTokens) : nil
-        PerformanceTrace.measure("loading the tree results") { resultFile?.load(into: results) }
+        let resultFile = useCache ? KeptByTreeFile(name: "tree-results", model: engine.model, configText: configText, tokens: engine.relevantTokens) : nil
+        PerformanceTrace.measure("loading the tree results") { resultFile?.load(into: results.load) }
         let reviewed = PerformanceTrace.measure("stable-page analysis of \(trees.count) trees") {
             engine.reviewTrees(trees, series: series, prefixes: prefixes, cache: parseCache,
                                summaries: summaries, results: results, records: records)
@@ -117,8 +117,8 @@ struct ReviewCommand: ParsableCommand {
         PerformanceTrace.measure("saving the prefilter and summary caches") {
             factsFile?.save(from: parseCache)
             summaryFile?.save(from: summaries)
-            recordFile?.save(from: records)
-            resultFile?.save(from: results)
+            recordFile?.save(learnt: records.learnt) { records.export() }
+            resultFile?.save(learnt: results.learnt) { results.export() }
         }
         return (reviewed.findings, trees.count, reviewed.analysed)
     }

@@ -156,40 +156,23 @@ struct SummaryFile {
     }
 }
 
-/// What `review` keeps of each tree it read: which files the analysis selected (see
-/// `ReadRecords`), so a base reviewed before is parsed without being searched again. A
-/// different binary, model (`.spw-review.toml`) or token list starts afresh.
-struct ReadRecordFile {
+/// What `review` keeps by git tree id (`tree-reads`: which files a tree's analysis read, see
+/// `ReadRecords`; `tree-results`: what it found, see `TreeResultCache`), so a base reviewed
+/// before is neither searched nor analysed again. A different binary, model
+/// (`.spw-review.toml`) or token list starts afresh.
+struct KeptByTreeFile {
     let file: CacheTextFile
 
-    init?(model: StablePageModel, configText: String, tokens: [String]) {
-        guard let file = CacheTextFile(name: "tree-reads", header: ["\(model.entries.count)", configText] + tokens) else { return nil }
+    init?(name: String, model: StablePageModel, configText: String, tokens: [String]) {
+        guard let file = CacheTextFile(name: name, header: ["\(model.entries.count)", configText] + tokens) else { return nil }
         self.file = file
     }
 
-    func load(into records: ReadRecords) { file.load().map(records.load) }
+    func load(into read: (Substring) -> Void) { file.load().map(read) }
 
-    func save(from records: ReadRecords) {
-        guard records.learnt else { return }
-        file.save(records.export())
-    }
-}
-
-/// What `review` keeps of each tree it analysed: its result (findings, exclusions, what was
-/// read), so a base reviewed before is not analysed again. Under the same key as the tree
-/// reads: a different binary, model or token list starts afresh.
-struct TreeResultFile {
-    let file: CacheTextFile
-
-    init?(model: StablePageModel, configText: String, tokens: [String]) {
-        guard let file = CacheTextFile(name: "tree-results", header: ["\(model.entries.count)", configText] + tokens) else { return nil }
-        self.file = file
-    }
-
-    func load(into results: TreeResultCache) { file.load().map(results.load) }
-
-    func save(from results: TreeResultCache) {
-        guard results.learnt else { return }
-        file.save(results.export())
+    /// Written only when the run learnt something.
+    func save(learnt: Bool, _ text: () -> String) {
+        guard learnt else { return }
+        file.save(text())
     }
 }

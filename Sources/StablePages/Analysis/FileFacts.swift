@@ -1,3 +1,4 @@
+import Support
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -127,13 +128,7 @@ final class FileFactsCache: @unchecked Sendable {
         guard !digits.isEmpty, digits.count <= 8 else { return nil }
         var value: UInt32 = 0
         for b in digits {
-            let digit: UInt8
-            switch b {
-            case 0x30...0x39: digit = b - 0x30
-            case 0x61...0x66: digit = b - 0x61 + 10
-            case 0x41...0x46: digit = b - 0x41 + 10
-            default: return nil
-            }
+            guard let digit = ASCII.hexValue(b) else { return nil }
             value = value << 4 | UInt32(digit)
         }
         return value

@@ -20,7 +20,7 @@ public final class ReadRecords: @unchecked Sendable {
     private var order: [String] = []
     /// Bases: trees a review started from, or met again from an earlier run. Kept before newer
     /// trees, so that a long series does not push out the base the next series starts from.
-    private var protected: [String] = []
+    private var protected = BaseKeys()
     private let lock = NSLockLike()
     public private(set) var learnt = false
 
@@ -29,8 +29,6 @@ public final class ReadRecords: @unchecked Sendable {
     /// Trees kept: a maintainer's bases and the trees of the series on them (a 6.1 record is
     /// about 330 KB, most of it the include closure).
     static let kept = 16
-    /// Bases kept first.
-    static let protectedLimit = 4
     /// Trees held in memory (`check` over a long history puts one per commit).
     static let inMemory = 64
 
@@ -41,7 +39,7 @@ public final class ReadRecords: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         if records[key] == nil, let line = stored.removeValue(forKey: key) {
             records[key] = Self.decode(line)
-            if records[key] != nil { protectLocked(key) }
+            if records[key] != nil { protected.add(key) }
         }
         guard let record = records[key] else { return nil }
         touch(key)
@@ -59,13 +57,7 @@ public final class ReadRecords: @unchecked Sendable {
     /// Keeps `key` (a review's base) ahead of newer trees.
     func protect(_ key: String) {
         lock.lock(); defer { lock.unlock() }
-        protectLocked(key)
-    }
-
-    private func protectLocked(_ key: String) {
-        protected.removeAll { $0 == key }
-        protected.append(key)
-        if protected.count > Self.protectedLimit { protected.removeFirst() }
+        protected.add(key)
     }
 
     /// With `lock` held: `key` is the newest; the oldest unprotected go past `inMemory`.
@@ -113,13 +105,9 @@ public final class ReadRecords: @unchecked Sendable {
     /// Reads `export`'s lines; a malformed line is skipped (a cache, not a contract) when its
     /// key is first asked for.
     public func load(_ text: Substring) {
-        var lines: [(String, Substring)] = []
-        for line in Self.cut(text, at: 0x0A, keepingEmpty: false) {
-            guard let tab = line.utf8.firstIndex(of: 0x09) else { continue }
-            lines.append((String(line[..<tab]), line[line.utf8.index(after: tab)...]))
-        }
+        let lines = text.keyedLines()
         lock.lock(); defer { lock.unlock() }
-        for (key, rest) in lines where records[key] == nil && stored[key] == nil {
+        for (key, rest) in lines.map({ (String($0.key), $0.rest) }) where records[key] == nil && stored[key] == nil {
             stored[key] = rest
             order.append(key)
         }
@@ -129,28 +117,15 @@ public final class ReadRecords: @unchecked Sendable {
     static func decode(_ line: Substring) -> Record? {
         guard let lastTab = line.utf8.lastIndex(of: 0x09),
               check(line[..<lastTab]) == line[line.utf8.index(after: lastTab)...] else { return nil }
-        let fields = cut(line[..<lastTab], at: 0x09)
+        let fields = line[..<lastTab].splitBytes(at: 0x09)
         guard fields.count == 4, let considered = Int(fields[0]) else { return nil }
         var rounds: [StablePageEngine.TreeRead.Round] = []
-        for round in cut(fields[1], at: 0x3B, keepingEmpty: false) {
+        for round in fields[1].splitBytes(at: 0x3B, keepingEmpty: false) {
             guard let colon = round.utf8.firstIndex(of: 0x3A), let size = Int(round[..<colon]), size >= 0 else { return nil }
-            rounds.append(.init(programSize: size, missing: cut(round[round.utf8.index(after: colon)...], at: 0x20, keepingEmpty: false).map(String.init)))
+            rounds.append(.init(programSize: size, missing: round[round.utf8.index(after: colon)...].splitBytes(at: 0x20, keepingEmpty: false).map(String.init)))
         }
-        let paths = { (field: Substring) in cut(field, at: 0x2C, keepingEmpty: false).map { FileFactsCache.unescaped(String($0)) } }
+        let paths = { (field: Substring) in field.splitBytes(at: 0x2C, keepingEmpty: false).map { FileFactsCache.unescaped(String($0)) } }
         return Record(considered: considered, rounds: rounds, includedHeaders: paths(fields[2]), files: paths(fields[3]))
-    }
-
-    /// By bytes (the separators are ASCII): Character-wise splitting of the paths of 16 trees
-    /// would cost more than a record saves.
-    static func cut(_ text: Substring, at byte: UInt8, keepingEmpty: Bool = true) -> [Substring] {
-        var parts: [Substring] = []
-        var start = text.utf8.startIndex
-        while true {
-            let end = text.utf8[start...].firstIndex(of: byte) ?? text.utf8.endIndex
-            if keepingEmpty || end > start { parts.append(text[start..<end]) }
-            if end == text.utf8.endIndex { return parts }
-            start = text.utf8.index(after: end)
-        }
     }
 
     static func isIdentifierByte(_ b: UInt8) -> Bool {
@@ -218,4 +193,20 @@ public enum CacheTexts {
         for key in keys.prefix(64) { _ = results.get(key, for: tree) }
         _ = results.export()
     }
+}
+
+/// The few most recent bases of the kept trees (`ReadRecords`, `TreeResultCache`): what a cache
+/// keeps before newer trees. Bounded, so that `check` over a history (a base per commit) does
+/// not protect everything.
+struct BaseKeys {
+    private(set) var keys: [String] = []
+    static let limit = 4
+
+    mutating func add(_ key: String) {
+        keys.removeAll { $0 == key }
+        keys.append(key)
+        if keys.count > Self.limit { keys.removeFirst() }
+    }
+
+    func contains(_ key: String) -> Bool { keys.contains(key) }
 }

@@ -135,17 +135,7 @@ public final class SummaryStore: @unchecked Sendable {
     /// are skipped when decoded (a cache, not a contract).
     public func load(_ text: Substring) {
         var loaded: [String: [Substring]] = [:]
-        // By bytes: a Character-wise split of the megabytes kept costs more than the analysis
-        // they save. Tabs and newlines are ASCII, so every cut is on a Character boundary.
-        let utf8 = text.utf8
-        var lineStart = utf8.startIndex
-        while lineStart < utf8.endIndex {
-            let lineEnd = utf8[lineStart...].firstIndex(of: 0x0A) ?? utf8.endIndex
-            if let tab = utf8[lineStart..<lineEnd].firstIndex(of: 0x09) {
-                loaded[String(text[lineStart..<tab]), default: []].append(text[utf8.index(after: tab)..<lineEnd])
-            }
-            lineStart = lineEnd == utf8.endIndex ? lineEnd : utf8.index(after: lineEnd)
-        }
+        for (key, rest) in text.keyedLines() { loaded[String(key), default: []].append(rest) }
         lock.lock(); defer { lock.unlock() }
         for (key, lines) in loaded where entries[key] == nil { pending[key, default: []] += lines }
     }
