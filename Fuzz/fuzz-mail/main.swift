@@ -12,10 +12,25 @@ func parseEverything(_ bytes: [UInt8]) {
     switch kind {
     case .mbox:
         var reader = MboxReader(path: "fuzz", source: .memory(bytes))
+        var whole: [RawMessage] = []
         while let raw = reader.next() {
             builder.add(MailMessage.parse(raw))
             outlines.addSkimmed(raw)
+            whole.append(raw)
         }
+        // Cut into blocks (as `list` reads an archive on several cores), the file must read the same.
+        var blocks = MboxBlocks(bytes: bytes, blockSize: 1 + Int(bytes.count % 61))
+        var fromBlocks: [RawMessage] = []
+        var huge: [Int] = []
+        while let block = blocks.next() {
+            var part = MboxReader(path: "fuzz", block: block)
+            while let raw = part.next() { fromBlocks.append(raw) }
+            huge += part.hugeLines.map(\.line)
+        }
+        precondition(fromBlocks.map(\.bytes) == whole.map(\.bytes), "blocks cut the mbox differently")
+        precondition(fromBlocks.map(\.startLine) == whole.map(\.startLine), "blocks number lines differently")
+        precondition(fromBlocks.map(\.separator) == whole.map(\.separator), "blocks see other separators")
+        precondition(huge == reader.hugeLines.map(\.line), "blocks see other huge lines")
     case .message:
         let raw = RawMessage(bytes: bytes, source: "fuzz")
         builder.add(MailMessage.parse(raw))

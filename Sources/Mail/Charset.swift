@@ -86,6 +86,17 @@ public enum Charset {
         let name = charset.map(normalizedName) ?? "utf-8"
         let all = Array(bytes)
         if let s = validUTF8(all), isUTF8Compatible(name) { return (s, [:], .decoded) }
+        // ASCII in a charset whose ASCII is ASCII (Latin-1 mail with a plain-ASCII patch): every
+        // line is its bytes, as the line by line reading below would find, one line at a time.
+        if readsASCIIAsItself(name), all.withUnsafeBufferPointer(\.isASCII) {
+            return (String(decoding: all, as: UTF8.self), [:], .decoded)
+        }
+        return decodeLineByLine(all, charset: charset, name: name)
+    }
+
+    /// `decodeKeepingBytes` without its shortcuts.
+    static func decodeLineByLine(_ all: [UInt8], charset: String?, name: String)
+        -> (text: String, sent: [Int: [UInt8]], outcome: Outcome) {
         // What the part as a whole says about its charset (unknown, violated), for the diagnostics.
         let whole = decode(all, charset: charset)
         var lines: [ArraySlice<UInt8>] = []
@@ -95,26 +106,40 @@ public enum Charset {
             start = i + 1
         }
         lines.append(all[start...])
-        var text = ""
+        // The text is built as bytes and made a String once: appending line by line to a String
+        // was most of the cost.
+        var text: [UInt8] = []
         text.reserveCapacity(all.count + all.count / 8)
         var sent: [Int: [UInt8]] = [:]
         let outcome = whole.1
         for (k, line) in lines.enumerated() {
-            if k > 0 { text += "\n" }
-            if line.allSatisfy({ $0 < 0x80 }) {
-                text += String(decoding: line, as: UTF8.self)
+            if k > 0 { text.append(ASCII.lf) }
+            if line.withUnsafeBufferPointer(\.isASCII) {
+                text += line
                 continue
             }
-            let decoded: String
+            var decoded: String
             if isUTF8Compatible(name), let s = validUTF8(line) {
                 decoded = s
             } else {
                 decoded = decode(line, charset: charset).0
             }
-            text += decoded
+            decoded.withUTF8 { text += $0 }
             if !decoded.utf8.elementsEqual(line) { sent[k] = Array(line) }
         }
-        return (text, sent, outcome)
+        return (String(decoding: text, as: UTF8.self), sent, outcome)
+    }
+
+    /// Charsets `decode` reads ASCII bytes of as ASCII, reporting nothing: the single-byte ones
+    /// it knows (their tables change only bytes from 0x80).
+    static func readsASCIIAsItself(_ name: String) -> Bool {
+        switch name {
+        case "iso-8859-1", "iso8859-1", "latin1", "iso_8859-1", "l1", "iso-ir-100", "cp819",
+             "iso-8859-15", "iso8859-15", "latin-9", "latin9", "iso_8859-15", "windows-1252", "cp1252", "x-cp1252":
+            return true
+        default:
+            return singleByteTable(name) != nil
+        }
     }
 
     /// Charsets whose valid UTF-8 text is read as UTF-8 (see `decode`).

@@ -301,25 +301,46 @@ public struct MailInput: Sendable {
     @discardableResult
     public func forEachRawMessage(_ body: (RawMessage, [Diagnostic]) throws -> Void) rethrows -> [Diagnostic] {
         guard case .mbox(let source) = plan else { return [] }
-        let displayPath = path == "-" ? "<stdin>" : path
         var reader = MboxReader(path: displayPath, source: source)
-        var reportedHugeLines = 0
         defer { if case .fileDescriptor(let fd) = source { close(fd) } }
+        try Self.forEachRawMessage(&reader, body)
+        return reader.readError.map { [readErrorDiagnostic($0)] } ?? []
+    }
+
+    /// The name messages and diagnostics give the input.
+    public var displayPath: String { path == "-" ? "<stdin>" : path }
+
+    /// An mbox file input cut into blocks of whole messages (`MboxBlocks`), for reading on
+    /// several cores; nil for other inputs. Each block's messages are `forEachRawMessage(in:)`'s.
+    public func mboxBlocks(blockSize: Int = 1 << 20) -> MboxBlocks? {
+        guard case .mbox(.fileDescriptor(let fd)) = plan else { return nil }
+        return MboxBlocks(fd: fd, blockSize: blockSize)
+    }
+
+    /// The messages of one block of this input's mbox, as `forEachRawMessage` gives them.
+    public func forEachRawMessage(in block: MboxBlock, _ body: (RawMessage, [Diagnostic]) throws -> Void) rethrows {
+        var reader = MboxReader(path: displayPath, block: block)
+        try Self.forEachRawMessage(&reader, body)
+    }
+
+    /// `mail/read-error` for what `MboxReader`/`MboxBlocks` report.
+    public func readErrorDiagnostic(_ error: String) -> Diagnostic {
+        Diagnostic("mail/read-error", .error, "read error: \(error)", at: SourceLocation(file: displayPath, line: 1))
+    }
+
+    private static func forEachRawMessage(_ reader: inout MboxReader, _ body: (RawMessage, [Diagnostic]) throws -> Void) rethrows {
+        var reportedHugeLines = 0
         while let raw = reader.next() {
             var lines: [Diagnostic] = []
             while reportedHugeLines < reader.hugeLines.count {
                 let huge = reader.hugeLines[reportedHugeLines]
                 lines.append(Diagnostic(
                     "mail/huge-line", .warning, "line is \(huge.length) bytes long; no mailer sends that",
-                    at: SourceLocation(file: displayPath, line: huge.line)))
+                    at: SourceLocation(file: reader.path, line: huge.line)))
                 reportedHugeLines += 1
             }
             try body(raw, lines)
         }
-        if let error = reader.readError {
-            return [Diagnostic("mail/read-error", .error, "read error: \(error)", at: SourceLocation(file: displayPath, line: 1))]
-        }
-        return []
     }
 
     static func item(path: String, strip: Int?) -> InputItem {

@@ -137,6 +137,31 @@ public struct MailEnvelope: Sendable {
     }
 }
 
+/// A mail's header block, read once: its envelope, and where its body starts.
+public struct MailHead: Sendable {
+    public var envelope: MailEnvelope
+    var headers: HeaderBlock
+    var bodyStart: Int
+    var headerLines: Int
+
+    /// Where the body starts when the body's bytes are its text: one `text/plain` part (or none
+    /// declared), no transfer encoding, UTF-8 or ASCII, not `format=flowed`. Grouping a large
+    /// archive reads this much of each mail, not the whole of it.
+    public var plainBodyStart: Int? {
+        let contentType = headers.withValue(.contentType, ContentType.parse) ?? .textPlain
+        guard contentType.mediaType == "text/plain" else { return nil }
+        let encoding = headers[.contentTransferEncoding].map { HeaderField.asciiLowercased($0) } ?? "7bit"
+        guard ["7bit", "8bit", "binary", ""].contains(encoding) else { return nil }
+        // The bytes are the text only in UTF-8 (or ASCII) and unflowed; anything else is decoded,
+        // so that a patch hashes the same whichever way it was sent.
+        let charset = contentType.parameter("charset").map(Charset.normalizedName) ?? "utf-8"
+        guard Charset.isUTF8Compatible(charset), contentType.parameter("format")?.lowercased() != "flowed" else {
+            return nil
+        }
+        return bodyStart
+    }
+}
+
 /// A decoded mail: the headers a patch reviewer needs, and the text parts in order.
 public struct MailMessage: Sendable {
     public var source: String
@@ -213,10 +238,13 @@ public struct MailMessage: Sendable {
     /// How deep multipart nesting may go before we stop descending (hostile input).
     public static let maximumNesting = 32
 
-    public static func parse(_ raw: RawMessage) -> MailMessage {
+    public static func parse(_ raw: RawMessage) -> MailMessage { parse(raw, head: head(raw)) }
+
+    /// `raw` read in full from its header block already read (`head`): a mail whose outline
+    /// needs its decoded body reads its headers once.
+    public static func parse(_ raw: RawMessage, head: MailHead) -> MailMessage {
         let all = raw.bytes[...]
-        let (headers, bodyStart, headerLines) = HeaderBlock.parse(all, firstLine: raw.startLine)
-        let envelope = MailEnvelope(headers)
+        let headers = head.headers, envelope = head.envelope
         var message = MailMessage(
             source: raw.source, startLine: raw.startLine, headers: headers, subject: envelope.subject, from: envelope.from,
             date: headers[.date], messageID: envelope.messageID, inReplyTo: envelope.inReplyTo,
@@ -224,30 +252,24 @@ public struct MailMessage: Sendable {
         )
         var context = PartContext(source: raw.source)
         context.walk(
-            all[bodyStart...], headers: headers, fileLine: raw.startLine + headerLines, depth: 0,
+            all[head.bodyStart...], headers: headers, fileLine: raw.startLine + head.headerLines, depth: 0,
             into: &message
         )
         message.diagnostics.append(contentsOf: context.diagnostics)
         return message
     }
 
-    /// The envelope of `raw`, and where its body starts when the body's bytes are its text: one
-    /// `text/plain` part (or none declared), no transfer encoding, UTF-8 or ASCII, not
-    /// `format=flowed`. Grouping a large archive reads this much of each mail, not the whole of it.
+    /// The header block of `raw`, its envelope, and where its body starts.
+    public static func head(_ raw: RawMessage) -> MailHead {
+        let (headers, bodyStart, headerLines) = HeaderBlock.parse(raw.bytes[...], firstLine: raw.startLine)
+        return MailHead(envelope: MailEnvelope(headers), headers: headers, bodyStart: bodyStart, headerLines: headerLines)
+    }
+
+    /// The envelope of `raw`, and where its body starts when the body's bytes are its text (see
+    /// `MailHead.plainBodyStart`).
     public static func envelope(_ raw: RawMessage) -> (envelope: MailEnvelope, plainBodyStart: Int?) {
-        let (headers, bodyStart, _) = HeaderBlock.parse(raw.bytes[...], firstLine: raw.startLine)
-        let envelope = MailEnvelope(headers)
-        let contentType = headers.withValue(.contentType, ContentType.parse) ?? .textPlain
-        guard contentType.mediaType == "text/plain" else { return (envelope, nil) }
-        let encoding = headers[.contentTransferEncoding].map { HeaderField.asciiLowercased($0) } ?? "7bit"
-        guard ["7bit", "8bit", "binary", ""].contains(encoding) else { return (envelope, nil) }
-        // The bytes are the text only in UTF-8 (or ASCII) and unflowed; anything else is decoded,
-        // so that a patch hashes the same whichever way it was sent.
-        let charset = contentType.parameter("charset").map(Charset.normalizedName) ?? "utf-8"
-        guard Charset.isUTF8Compatible(charset), contentType.parameter("format")?.lowercased() != "flowed" else {
-            return (envelope, nil)
-        }
-        return (envelope, bodyStart)
+        let head = head(raw)
+        return (head.envelope, head.plainBodyStart)
     }
 
     public static func cleanFolded(_ s: String) -> String {

@@ -55,8 +55,10 @@ public struct MboxReader: Sequence, IteratorProtocol {
     private var exhausted = false
     private var lineNumber = 0
     private var pendingSeparator: (text: String, line: Int)?
-    private var started = false
     private let chunkSize: Int
+    /// False for a block of a larger mbox (`MboxBlocks`): a separator with nothing after it at
+    /// the block's end is followed by the next block's first separator, which starts the message.
+    private var endsInput = true
     /// Lines longer than this are reported (RFC 5322 allows 998 bytes; mailers break far less).
     public static let hugeLineThreshold = 1 << 20
     public private(set) var hugeLines: [(line: Int, length: Int)] = []
@@ -70,6 +72,14 @@ public struct MboxReader: Sequence, IteratorProtocol {
             buffer = bytes
             exhausted = true
         }
+    }
+
+    /// Reads one block of an mbox (`MboxBlocks`) whose first line is line `firstLine` of the
+    /// file: the messages and line numbers are those a reader of the whole file finds there.
+    public init(path: String, block: MboxBlock) {
+        self.init(path: path, source: .memory(block.bytes))
+        lineNumber = block.firstLine - 1
+        endsInput = block.endsInput
     }
 
     /// True when `line` (without its newline) is an mbox separator, by git's rule.
@@ -233,22 +243,22 @@ public struct MboxReader: Sequence, IteratorProtocol {
                 flushRun(upTo: start)
                 let text = String(decoding: buffer[start..<end], as: UTF8.self)
                 position = next
-                started = true
                 if sawContent {
                     pendingSeparator = (text, lineNumber)
                     let bytes = pending
                     pending = []
                     return RawMessage(bytes: bytes, source: path, startLine: firstLine, separator: separator?.text)
                 }
-                // Leading separator (or one right after another): start the message here.
+                // Leading separator (or one right after another): start the message here. The
+                // blank lines after the earlier separator were its (empty) message's, not this one's.
+                pending = []
                 separator = (text, lineNumber)
                 firstLine = lineNumber + 1
             case .endOfBuffer:
                 if atEnd {
                     flushRun(upTo: position)
-                    if sawContent || separator != nil {
-                        started = true
-                        let bytes = pending
+                    if sawContent || (separator != nil && endsInput) {
+                                let bytes = pending
                         pending = []
                         return RawMessage(bytes: bytes, source: path, startLine: firstLine, separator: separator?.text)
                     }
@@ -256,6 +266,145 @@ public struct MboxReader: Sequence, IteratorProtocol {
                 }
                 if !fill() { atEnd = true }
             }
+        }
+    }
+}
+
+/// A piece of an mbox that holds whole messages: it starts at the file's start or at a
+/// separator line, and ends where the next piece's separator line starts (or at the end).
+public struct MboxBlock: Sendable {
+    public var bytes: [UInt8]
+    /// The file's line number of the block's first line.
+    public var firstLine: Int
+    /// The block is the file's last.
+    public var endsInput: Bool
+}
+
+/// Cuts an mbox read from a descriptor into blocks of about `blockSize` bytes at separator
+/// lines, so the blocks can be read into messages on several cores at once (`MboxReader(path:block:)`),
+/// with the messages, their bytes and line numbers of one reader of the whole file. A message
+/// larger than a block makes a larger block: memory stays bounded by the largest message.
+public struct MboxBlocks: Sequence, IteratorProtocol {
+    private let fd: Int32
+    /// Bytes read from memory instead of `fd` (tests and fuzzing cut them into small blocks).
+    private var memory: [UInt8]?
+    private var memoryRead = 0
+    private let blockSize: Int
+    private var carry: [UInt8] = []
+    private var nextLine = 1
+    private var exhausted = false
+    public private(set) var readError: String?
+
+    public init(fd: Int32, blockSize: Int = 1 << 20) {
+        self.fd = fd
+        self.blockSize = Swift.max(1, blockSize)
+    }
+
+    public init(bytes: [UInt8], blockSize: Int) {
+        self.init(fd: -1, blockSize: blockSize)
+        memory = bytes
+    }
+
+    public mutating func next() -> MboxBlock? {
+        guard !exhausted || !carry.isEmpty else { return nil }
+        var block = carry
+        carry = []
+        // Lines starting before `floor` were complete when last searched, and are no separator.
+        var floor = 1
+        while true {
+            if exhausted {
+                guard !block.isEmpty else { return nil }
+                return MboxBlock(bytes: block, firstLine: nextLine, endsInput: true)
+            }
+            let searched = block.count
+            if !read(into: &block) {
+                exhausted = true
+                continue
+            }
+            if let cut = Self.lastSeparatorStart(block, from: floor) {
+                carry = Array(block[cut...])
+                block.removeSubrange(cut...)
+                let first = nextLine
+                nextLine += Self.newlineCount(block)
+                return MboxBlock(bytes: block, firstLine: first, endsInput: false)
+            }
+            floor = Swift.max(floor, Self.lineStart(block, before: searched))
+        }
+    }
+
+    /// Appends up to `blockSize` bytes (more when the block has outgrown it: a huge message is
+    /// read in ever larger steps, not copied again for every block's worth); false at the end of
+    /// input (or on a read error, kept in `readError`, after which the input counts as ended, as
+    /// `MboxReader` does).
+    private mutating func read(into block: inout [UInt8]) -> Bool {
+        let step = Swift.max(blockSize, block.count)
+        if let memory {
+            let end = Swift.min(memory.count, memoryRead + step)
+            block += memory[memoryRead..<end]
+            defer { memoryRead = end }
+            return end > memoryRead
+        }
+        var readCount = 0
+        let fd = self.fd
+        let old = block
+        // Read straight into the new storage: zero-filling it first costs as much as the read.
+        block = [UInt8](unsafeUninitializedCapacity: old.count + step) { storage, count in
+            old.withUnsafeBufferPointer { old in
+                if let base = old.baseAddress { storage.baseAddress!.initialize(from: base, count: old.count) }
+            }
+            while true {
+                let n = Glibc.read(fd, storage.baseAddress! + old.count, step)
+                if n < 0 && errno == EINTR { continue }
+                readCount = n
+                break
+            }
+            count = old.count + Swift.max(readCount, 0)
+        }
+        if readCount < 0 {
+            readError = String(cString: strerror(errno))
+            readCount = 0
+        }
+        return readCount > 0
+    }
+
+    /// The start of the last complete separator line at or after `floor` (never 0: a block
+    /// holds at least one line).
+    static func lastSeparatorStart(_ bytes: [UInt8], from floor: Int) -> Int? {
+        bytes.withUnsafeBufferPointer { b -> Int? in
+            // `end` is the newline ending the line under test: only complete lines are judged.
+            guard var end = b.lastIndex(of: ASCII.lf) else { return nil }
+            while end > 0 {
+                var start = end
+                while start > 0 && b[start - 1] != ASCII.lf { start -= 1 }
+                if start < Swift.max(floor, 1) { return nil }
+                if b[start] == 0x46, MboxReader.isSeparator(UnsafeBufferPointer(rebasing: b[start..<end])) { return start }
+                end = start - 1
+            }
+            return nil
+        }
+    }
+
+    /// The start of the line holding byte `index - 1` (the line `index` may continue).
+    static func lineStart(_ bytes: [UInt8], before index: Int) -> Int {
+        var start = Swift.min(index, bytes.count)
+        while start > 0 && bytes[start - 1] != ASCII.lf { start -= 1 }
+        return start
+    }
+
+    /// Newlines in `bytes`, eight bytes at a time.
+    static func newlineCount(_ bytes: [UInt8]) -> Int {
+        bytes.withUnsafeBytes { raw in
+            let words = raw.count / 8
+            var n = 0
+            let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F, newlines: UInt64 = 0x0A0A_0A0A_0A0A_0A0A
+            for k in 0..<words {
+                let x = raw.loadUnaligned(fromByteOffset: k * 8, as: UInt64.self) ^ newlines
+                // The high bit of each byte of `t` is set exactly where `x` has a zero byte.
+                let t = ~(((x & low7) &+ low7) | x | low7)
+                n += t.nonzeroBitCount
+            }
+            for i in (words * 8)..<raw.count where raw[i] == ASCII.lf { n += 1 }
+            return n
         }
     }
 }

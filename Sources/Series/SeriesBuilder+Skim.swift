@@ -15,6 +15,8 @@ public struct MailOutline: Sendable {
     var subjectInfo: SubjectInfo
     var diff: DiffSkim
     var location: SourceLocation
+    /// The input the mail came from.
+    public var source: String { location.file }
     /// The note for a `git request-pull` mail (no diff, not a reply).
     var pullRequest: Diagnostic?
 }
@@ -23,23 +25,24 @@ extension SeriesBuilder {
     /// The outline of `raw`: its envelope, and its body's diff read from the bytes (decoded
     /// first when the body is MIME parts or transfer-encoded).
     public static func outline(_ raw: RawMessage) -> MailOutline {
-        let (envelope, plainBodyStart) = MailMessage.envelope(raw)
+        let head = MailMessage.head(raw)
+        let envelope = head.envelope
         let info = SubjectParser.parse(envelope.subject)
         var diff = DiffSkim()
         var decoded: MailMessage?
         // A reply is a reply whatever its body holds (`role`): its body is not read.
         if !info.isReply {
-            if let bodyStart = plainBodyStart {
+            if let bodyStart = head.plainBodyStart {
                 diff = DiffSkim.scan(raw.bytes, from: bodyStart)
             } else {
-                decoded = MailMessage.parse(raw)
+                decoded = MailMessage.parse(raw, head: head)
                 diff = DiffSkim.scan(Array(decoded!.body.utf8), from: 0)
             }
         }
         var outline = MailOutline(envelope: envelope, subjectInfo: info, diff: diff,
                                   location: SourceLocation(file: raw.source, line: raw.startLine))
         if diff.mentionsPullRequest && !diff.hasFiles && role(outline) == .other {
-            let message = decoded ?? MailMessage.parse(raw)
+            let message = decoded ?? MailMessage.parse(raw, head: head)
             let map = message.bodyLineMap()
             outline.pullRequest = pullRequestNote(TextLines.split(message.body) { map.fileLine($0) }, source: message.source)
         }
@@ -85,7 +88,7 @@ extension SeriesBuilder {
         case .other:
             break
         }
-        entries.append(entry)
+        append(entry)
     }
 }
 

@@ -105,6 +105,12 @@ public struct SeriesBuilder {
     }
 
     var entries: [Entry] = []
+    /// Each Message-ID's entry (the last with it), and the threads (every mail joined to every
+    /// Message-ID it names), kept as entries are added: grouping a large archive then starts
+    /// from them, and the hashing is done while the mails are still being read.
+    private var byID: [String: Int] = [:]
+    private var threads = ThreadForest()
+    private var entryNodes: [Int] = []
     private var pasted: [PatchSeries] = []
     private var quilt: [Patch] = []
     var diagnostics: [Diagnostic] = []
@@ -260,6 +266,15 @@ public struct SeriesBuilder {
         case .other:
             if let note = Self.pullRequestNote(lines, source: message.source) { diagnostics.append(note) }
         }
+        append(entry)
+    }
+
+    mutating func append(_ entry: Entry) {
+        let i = entries.count
+        if let id = entry.messageID { byID[id] = i }
+        let node = threads.node(entry.messageID ?? "\u{0}entry \(i)")
+        entryNodes.append(node)
+        for id in entry.parents { threads.join(threads.node(id), node) }
         entries.append(entry)
     }
 
@@ -302,10 +317,7 @@ public struct SeriesBuilder {
     public func finish() -> SeriesCollection {
         var series: [PatchSeries] = pasted
         var diagnostics = self.diagnostics
-        var byID: [String: Int] = [:]
-        // By index: copying every entry of a large archive, loop after loop, is what costs.
-        for i in entries.indices { if let id = entries[i].messageID { byID[id] = i } }
-
+        var threads = self.threads
         // Union patches and cover letters with the patch/cover they reply to, same version only.
         var parent = Array(entries.indices)
         func find(_ x: Int) -> Int {
@@ -322,10 +334,10 @@ public struct SeriesBuilder {
         var threaded = Set<Int>()
         var version = entries.map(\.subjectInfo.version)
         for i in entries.indices where seriesRoles.contains(entries[i].role) {
-            let e = entries[i]
-            for id in e.parents {
+            let versionGiven = entries[i].subjectInfo.versionGiven
+            for id in entries[i].parents {
                 guard let j = byID[id], seriesRoles.contains(entries[j].role) else { continue }
-                if !e.subjectInfo.versionGiven || version[j] == version[i] {
+                if !versionGiven || version[j] == version[i] {
                     version[i] = version[j]
                     union(i, j)
                     threaded.insert(i)
@@ -342,27 +354,28 @@ public struct SeriesBuilder {
         var runs: [Run] = []
         var lastRun: Int?
         for i in entries.indices where seriesRoles.contains(entries[i].role) && !threaded.contains(i) {
-            let e = entries[i]
-            let total = e.subjectInfo.total ?? 1
-            let number = e.role == .cover ? 0 : (e.subjectInfo.number ?? 1)
-            guard total > 1 || e.role == .cover else { lastRun = nil; continue }
+            let total = entries[i].subjectInfo.total ?? 1
+            let isCover = entries[i].role == .cover
+            let number = isCover ? 0 : (entries[i].subjectInfo.number ?? 1)
+            guard total > 1 || isCover else { lastRun = nil; continue }
+            let sender = entries[i].sender
             let key = "\(version[i])|\(total)"
             func accepts(_ r: Int) -> Bool {
                 guard runs[r].key == key else { return false }
                 guard let earlier = runs[r].numbers[number] else { return true }
-                return Self.isSamePatchAgain(entries[earlier], e)
+                return Self.isSamePatchAgain(entries[earlier], entries[i])
             }
             // The sender's own run first (two series sent at once interleave in an archive), then
             // the run just before (format-patch --stdout of several authors' commits).
-            let open = runs.indices.reversed().first { runs[$0].senders.contains(e.sender) && accepts($0) }
+            let open = runs.indices.reversed().first { runs[$0].senders.contains(sender) && accepts($0) }
                 ?? lastRun.flatMap { accepts($0) ? $0 : nil }
             if let r = open {
                 union(i, runs[r].root)
                 runs[r].numbers[number] = i
-                runs[r].senders.insert(e.sender)
+                runs[r].senders.insert(sender)
                 lastRun = r
             } else {
-                runs.append(Run(root: i, key: key, numbers: [number: i], senders: [e.sender]))
+                runs.append(Run(root: i, key: key, numbers: [number: i], senders: [sender]))
                 lastRun = runs.count - 1
             }
         }
@@ -381,7 +394,8 @@ public struct SeriesBuilder {
         for root in componentOrder {
             let members = components[root]!.filter { entries[$0].role == .patch }
             guard !members.isEmpty else { continue }
-            let sorted = members.sorted { (entries[$0].subjectInfo.number ?? 1) < (entries[$1].subjectInfo.number ?? 1) }
+            let sorted = members.map { (number: entries[$0].subjectInfo.number ?? 1, entry: $0) }
+                .sorted { $0.number < $1.number }.map(\.entry)
             let total = members.map { entries[$0].subjectInfo.total ?? 1 }.max() ?? 1
             let titles = sorted.map { entries[$0].subjectInfo.title }
             // Changes are compared only when every patch's change was read.
@@ -404,25 +418,6 @@ public struct SeriesBuilder {
             groups[root, default: []].append(i)
         }
 
-        // Threads, whatever the versions: every mail joined to every Message-ID it names (one that
-        // is not in the input still ties its replies together).
-        var threadNode: [String: Int] = [:]
-        var threadParent: [Int] = []
-        func node(_ id: String) -> Int {
-            if let n = threadNode[id] { return n }
-            threadParent.append(threadParent.count)
-            threadNode[id] = threadParent.count - 1
-            return threadParent.count - 1
-        }
-        func threadRoot(_ x: Int) -> Int {
-            var x = x
-            while threadParent[x] != x { threadParent[x] = threadParent[threadParent[x]]; x = threadParent[x] }
-            return x
-        }
-        let entryNodes = entries.indices.map { i in node(entries[i].messageID ?? "\u{0}entry \(i)") }
-        for i in entries.indices {
-            for id in entries[i].parents { threadParent[threadRoot(node(id))] = threadRoot(entryNodes[i]) }
-        }
         var threadOfSeries: [Int] = []
         var threadIndex: [Int: Int] = [:]
         for s in series.indices { threadOfSeries.append(-1 - s) }  // pasted: each its own
@@ -435,14 +430,13 @@ public struct SeriesBuilder {
             var total = 0
             var info = entries[members[0]].subjectInfo
             for m in members {
-                let e = entries[m]
-                total = max(total, e.subjectInfo.total ?? 1)
-                if let c = e.cover {
+                total = max(total, entries[m].subjectInfo.total ?? 1)
+                if let c = entries[m].cover {
                     cover = c
-                    info = e.subjectInfo
+                    info = entries[m].subjectInfo
                     if let f = coverFooters[m] { footer = f }
                 }
-                if let p = e.patch {
+                if let p = entries[m].patch {
                     if patchesByNumber[p.number] != nil {
                         diagnostics.append(Diagnostic(
                             "mail/duplicate-patch", .info,
@@ -450,7 +444,7 @@ public struct SeriesBuilder {
                             at: p.source, patch: p.number))
                     }
                     patchesByNumber[p.number] = p
-                    if cover == nil { info = e.subjectInfo }
+                    if cover == nil { info = entries[m].subjectInfo }
                 }
             }
             info.version = version[root]
@@ -473,7 +467,7 @@ public struct SeriesBuilder {
             s.mailSources = members.compactMap { entries[$0].patch?.source ?? entries[$0].cover?.source }
             for m in members { seriesIndexForEntry[m] = series.count }
             series.append(s)
-            let thread = threadRoot(entryNodes[root])
+            let thread = threads.root(entryNodes[root])
             if threadIndex[thread] == nil { threadIndex[thread] = threadIndex.count }
             threadOfSeries.append(threadIndex[thread]!)
         }
@@ -534,6 +528,27 @@ public struct SeriesBuilder {
         }
         return SeriesCollection(series: series, diagnostics: diagnostics, messageCount: messageCount,
                                 threads: threadOfSeries)
+    }
+
+    /// Threads as sets of mails joined by the Message-IDs they name (union-find over ids).
+    struct ThreadForest {
+        private var nodes: [String: Int] = [:]
+        private var parent: [Int] = []
+
+        mutating func node(_ id: String) -> Int {
+            if let n = nodes[id] { return n }
+            parent.append(parent.count)
+            nodes[id] = parent.count - 1
+            return parent.count - 1
+        }
+
+        mutating func root(_ x: Int) -> Int {
+            var x = x
+            while parent[x] != x { parent[x] = parent[parent[x]]; x = parent[x] }
+            return x
+        }
+
+        mutating func join(_ a: Int, _ b: Int) { parent[root(a)] = root(b) }
     }
 
     /// A resend: the label says so, the Message-ID is the same, or the diff is (git's patch-id:

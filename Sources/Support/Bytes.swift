@@ -28,6 +28,23 @@ public enum ASCII {
 }
 
 extension UnsafeBufferPointer where Element == UInt8 {
+    /// Every byte is below 0x80, read eight at a time.
+    @inlinable public var isASCII: Bool {
+        guard let base = baseAddress else { return true }
+        let raw = UnsafeRawBufferPointer(start: base, count: count)
+        var high: UInt64 = 0
+        var k = 0
+        while k + 8 <= count {
+            high |= raw.loadUnaligned(fromByteOffset: k, as: UInt64.self)
+            k += 8
+        }
+        while k < count {
+            high |= UInt64(base[k])
+            k += 1
+        }
+        return high & 0x8080_8080_8080_8080 == 0
+    }
+
     /// Index of the next `byte` at or after `from`, or `count`.
     @inlinable @inline(__always) public func index(of byte: UInt8, from: Int) -> Int {
         guard from < count, let base = baseAddress else { return count }

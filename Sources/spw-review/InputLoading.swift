@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Mail
 import Series
+import Support
 import Report
 
 /// Reads every input into one collection of series. Unreadable input ends the run with
@@ -33,45 +34,43 @@ struct LoadedInput {
             }
         }
         let outlined = outline && opened.allSatisfy(\.isMboxFile)
+        PerformanceTrace.measure(outlined ? "mail outlines" : "mail read in full") {
         for input in opened {
             inputs.append((input.path, input.kind.rawValue))
-            if outlined {
-                // The archive is cut into mails on a thread of its own while the outlines are
-                // made, a batch at a time on all cores, and added in the input's order. At most a
-                // few batches wait: memory stays bounded whatever the archive's size.
-                let batches = BatchQueue<(raw: RawMessage, lines: [Diagnostic])>(capacity: 2)
-                let reader = Thread {
-                    var batch: [(raw: RawMessage, lines: [Diagnostic])] = []
-                    batch.reserveCapacity(256)
-                    let trailing = input.forEachRawMessage { raw, lines in
-                        batch.append((raw, lines))
-                        if batch.count == 256 {
-                            batches.put(batch)
-                            batch.removeAll(keepingCapacity: true)
-                        }
-                    }
-                    if !batch.isEmpty { batches.put(batch) }
-                    batches.finish(trailing)
-                }
-                reader.start()
-                while let batch = batches.take() {
-                    let outlines = ConcurrentOutlines(count: batch.count)
-                    let raws = batch.map(\.raw)
-                    DispatchQueue.concurrentPerform(iterations: raws.count) { outlines.set($0, SeriesBuilder.outline(raws[$0])) }
-                    for (k, outline) in outlines.values.enumerated() {
-                        builder.add(outline!)
-                        if !batch[k].lines.isEmpty {
-                            builder.add(.text(PlainText(source: batch[k].raw.source, text: "", origin: .headerless, diagnostics: batch[k].lines)))
+            if outlined, var blocks = input.mboxBlocks() {
+                // The archive is cut into blocks of whole messages, and each block into outlines
+                // on all cores; the outlines are added in the input's order. A few blocks wait
+                // at most: memory stays bounded whatever the archive's size.
+                let workers = DispatchQueue(label: "spw-review.outlines", attributes: .concurrent)
+                var waiting: [OutlinedBlock] = []
+                func addOldest() {
+                    let done = waiting.removeFirst()
+                    done.finished.wait()
+                    for (outline, lines) in done.outlines {
+                        builder.add(outline)
+                        if !lines.isEmpty {
+                            builder.add(.text(PlainText(source: outline.source, text: "", origin: .headerless, diagnostics: lines)))
                         }
                     }
                 }
-                let trailing = batches.trailing
+                while let block = blocks.next() {
+                    let slot = OutlinedBlock()
+                    waiting.append(slot)
+                    workers.async {
+                        input.forEachRawMessage(in: block) { raw, lines in slot.outlines.append((SeriesBuilder.outline(raw), lines)) }
+                        slot.finished.signal()
+                    }
+                    if waiting.count > 6 { addOldest() }
+                }
+                while !waiting.isEmpty { addOldest() }
+                let trailing = blocks.readError.map(input.readErrorDiagnostic).map { [$0] } ?? []
                 builder.add(.text(PlainText(source: input.path, text: "", origin: .headerless, diagnostics: trailing)))
             } else {
                 input.forEach { builder.add($0) }
             }
         }
-        let collection = builder.finish()
+        }
+        let collection = PerformanceTrace.measure("grouping the mails") { builder.finish() }
         // Nothing found: what each mail says about itself (a NUL byte, a charset) is the
         // explanation, and only a full read has it.
         if outlined && collection.series.isEmpty { return try load(paths, outline: false) }
@@ -115,55 +114,10 @@ struct LoadedInput {
     }
 }
 
-/// Batches handed from one producer thread to the consumer, at most `capacity` waiting.
-final class BatchQueue<Item: Sendable>: @unchecked Sendable {
-    private var waiting: [[Item]] = []
-    private var finished = false
-    private(set) var trailing: [Diagnostic] = []
-    private let capacity: Int
-    private let condition = NSCondition()
-
-    init(capacity: Int) { self.capacity = capacity }
-
-    func put(_ batch: [Item]) {
-        condition.lock()
-        while waiting.count >= capacity { condition.wait() }
-        waiting.append(batch)
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    /// No more batches; `trailing` is what the producer says last.
-    func finish(_ trailing: [Diagnostic]) {
-        condition.lock()
-        finished = true
-        self.trailing = trailing
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    /// The next batch, nil once the producer has finished and all were taken.
-    func take() -> [Item]? {
-        condition.lock()
-        defer { condition.unlock() }
-        while waiting.isEmpty && !finished { condition.wait() }
-        if waiting.isEmpty { return nil }
-        let batch = waiting.removeFirst()
-        condition.broadcast()
-        return batch
-    }
-}
-
-/// One slot per mail of a batch, filled from any thread.
-final class ConcurrentOutlines: @unchecked Sendable {
-    private(set) var values: [MailOutline?]
-    private let lock = NSLock()
-    init(count: Int) { values = Array(repeating: nil, count: count) }
-    func set(_ i: Int, _ outline: MailOutline) {
-        lock.lock()
-        values[i] = outline
-        lock.unlock()
-    }
+/// The outlines of one block of an mbox, made on a worker; `finished` is signalled when done.
+final class OutlinedBlock: @unchecked Sendable {
+    var outlines: [(MailOutline, [Diagnostic])] = []
+    let finished = DispatchSemaphore(value: 0)
 }
 
 /// `--series N` / `--series-version V`: which series of the input a command works on.

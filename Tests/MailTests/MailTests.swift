@@ -30,6 +30,15 @@ struct MboxTests {
         #expect(String(decoding: split[0].bytes, as: UTF8.self).contains("From here on"))
     }
 
+    /// A separator, blank lines, then another separator: the blank lines were an empty message's,
+    /// and the next message's headers start right after its separator (found by fuzzing).
+    @Test func blankLinesOfAnEmptyMessageStayOutOfTheNext() {
+        let split = messages(inMbox: "From a@b Mon Sep 17 00:00:00 2001\n\n\nFrom c@d Mon Sep 17 00:00:00 2001\nSubject: x\n\nbody\n")
+        #expect(split.count == 1)
+        #expect(split.first?.startLine == 5)
+        #expect(split.first.map { String(decoding: $0.bytes, as: UTF8.self) } == "Subject: x\n\nbody\n")
+    }
+
     @Test func unescapesMboxrdFromLines() {
         let mbox = "From a@b Mon Sep 17 00:00:00 2001\nSubject: x\n\n>From the top\n>>From deeper\n"
         let body = String(decoding: messages(inMbox: mbox)[0].bytes, as: UTF8.self)
@@ -81,6 +90,73 @@ struct MboxTests {
         #expect(first == "Subject: m1\r\n\nbody 1 \(long)\nFrom escaped 1\n>From twice\n\n>not from\nlast 1\n")
     }
 
+    /// Blocks are read on several cores; together they must be the file, message for message:
+    /// bytes, first lines, separators and huge lines, whatever the block size and wherever a
+    /// boundary falls (an empty message, a separator right after another, CRLF, no final newline).
+    @Test(arguments: [1, 3, 40, 97, 1 << 20])
+    func blocksReadAsTheWholeFile(blockSize: Int) throws {
+        let long = String(repeating: "y", count: 200)
+        var text = "Subject: before any separator\n\nleading text\n"
+        for k in 1...9 {
+            text += "From x@y Mon Sep 17 00:00:00 2001\n"
+            if k == 4 { text += "From x@y Mon Sep 17 00:00:00 2001\r\n" }  // one right after another
+            if k == 6 { continue }  // a separator with nothing after it
+            text += "Subject: m\(k)\r\n\nbody \(k) \(long)\n>From escaped\nFrom no date here\n\n"
+        }
+        text += "From x@y Mon Sep 17 00:00:00 2001\nSubject: tail\n\nno newline at the end"
+        for (name, content) in [("runs", text), ("empty-tail", text + "\nFrom x@y Mon Sep 17 00:00:00 2001\n"),
+                                ("one", "From x@y Mon Sep 17 00:00:00 2001\nSubject: only\n\nx\n"), ("nothing", "")] {
+            let url = FileManager.default.temporaryDirectory.appendingPathComponent("blocks-\(name)-\(UUID()).mbox")
+            try content.write(to: url, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(at: url) }
+            let fd = open(url.path, O_RDONLY)
+            defer { close(fd) }
+            var blocks = MboxBlocks(fd: fd, blockSize: blockSize)
+            var fromBlocks: [RawMessage] = []
+            var blockCount = 0
+            while let block = blocks.next() {
+                blockCount += 1
+                var reader = MboxReader(path: url.path, block: block)
+                while let m = reader.next() { fromBlocks.append(m) }
+            }
+            var whole = MboxReader(path: url.path, source: .memory(Array(content.utf8)))
+            var expected: [RawMessage] = []
+            while let m = whole.next() { expected.append(m) }
+            #expect(fromBlocks.map(\.bytes) == expected.map(\.bytes), "\(name)")
+            #expect(fromBlocks.map(\.startLine) == expected.map(\.startLine), "\(name)")
+            #expect(fromBlocks.map(\.separator) == expected.map(\.separator), "\(name)")
+            if blockSize == 1 && name == "runs" { #expect(blockCount > 5) }
+        }
+    }
+
+    @Test func blocksKeepHugeLinesAndTheirLineNumbers() throws {
+        let huge = String(repeating: "z", count: MboxReader.hugeLineThreshold + 10)
+        let text = "From x@y Mon Sep 17 00:00:00 2001\nSubject: a\n\nshort\n"
+            + "From x@y Mon Sep 17 00:00:00 2001\nSubject: b\n\n\(huge)\nafter\n"
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("blocks-huge-\(UUID()).mbox")
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let fd = open(url.path, O_RDONLY)
+        defer { close(fd) }
+        var blocks = MboxBlocks(fd: fd, blockSize: 4096)
+        var huges: [Int] = []
+        var subjects: [String] = []
+        while let block = blocks.next() {
+            var reader = MboxReader(path: url.path, block: block)
+            while let m = reader.next() { subjects.append(MailMessage.parse(m).subject) }
+            huges += reader.hugeLines.map(\.line)
+        }
+        #expect(subjects == ["a", "b"])
+        #expect(huges == [8])
+    }
+
+    @Test func newlinesAreCountedEightBytesAtATime() {
+        for length in [0, 1, 7, 8, 9, 63, 64, 65, 1000] {
+            let bytes = (0..<length).map { k -> UInt8 in [0x0A, 0x8A, 0x0B, 0x00, 0xFF, 0x09, 0x0A][k % 7] }
+            #expect(MboxBlocks.newlineCount(bytes) == bytes.filter { $0 == 0x0A }.count, "length \(length)")
+        }
+    }
+
     @Test func separatorRuleMatchesGit() {
         #expect(MboxReader.isSeparator(Array("From abc Mon Sep 17 00:00:00 2001".utf8)))
         #expect(MboxReader.isSeparator(Array("From djwong@us.ibm.com Thu May 26 16:04:37 2011".utf8)))
@@ -122,6 +198,24 @@ struct HeaderTests {
 }
 
 struct EncodingTests {
+    /// An ASCII part in a single-byte charset skips the line-by-line reading: it must give what
+    /// that reading gives (text, kept bytes, outcome), and the reading must still be used when a
+    /// byte from 0x80 or an unknown charset is there.
+    @Test(arguments: ["iso-8859-1", "ISO-8859-15", "windows-1252", "koi8-r", "iso-8859-2", "x-no-such", "utf-8", "utf-16"])
+    func asciiShortcutReadsAsTheLineByLineReading(charset: String) {
+        let samples: [[UInt8]] = [
+            Array("diff --git a/x b/x\r\n+\tint a;\n\n".utf8), Array("no newline".utf8), [],
+            Array("caf".utf8) + [0xE9] + Array("\nline\n".utf8), [0x41, 0x0A, 0x80, 0x0A, 0x42],
+        ]
+        for bytes in samples {
+            let fast = Charset.decodeKeepingBytes(bytes, charset: charset)
+            let slow = Charset.decodeLineByLine(bytes, charset: charset, name: Charset.normalizedName(charset))
+            #expect(fast.text == slow.text, "\(charset): \(bytes)")
+            #expect(fast.sent == slow.sent, "\(charset): \(bytes)")
+            #expect(fast.outcome == slow.outcome, "\(charset): \(bytes)")
+        }
+    }
+
     @Test func quotedPrintable() {
         let decoded = TransferEncoding.decodeQuotedPrintable(Array("a=3Db=\nc =E2=82=AC=ZZ".utf8))
         #expect(String(decoding: decoded, as: UTF8.self) == "a=bc €=ZZ")
