@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MB=${1:-68}
-RUNS=${RUNS:-5}
+RUNS=${RUNS:-11}
 CACHE=${SPW_BENCH_CACHE:-/var/cache/spw-review/bench}
 mkdir -p "$CACHE"
 ARCHIVE="$CACHE/list-${MB}mb.mbox"
@@ -32,24 +32,27 @@ fi
 SIZE_MB=$(python3 -c "import os,sys; print(round(os.path.getsize(sys.argv[1])/1e6,1))" "$ARCHIVE")
 MESSAGES=$(grep -a -c '^From [^ ]* .*[0-9][0-9]:[0-9][0-9]:[0-9][0-9] [0-9][0-9][0-9][0-9]$' "$ARCHIVE" || true)
 
-swift build -c release --product spw-review >/dev/null
+swift build -c release --static-swift-stdlib --product spw-review >/dev/null
 BIN=.build/release/spw-review
 cat "$ARCHIVE" > /dev/null  # the page cache warm for both sides
 
-measure() {  # measure LABEL COMMAND...: best wall time and its peak RSS over RUNS
-  local best=999 rss=0
+measure() {  # measure LABEL COMMAND...: best and median wall time over RUNS, and the best run's peak RSS
+  local times=() best=999 rss=0
   for _ in $(seq "$RUNS"); do
     /usr/bin/time -o "$CACHE/time" -f '%e %M' "$@" > "$CACHE/out" 2>/dev/null || true
     read -r t m < <(tail -1 "$CACHE/time")
+    times+=("$t")
     if python3 -c "import sys; sys.exit(0 if $t < $best else 1)"; then best=$t; rss=$m; fi
   done
-  echo "$best $rss"
+  local median
+  median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}')
+  echo "$best $rss $median"
 }
 
 echo "archive: $ARCHIVE, $SIZE_MB MB, $MESSAGES messages (mboxrd)"
-read -r OURS OURS_RSS < <(measure "$BIN" list "$ARCHIVE")
+read -r OURS OURS_RSS OURS_MEDIAN < <(measure "$BIN" list "$ARCHIVE")
 SERIES=$("$BIN" list "$ARCHIVE" | wc -l)
-echo "spw-review list: ${OURS} s = $(python3 -c "print(round($SIZE_MB/$OURS))") MB/s, peak RSS $((OURS_RSS / 1024)) MiB, $SERIES series"
+echo "spw-review list: best ${OURS} s = $(python3 -c "print(round($SIZE_MB/$OURS))") MB/s, median ${OURS_MEDIAN} s = $(python3 -c "print(round($SIZE_MB/$OURS_MEDIAN))") MB/s over $RUNS runs, peak RSS $((OURS_RSS / 1024)) MiB ($OURS_RSS KiB), $SERIES series"
 
 cat > "$CACHE/python-list.py" <<'PY'
 import mailbox, re, sys
@@ -72,6 +75,6 @@ for message in box:
         patches += 1
 print(patches)
 PY
-read -r PY PY_RSS < <(measure python3 "$CACHE/python-list.py" "$ARCHIVE")
+read -r PY PY_RSS _ < <(RUNS=3 measure python3 "$CACHE/python-list.py" "$ARCHIVE")
 echo "python3 mailbox + email (envelope, plain body, diff search): ${PY} s = $(python3 -c "print(round($SIZE_MB/$PY, 1))") MB/s, peak RSS $((PY_RSS / 1024)) MiB"
 echo "ratio: spw-review is $(python3 -c "print(round($PY/$OURS, 1))")x faster than Python's mailbox + email"

@@ -17,7 +17,7 @@ repo=$1 from=$2 to=$3 out=${4:-docs/audit-history.md}
 git -C "$repo" rev-parse --verify -q "$from^{commit}" >/dev/null || { echo "$repo: unknown revision '$from'" >&2; exit 2; }
 git -C "$repo" rev-parse --verify -q "$to^{commit}" >/dev/null || { echo "$repo: unknown revision '$to'" >&2; exit 2; }
 make -s deps
-swift build -c release --product spw-review >/dev/null
+swift build -c release --static-swift-stdlib --product spw-review >/dev/null
 bin=$PWD/.build/release/spw-review
 json=${out%.md}.json
 start=$(date +%s.%N)

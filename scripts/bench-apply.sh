@@ -119,7 +119,7 @@ EXPECTED=$(git --git-dir="$REPO" rev-parse 'series^{tree}')
 
 # -- 4. spw-review vs git apply --cached -----------------------------------------------------
 if [ -z "${SPW_REVIEW:-}" ]; then
-  swift build -c release --scratch-path .build-apply --product spw-review >/dev/null
+  swift build -c release --static-swift-stdlib --scratch-path .build-apply --product spw-review >/dev/null
   SPW_REVIEW="$ROOT/.build-apply/release/spw-review"
 fi
 git --git-dir="$REPO" symbolic-ref HEAD refs/heads/base

@@ -15,7 +15,7 @@ if [ ! -s "$MBOX" ]; then
 fi
 SIZE_MB=$(python3 -c "import os,sys; print(round(os.path.getsize(sys.argv[1])/1e6,1))" "$MBOX")
 
-swift build -c release --product spw-bench >/dev/null
+swift build -c release --static-swift-stdlib --product spw-bench >/dev/null
 echo "== spw-review (release, one core) over $MBOX ($SIZE_MB MB)"
 cat "$MBOX" > /dev/null  # warm the page cache for both sides
 # Best of RUNS (as bench-review.sh does): the first pass after building the file pays for

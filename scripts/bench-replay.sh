@@ -9,7 +9,7 @@
 # `git apply --cached` doing the same work.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-[ -x .build/release/spw-review ] || swift build -c release --product spw-review >/dev/null
+[ -x .build/release/spw-review ] || swift build -c release --static-swift-stdlib --product spw-review >/dev/null
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 scripts/make-replay-repo.sh "$WORK/replay" >/dev/null

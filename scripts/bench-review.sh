@@ -46,7 +46,7 @@ echo "series: $SERIES ($(grep -c '^From [0-9a-f]\{40\} ' "$SERIES") mails)"
 
 # -- our side ------------------------------------------------------------------------------
 if [ -z "${SPW_REVIEW:-}" ]; then
-  swift build -c release --product spw-review >/dev/null
+  swift build -c release --static-swift-stdlib --product spw-review >/dev/null
   SPW_REVIEW="$ROOT/.build/release/spw-review"
 fi
 best() { sort -n | head -1; }

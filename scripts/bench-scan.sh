@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 TREE=$(scripts/kernel-tree.sh)
 command -v spatch >/dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y -qq coccinelle >/dev/null; }
-swift build -c release --product spw-review >/dev/null
+swift build -c release --static-swift-stdlib --product spw-review >/dev/null
 BIN=.build/release/spw-review
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT

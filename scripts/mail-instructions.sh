@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 command -v valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq valgrind >/dev/null; }
 BIN=${1:-}
 if [ -z "$BIN" ]; then
-  swift build -c release --product spw-bench >/dev/null
+  swift build -c release --static-swift-stdlib --product spw-bench >/dev/null
   BIN=.build/release/spw-bench
 fi
 WORK=$(mktemp -d)

@@ -22,10 +22,15 @@ func parseEverything(_ bytes: [UInt8]) {
         var blocks = MboxBlocks(bytes: bytes, blockSize: 1 + Int(bytes.count % 61))
         var fromBlocks: [RawMessage] = []
         var huge: [Int] = []
+        var linesBefore = 0
         while let block = blocks.next() {
             var part = MboxReader(path: "fuzz", block: block)
-            while let raw = part.next() { fromBlocks.append(raw) }
-            huge += part.hugeLines.map(\.line)
+            while var raw = part.next() {
+                raw.startLine += linesBefore
+                fromBlocks.append(raw)
+            }
+            huge += part.hugeLines.map { $0.line + linesBefore }
+            linesBefore += part.linesRead
         }
         precondition(fromBlocks.map(\.bytes) == whole.map(\.bytes), "blocks cut the mbox differently")
         precondition(fromBlocks.map(\.startLine) == whole.map(\.startLine), "blocks number lines differently")

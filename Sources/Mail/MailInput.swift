@@ -317,10 +317,14 @@ public struct MailInput: Sendable {
         return MboxBlocks(fd: fd, blockSize: blockSize)
     }
 
-    /// The messages of one block of this input's mbox, as `forEachRawMessage` gives them.
-    public func forEachRawMessage(in block: MboxBlock, _ body: (RawMessage, [Diagnostic]) throws -> Void) rethrows {
+    /// The messages of one block of this input's mbox, as `forEachRawMessage` gives them but
+    /// with line numbers counted from the block's first line (`MboxReader(path:block:)`); returns
+    /// the block's line count.
+    @discardableResult
+    public func forEachRawMessage(in block: MboxBlock, _ body: (RawMessage, [Diagnostic]) throws -> Void) rethrows -> Int {
         var reader = MboxReader(path: displayPath, block: block)
         try Self.forEachRawMessage(&reader, body)
+        return reader.linesRead
     }
 
     /// `mail/read-error` for what `MboxReader`/`MboxBlocks` report.

@@ -59,6 +59,10 @@ public struct MboxReader: Sequence, IteratorProtocol {
     /// False for a block of a larger mbox (`MboxBlocks`): a separator with nothing after it at
     /// the block's end is followed by the next block's first separator, which starts the message.
     private var endsInput = true
+    /// The first line read is the file's first (where `From ` alone is a separator).
+    private var startsInput = true
+    /// Lines read so far: for a block, what the next block's line numbers start after.
+    public var linesRead: Int { lineNumber }
     /// Lines longer than this are reported (RFC 5322 allows 998 bytes; mailers break far less).
     public static let hugeLineThreshold = 1 << 20
     public private(set) var hugeLines: [(line: Int, length: Int)] = []
@@ -74,12 +78,13 @@ public struct MboxReader: Sequence, IteratorProtocol {
         }
     }
 
-    /// Reads one block of an mbox (`MboxBlocks`) whose first line is line `firstLine` of the
-    /// file: the messages and line numbers are those a reader of the whole file finds there.
+    /// Reads one block of an mbox (`MboxBlocks`): the messages are those a reader of the whole
+    /// file finds there, with line numbers counted from the block's first line (add the lines
+    /// of the blocks before it: counting them here would make the blocks' readers wait on each other).
     public init(path: String, block: MboxBlock) {
         self.init(path: path, source: .memory(block.bytes))
-        lineNumber = block.firstLine - 1
         endsInput = block.endsInput
+        startsInput = block.startsInput
     }
 
     /// True when `line` (without its newline) is an mbox separator, by git's rule.
@@ -201,7 +206,7 @@ public struct MboxReader: Sequence, IteratorProtocol {
                         // The very first line of a file is a separator if it starts like one, even when its
                         // date is mangled (archives and fuzzers produce `From someone` alone).
                         if first == 0x46, MboxReader.isSeparator(UnsafeBufferPointer(rebasing: b[p..<newline]))
-                            || (line == 1 && length >= 5 && b[p + 1] == 0x72 && b[p + 2] == 0x6F && b[p + 3] == 0x6D && b[p + 4] == 0x20) {
+                            || (line == 1 && startsInput && length >= 5 && b[p + 1] == 0x72 && b[p + 2] == 0x6F && b[p + 3] == 0x6D && b[p + 4] == 0x20) {
                             position = p
                             return .separator(start: p, end: newline, next: next)
                         }
@@ -274,8 +279,8 @@ public struct MboxReader: Sequence, IteratorProtocol {
 /// separator line, and ends where the next piece's separator line starts (or at the end).
 public struct MboxBlock: Sendable {
     public var bytes: [UInt8]
-    /// The file's line number of the block's first line.
-    public var firstLine: Int
+    /// The block is the file's first.
+    public var startsInput: Bool
     /// The block is the file's last.
     public var endsInput: Bool
 }
@@ -291,7 +296,7 @@ public struct MboxBlocks: Sequence, IteratorProtocol {
     private var memoryRead = 0
     private let blockSize: Int
     private var carry: [UInt8] = []
-    private var nextLine = 1
+    private var first = true
     private var exhausted = false
     public private(set) var readError: String?
 
@@ -314,9 +319,9 @@ public struct MboxBlocks: Sequence, IteratorProtocol {
         while true {
             if exhausted {
                 guard !block.isEmpty else { return nil }
-                return MboxBlock(bytes: block, firstLine: nextLine, endsInput: true)
+                defer { first = false }
+                return MboxBlock(bytes: block, startsInput: first, endsInput: true)
             }
-            let searched = block.count
             if !read(into: &block) {
                 exhausted = true
                 continue
@@ -324,11 +329,10 @@ public struct MboxBlocks: Sequence, IteratorProtocol {
             if let cut = Self.lastSeparatorStart(block, from: floor) {
                 carry = Array(block[cut...])
                 block.removeSubrange(cut...)
-                let first = nextLine
-                nextLine += Self.newlineCount(block)
-                return MboxBlock(bytes: block, firstLine: first, endsInput: false)
+                defer { first = false }
+                return MboxBlock(bytes: block, startsInput: first, endsInput: false)
             }
-            floor = Swift.max(floor, Self.lineStart(block, before: searched))
+            floor = Swift.max(floor, Self.lineStart(block, before: block.count))
         }
     }
 
@@ -389,22 +393,5 @@ public struct MboxBlocks: Sequence, IteratorProtocol {
         var start = Swift.min(index, bytes.count)
         while start > 0 && bytes[start - 1] != ASCII.lf { start -= 1 }
         return start
-    }
-
-    /// Newlines in `bytes`, eight bytes at a time.
-    static func newlineCount(_ bytes: [UInt8]) -> Int {
-        bytes.withUnsafeBytes { raw in
-            let words = raw.count / 8
-            var n = 0
-            let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F, newlines: UInt64 = 0x0A0A_0A0A_0A0A_0A0A
-            for k in 0..<words {
-                let x = raw.loadUnaligned(fromByteOffset: k * 8, as: UInt64.self) ^ newlines
-                // The high bit of each byte of `t` is set exactly where `x` has a zero byte.
-                let t = ~(((x & low7) &+ low7) | x | low7)
-                n += t.nonzeroBitCount
-            }
-            for i in (words * 8)..<raw.count where raw[i] == ASCII.lf { n += 1 }
-            return n
-        }
     }
 }

@@ -17,6 +17,13 @@ public struct MailOutline: Sendable {
     var location: SourceLocation
     /// The input the mail came from.
     public var source: String { location.file }
+
+    /// The outline of the same mail `lines` lines further down its file (an mbox read in blocks
+    /// numbers each block's lines from its start).
+    public mutating func moveDown(_ lines: Int) {
+        location.line += lines
+        pullRequest?.moveDown(lines)
+    }
     /// The note for a `git request-pull` mail (no diff, not a reply).
     var pullRequest: Diagnostic?
 }

@@ -75,11 +75,29 @@ public struct SeriesBuilder {
         indirect enum Payload { case none, patch(Patch), cover(CoverLetter), reply(Reply) }
         var patch: Patch? {
             get { if case .patch(let p) = payload { return p } else { return nil } }
-            set { payload = newValue.map(Payload.patch) ?? .none }
+            set {
+                payload = newValue.map(Payload.patch) ?? .none
+                patchNumber = newValue?.number
+                mailSource = newValue?.source
+            }
         }
         var cover: CoverLetter? {
             get { if case .cover(let c) = payload { return c } else { return nil } }
-            set { payload = newValue.map(Payload.cover) ?? .none }
+            set {
+                payload = newValue.map(Payload.cover) ?? .none
+                patchNumber = nil
+                mailSource = newValue?.source
+            }
+        }
+        /// The patch's number and the patch's or cover letter's mail, kept beside the payload:
+        /// grouping asks for them often, and reading them through `patch` copies the whole patch.
+        private(set) var patchNumber: Int?
+        private(set) var mailSource: SourceLocation?
+
+        /// The payload, moved out (`patchNumber` and `mailSource` stay).
+        mutating func takePayload() -> Payload {
+            defer { payload = .none }
+            return payload
         }
         var reply: Reply? {
             get { if case .reply(let r) = payload { return r } else { return nil } }
@@ -314,10 +332,11 @@ public struct SeriesBuilder {
 
     // MARK: - Grouping
 
-    public func finish() -> SeriesCollection {
+    /// The series the mails make. Consumes the builder: the patches, cover letters and replies
+    /// move into the series instead of being copied (a large archive's would be held twice).
+    public consuming func finish() -> SeriesCollection {
         var series: [PatchSeries] = pasted
         var diagnostics = self.diagnostics
-        var threads = self.threads
         // Union patches and cover letters with the patch/cover they reply to, same version only.
         var parent = Array(entries.indices)
         func find(_ x: Int) -> Int {
@@ -424,7 +443,7 @@ public struct SeriesBuilder {
         var seriesIndexForEntry: [Int: Int] = [:]
         for root in order {
             let members = groups[root]!
-            var patchesByNumber: [Int: Patch] = [:]
+            var patchesByNumber: [Int: Int] = [:]  // the entry of each number
             var cover: CoverLetter?
             var footer = SeriesFooter()
             var total = 0
@@ -436,14 +455,14 @@ public struct SeriesBuilder {
                     info = entries[m].subjectInfo
                     if let f = coverFooters[m] { footer = f }
                 }
-                if let p = entries[m].patch {
-                    if patchesByNumber[p.number] != nil {
+                if let number = entries[m].patchNumber {
+                    if patchesByNumber[number] != nil {
                         diagnostics.append(Diagnostic(
                             "mail/duplicate-patch", .info,
-                            "patch \(p.number)/\(p.total) appears more than once; the last copy is used",
-                            at: p.source, patch: p.number))
+                            "patch \(number)/\(entries[m].patch!.total) appears more than once; the last copy is used",
+                            at: entries[m].mailSource, patch: number))
                     }
-                    patchesByNumber[p.number] = p
+                    patchesByNumber[number] = m
                     if cover == nil { info = entries[m].subjectInfo }
                 }
             }
@@ -454,7 +473,10 @@ public struct SeriesBuilder {
                     "the cover letter is git format-patch's unedited template (*** SUBJECT HERE ***): write what the series does",
                     at: cover.source))
             }
-            let patches = patchesByNumber.keys.sorted().map { patchesByNumber[$0]! }
+            let patches = patchesByNumber.keys.sorted().map { number -> Patch in
+                guard case .patch(let patch) = entries[patchesByNumber[number]!].takePayload() else { preconditionFailure("a patch entry without its patch") }
+                return patch
+            }
             if footer.baseCommit == nil, let f = patches.first(where: { $0.footer.baseCommit != nil })?.footer { footer = f }
             let present = Set(patchesByNumber.keys)
             let missing = total >= 1 ? (1...max(total, 1)).filter { !present.contains($0) } : []
@@ -464,7 +486,7 @@ public struct SeriesBuilder {
             var s = PatchSeries(title: title, version: info.version, total: max(total, patches.count),
                                 coverLetter: cover, patches: patches, replies: [], missingPatches: missing,
                                 footer: footer, tags: info.tags)
-            s.mailSources = members.compactMap { entries[$0].patch?.source ?? entries[$0].cover?.source }
+            s.mailSources = members.compactMap { entries[$0].mailSource }
             for m in members { seriesIndexForEntry[m] = series.count }
             series.append(s)
             let thread = threads.root(entryNodes[root])
@@ -486,7 +508,7 @@ public struct SeriesBuilder {
 
         // Replies: follow the thread up to the nearest patch or cover letter.
         for i in entries.indices where entries[i].role == .reply {
-            guard var reply = entries[i].reply else { continue }
+            guard case .reply(var reply) = entries[i].takePayload() else { continue }
             var visited: Set<Int> = [i]
             var current = i
             var target: (series: Int, target: ReplyTarget)?
@@ -494,7 +516,7 @@ public struct SeriesBuilder {
                 guard let next = entries[current].parents.lazy.compactMap({ byID[$0] }).first(where: { !visited.contains($0) }) else { break }
                 visited.insert(next)
                 if let s = seriesIndexForEntry[next] {
-                    let t: ReplyTarget = entries[next].role == .cover ? .cover : .patch(entries[next].patch?.number ?? 1)
+                    let t: ReplyTarget = entries[next].role == .cover ? .cover : .patch(entries[next].patchNumber ?? 1)
                     target = (s, t)
                 }
                 current = next
@@ -516,8 +538,8 @@ public struct SeriesBuilder {
             }
             ReplyTrailers.apply(to: &series[s])
             var reported = Set<String>()
-            for patch in series[s].patches {
-                for m in patch.mismatchedTrailers where reported.insert("\(m.trailer.key)|\(m.trailer.value)|\(m.source?.line ?? 0)").inserted {
+            for k in series[s].patches.indices where !series[s].patches[k].mismatchedTrailers.isEmpty {
+                for m in series[s].patches[k].mismatchedTrailers where reported.insert("\(m.trailer.key)|\(m.trailer.value)|\(m.source?.line ?? 0)").inserted {
                     let sender = m.sender?.formatted ?? "an unknown sender"
                     diagnostics.append(Diagnostic(
                         "mail/trailer-mismatch", .warning,
@@ -542,13 +564,22 @@ public struct SeriesBuilder {
             return parent.count - 1
         }
 
-        mutating func root(_ x: Int) -> Int {
+        mutating func join(_ a: Int, _ b: Int) { parent[compressedRoot(a)] = compressedRoot(b) }
+
+        /// The root of `x`'s tree, halving the path on the way (the trees stay shallow).
+        private mutating func compressedRoot(_ x: Int) -> Int {
             var x = x
             while parent[x] != x { parent[x] = parent[parent[x]]; x = parent[x] }
             return x
         }
 
-        mutating func join(_ a: Int, _ b: Int) { parent[root(a)] = root(b) }
+        /// The root of `x`'s tree, without changing the forest (grouping reads it from a
+        /// builder it does not own).
+        func root(_ x: Int) -> Int {
+            var x = x
+            while parent[x] != x { x = parent[x] }
+            return x
+        }
     }
 
     /// A resend: the label says so, the Message-ID is the same, or the diff is (git's patch-id:

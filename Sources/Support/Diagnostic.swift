@@ -52,6 +52,9 @@ public struct Diagnostic: Sendable, Hashable, Codable {
         self.hunk = hunk
     }
 
+    /// The same problem `lines` lines further down its file.
+    public mutating func moveDown(_ lines: Int) { location?.line += lines }
+
     /// `file:line: severity: message [code]`, the way compilers and git print problems.
     public var rendered: String {
         var prefix = ""

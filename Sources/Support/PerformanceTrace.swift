@@ -27,12 +27,34 @@ public enum PerformanceTrace {
     /// Runs `body` and, when tracing, writes `performance: 0.123456 s: <what>`.
     @discardableResult
     public static func measure<T>(_ what: @autoclosure () -> String, _ body: () throws -> T) rethrows -> T {
-        guard let fd = destination else { return try body() }
+        guard destination != nil else { return try body() }
         let start = now()
         let result = try body()
-        let line = "performance: \(String(format6(now() - start))) s: \(what())\n"
-        _ = line.withCString { write(fd, $0, strlen($0)) }
+        record(what(), since: start)
         return result
+    }
+
+    /// When tracing, writes `performance: <seconds since start> s: <what>` (for work that cannot
+    /// be a closure, such as a call that consumes a value).
+    public static func record(_ what: @autoclosure () -> String, since start: Double) {
+        guard let fd = destination else { return }
+        let line = "performance: \(String(format6(now() - start))) s: \(what())\(memory())\n"
+        _ = line.withCString { write(fd, $0, strlen($0)) }
+    }
+
+    /// ` (resident 12 MiB, peak 20 MiB)` from /proc, where there is one.
+    private static func memory() -> String {
+        guard let file = fopen("/proc/self/status", "r") else { return "" }
+        defer { fclose(file) }
+        var resident = "", peak = ""
+        var buffer = [CChar](repeating: 0, count: 256)
+        while fgets(&buffer, 256, file) != nil {
+            let line = String(cString: buffer)
+            let kib = line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.flatMap { Int($0) }
+            if line.hasPrefix("VmRSS:"), let kib { resident = "\(kib / 1024)" }
+            if line.hasPrefix("VmHWM:"), let kib { peak = "\(kib / 1024)" }
+        }
+        return resident.isEmpty ? "" : " (resident \(resident) MiB, peak \(peak) MiB)"
     }
 
     private static func format6(_ seconds: Double) -> String {

@@ -34,47 +34,59 @@ struct LoadedInput {
             }
         }
         let outlined = outline && opened.allSatisfy(\.isMboxFile)
-        PerformanceTrace.measure(outlined ? "mail outlines" : "mail read in full") {
+        let reading = PerformanceTrace.now()
         for input in opened {
             inputs.append((input.path, input.kind.rawValue))
-            if outlined, var blocks = input.mboxBlocks() {
-                // The archive is cut into blocks of whole messages, and each block into outlines
-                // on all cores; the outlines are added in the input's order. A few blocks wait
-                // at most: memory stays bounded whatever the archive's size.
-                let workers = DispatchQueue(label: "spw-review.outlines", attributes: .concurrent)
-                var waiting: [OutlinedBlock] = []
-                func addOldest() {
-                    let done = waiting.removeFirst()
-                    done.finished.wait()
-                    for (outline, lines) in done.outlines {
-                        builder.add(outline)
-                        if !lines.isEmpty {
-                            builder.add(.text(PlainText(source: outline.source, text: "", origin: .headerless, diagnostics: lines)))
-                        }
-                    }
-                }
-                while let block = blocks.next() {
-                    let slot = OutlinedBlock()
-                    waiting.append(slot)
-                    workers.async {
-                        input.forEachRawMessage(in: block) { raw, lines in slot.outlines.append((SeriesBuilder.outline(raw), lines)) }
-                        slot.finished.signal()
-                    }
-                    if waiting.count > 6 { addOldest() }
-                }
-                while !waiting.isEmpty { addOldest() }
-                let trailing = blocks.readError.map(input.readErrorDiagnostic).map { [$0] } ?? []
-                builder.add(.text(PlainText(source: input.path, text: "", origin: .headerless, diagnostics: trailing)))
+            if outlined, var blocks = input.mboxBlocks(blockSize: 1 << 19) {
+                addOutlines(of: input, cutInto: &blocks, to: &builder)
             } else {
                 input.forEach { builder.add($0) }
             }
         }
-        }
-        let collection = PerformanceTrace.measure("grouping the mails") { builder.finish() }
+        PerformanceTrace.record(outlined ? "mail outlines" : "mail read in full", since: reading)
+        let grouping = PerformanceTrace.now()
+        let collection = (consume builder).finish()
+        PerformanceTrace.record("grouping the mails", since: grouping)
         // Nothing found: what each mail says about itself (a NUL byte, a charset) is the
         // explanation, and only a full read has it.
         if outlined && collection.series.isEmpty { return try load(paths, outline: false) }
         return LoadedInput(collection: collection, inputs: inputs, outlined: outlined)
+    }
+
+    /// The archive is cut into blocks of whole messages, and each block into outlines on all
+    /// cores; the outlines are added in the input's order. A few blocks wait at most: memory
+    /// stays bounded whatever the archive's size.
+    private static func addOutlines(of input: MailInput, cutInto blocks: inout MboxBlocks, to builder: inout SeriesBuilder) {
+        let workers = DispatchQueue(label: "spw-review.outlines", attributes: .concurrent)
+        var waiting: [OutlinedBlock] = []
+        var linesBefore = 0  // in the blocks already added: each block numbers its own lines
+        func addOldest() {
+            let done = waiting.removeFirst()
+            done.finished.wait()
+            for (var outline, var lines) in done.outlines {
+                outline.moveDown(linesBefore)
+                builder.add(outline)
+                if !lines.isEmpty {
+                    for k in lines.indices { lines[k].moveDown(linesBefore) }
+                    builder.add(.text(PlainText(source: outline.source, text: "", origin: .headerless, diagnostics: lines)))
+                }
+            }
+            linesBefore += done.lineCount
+        }
+        while let block = blocks.next() {
+            let slot = OutlinedBlock()
+            waiting.append(slot)
+            workers.async {
+                slot.lineCount = input.forEachRawMessage(in: block) { raw, lines in
+                    slot.outlines.append((SeriesBuilder.outline(raw), lines))
+                }
+                slot.finished.signal()
+            }
+            if waiting.count > 3 { addOldest() }
+        }
+        while !waiting.isEmpty { addOldest() }
+        let trailing = blocks.readError.map(input.readErrorDiagnostic).map { [$0] } ?? []
+        builder.add(.text(PlainText(source: input.path, text: "", origin: .headerless, diagnostics: trailing)))
     }
 
     /// `series` (one of `collection`'s) with its mails read in full, and the diagnostics that go
@@ -117,6 +129,7 @@ struct LoadedInput {
 /// The outlines of one block of an mbox, made on a worker; `finished` is signalled when done.
 final class OutlinedBlock: @unchecked Sendable {
     var outlines: [(MailOutline, [Diagnostic])] = []
+    var lineCount = 0
     let finished = DispatchSemaphore(value: 0)
 }
 

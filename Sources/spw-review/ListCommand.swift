@@ -1,5 +1,6 @@
 import ArgumentParser
 import Report
+import Support
 
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,9 +30,11 @@ struct ListCommand: ParsableCommand {
             Terminal.printError("\(names): error: no patch found")
             throw ExitCode(ExitStatus.unreadableInput)
         }
+        PerformanceTrace.measure("listing") {
         switch format {
         case .json: print(ReviewJSON.list(collection).serialized())
         default: print(TextReport.list(collection, style: TextStyle(color: Terminal.colorOnStdout)))
+        }
         }
     }
 }
