@@ -39,8 +39,14 @@ cat "$ARCHIVE" > /dev/null  # the page cache warm for both sides
 measure() {  # measure LABEL COMMAND...: best and median wall time over RUNS, and the best run's peak RSS
   local times=() best=999 rss=0
   for _ in $(seq "$RUNS"); do
-    /usr/bin/time -o "$CACHE/time" -f '%e %M' "$@" > "$CACHE/out" 2>/dev/null || true
-    read -r t m < <(tail -1 "$CACHE/time")
+    # Wall time to the millisecond (time's %e has two decimals), peak RSS from time's %M.
+    local start end
+    start=$(date +%s%N)
+    /usr/bin/time -o "$CACHE/time" -f '%M' "$@" > "$CACHE/out" 2>/dev/null || true
+    end=$(date +%s%N)
+    local t m
+    t=$(python3 -c "print(f'{($end - $start) / 1e9:.3f}')")
+    m=$(tail -1 "$CACHE/time")
     times+=("$t")
     if python3 -c "import sys; sys.exit(0 if $t < $best else 1)"; then best=$t; rss=$m; fi
   done

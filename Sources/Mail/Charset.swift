@@ -55,11 +55,11 @@ public enum Charset {
             if let s = validUTF8(bytes) { return (s, .decoded) }
             let outcome: Outcome = (name == "utf-8" || name == "utf8") ? .invalidBytes(name) : .decoded
             return (windows1252(bytes), outcome)
-        case "iso-8859-1", "iso8859-1", "latin1", "iso_8859-1", "l1", "iso-ir-100", "cp819":
+        case _ where latin1Names.contains(name):
             return (latin1(bytes), .decoded)
-        case "iso-8859-15", "iso8859-15", "latin-9", "latin9", "iso_8859-15":
+        case _ where latin9Names.contains(name):
             return (latin9(bytes), .decoded)
-        case "windows-1252", "cp1252", "x-cp1252":
+        case _ where windows1252Names.contains(name):
             return (windows1252(bytes), .decoded)
         default:
             if let table = singleByteTable(name), let s = withBuffer(bytes, { decode($0, table: table) }) {
@@ -88,7 +88,7 @@ public enum Charset {
         if let s = validUTF8(all), isUTF8Compatible(name) { return (s, [:], .decoded) }
         // ASCII in a charset whose ASCII is ASCII (Latin-1 mail with a plain-ASCII patch): every
         // line is its bytes, as the line by line reading below would find, one line at a time.
-        if readsASCIIAsItself(name), all.withUnsafeBufferPointer(\.isASCII) {
+        if readsASCIIAsItself(name), all.withUnsafeBufferPointer({ $0.isASCII }) {
             return (String(decoding: all, as: UTF8.self), [:], .decoded)
         }
         return decodeLineByLine(all, charset: charset, name: name)
@@ -98,7 +98,7 @@ public enum Charset {
     static func decodeLineByLine(_ all: [UInt8], charset: String?, name: String)
         -> (text: String, sent: [Int: [UInt8]], outcome: Outcome) {
         // What the part as a whole says about its charset (unknown, violated), for the diagnostics.
-        let whole = decode(all, charset: charset)
+        let outcome = decodesEveryByte(name) ? .decoded : decode(all, charset: charset).1
         var lines: [ArraySlice<UInt8>] = []
         var start = 0
         for (i, b) in all.enumerated() where b == ASCII.lf {
@@ -111,10 +111,9 @@ public enum Charset {
         var text: [UInt8] = []
         text.reserveCapacity(all.count + all.count / 8)
         var sent: [Int: [UInt8]] = [:]
-        let outcome = whole.1
         for (k, line) in lines.enumerated() {
             if k > 0 { text.append(ASCII.lf) }
-            if line.withUnsafeBufferPointer(\.isASCII) {
+            if line.withUnsafeBufferPointer({ $0.isASCII }) {
                 text += line
                 continue
             }
@@ -130,16 +129,19 @@ public enum Charset {
         return (String(decoding: text, as: UTF8.self), sent, outcome)
     }
 
+    static let latin1Names: Set<String> = ["iso-8859-1", "iso8859-1", "latin1", "iso_8859-1", "l1", "iso-ir-100", "cp819"]
+    static let latin9Names: Set<String> = ["iso-8859-15", "iso8859-15", "latin-9", "latin9", "iso_8859-15"]
+    static let windows1252Names: Set<String> = ["windows-1252", "cp1252", "x-cp1252"]
+
+    /// Charsets in which `decode` reads every byte, reporting nothing.
+    static func decodesEveryByte(_ name: String) -> Bool {
+        latin1Names.contains(name) || latin9Names.contains(name) || windows1252Names.contains(name)
+    }
+
     /// Charsets `decode` reads ASCII bytes of as ASCII, reporting nothing: the single-byte ones
     /// it knows (their tables change only bytes from 0x80).
     static func readsASCIIAsItself(_ name: String) -> Bool {
-        switch name {
-        case "iso-8859-1", "iso8859-1", "latin1", "iso_8859-1", "l1", "iso-ir-100", "cp819",
-             "iso-8859-15", "iso8859-15", "latin-9", "latin9", "iso_8859-15", "windows-1252", "cp1252", "x-cp1252":
-            return true
-        default:
-            return singleByteTable(name) != nil
-        }
+        decodesEveryByte(name) || singleByteTable(name) != nil
     }
 
     /// Charsets whose valid UTF-8 text is read as UTF-8 (see `decode`).
