@@ -1,3 +1,4 @@
+import Dispatch
 import Mail
 
 /// Everything found in the input: the series (several versions, resends, unthreaded patches
@@ -401,58 +402,62 @@ public struct SeriesBuilder {
         // A resend is the series again, wherever it was sent: same version and count, and either
         // labelled RESEND with the same subjects or carrying the same changes (patch-ids). One
         // series, the later copies used, each duplicate noted.
-        var components: [Int: [Int]] = [:]
+        // By root entry: arrays, not dictionaries (every entry has its slot; most stay empty).
+        var components = [[Int]](repeating: [], count: entries.count)
         var componentOrder: [Int] = []
         for i in entries.indices where seriesRoles.contains(entries[i].role) {
             let root = find(i)
-            if components[root] == nil { componentOrder.append(root) }
-            components[root, default: []].append(i)
+            if components[root].isEmpty { componentOrder.append(root) }
+            components[root].append(i)
         }
         struct Signature: Hashable { var version: String; var total: Int; var titles: [String]; var changes: [UInt64] }
         var bySignature: [Signature: Int] = [:]
+        // Series are known by their titles only for a RESEND to find them: none, no titles kept.
+        let anyResend = entries.contains { $0.role == .patch && $0.subjectInfo.isResend }
         for root in componentOrder {
-            let members = components[root]!.filter { entries[$0].role == .patch }
+            let members = components[root].filter { entries[$0].role == .patch }
             guard !members.isEmpty else { continue }
             let sorted = members.map { (number: entries[$0].subjectInfo.number ?? 1, entry: $0) }
                 .sorted { $0.number < $1.number }.map(\.entry)
             let total = members.map { entries[$0].subjectInfo.total ?? 1 }.max() ?? 1
-            let titles = sorted.map { entries[$0].subjectInfo.title }
             // Changes are compared only when every patch's change was read.
             let changes = sorted.allSatisfy { entries[$0].hasFiles } ? sorted.map { entries[$0].patchID } : []
             let resend = members.contains { entries[$0].subjectInfo.isResend }
-            let byTitles = Signature(version: version[root], total: total, titles: titles, changes: [])
+            let byTitles = anyResend
+                ? Signature(version: version[root], total: total, titles: sorted.map { entries[$0].subjectInfo.title }, changes: [])
+                : nil
             let byChanges = changes.isEmpty ? nil : Signature(version: version[root], total: total, titles: [], changes: changes)
-            if let earlier = byChanges.flatMap({ bySignature[$0] }) ?? (resend ? bySignature[byTitles] : nil) {
+            if let earlier = byChanges.flatMap({ bySignature[$0] }) ?? (resend ? byTitles.flatMap { bySignature[$0] } : nil) {
                 union(earlier, root)
             } else {
                 if let byChanges { bySignature[byChanges] = root }
-                bySignature[byTitles] = root
+                if let byTitles { bySignature[byTitles] = root }
             }
         }
-        var groups: [Int: [Int]] = [:]
+        var groups = [[Int]](repeating: [], count: entries.count)
         var order: [Int] = []
         for i in entries.indices where seriesRoles.contains(entries[i].role) {
             let root = find(i)
-            if groups[root] == nil { order.append(root) }
-            groups[root, default: []].append(i)
+            if groups[root].isEmpty { order.append(root) }
+            groups[root].append(i)
         }
 
         var threadOfSeries: [Int] = []
         var threadIndex: [Int: Int] = [:]
         for s in series.indices { threadOfSeries.append(-1 - s) }  // pasted: each its own
-        var seriesIndexForEntry: [Int: Int] = [:]
+        var seriesIndexForEntry = [Int?](repeating: nil, count: entries.count)
         for root in order {
-            let members = groups[root]!
+            let members = groups[root]
             var patchesByNumber: [Int: Int] = [:]  // the entry of each number
             var cover: CoverLetter?
             var footer = SeriesFooter()
             var total = 0
-            var info = entries[members[0]].subjectInfo
+            var infoEntry = members[0]  // whose subject names the series: the cover's, else the last patch's
             for m in members {
                 total = max(total, entries[m].subjectInfo.total ?? 1)
                 if let c = entries[m].cover {
                     cover = c
-                    info = entries[m].subjectInfo
+                    infoEntry = m
                     if let f = coverFooters[m] { footer = f }
                 }
                 if let number = entries[m].patchNumber {
@@ -463,9 +468,10 @@ public struct SeriesBuilder {
                             at: entries[m].mailSource, patch: number))
                     }
                     patchesByNumber[number] = m
-                    if cover == nil { info = entries[m].subjectInfo }
+                    if cover == nil { infoEntry = m }
                 }
             }
+            var info = entries[infoEntry].subjectInfo
             info.version = version[root]
             if let cover, cover.subject.contains("*** SUBJECT HERE ***") {
                 diagnostics.append(Diagnostic(
@@ -548,8 +554,33 @@ public struct SeriesBuilder {
                 }
             }
         }
+        // A large archive's entries take longer to free than to group: they are let go on another
+        // core while the caller reports.
+        if entries.count >= 4096 {
+            let remains = Remains(entries: entries, byID: byID, threads: threads)
+            DispatchQueue.global(qos: .utility).async { remains.release() }
+        }
         return SeriesCollection(series: series, diagnostics: diagnostics, messageCount: messageCount,
                                 threads: threadOfSeries)
+    }
+
+    /// What grouping leaves of a builder, freed by `release`.
+    private final class Remains: @unchecked Sendable {
+        private var entries: [Entry]
+        private var byID: [String: Int]
+        private var threads: ThreadForest
+
+        init(entries: [Entry], byID: [String: Int], threads: ThreadForest) {
+            self.entries = entries
+            self.byID = byID
+            self.threads = threads
+        }
+
+        func release() {
+            entries = []
+            byID = [:]
+            threads = ThreadForest()
+        }
     }
 
     /// Threads as sets of mails joined by the Message-IDs they name (union-find over ids).
