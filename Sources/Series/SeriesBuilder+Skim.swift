@@ -190,7 +190,9 @@ struct DiffSkim: Sendable {
                         inGitHeader = true
                     }
                 }
-                if line.hasBytePrefix("diff --git ") {
+                // Most lines are text: their first byte rules out every prefix below without a memcmp.
+                let first = line.first ?? 0
+                if first == 0x64, line.hasBytePrefix("diff --git ") {
                     // The new name: from the last ` b/` of the line.
                     var b = line.count - 3
                     while b > 11 && !(line[b] == 0x20 && line[b + 1] == 0x62 && line[b + 2] == 0x2F) { b -= 1 }
@@ -198,16 +200,16 @@ struct DiffSkim: Sendable {
                     inGitHeader = false
                     minus = nil
                     pendingFile = nil
-                } else if line.hasBytePrefix("--- ") {
+                } else if first == 0x2D, line.hasBytePrefix("--- ") {
                     minus = (lineStart + 4)..<lineEnd
-                } else if line.hasBytePrefix("+++ "), let m = minus {
+                } else if first == 0x2B, line.hasBytePrefix("+++ "), let m = minus {
                     if !inGitHeader {
                         let isNull = line.count >= 13 && line[4..<13].elementsEqual("/dev/null".utf8)
                         pendingFile = isNull ? m : (lineStart + 4)..<lineEnd
                     }
                     inGitHeader = false
                     minus = nil
-                } else if line.hasBytePrefix("@@ -"), skim.hasFiles || pendingFile != nil, let counts = hunkCounts(line) {
+                } else if first == 0x40, line.hasBytePrefix("@@ -"), skim.hasFiles || pendingFile != nil, let counts = hunkCounts(line) {
                     // A `---`/`+++` pair is a file once a hunk follows it.
                     if let name = pendingFile {
                         skim.mixPath(all, name)
@@ -219,7 +221,7 @@ struct DiffSkim: Sendable {
                 } else {
                     minus = nil
                     pendingFile = nil
-                    if !skim.mentionsPullRequest && line.hasBytePrefix("The following changes since commit") {
+                    if first == 0x54, !skim.mentionsPullRequest, line.hasBytePrefix("The following changes since commit") {
                         skim.mentionsPullRequest = true
                     }
                 }

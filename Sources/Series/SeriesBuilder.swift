@@ -483,12 +483,13 @@ public struct SeriesBuilder {
                 guard case .patch(let patch) = entries[patchesByNumber[number]!].takePayload() else { preconditionFailure("a patch entry without its patch") }
                 return patch
             }
-            if footer.baseCommit == nil, let f = patches.first(where: { $0.footer.baseCommit != nil })?.footer { footer = f }
+            if footer.baseCommit == nil, let k = patches.firstIndex(where: { $0.footer.baseCommit != nil }) { footer = patches[k].footer }
             let present = Set(patchesByNumber.keys)
             let missing = total >= 1 ? (1...max(total, 1)).filter { !present.contains($0) } : []
             let title: String
             if let cover { title = SubjectParser.parse(cover.subject).title }
-            else { title = (patches.first { $0.number == 1 } ?? patches.first)?.subjectInfo.title ?? "" }
+            else if !patches.isEmpty { title = patches[patches.firstIndex { $0.number == 1 } ?? 0].subjectInfo.title }
+            else { title = "" }
             var s = PatchSeries(title: title, version: info.version, total: max(total, patches.count),
                                 coverLetter: cover, patches: patches, replies: [], missingPatches: missing,
                                 footer: footer, tags: info.tags)
