@@ -556,9 +556,14 @@ public struct SeriesBuilder {
             }
         }
         // A large archive's entries take longer to free than to group: they are let go on another
-        // core while the caller reports.
+        // core while the caller reports. The remains hold the only references (moved out of
+        // `self`): whichever thread lets go last frees, and that must be the other one.
         if entries.count >= 4096 {
-            let remains = Remains(entries: entries, byID: byID, threads: threads)
+            var movedEntries: [Entry] = [], movedIDs: [String: Int] = [:], movedThreads = ThreadForest()
+            swap(&movedEntries, &entries)
+            swap(&movedIDs, &byID)
+            swap(&movedThreads, &threads)
+            let remains = Remains(entries: consume movedEntries, byID: consume movedIDs, threads: consume movedThreads)
             DispatchQueue.global(qos: .utility).async { remains.release() }
         }
         return SeriesCollection(series: series, diagnostics: diagnostics, messageCount: messageCount,
@@ -571,7 +576,7 @@ public struct SeriesBuilder {
         private var byID: [String: Int]
         private var threads: ThreadForest
 
-        init(entries: [Entry], byID: [String: Int], threads: ThreadForest) {
+        init(entries: consuming [Entry], byID: consuming [String: Int], threads: consuming ThreadForest) {
             self.entries = entries
             self.byID = byID
             self.threads = threads

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Report
 import Support
 
@@ -31,10 +32,14 @@ struct ListCommand: ParsableCommand {
             throw ExitCode(ExitStatus.unreadableInput)
         }
         PerformanceTrace.measure("listing") {
-        switch format {
-        case .json: print(ReviewJSON.list(collection).serialized())
-        default: print(TextReport.list(collection, style: TextStyle(color: Terminal.colorOnStdout)))
+            switch format {
+            case .json: print(ReviewJSON.list(collection).serialized())
+            default: print(TextReport.list(collection, style: TextStyle(color: Terminal.colorOnStdout)))
+            }
         }
-        }
+        // Listed: the process ends here instead of first freeing an archive's series one by one
+        // (6 ms for 26,800 mails); as git does, the system takes the memory back at once. `exit`
+        // flushes standard output.
+        Foundation.exit(ExitStatus.clean)
     }
 }
