@@ -63,12 +63,14 @@ struct LoadedInput {
         func addOldest() {
             let done = waiting.removeFirst()
             done.finished.wait()
-            for (var outline, var lines) in done.outlines {
-                outline.moveDown(linesBefore)
-                builder.add(outline)
-                if !lines.isEmpty {
-                    for k in lines.indices { lines[k].moveDown(linesBefore) }
-                    builder.add(.text(PlainText(source: outline.source, text: "", origin: .headerless, diagnostics: lines)))
+            // In place, by index: copying each outline out of the block costs a retain per field.
+            for k in done.outlines.indices {
+                done.outlines[k].0.moveDown(linesBefore)
+                builder.add(done.outlines[k].0)
+                if !done.outlines[k].1.isEmpty {
+                    var lines = done.outlines[k].1
+                    for j in lines.indices { lines[j].moveDown(linesBefore) }
+                    builder.add(.text(PlainText(source: done.outlines[k].0.source, text: "", origin: .headerless, diagnostics: lines)))
                 }
             }
             linesBefore += done.lineCount
