@@ -51,9 +51,29 @@ extension SeriesBuilder {
         if diff.mentionsPullRequest && !diff.hasFiles && role(outline) == .other {
             let message = decoded ?? MailMessage.parse(raw, head: head)
             let map = message.bodyLineMap()
-            outline.pullRequest = pullRequestNote(TextLines.split(message.body) { map.fileLine($0) }, source: message.source)
+            let body = message.body
+            // A request-pull mail says what it is in its first lines, and its shortlog and
+            // diffstat can be long: the note is read from the first 64 lines when they hold all
+            // of it (the same lines give the same note), else from every line.
+            let first = Self.firstLines(of: body, 64)
+            if first.utf8.count < body.utf8.count,
+               let found = pullRequest(in: TextLines.split(String(first)) { map.fileLine($0) }), !found.url.isEmpty {
+                outline.pullRequest = pullRequestNote(found, source: message.source)
+            } else {
+                outline.pullRequest = pullRequestNote(TextLines.split(body) { map.fileLine($0) }, source: message.source)
+            }
         }
         return outline
+    }
+
+    /// The first `count` lines of `text`, each with its newline (all of it when it has fewer).
+    static func firstLines(of text: String, _ count: Int) -> Substring {
+        var seen = 0
+        for i in text.utf8.indices where text.utf8[i] == 0x0A {
+            seen += 1
+            if seen == count { return text[..<text.utf8.index(after: i)] }
+        }
+        return text[...]
     }
 
     static func role(_ outline: MailOutline) -> Role {

@@ -316,6 +316,12 @@ public struct SeriesBuilder {
     /// A `git request-pull` mail carries a branch, not a diff: say so, instead of leaving the
     /// reader with a bare "no patch found".
     static func pullRequestNote(_ lines: [TextLine], source: String) -> Diagnostic? {
+        pullRequest(in: lines).map { pullRequestNote($0, source: source) }
+    }
+
+    /// The `git request-pull` lines of a mail: where it names the base commit, and the URL after
+    /// "are available in the git repository at" (empty when none follows).
+    static func pullRequest(in lines: [TextLine]) -> (since: TextLine, url: String)? {
         guard let since = lines.first(where: { $0.hasPrefix("The following changes since commit") }),
               let at = lines.first(where: { line in
                   // By bytes first: lowercasing every line of a long mail is the slow way.
@@ -325,10 +331,14 @@ public struct SeriesBuilder {
         else { return nil }
         let url = lines.drop { $0.mailLine != at.mailLine }.dropFirst()
             .first { !$0.text.allSatisfy(\.isWhitespace) }?.text.trimmingWhitespace() ?? ""
-        let fetch = url.isEmpty ? "fetch the branch" : "fetch \(url)"
+        return (since, url)
+    }
+
+    static func pullRequestNote(_ found: (since: TextLine, url: String), source: String) -> Diagnostic {
+        let fetch = found.url.isEmpty ? "fetch the branch" : "fetch \(found.url)"
         return Diagnostic("mail/pull-request", .info,
                           "a pull request (git request-pull), not a patch: \(fetch) and run `spw-review check` on its commits",
-                          at: SourceLocation(file: source, line: since.mailLine ?? 1))
+                          at: SourceLocation(file: source, line: found.since.mailLine ?? 1))
     }
 
     // MARK: - Grouping

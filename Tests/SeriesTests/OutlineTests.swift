@@ -91,6 +91,46 @@ struct OutlineTests {
         qpPatch, attachedPatch,
     ].joined()
 
+    /// A request-pull note is read from a mail's first 64 lines when they hold it: it must be the
+    /// note every line gives, for real request-pull mails and for long ones whose base, URL or
+    /// repository line comes late.
+    @Test func pullRequestNotesAreTheFullReadsWhereverTheyAre() throws {
+        func pull(_ shortlog: Int, urlAfter blanks: Int, sinceLate: Bool = false) -> String {
+            let log = (1...max(shortlog, 1)).map { "      commit number \($0) of the branch" }.joined(separator: "\n")
+            let since = "The following changes since commit 0123456789abcdef0123456789abcdef01234567:\n\n  base (2024-01-01)\n\n"
+            return """
+                From a@b Mon Sep 17 00:00:00 2001
+                From: Maintainer <m@example.org>
+                Subject: [GIT PULL] fixes for \(shortlog)/\(blanks)/\(sinceLate)
+                Message-ID: <pull-\(shortlog)-\(blanks)-\(sinceLate)@example.org>
+
+                Hi,
+
+                \(sinceLate ? log + "\n\n" : "")\(since)are available in the Git repository at:
+                \(String(repeating: "\n", count: blanks))
+                  git://git.example.org/pub/scm/fixes.git tags/fixes-\(shortlog)
+
+                for you to fetch changes up to 89abcdef0123456789abcdef0123456789abcdef:
+
+                \(sinceLate ? "" : log)
+
+                """
+        }
+        var archive = [pull(3, urlAfter: 1), pull(200, urlAfter: 1), pull(10, urlAfter: 70), pull(100, urlAfter: 2, sinceLate: true)].joined()
+        for name in ["0001-git-pull-request.mbox", "0002-git-pull-request-wrapped.mbox", "0003-git-pull-request-with-diff.mbox",
+                     "0023-git-pull-request-newline-in-url.mbox", "0024-git-pull-request-trailing-space.mbox"] {
+            let path = TestPaths.corpus.appendingPathComponent("patchwork/patchwork/tests/data/mail/" + name).path
+            if let text = try? String(contentsOfFile: path, encoding: .utf8) { archive += text.hasSuffix("\n") ? text : text + "\n" }
+        }
+        let url = TestScratch.root.appendingPathComponent("pull-\(UUID().uuidString).mbox")
+        try archive.write(to: url, atomically: true, encoding: .utf8)
+        func notes(_ c: SeriesCollection) -> [String] { c.diagnostics.filter { $0.code == "mail/pull-request" }.map(\.rendered) }
+        let outline = notes(try Self.outlined(url.path)), full = notes(try readSeries([url.path]))
+        #expect(outline == full)
+        #expect(outline.count >= 4, "\(outline)")
+        #expect(outline.contains { $0.contains("fetch git://git.example.org/pub/scm/fixes.git tags/fixes-10") })
+    }
+
     @Test func outlinesGroupAsTheFullReadDoes() throws {
         let url = TestScratch.root.appendingPathComponent("outline-\(UUID().uuidString).mbox")
         try Self.archive.write(to: url, atomically: true, encoding: .utf8)
