@@ -88,8 +88,11 @@ public enum Charset {
         if let s = validUTF8(all), isUTF8Compatible(name) { return (s, [:], .decoded) }
         // ASCII in a charset whose ASCII is ASCII (Latin-1 mail with a plain-ASCII patch): every
         // line is its bytes, as the line by line reading below would find, one line at a time.
-        if readsASCIIAsItself(name), all.withUnsafeBufferPointer({ $0.isASCII }) {
-            return (String(decoding: all, as: UTF8.self), [:], .decoded)
+        if all.withUnsafeBufferPointer({ $0.isASCII }) {
+            if readsASCIIAsItself(name) { return (String(decoding: all, as: UTF8.self), [:], .decoded) }
+            // A charset nothing here knows (`charset=none` is common): `decode` reads valid
+            // UTF-8 as such and says the name is unknown.
+            if isUnknown(name) { return (String(decoding: all, as: UTF8.self), [:], .unknownCharset(name)) }
         }
         return decodeLineByLine(all, charset: charset, name: name)
     }
@@ -142,6 +145,33 @@ public enum Charset {
     /// it knows (their tables change only bytes from 0x80).
     static func readsASCIIAsItself(_ name: String) -> Bool {
         decodesEveryByte(name) || singleByteTable(name) != nil
+    }
+
+    /// Charsets no decoder here knows (`decode`'s last resort): not UTF-8's, no single-byte
+    /// table, not Foundation's, not iconv's.
+    static func isUnknown(_ name: String) -> Bool {
+        !isUTF8Compatible(name) && !decodesEveryByte(name) && singleByteTable(name) == nil
+            && foundationEncoding(name) == nil && !iconvOpens(name)
+    }
+
+    /// Whether iconv converts from `name`, asked once per name: a failed `iconv_open` searches
+    /// glibc's module list, and a mail per part asks again.
+    private static let iconvNames = Mutex<[String: Bool]>([:])
+
+    static func iconvOpens(_ name: String) -> Bool {
+        if let known = iconvNames.withLock({ $0[name] }) { return known }
+        var opens = false
+        #if canImport(Glibc)
+        if name.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) {
+            let cd = iconv_open("UTF-8", name)
+            if cd != iconv_t(bitPattern: -1) {
+                opens = true
+                iconv_close(cd)
+            }
+        }
+        #endif
+        iconvNames.withLock { $0[name] = opens }
+        return opens
     }
 
     /// Charsets whose valid UTF-8 text is read as UTF-8 (see `decode`).
@@ -340,7 +370,7 @@ public enum Charset {
     /// Any other charset glibc's iconv knows (ISO-8859-x, KOI8-R, GB2312, Big5, …).
     static func iconvDecode(_ bytes: [UInt8], from charset: String) -> String? {
         #if canImport(Glibc)
-        guard charset.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return nil }
+        guard iconvOpens(charset) else { return nil }
         let cd = iconv_open("UTF-8", charset)
         guard cd != iconv_t(bitPattern: -1) else { return nil }
         defer { iconv_close(cd) }

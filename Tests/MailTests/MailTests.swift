@@ -201,7 +201,8 @@ struct EncodingTests {
     /// An ASCII part in a single-byte charset skips the line-by-line reading: it must give what
     /// that reading gives (text, kept bytes, outcome), and the reading must still be used when a
     /// byte from 0x80 or an unknown charset is there.
-    @Test(arguments: ["iso-8859-1", "ISO-8859-15", "windows-1252", "koi8-r", "iso-8859-2", "x-no-such", "utf-8", "utf-16"])
+    @Test(arguments: ["iso-8859-1", "ISO-8859-15", "windows-1252", "koi8-r", "iso-8859-2", "x-no-such", "none", "utf-8", "utf-16",
+                      "iso-2022-jp", "gb2312", "shift_jis", "bad name"])
     func asciiShortcutReadsAsTheLineByLineReading(charset: String) {
         let samples: [[UInt8]] = [
             Array("diff --git a/x b/x\r\n+\tint a;\n\n".utf8), Array("no newline".utf8), [],
