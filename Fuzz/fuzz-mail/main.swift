@@ -14,9 +14,11 @@ func parseEverything(_ bytes: [UInt8]) {
         var reader = MboxReader(path: "fuzz", source: .memory(bytes))
         var whole: [RawMessage] = []
         while let raw = reader.next() {
-            builder.add(MailMessage.parse(raw))
+            let message = MailMessage.parse(raw)
+            builder.add(message)
             outlines.addSkimmed(raw)
             whole.append(raw)
+            SeriesBuilder.checkPullRequestPrefix(message)
         }
         // Cut into blocks (as `list` reads an archive on several cores), the file must read the same.
         var blocks = MboxBlocks(bytes: bytes, blockSize: 1 + Int(bytes.count % 61))
@@ -45,6 +47,9 @@ func parseEverything(_ bytes: [UInt8]) {
         builder.add(.text(PlainText(source: "fuzz", text: text, origin: .headerless, diagnostics: [])))
         builder.add(.text(PlainText(source: "fuzz", text: text, origin: .quiltPatch(strip: 1), diagnostics: [])))
     }
+    // Charsets read as the line-by-line reading reads them, shortcuts or not.
+    let charsets = ["utf-8", "iso-8859-1", "iso-8859-15", "windows-1252", "koi8-r", "none", "iso-2022-jp", "utf-16", "x-unknown"]
+    Charset.checkShortcuts(Array(bytes.prefix(4096)), charset: charsets[bytes.count % charsets.count])
     let collection = builder.finish()
     _ = collection.pick()
     if let chosen = outlines.finish().pick() { _ = SeriesCollection.members(of: chosen) }

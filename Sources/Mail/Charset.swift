@@ -396,3 +396,15 @@ public enum Charset {
         #endif
     }
 }
+
+#if FUZZING
+extension Charset {
+    /// For `fuzz-mail`: the shortcuts of `decodeKeepingBytes` must give the line-by-line reading.
+    public static func checkShortcuts(_ bytes: [UInt8], charset: String) {
+        let fast = decodeKeepingBytes(bytes, charset: charset)
+        let slow = decodeLineByLine(bytes, charset: charset, name: normalizedName(charset))
+        precondition(fast.text == slow.text && fast.sent == slow.sent && fast.outcome == slow.outcome,
+                     "decodeKeepingBytes' shortcut differs from the line-by-line reading for \(charset)")
+    }
+}
+#endif

@@ -338,3 +338,22 @@ extension UnsafeBufferPointer where Element == UInt8 {
         return prefix.withUnsafeBufferPointer { memcmp(base, $0.baseAddress!, prefix.count) == 0 }
     }
 }
+
+#if FUZZING
+extension SeriesBuilder {
+    /// For `fuzz-mail`: a request-pull note read from a mail's first lines, when taken, is the
+    /// note all its lines give.
+    public static func checkPullRequestPrefix(_ message: MailMessage) {
+        let map = message.bodyLineMap()
+        let body = message.body
+        let all = pullRequest(in: TextLines.split(body) { map.fileLine($0) })
+        for count in [1, 2, 5, 64] {
+            let first = firstLines(of: body, count)
+            guard first.utf8.count < body.utf8.count,
+                  let found = pullRequest(in: TextLines.split(String(first)) { map.fileLine($0) }), !found.url.isEmpty else { continue }
+            precondition(all.map { "\($0.since.mailLine ?? -1) \($0.url)" } == "\(found.since.mailLine ?? -1) \(found.url)",
+                         "a request-pull note from the first \(count) lines differs from every line's")
+        }
+    }
+}
+#endif
