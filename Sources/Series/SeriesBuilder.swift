@@ -376,6 +376,13 @@ public struct SeriesBuilder {
                 break
             }
         }
+        // The same mail read twice (one file given twice, an archive and a copy of part of it):
+        // its copies are one mail of one series, the last copy's place.
+        for i in entries.indices where seriesRoles.contains(entries[i].role) {
+            guard let id = entries[i].messageID, let j = byID[id], j != i, seriesRoles.contains(entries[j].role) else { continue }
+            union(i, j)
+            threaded.insert(i)
+        }
         // Unthreaded runs: `git format-patch --stdout`, or patches sent without threading. A run is
         // numbered patches of one version and count that follow each other in the input, or that
         // come from one sender; each patch's own author may differ (a maintainer's branch). A

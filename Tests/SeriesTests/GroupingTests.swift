@@ -29,6 +29,34 @@ struct GroupingTests {
         guard case .series = collection.select() else { Issue.record("one series is not ambiguous"); return }
     }
 
+    /// One file given twice, or an archive and a copy of part of it: the same mails (same
+    /// Message-IDs) are one series, cover letter included, threaded or not.
+    @Test func theSameMailsTwiceAreOneSeries() throws {
+        let threaded = [
+            patchMail(subject: "[PATCH v3 0/2] thing", messageID: "cover", diff: ""),
+            patchMail(subject: "[PATCH v3 1/2] a", messageID: "one", inReplyTo: "cover", diff: diff(1)),
+            patchMail(subject: "[PATCH v3 2/2] b", messageID: "two", inReplyTo: "cover", diff: diff(2)),
+        ].joined()
+        let unthreaded = [
+            patchMail(subject: "[PATCH 1/2] x", messageID: "x1", diff: diff(3)),
+            patchMail(subject: "[PATCH 2/2] y", messageID: "x2", diff: diff(4)),
+        ].joined()
+        for (name, text) in [("threaded", threaded), ("unthreaded", unthreaded)] {
+            let collection = try readSeries(text: text + text)
+            #expect(collection.series.count == 1, "\(name): \(collection.series.map { "\($0.title) \($0.patches.count)/\($0.total)" })")
+            #expect(collection.series.first?.isComplete == true, "\(name)")
+            #expect(collection.series.first?.patches.count == 2, "\(name)")
+            if name == "threaded" { #expect(collection.series.first?.coverLetter != nil) }
+        }
+        // Unrelated unthreaded series of the same count stay apart from a cover read twice.
+        let other = [
+            patchMail(subject: "[PATCH v3 1/2] c", messageID: "o1", diff: diff(5)),
+            patchMail(subject: "[PATCH v3 2/2] d", messageID: "o2", diff: diff(6)),
+        ].joined()
+        let mixed = try readSeries(text: threaded + threaded + other)
+        #expect(mixed.series.count == 2, "\(mixed.series.map { "\($0.title) \($0.patches.count)/\($0.total)" })")
+    }
+
     @Test func theThreadDecidesWhenASubjectForgetsItsVersion() throws {
         let collection = try readSeries(text: [
             patchMail(subject: "[PATCH v2 0/2] thing", messageID: "c", diff: ""),
