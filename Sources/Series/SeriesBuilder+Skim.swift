@@ -50,20 +50,23 @@ extension SeriesBuilder {
                                   location: SourceLocation(file: raw.source, line: raw.startLine))
         if diff.mentionsPullRequest && !diff.hasFiles && role(outline) == .other {
             let message = decoded ?? MailMessage.parse(raw, head: head)
-            let map = message.bodyLineMap()
-            let body = message.body
-            // A request-pull mail says what it is in its first lines, and its shortlog and
-            // diffstat can be long: the note is read from the first 64 lines when they hold all
-            // of it (the same lines give the same note), else from every line.
-            let first = Self.firstLines(of: body, 64)
-            if first.utf8.count < body.utf8.count,
-               let found = pullRequest(in: TextLines.split(String(first)) { map.fileLine($0) }), !found.url.isEmpty {
-                outline.pullRequest = pullRequestNote(found, source: message.source)
-            } else {
-                outline.pullRequest = pullRequestNote(TextLines.split(body) { map.fileLine($0) }, source: message.source)
-            }
+            outline.pullRequest = pullRequest(in: message).map { pullRequestNote($0, source: message.source) }
         }
         return outline
+    }
+
+    /// The request-pull lines of `message`. A request-pull mail says what it is in its first
+    /// lines, and its shortlog and diffstat can be long: they are read from the first `count`
+    /// lines when those hold all of the note (the same lines give the same note), else from every line.
+    static func pullRequest(in message: MailMessage, readingFirst count: Int = 64) -> (since: TextLine, url: String)? {
+        let map = message.bodyLineMap()
+        let body = message.body
+        let first = firstLines(of: body, count)
+        if first.utf8.count < body.utf8.count,
+           let found = pullRequest(in: TextLines.split(String(first)) { map.fileLine($0) }), !found.url.isEmpty {
+            return found
+        }
+        return pullRequest(in: TextLines.split(body) { map.fileLine($0) })
     }
 
     /// The first `count` lines of `text`, each with its newline (all of it when it has fewer).
@@ -345,14 +348,10 @@ extension SeriesBuilder {
     /// note all its lines give.
     public static func checkPullRequestPrefix(_ message: MailMessage) {
         let map = message.bodyLineMap()
-        let body = message.body
-        let all = pullRequest(in: TextLines.split(body) { map.fileLine($0) })
+        let all = pullRequest(in: TextLines.split(message.body) { map.fileLine($0) }).map { "\($0.since.mailLine ?? -1) \($0.url)" }
         for count in [1, 2, 5, 64] {
-            let first = firstLines(of: body, count)
-            guard first.utf8.count < body.utf8.count,
-                  let found = pullRequest(in: TextLines.split(String(first)) { map.fileLine($0) }), !found.url.isEmpty else { continue }
-            precondition(all.map { "\($0.since.mailLine ?? -1) \($0.url)" } == "\(found.since.mailLine ?? -1) \(found.url)",
-                         "a request-pull note from the first \(count) lines differs from every line's")
+            let read = pullRequest(in: message, readingFirst: count).map { "\($0.since.mailLine ?? -1) \($0.url)" }
+            precondition(read == all, "a request-pull note read from the first \(count) lines differs from every line's")
         }
     }
 }
