@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A place where the parser or lexer gave up on something and re-synchronised. Every recovery is
 /// counted so that parse quality can be measured on real trees.
 public struct Recovery: Sendable, Hashable {
@@ -70,6 +72,12 @@ public struct OpsBinding: Sendable, Hashable {
     public var kind: Kind
     /// The function whose body contains an assignment binding.
     public var inFunction: String?
+
+    public init(file: String, line: Int, structType: String?, variable: String, slot: String, function: String,
+                kind: Kind, inFunction: String?) {
+        self.file = file; self.line = line; self.structType = structType; self.variable = variable
+        self.slot = slot; self.function = function; self.kind = kind; self.inFunction = inFunction
+    }
 }
 
 /// `vma->vm_ops = &foo_vm_ops;`: a function installing the address of a variable into a member.
@@ -84,20 +92,118 @@ public struct OpsInstall: Sendable, Hashable {
     public var target: String
     /// The installed variable (`foo_vm_ops`).
     public var variable: String
+
+    public init(file: String, line: Int, function: String, slot: String, target: String, variable: String) {
+        self.file = file; self.line = line; self.function = function; self.slot = slot; self.target = target
+        self.variable = variable
+    }
+}
+
+/// What the index of a program needs of a function, without its body: its name, where it is,
+/// whether it is file-local, and what it returns. A file kept from an earlier run has these
+/// before (and often instead of) being parsed again.
+public struct FunctionOutline: Sendable, Hashable {
+    public var name: String
+    public var line: Int
+    public var endLine: Int
+    public var isStatic: Bool
+    public var returnTypeText: String
+
+    public init(name: String, line: Int, endLine: Int, isStatic: Bool, returnTypeText: String) {
+        self.name = name; self.line = line; self.endLine = endLine; self.isStatic = isStatic
+        self.returnTypeText = returnTypeText
+    }
+
+    public init(_ d: FunctionDefinition) {
+        self.init(name: d.name, line: d.line, endLine: d.endLine, isStatic: d.isStatic, returnTypeText: d.returnTypeText)
+    }
 }
 
 /// Everything the parser learned about one file. Holds the source bytes and tokens so that text and
 /// positions of any node can be asked for later.
+///
+/// A file can be made from what an earlier parse of the same bytes recorded (`outlined`): its
+/// outlines, bindings and installs are there at once, and the rest (bytes, tokens, tree,
+/// function definitions) is parsed the first time anything asks for it. A review of a tree
+/// read before then parses only the files whose bodies the analysis walks.
 public struct ParsedFile: Sendable {
     public var path: String
-    public var source: [UInt8]
-    public var tokens: [Token]
-    public var tree: SyntaxTree
-    public var functions: [FunctionDefinition]
+    /// One per function of `functions`, in the same order.
+    public let outlines: [FunctionOutline]
     public var opsBindings: [OpsBinding]
     public var opsInstalls: [OpsInstall]
-    public var recoveries: [Recovery]
-    public var skippedRegions: [SkippedRegion]
+    let body: ParsedBody
+    /// `fingerprint(ofFunction:)` of each function, as an earlier parse of the same bytes gave them.
+    let keptFingerprints: [UInt64]?
+
+    public var source: [UInt8] { body.parts.source }
+    public var tokens: [Token] { body.parts.tokens }
+    public var tree: SyntaxTree { body.parts.tree }
+    public var functions: [FunctionDefinition] { body.parts.functions }
+    public var recoveries: [Recovery] { body.parts.recoveries }
+    public var skippedRegions: [SkippedRegion] { body.parts.skippedRegions }
+    /// False until something asked an outlined file for more than its outline.
+    public var isParsed: Bool { body.isReady }
+    /// An outlined file whose bytes could not be read or parsed into what its outline says:
+    /// its functions have empty bodies (the caller learns it here, and says so).
+    public var outlineBroken: Bool { body.isReady && body.broken }
+
+    init(path: String, source: [UInt8], tokens: [Token], tree: SyntaxTree, functions: [FunctionDefinition],
+         opsBindings: [OpsBinding], opsInstalls: [OpsInstall], recoveries: [Recovery], skippedRegions: [SkippedRegion]) {
+        self.path = path
+        self.outlines = functions.map(FunctionOutline.init)
+        self.opsBindings = opsBindings
+        self.opsInstalls = opsInstalls
+        self.body = ParsedBody(ParsedBody.Parts(source: source, tokens: tokens, tree: tree, functions: functions,
+                                                recoveries: recoveries, skippedRegions: skippedRegions))
+        self.keptFingerprints = nil
+    }
+
+    /// A file known by what an earlier parse of the same bytes recorded; `bytes` are read and
+    /// parsed when first needed. When they are missing, or parse into other functions than
+    /// `outlines` (a damaged cache), the functions keep their outlines and get empty bodies.
+    public static func outlined(path: String, outlines: [FunctionOutline], fingerprints: [UInt64], opsBindings: [OpsBinding],
+                                opsInstalls: [OpsInstall], bytes: @escaping @Sendable () -> [UInt8]?) -> ParsedFile {
+        ParsedFile(path: path, outlines: outlines, fingerprints: fingerprints.count == outlines.count ? fingerprints : nil,
+                   opsBindings: opsBindings, opsInstalls: opsInstalls, body: ParsedBody(later: {
+                       if let data = bytes() {
+                           let parsed = CParser.parse(data, path: path)
+                           if parsed.outlines == outlines { return (parsed.body.parts, false) }
+                       }
+                       return (ParsedBody.Parts.empty(outlines), true)
+                   }))
+    }
+
+    private init(path: String, outlines: [FunctionOutline], fingerprints: [UInt64]?, opsBindings: [OpsBinding],
+                 opsInstalls: [OpsInstall], body: ParsedBody) {
+        self.path = path
+        self.outlines = outlines
+        self.keptFingerprints = fingerprints
+        self.opsBindings = opsBindings
+        self.opsInstalls = opsInstalls
+        self.body = body
+    }
+
+    /// FNV-1a over function `k`'s return type, parameters and body text, with its first and last
+    /// line: any edit to it, or a move, changes the fingerprint. What summaries of other runs are
+    /// checked against; kept with an outline, so a file need not be parsed to be compared.
+    public func fingerprint(ofFunction k: Int) -> UInt64 {
+        if let keptFingerprints, !body.isReady || !body.broken { return keptFingerprints[k] }
+        let function = functions[k]
+        var h: UInt64 = 0xcbf29ce484222325
+        func mix(_ bytes: some Sequence<UInt8>) { for b in bytes { h = (h ^ UInt64(b)) &* 0x100000001b3 } }
+        mix(function.returnTypeText.utf8)
+        for p in function.parameters { mix(p.typeText.utf8); mix([0x1F]); mix(p.name.utf8); mix([0x1E]) }
+        let n = tree[function.body]
+        if n.lastToken >= n.firstToken {
+            let a = tokens[Int(n.firstToken)], b = tokens[Int(n.lastToken)]
+            source.withUnsafeBufferPointer { mix(UnsafeBufferPointer(rebasing: $0[Int(a.offset)..<Int(b.offset + b.length)])) }
+        }
+        mix(String(function.line).utf8)
+        mix([0x1D])
+        mix(String(function.endLine).utf8)
+        return h
+    }
 
     /// The source text of token `index`.
     public func text(ofToken index: Int32) -> String {
@@ -202,6 +308,63 @@ public struct ParsedFile: Sendable {
     /// The function definition named `name`, if any (the first when defined twice under `#if`).
     public func function(named name: String) -> FunctionDefinition? {
         functions.first { $0.name == name }
+    }
+}
+
+/// The parsed part of a file: there from the start, or made once, on first use, from any thread.
+final class ParsedBody: @unchecked Sendable {
+    struct Parts: Sendable {
+        var source: [UInt8]
+        var tokens: [Token]
+        var tree: SyntaxTree
+        var functions: [FunctionDefinition]
+        var recoveries: [Recovery]
+        var skippedRegions: [SkippedRegion]
+
+        /// Functions with the outlines' names and lines and one empty body between them.
+        static func empty(_ outlines: [FunctionOutline]) -> Parts {
+            let stub = CParser.parse(Array("void f(void) { }\n".utf8), path: "")
+            var parts = stub.body.parts
+            let template = parts.functions[0]
+            parts.functions = outlines.map { o in
+                var d = template
+                d.name = o.name; d.line = o.line; d.endLine = o.endLine; d.isStatic = o.isStatic
+                d.returnTypeText = o.returnTypeText; d.parameters = []
+                return d
+            }
+            return parts
+        }
+    }
+
+    private let ready: Atomic<Bool>
+    private var stored: Parts?
+    private var make: (@Sendable () -> (Parts, Bool))?
+    private(set) var broken = false
+    private let lock = Mutex<Void>(())
+
+    init(_ parts: Parts) {
+        stored = parts
+        ready = Atomic(true)
+    }
+
+    init(later make: @escaping @Sendable () -> (Parts, Bool)) {
+        self.make = make
+        ready = Atomic(false)
+    }
+
+    var isReady: Bool { ready.load(ordering: .acquiring) }
+
+    var parts: Parts {
+        if ready.load(ordering: .acquiring) { return stored.unsafelyUnwrapped }
+        lock.withLock { _ in
+            guard stored == nil, let make else { return }
+            let (parts, broken) = make()
+            self.broken = broken
+            stored = parts
+            self.make = nil
+            ready.store(true, ordering: .releasing)
+        }
+        return stored.unsafelyUnwrapped
     }
 }
 

@@ -64,10 +64,14 @@ public struct StablePageEngine: Sendable {
                 ?? self.read(tree, cache: cache, onlyPaths: prefixes)
         }
         if let recordKey, tree.readFailures.isEmpty { records?.put(recordKey, record(of: read)) }
-        let program = read.program
+        var program = read.program
+        program.useCallees(read.calleeMemo, keys: read.fileKeys)
         // Without a review's store, a fresh one still lets the workers share what they derive.
         let analyzer = PathAnalyzer(program: program, model: model, store: store ?? SummaryStore())
         PerformanceTrace.measure("\(tree.name): entry-point summaries (\(store?.reused ?? 0) reused so far: other workers, earlier trees)") { analyzer.precompute(entryPointDefinitions(program)) }
+        if PerformanceTrace.isEnabled {
+            PerformanceTrace.record("\(tree.name): \(program.files.count { $0.isParsed }) of \(program.files.count) files parsed after the summaries", since: PerformanceTrace.now())
+        }
         let context = RuleContext(program: program, analyzer: analyzer, model: model)
         var findings: [Finding] = []
         for (k, registered) in rules.enumerated() {
@@ -75,14 +79,34 @@ public struct StablePageEngine: Sendable {
             guard case .tree(let rule) = registered else { continue }
             findings += PerformanceTrace.measure("\(tree.name): rule \(rule.description.id)") { rule.check(context) }
         }
+        if PerformanceTrace.isEnabled {
+            PerformanceTrace.record("\(tree.name): \(program.files.count { $0.isParsed }) of \(program.files.count) files parsed after the rules", since: PerformanceTrace.now())
+        }
         let entryPoints = program.bindings.filter { model.entryPoint(structType: $0.structType, slot: $0.slot) != nil }.count
         let calleeNames = PerformanceTrace.measure("\(tree.name): callees left without a body") { unresolvedCallees(program, memo: read.calleeMemo, fileKeys: read.fileKeys) }
+        if records != nil, tree.readFailures.isEmpty {
+            PerformanceTrace.measure("\(tree.name): outlines to keep") { keepOutlines(of: read, cache: cache) }
+        }
         let result = TreeResult(findings: findings.sorted { ($0.file, $0.line, $0.rule) < ($1.file, $1.line, $1.rule) },
                                 filesConsidered: read.considered, filesParsed: program.files.count, entryPoints: entryPoints,
                                 parsedPaths: Set(program.files.map(\.path)), calleeNames: calleeNames,
                                 searchedNames: Array(Set(read.rounds.flatMap(\.missing))).sorted(),
                                 includedHeaders: read.includedHeaders, notApplicable: context.explanations.entries)
         return (result, read)
+    }
+
+    /// Keeps the outline of every file of `read` parsed in this run (with every function's calls
+    /// and fingerprint), so that a later run reads this tree, or one that shares its files,
+    /// without parsing them (see `KeptOutlines`).
+    func keepOutlines(of read: TreeRead, cache: ParseCache) {
+        guard read.tree.contentID(of: read.program.files.first?.path ?? "") != nil else { return }
+        let fresh = read.program.files.indices.filter { i in
+            read.program.files[i].isParsed && !read.program.files[i].outlineBroken && !cache.outlines.contains(read.fileKeys[i])
+        }
+        DispatchQueue.concurrentPerform(iterations: fresh.count) { k in
+            let i = fresh[k], file = read.program.files[i], key = read.fileKeys[i]
+            cache.outlines.keep(file, key: key, callees: read.calleeMemo.all(of: file, key: key))
+        }
     }
 
     /// The bodies the rules will summarise: entry points bound in the program, in scope.
@@ -222,20 +246,40 @@ public struct StablePageEngine: Sendable {
     /// id and path) in the parse cache, so T0..Tn and the commits of a history share them; for
     /// a tree without ids, per path within one `read`.
     final class CalleeMemo: @unchecked Sendable {
-        struct Callee {
+        struct Callee: Equatable {
             var name: String
             /// Given something page-like (`page`, `folio`, `vmf`, `pagep`), or its result is
             /// stored in a page variable; and named like a function, not a macro.
             var worthALook: Bool
         }
-        private var byFunction: [String: [Callee]] = [:]
+        /// By file key, one slot per function.
+        private var byFile: [String: [[Callee]?]] = [:]
         private let lock = NSLockLike()
 
         func callees(of file: ParsedFile, key fileKey: String, function k: Int) -> [Callee] {
-            let key = fileKey + "#\(k)"
             lock.lock()
-            if let known = byFunction[key] { lock.unlock(); return known }
+            if let known = byFile[fileKey]?[k] { lock.unlock(); return known }
             lock.unlock()
+            let out = Self.derive(file, function: k)
+            lock.lock()
+            if byFile[fileKey] == nil { byFile[fileKey] = Array(repeating: nil, count: file.outlines.count) }
+            byFile[fileKey]![k] = out
+            lock.unlock()
+            return out
+        }
+
+        /// Every function's calls, as kept with a file's outline.
+        func all(of file: ParsedFile, key fileKey: String) -> [[Callee]] {
+            file.outlines.indices.map { callees(of: file, key: fileKey, function: $0) }
+        }
+
+        /// What an earlier run derived for the file `fileKey` (one list per function).
+        func seed(_ fileKey: String, _ lists: [[Callee]]) {
+            lock.lock(); defer { lock.unlock() }
+            if byFile[fileKey] == nil { byFile[fileKey] = lists }
+        }
+
+        static func derive(_ file: ParsedFile, function k: Int) -> [Callee] {
             let getters = StablePageEngine.pageGetterCalls(in: file, function: k)
             var out: [Callee] = []
             for call in file.calls(in: file.functions[k].body) {
@@ -249,9 +293,6 @@ public struct StablePageEngine: Sendable {
                 }
                 out.append(Callee(name: name, worthALook: worth))
             }
-            lock.lock()
-            byFunction[key] = out
-            lock.unlock()
             return out
         }
     }
@@ -518,7 +559,7 @@ extension StablePageEngine {
     /// The function whose body holds `line` of `path` in `tree`, by parsing the file.
     static func enclosingFunction(_ path: String, line: Int, in tree: SourceTree, cache: ParseCache) -> String? {
         guard let file = cache.parsed(path: path, id: tree.contentID(of: path), bytes: { tree.contents(of: path) }) else { return nil }
-        return file.functions.first { $0.line <= line && line <= $0.endLine }?.name
+        return file.outlines.first { $0.line <= line && line <= $0.endLine }?.name
     }
 
     /// The per-path delta: for each patch k, the error paths of T(k) that T(k-1) did not have, in

@@ -99,7 +99,9 @@ struct ReviewCommand: ParsableCommand {
         let summaryFile = useCache ? SummaryFile(model: engine.model, configText: configText) : nil
         let records = shared?.records ?? ReadRecords()
         let recordFile = useCache ? KeptByTreeFile(name: "tree-reads", model: engine.model, configText: configText, tokens: engine.relevantTokens) : nil
+        let outlineFile = useCache ? CacheTextFile(name: "parse-outlines", header: []) : nil
         PerformanceTrace.measure("loading the prefilter cache (read when first asked)") { factsFile?.load(into: parseCache) }
+        if let outlineFile { parseCache.importOutlines(later: { outlineFile.load() }) }
         PerformanceTrace.measure("loading the summary cache") { summaryFile?.load(into: summaries) }
         PerformanceTrace.measure("loading the tree reads") { recordFile?.load(into: records.load) }
         let results = shared?.results ?? TreeResultCache()
@@ -118,6 +120,7 @@ struct ReviewCommand: ParsableCommand {
             factsFile?.save(from: parseCache)
             summaryFile?.save(from: summaries)
             recordFile?.save(learnt: records.learnt) { records.export() }
+            if parseCache.learntOutlines { outlineFile?.save(parseCache.exportOutlines()) }
             resultFile?.save(learnt: results.learnt) { results.export() }
         }
         return (reviewed.findings, trees.count, reviewed.analysed)

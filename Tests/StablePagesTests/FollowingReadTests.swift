@@ -1,4 +1,5 @@
 import Testing
+import CSyntax
 @testable import StablePages
 
 /// T(k) read from T(k-1) (`StablePageEngine.following`) must be exactly the program a full read
@@ -187,4 +188,88 @@ struct MemoryTreeWithIdentity: SourceTree {
     func headerFiles() -> [String] { base.headerFiles() }
     func contents(of path: String) -> [UInt8]? { base.contents(of: path) }
     func contentID(of path: String) -> String? { base.contentID(of: path) }
+    func differingPaths(from other: SourceTree) -> [String]? {
+        (other as? MemoryTreeWithIdentity).flatMap { base.differingPaths(from: $0.base) }
+    }
+}
+
+/// Files kept as outlines (`KeptOutlines`) read as the parses they were made from: the same
+/// review, with the bodies nobody walks never parsed.
+struct KeptOutlineTests {
+    @Test func aLaterRunReviewsFromOutlinesAsFromParses() throws {
+        let engine = StablePageEngine()
+        let t0 = MemoryTreeWithIdentity(base: FollowingReadTests.tree("T0"), identity: "tree-0")
+        let changed = FollowingReadTests.handler.replacingOccurrences(of: "\twait_on_page_writeback(page);\n", with: "")
+        let t1 = MemoryTreeWithIdentity(base: FollowingReadTests.tree("T1", handler: changed), identity: "tree-1")
+        let results = TreeResultCache(), records = ReadRecords(), cache = ParseCache(), store = SummaryStore()
+        let first = engine.reviewTrees([t0, t1], series: nil, cache: cache, summaries: store, results: results, records: records)
+        let outlines = cache.exportOutlines()
+        // Every file read, in either tree: T1's handler is kept beside T0's.
+        let keys = Set(outlines.split(separator: "\n").map { String($0.prefix { $0 != "\t" }) })
+        for (tree, path) in [(t0, "fs/demo/file.c"), (t1, "fs/demo/file.c"), (t0, "fs/demo/prepare.c"), (t0, "lib/demo_zero.c")] {
+            #expect(keys.contains(tree.contentID(of: path)! + ":" + path), "\(tree.name): \(path)")
+        }
+        // A later run knows T0's result and record, the files' outlines and the summaries.
+        let keptResults = TreeResultCache(), keptRecords = ReadRecords(), later = ParseCache(), keptStore = SummaryStore()
+        keptResults.load(Substring(results.export().split(separator: "\n").filter { $0.hasPrefix("tree-0") }.joined(separator: "\n")))
+        keptRecords.load(Substring(records.export()))
+        later.importOutlines(Substring(outlines))
+        keptStore.load(Substring(store.export()))
+        let second = engine.reviewTrees([t0, t1], series: nil, cache: later, summaries: keptStore, results: keptResults, records: keptRecords)
+        #expect(second.analysed == [false, true])
+        #expect(second.findings.map(\.key) == first.findings.map(\.key))
+        #expect(second.findings.map(\.introducedBy) == first.findings.map(\.introducedBy))
+        #expect(second.findings.map(\.path) == first.findings.map(\.path))
+        #expect(second.findings.map(\.message) == first.findings.map(\.message))
+        // demo_prepare()'s summary holds: neither it nor demo_zero() is walked, nor parsed.
+        for path in ["fs/demo/prepare.c", "lib/demo_zero.c"] {
+            let file = try #require(later.parsedBefore(t0.contentID(of: path)! + ":" + path), "\(path) is read from its outline")
+            #expect(!file.isParsed, "\(path) was parsed, though no body of it was walked")
+        }
+        // Nothing new to keep: T1's files were all kept by the first run.
+        #expect(!later.learntOutlines)
+    }
+
+    @Test func anOutlineLineReadsBackAsTheParse() throws {
+        let text = """
+            static int a_ops_setup(struct inode *inode, struct file *file)
+            {
+            \tinode->i_mapping->a_ops = &demo_aops;
+            \tfile->f_op->mmap = demo_mmap;
+            \tdemo_helper(page, 1);
+            \treturn 0;
+            }
+            const char *weird_name(void) { return "a,b;c %d\\t"; }
+            static const struct address_space_operations demo_aops = {
+            \t.writepage = demo_writepage,
+            \t.write_begin = demo_write_begin,
+            };
+            """
+        let parsed = CParser.parse(Array(text.utf8), path: "fs/demo/inode.c")
+        let callees = parsed.outlines.indices.map { k in
+            StablePageEngine.CalleeMemo.derive(parsed, function: k)
+        }
+        let line = KeptOutlines.encode(parsed, callees: callees)
+        let entry = try #require(KeptOutlines.decode(Substring(line), path: "fs/demo/inode.c"))
+        #expect(entry.outlines == parsed.outlines)
+        #expect(entry.bindings == parsed.opsBindings)
+        #expect(entry.installs == parsed.opsInstalls)
+        #expect(entry.callees == callees)
+        #expect(entry.fingerprints == parsed.outlines.indices.map { parsed.fingerprint(ofFunction: $0) })
+        // A changed byte is a damaged line: the file is parsed instead.
+        var damaged = Array(line.utf8)
+        damaged[damaged.count / 2] ^= 0x01
+        #expect(KeptOutlines.decode(Substring(String(decoding: damaged, as: UTF8.self)), path: "fs/demo/inode.c") == nil)
+        // An outlined file parses on first use into what it was, fingerprints included.
+        let outlined = ParsedFile.outlined(path: "fs/demo/inode.c", outlines: entry.outlines, fingerprints: entry.fingerprints,
+                                           opsBindings: entry.bindings, opsInstalls: entry.installs) { Array(text.utf8) }
+        #expect(!outlined.isParsed)
+        #expect(outlined.functions.map(\.name) == parsed.functions.map(\.name))
+        #expect(outlined.isParsed && !outlined.outlineBroken)
+        // Bytes that no longer match the outline: empty bodies under the outline's names, said so.
+        let stale = ParsedFile.outlined(path: "fs/demo/inode.c", outlines: entry.outlines, fingerprints: entry.fingerprints,
+                                        opsBindings: entry.bindings, opsInstalls: entry.installs) { Array("int other(void) { return 1; }\n".utf8) }
+        #expect(stale.functions.map(\.name) == parsed.functions.map(\.name))
+        #expect(stale.outlineBroken)
+    }
 }

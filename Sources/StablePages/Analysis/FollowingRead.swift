@@ -75,7 +75,7 @@ extension StablePageEngine {
     func selectionShape(of file: ParsedFile, key: String, previous: TreeRead) -> [String] {
         let table = model.effects(for: previous.program.version)
         var shape = file.opsBindings.map { "\($0.structType ?? "")|\($0.slot)|\($0.function)" }
-        for (k, function) in file.functions.enumerated() {
+        for (k, function) in file.outlines.enumerated() {
             var line = "\(function.name)(\(function.isStatic ? "static" : "")):"
             for callee in previous.calleeMemo.callees(of: file, key: key, function: k) {
                 let isPrimitive = table[callee.name]?.contains { $0.effect.isPrimitive } ?? false

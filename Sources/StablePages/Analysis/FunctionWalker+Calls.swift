@@ -98,7 +98,7 @@ extension FunctionWalker {
         for d in targets {
             if analyzer.isInProgress(file: d.file, function: d.function) { return nil }
             let calleeSummary = analyzer.summary(file: d.file, function: d.function, constants: constantArguments(arguments))
-            let name = analyzer.program.files[d.file].functions[d.function].name
+            let name = analyzer.program.files[d.file].outlines[d.function].name
             used.append("\(name) (through ->\(member), derived from \(calleeSummary.file):\(calleeSummary.line))")
             assumptions.append(contentsOf: calleeSummary.assumptions)
             incomplete = incomplete || calleeSummary.incomplete
@@ -384,7 +384,7 @@ extension FunctionWalker {
     func calleeReturnsPage(_ name: String) -> Bool {
         guard let def = analyzer.resolve(name, from: fileIndex) else { return false }
         if let known = analyzer.returnsPageCache[def.file << 32 | def.function] { return known }
-        let type = Self.bareType(analyzer.program.files[def.file].functions[def.function].returnTypeText)
+        let type = Self.bareType(analyzer.program.files[def.file].outlines[def.function].returnTypeText)
         let result = type.hasSuffix("structpage*") || type.hasSuffix("structfolio*")
         analyzer.returnsPageCache[def.file << 32 | def.function] = result
         return result

@@ -74,8 +74,8 @@ public final class PathAnalyzer: @unchecked Sendable {
 
     func identity(file: Int, function: Int) -> FunctionIdentity {
         if let known = identities[file << 32 | function] { return known }
-        let f = program.files[file], d = f.functions[function]
-        let id = FunctionIdentity(path: f.path, name: d.name, line: d.line, fingerprint: f.fingerprint(of: d))
+        let f = program.files[file], d = f.outlines[function]
+        let id = FunctionIdentity(path: f.path, name: d.name, line: d.line, fingerprint: f.fingerprint(ofFunction: function))
         identities[file << 32 | function] = id
         return id
     }
@@ -99,8 +99,8 @@ public final class PathAnalyzer: @unchecked Sendable {
     private func holds(_ dependencies: SummaryDependencies) -> Bool {
         for f in dependencies.functions {
             guard let index = fileIndexByPath[f.path],
-                  let k = program.files[index].functions.indices.first(where: {
-                      program.files[index].functions[$0].name == f.name && program.files[index].functions[$0].line == f.line
+                  let k = program.files[index].outlines.indices.first(where: {
+                      program.files[index].outlines[$0].name == f.name && program.files[index].outlines[$0].line == f.line
                   }),
                   identity(file: index, function: k) == f else { return false }
         }
@@ -135,8 +135,6 @@ public final class PathAnalyzer: @unchecked Sendable {
     /// by index, so branches on them are decided the way that caller decides them.
     public func summary(file fileIndex: Int, function functionIndex: Int, constants: [Int: ValueClass] = [:],
                         flagTexts: [Int: String] = [:]) -> FunctionSummary {
-        let file = program.files[fileIndex]
-        let function = file.functions[functionIndex]
         let specialisation = constants.keys.sorted().map { ":\($0)=\(constants[$0]!.rawValue)" }.joined()
             + flagTexts.keys.sorted().map { ":\($0)~\(flagTexts[$0]!)" }.joined()
         let key = "\(fileIndex):\(functionIndex)" + specialisation
@@ -156,6 +154,9 @@ public final class PathAnalyzer: @unchecked Sendable {
                 return summary
             }
         }
+        // Only now the body: a summary kept from another tree needs none (nor its file parsed).
+        let file = program.files[fileIndex]
+        let function = file.functions[functionIndex]
         collecting.append(SummaryDependencies(functions: [me]))
         inProgress.insert("\(fileIndex):\(functionIndex)")
         var walker = FunctionWalker(analyzer: self, fileIndex: fileIndex, file: file, function: function)
@@ -197,10 +198,10 @@ public final class PathAnalyzer: @unchecked Sendable {
     public func precompute(_ roots: [(file: Int, function: Int)]) {
         let workers = min(roots.count, ProcessInfo.processInfo.activeProcessorCount)
         guard workers > 1 else { return }
+        // Lines, not tokens: a body kept from an earlier run need not be parsed to be weighed.
         let size = { (r: (file: Int, function: Int)) -> Int in
-            let f = self.program.files[r.file].functions[r.function]
-            let n = self.program.files[r.file].tree[f.body]
-            return Int(n.lastToken) - Int(n.firstToken)
+            let f = self.program.files[r.file].outlines[r.function]
+            return f.endLine - f.line
         }
         // Handlers of one directory (one filesystem, one driver) share their helpers: ocfs2's
         // page_mkwrite and write_begin both walk ocfs2_write_begin_nolock. They go to one worker

@@ -44,6 +44,26 @@ public final class ParseCache: @unchecked Sendable {
     let facts = FileFactsCache()
     /// The calls of each function, by content id (see `StablePageEngine.CalleeMemo`).
     let callees = StablePageEngine.CalleeMemo()
+    /// What parses of earlier runs gave the index, by content id (see `KeptOutlines`).
+    let outlines = KeptOutlines()
+
+    /// Outlines kept by an earlier run (`exportOutlines`).
+    public func importOutlines(_ text: Substring) { outlines.load(text) }
+    public func importOutlines(later read: @escaping @Sendable () -> Substring?) { outlines.load(later: read) }
+    public func exportOutlines() -> String { outlines.export() }
+    public var learntOutlines: Bool { outlines.learnt }
+
+    /// The file parsed before under `key` in this run, if any.
+    func parsedBefore(_ key: String) -> ParsedFile? {
+        lock.lock(); defer { lock.unlock() }
+        return byID[key]
+    }
+
+    /// Keeps `file` as the parse of `key` (an outlined file: later asks share its body).
+    func remember(_ file: ParsedFile, as key: String) {
+        lock.lock(); defer { lock.unlock() }
+        if byID[key] == nil { byID[key] = file }
+    }
     private var lastResolver: (headers: [String], sources: [String], resolver: IncludeResolver)?
 
     /// The include resolver of a listing, made once while trees share their listing (T0..Tn of
@@ -118,6 +138,11 @@ public struct Program: @unchecked Sendable {
     public let installs: [OpsInstall]
     /// Initializer bindings by the ops variable they fill.
     private var initializerBindings: [String: [OpsBinding]] = [:]
+    private var indexByPath: [String: Int] = [:]
+    /// The calls of each function as the callee rounds read them, kept between runs (see
+    /// `calledNames`), with each file's key in it.
+    private var calleeMemo: StablePageEngine.CalleeMemo?
+    private var fileKeys: [String] = []
 
     public init(files: [ParsedFile], version: KernelVersion?) {
         self.files = files
@@ -125,11 +150,31 @@ public struct Program: @unchecked Sendable {
         bindings = files.flatMap(\.opsBindings)
         installs = files.flatMap(\.opsInstalls)
         for (f, file) in files.enumerated() {
-            for (k, function) in file.functions.enumerated() {
+            for (k, function) in file.outlines.enumerated() {
                 definitions[function.name, default: []].append((f, k))
             }
         }
         for b in bindings where b.kind != .assignment { initializerBindings[b.variable, default: []].append(b) }
+        for (f, file) in files.enumerated() where indexByPath[file.path] == nil { indexByPath[file.path] = f }
+    }
+
+    /// The first file of the program at `path`.
+    func fileIndex(of path: String) -> Int? { indexByPath[path] }
+
+    /// Answers `calledNames` from `memo` (keyed by `keys`, one per file).
+    mutating func useCallees(_ memo: StablePageEngine.CalleeMemo, keys: [String]) {
+        guard keys.count == files.count else { return }
+        calleeMemo = memo
+        fileKeys = keys
+    }
+
+    /// The names function `k` of file `f` calls (through a plain identifier), in source order:
+    /// from the callee memo when the program has one (a file kept as an outline need not be
+    /// parsed), else from the body.
+    func calledNames(file f: Int, function k: Int) -> [String] {
+        if let calleeMemo { return calleeMemo.callees(of: files[f], key: fileKeys[f], function: k).map(\.name) }
+        let file = files[f]
+        return file.calls(in: file.functions[k].body).compactMap { file.calleeName(of: $0) }
     }
 
     /// The initializer bindings of the ops variable `variable` as seen from `file`: the same
@@ -145,6 +190,6 @@ public struct Program: @unchecked Sendable {
     func definition(_ name: String, from file: Int) -> (file: Int, function: Int)? {
         guard let all = definitions[name] else { return nil }
         if let local = all.first(where: { $0.file == file }) { return local }
-        return all.first { !files[$0.file].functions[$0.function].isStatic } ?? all.first
+        return all.first { !files[$0.file].outlines[$0.function].isStatic } ?? all.first
     }
 }

@@ -141,15 +141,32 @@ extension StablePageEngine {
         tree.identity.map { $0 + "|" + (tree.kernelVersion?.description ?? "-") + "|" + prefixes.sorted().joined(separator: ",") }
     }
 
-    /// `read` of a tree read before: the recorded files, parsed (on all cores). Nil when the
-    /// tree lacks a recorded file (a record from a damaged cache).
+    /// `read` of a tree read before: the recorded files, from their kept outlines where an
+    /// earlier run kept them (parsed when the analysis walks a body), else parsed (on all cores).
+    /// Nil when the tree lacks a recorded file (a record from a damaged cache).
     func recorded(_ record: ReadRecords.Record, in tree: SourceTree, cache: ParseCache, onlyPaths prefixes: [String]) -> TreeRead? {
         let ids = record.files.map { tree.contentID(of: $0) }
         guard !ids.contains(nil), record.rounds.allSatisfy({ (0...record.files.count).contains($0.programSize) }) else { return nil }
         let parsed = ConcurrentSlots<ParsedFile>(count: record.files.count)
-        PerformanceTrace.measure("\(tree.name): parse of the \(record.files.count) files recorded") {
-            if record.files.count > 64 { tree.willRead(record.files) }
+        let outlined = ConcurrentSlots<Bool>(count: record.files.count)
+        PerformanceTrace.measure("\(tree.name): outlines of the \(record.files.count) files recorded") {
             DispatchQueue.concurrentPerform(iterations: record.files.count) { i in
+                let path = record.files[i], key = ids[i]! + ":" + path
+                if let known = cache.parsedBefore(key) { parsed.set(i, known); return }
+                guard let kept = cache.outlines.entry(key, path: path) else { return }
+                cache.callees.seed(key, kept.callees)
+                let file = ParsedFile.outlined(path: path, outlines: kept.outlines, fingerprints: kept.fingerprints,
+                                               opsBindings: kept.bindings, opsInstalls: kept.installs) { tree.contents(of: path) }
+                cache.remember(file, as: key)
+                parsed.set(i, file)
+                outlined.set(i, true)
+            }
+        }
+        let missing = record.files.indices.filter { parsed.values[$0] == nil }
+        PerformanceTrace.measure("\(tree.name): parse of \(missing.count) of the \(record.files.count) files recorded") {
+            if missing.count > 64 { tree.willRead(missing.map { record.files[$0] }) }
+            DispatchQueue.concurrentPerform(iterations: missing.count) { k in
+                let i = missing[k]
                 parsed.set(i, cache.parsed(path: record.files[i], id: ids[i]) { tree.contents(of: record.files[i]) })
             }
         }
@@ -188,6 +205,17 @@ public enum CacheTexts {
             if let record = records.get(key) { _ = StablePageEngine().recorded(record, in: tree, cache: parse, onlyPaths: []) }
         }
         _ = records.export()
+        let outlines = KeptOutlines()
+        outlines.load(text)
+        for key in keys.prefix(64) {
+            if let entry = outlines.entry(key, path: "fs/a.c") {
+                let file = ParsedFile.outlined(path: "fs/a.c", outlines: entry.outlines, fingerprints: entry.fingerprints,
+                                               opsBindings: entry.bindings, opsInstalls: entry.installs) { nil }
+                _ = file.functions.count
+                _ = entry.outlines.indices.map { file.fingerprint(ofFunction: $0) }
+            }
+        }
+        _ = outlines.export()
         let results = TreeResultCache()
         results.load(text)
         for key in keys.prefix(64) { _ = results.get(key, for: tree) }

@@ -147,23 +147,3 @@ public final class SummaryStore: @unchecked Sendable {
     }
     private var derived = 0
 }
-
-extension ParsedFile {
-    /// FNV-1a over the function's return type, parameters and body text, with its first and last
-    /// line: any edit to it, or a move, changes the fingerprint.
-    func fingerprint(of function: FunctionDefinition) -> UInt64 {
-        var h: UInt64 = 0xcbf29ce484222325
-        func mix(_ bytes: some Sequence<UInt8>) { for b in bytes { h = (h ^ UInt64(b)) &* 0x100000001b3 } }
-        mix(function.returnTypeText.utf8)
-        for p in function.parameters { mix(p.typeText.utf8); mix([0x1F]); mix(p.name.utf8); mix([0x1E]) }
-        let n = tree[function.body]
-        if n.lastToken >= n.firstToken {
-            let a = tokens[Int(n.firstToken)], b = tokens[Int(n.lastToken)]
-            source.withUnsafeBufferPointer { mix(UnsafeBufferPointer(rebasing: $0[Int(a.offset)..<Int(b.offset + b.length)])) }
-        }
-        mix(String(function.line).utf8)
-        mix([0x1D])
-        mix(String(function.endLine).utf8)
-        return h
-    }
-}

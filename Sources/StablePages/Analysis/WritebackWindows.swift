@@ -151,10 +151,8 @@ struct WritebackWindows {
     }
 
     func calls(_ function: String, seenFrom path: String, anyOf names: Set<String>) -> Bool {
-        guard let from = program.files.firstIndex(where: { $0.path == path }), let def = program.definition(function, from: from)
-        else { return false }
-        let file = program.files[def.file]
-        return file.calls(in: file.functions[def.function].body).contains { file.calleeName(of: $0).map(names.contains) ?? false }
+        guard let from = program.fileIndex(of: path), let def = program.definition(function, from: from) else { return false }
+        return program.calledNames(file: def.file, function: def.function).contains(where: names.contains)
     }
 
     /// Why `aops` never leaves an unlocked page under writeback, or nil when it may (or we cannot tell).
@@ -181,7 +179,7 @@ struct WritebackWindows {
             return Exclusion(code: "no-writeback",
                              reason: "\(aops)'s ->writepage (\(writepage.function)) never sets PG_writeback: its pages are never under writeback",
                              evidence: [PathStep(file: writepage.file, line: writepage.line, note: "\(aops).writepage = \(writepage.function)"),
-                                        PathStep(file: program.files[def.file].path, line: program.files[def.file].functions[def.function].line,
+                                        PathStep(file: program.files[def.file].path, line: program.files[def.file].outlines[def.function].line,
                                                  note: "\(writepage.function)(): no path sets PG_writeback")])
         }
         let end = ended.path.last { $0.note.contains("writeback ended") || $0.note.contains("end_page_writeback") } ?? ended.path.last

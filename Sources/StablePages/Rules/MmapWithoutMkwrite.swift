@@ -209,11 +209,10 @@ public struct MmapWithoutMkwrite: TreeRule {
     func effectiveInstalls(of function: String, seenFrom path: String, in program: Program, vmOps member: String) -> [OpsInstall] {
         // Functions by definition as seen from the binding's file: a static `afu_mmap` in one
         // driver is not another driver's `afu_mmap`.
-        let fileIndex = program.files.firstIndex { $0.path == path }
-        guard let from = fileIndex, let root = program.definition(function, from: from) else { return [] }
+        guard let from = program.fileIndex(of: path), let root = program.definition(function, from: from) else { return [] }
         func installs(of def: (file: Int, function: Int)) -> [OpsInstall] {
             let f = program.files[def.file]
-            let name = f.functions[def.function].name
+            let name = f.outlines[def.function].name
             return f.opsInstalls.filter { $0.function == name && $0.slot == member }
         }
         let own = installs(of: root)
@@ -223,9 +222,8 @@ public struct MmapWithoutMkwrite: TreeRule {
         for _ in 0..<2 {
             var next: [(file: Int, function: Int)] = []
             for def in frontier {
-                let file = program.files[def.file]
-                for call in file.calls(in: file.functions[def.function].body) {
-                    guard let callee = file.calleeName(of: call), let d = program.definition(callee, from: def.file),
+                for callee in program.calledNames(file: def.file, function: def.function) {
+                    guard let d = program.definition(callee, from: def.file),
                           visited.insert(d.file << 32 | d.function).inserted else { continue }
                     let found = installs(of: d)
                     if !found.isEmpty { return found }
@@ -240,7 +238,7 @@ public struct MmapWithoutMkwrite: TreeRule {
     /// `if ((vma->vm_flags & VM_SHARED) && (vma->vm_flags & VM_MAYWRITE)) return -EINVAL;`: the
     /// mmap method returns an error for shared mappings, so no shared writable page exists.
     func refusesSharedWritable(_ function: String, seenFrom path: String, in program: Program) -> PathStep? {
-        guard let from = program.files.firstIndex(where: { $0.path == path }), let def = program.definition(function, from: from)
+        guard let from = program.fileIndex(of: path), let def = program.definition(function, from: from)
         else { return nil }
         let file = program.files[def.file]
         let tree = file.tree
@@ -265,7 +263,8 @@ public struct MmapWithoutMkwrite: TreeRule {
 
     /// The line naming `variable` in its definition (the binding itself sits on a `.slot` line).
     static func definitionLine(of variable: String, before binding: OpsBinding, in program: Program) -> Int {
-        guard let file = program.files.first(where: { $0.path == binding.file }) else { return binding.line }
+        guard let index = program.fileIndex(of: binding.file) else { return binding.line }
+        let file = program.files[index]
         var best = binding.line
         for (i, token) in file.tokens.enumerated() where Int(token.line) <= binding.line && token.kind == .identifier {
             if file.text(ofToken: Int32(i)) == variable { best = Int(token.line) }

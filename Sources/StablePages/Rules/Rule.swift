@@ -90,7 +90,7 @@ public struct RuleContext {
                 ?? program.definitions[function]?.first else { return nil }
         let file = program.files[def.file]
         if let reason = model.notApplicableReason(function: function, path: file.path, version: program.version) {
-            explanations.add(NotApplicableEntry(function: function, file: file.path, line: file.functions[def.function].line,
+            explanations.add(NotApplicableEntry(function: function, file: file.path, line: file.outlines[def.function].line,
                                                 slot: bindings[0].slot, reason: reason))
             return nil
         }
@@ -106,7 +106,7 @@ public struct RuleContext {
             exclusions.values[memoKey] = .some(derived)
         }
         if let exclusion = derived {
-            explanations.add(NotApplicableEntry(function: function, file: file.path, line: file.functions[def.function].line,
+            explanations.add(NotApplicableEntry(function: function, file: file.path, line: file.outlines[def.function].line,
                                                 slot: bindings[0].slot, reason: exclusion.reason, code: exclusion.code,
                                                 evidence: exclusion.evidence))
             return nil
