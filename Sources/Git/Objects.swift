@@ -106,6 +106,8 @@ public final class TreePathCache {
         var depth: Int32
     }
     private var memo: [Key: TreeEntry?] = [:]
+    /// Subtrees opened, by id: the files of one directory share every tree above them.
+    private var opened: [ObjectID: Tree] = [:]
     private var paths: [[String]] = []
     private var pathIndex: [String: Int] = [:]
     public private(set) var treesRead = 0
@@ -149,9 +151,13 @@ public final class TreePathCache {
         let treeObject: Tree
         if let opened {
             treeObject = opened
+        } else if let known = self.opened[tree] {
+            treeObject = known
         } else {
             treeObject = try repository.tree(tree)
             treesRead += 1
+            if self.opened.count > 20_000 { self.opened.removeAll(keepingCapacity: true) }
+            self.opened[tree] = treeObject
         }
         var result: TreeEntry? = nil
         if let found = treeObject.entry(named: components[depth]) {
