@@ -142,6 +142,45 @@ extension SummaryReuseTests {
         store.load("no tab here\nkey\t{not json\n")
         #expect(store.candidates("key").isEmpty)
     }
+
+    /// A kept line reads back as what was kept, field for field: every summary of a review, and
+    /// one whose texts hold the bytes the line format escapes.
+    @Test func aSummaryLineReadsBackWhole() throws {
+        let tree = Self.tree("T0", ["fs/demo/file.c": Self.fileC, "fs/demo/a.c": Self.handler("demo_page_mkwrite"),
+                                    "fs/demo/settle.c": Self.helper(waits: false)])
+        let store = SummaryStore()
+        _ = StablePageEngine().review(trees: [tree], series: nil, summaries: store)
+        let lines = store.export().split(separator: "\n")
+        #expect(lines.count >= 2)
+        for line in lines {
+            let encoded = try #require(line.split(separator: "\t", maxSplits: 1).last)
+            let (summary, dependencies) = try #require(SummaryLine.decode(encoded))
+            #expect(SummaryLine.encode(summary, dependencies) == String(encoded))
+        }
+        let odd = "a\tb\nc%d\u{1F}e\r"
+        let identity = FunctionIdentity(path: "fs/\(odd).c", name: odd, line: 7, fingerprint: .max)
+        var summary = FunctionSummary(function: odd, file: odd, line: -1, outcomes: [], usedSummaries: [odd, ""], assumptions: [odd])
+        summary.outcomes = [Outcome(returnClass: .noWrite, returnsPage: true, lock: .inherited, waitedInherited: true, waitedUnderLock: false,
+                                    waitedUnlocked: true, relockedAfterWait: false, writeback: .ended, handedBack: true, replaced: true,
+                                    path: [PathStep(file: odd, line: 3, note: odd)])]
+        summary.incomplete = true
+        var dependencies = SummaryDependencies(functions: [identity])
+        dependencies.resolutions.updateValue(nil, forKey: .init(fromPath: odd, name: "x"))
+        dependencies.resolutions.updateValue(identity, forKey: .init(fromPath: "fs/a.c", name: odd))
+        dependencies.members[odd] = [identity, identity]
+        dependencies.cuts = [1 << 32 | 5, 3]
+        dependencies.reusable = false
+        let line = SummaryLine.encode(summary, dependencies)
+        #expect(!line.contains("\n") && !line.contains("\t"))
+        let (back, backDependencies) = try #require(SummaryLine.decode(Substring(line)))
+        #expect(SummaryLine.encode(back, backDependencies) == line)
+        #expect(back.function == odd && back.outcomes == summary.outcomes && back.outcomes[0].path == summary.outcomes[0].path)
+        #expect(backDependencies.resolutions.count == 2 && backDependencies.members[odd]?.count == 2 && !backDependencies.reusable)
+        // Cut short anywhere, it is no summary.
+        for end in stride(from: 0, to: line.utf8.count, by: 7) {
+            #expect(SummaryLine.decode(Substring(String(decoding: Array(line.utf8).prefix(end), as: UTF8.self))) == nil)
+        }
+    }
 }
 
 /// The prefilter's answers kept between runs (`review` writes them under ~/.cache): a later run
