@@ -73,11 +73,16 @@ public struct StablePageEngine: Sendable {
             PerformanceTrace.record("\(tree.name): \(program.files.count { $0.isParsed }) of \(program.files.count) files parsed after the summaries", since: PerformanceTrace.now())
         }
         let context = RuleContext(program: program, analyzer: analyzer, model: model)
+        PerformanceTrace.measure("\(tree.name): exclusions of the entry points") { context.precomputeExclusions() }
         var findings: [Finding] = []
         for (k, registered) in rules.enumerated() {
             progress?("checking", k, rules.count)
             guard case .tree(let rule) = registered else { continue }
+            let before = Set(program.files.indices.filter { program.files[$0].isParsed })
             findings += PerformanceTrace.measure("\(tree.name): rule \(rule.description.id)") { rule.check(context) }
+            if getenv("SPW_DEBUG_PARSED") != nil {
+                for i in program.files.indices where program.files[i].isParsed && !before.contains(i) { print("parsed-by \(rule.description.id) \(program.files[i].path)") }
+            }
         }
         if PerformanceTrace.isEnabled {
             PerformanceTrace.record("\(tree.name): \(program.files.count { $0.isParsed }) of \(program.files.count) files parsed after the rules", since: PerformanceTrace.now())

@@ -1,4 +1,6 @@
 import CSyntax
+import Dispatch
+import Foundation
 
 /// `stable-pages/mmap-without-mkwrite`: a file `mmap` installs a `vm_operations_struct` with
 /// `.fault` but no `.page_mkwrite`, so shared writable pages become writable with no hook at all.
@@ -149,12 +151,20 @@ public struct MmapWithoutMkwrite: TreeRule {
     /// One finding per `file_operations.mmap` that hands out such a table, so a filesystem that
     /// adds its own `page_mkwrite` resolves its own finding and nobody else's; `cause` names the
     /// table, so a report can group the mappings one fix would close.
+    /// A mapping whose table has `.fault` and no `.page_mkwrite`: what the rule weighs.
+    struct Candidate {
+        var mmap: OpsBinding
+        var install: OpsInstall
+        var definition: OpsBinding
+        var fault: OpsBinding
+    }
+
     public func check(_ context: RuleContext) -> [Finding] {
         let program = context.program
-        let windows = WritebackWindows(context: context)
         var findings: [Finding] = []
         var seen = Set<String>()
         let model = context.model
+        var candidates: [Candidate] = []
         for mmap in program.bindings where model.binds(mmap, .mmap) && mmap.kind != .assignment {
             guard seen.insert("\(mmap.file)|\(mmap.variable)").inserted, !context.suppressed(rule: description.id, function: mmap.variable) else { continue }
             var tables = Set<String>()
@@ -164,43 +174,64 @@ public struct MmapWithoutMkwrite: TreeRule {
                     .filter { $0.structType == nil || $0.structType == model.ops.fault.structType }
                 guard let fault = slots.first(where: model.ops.fault.matches),
                       !slots.contains(where: { model.binds($0, .pageMkwrite) }) else { continue }
-                let definition = slots[0]
-                let definitionLine = Self.definitionLine(of: install.variable, before: definition, in: program)
-                let exclusion: NotApplicableEntry?
-                if let reason = context.model.notApplicableReason(function: install.variable, path: definition.file, version: program.version)
-                    ?? context.model.notApplicableReason(function: mmap.variable, path: mmap.file, version: program.version) {
-                    exclusion = NotApplicableEntry(function: mmap.variable, file: mmap.file, line: mmap.line, slot: "mmap", reason: reason)
-                } else if let refusal = refusesSharedWritable(mmap.function, seenFrom: mmap.file, in: program) {
-                    exclusion = NotApplicableEntry(function: mmap.variable, file: mmap.file, line: mmap.line, slot: "mmap",
-                                                   reason: "\(mmap.function)() refuses shared writable mappings", code: "no-shared-writable",
-                                                   evidence: [refusal])
-                } else if let source = FaultPageSources(context: context).exclusion(of: install.variable, seenFrom: install.file) {
-                    exclusion = NotApplicableEntry(function: mmap.variable, file: mmap.file, line: mmap.line, slot: "mmap",
-                                                   reason: source.reason, code: source.code, evidence: source.evidence)
-                } else if let closed = windows.closedMapping(fileOperations: mmap.variable) {
-                    exclusion = NotApplicableEntry(function: mmap.variable, file: mmap.file, line: mmap.line, slot: "mmap",
-                                                   reason: closed.reason, code: closed.code, evidence: closed.evidence)
-                } else {
-                    exclusion = nil
-                }
-                if let exclusion {
-                    context.explanations.add(exclusion)
-                    continue
-                }
-                findings.append(Finding(
-                    rule: description.id, severity: description.severity, confidence: description.confidence,
-                    function: mmap.variable, file: mmap.file, line: mmap.line, slot: "mmap",
-                    message: "shared writable mappings of \(mmap.variable) (.mmap = \(mmap.function)) get \(install.variable), which has .fault but no .page_mkwrite: pages become writable without waiting for writeback",
-                    path: [
-                        PathStep(file: definition.file, line: definitionLine,
-                                 note: "\(install.variable): .fault = \(fault.function), no .page_mkwrite"),
-                        PathStep(file: install.file, line: install.line, note: "\(install.function)() installs &\(install.variable)"),
-                        PathStep(file: mmap.file, line: mmap.line, note: "\(mmap.variable).mmap = \(mmap.function)"),
-                    ],
-                    bindings: [context.describe(mmap)], summariesUsed: [], assumptions: [], cause: install.variable))
+                candidates.append(Candidate(mmap: mmap, install: install, definition: slots[0], fault: fault))
             }
         }
+        // What the code says of each, on all cores: it reads mmap methods and fault handlers.
+        let exclusions = ConcurrentSlots<ExclusionMemo.Value>(count: candidates.count)
+        let workers = max(1, min(candidates.count, ProcessInfo.processInfo.activeProcessorCount))
+        let fixed = candidates, store = context.analyzer.store
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let local = RuleContext(program: program, analyzer: PathAnalyzer(program: program, model: model, store: store), model: model)
+            for i in stride(from: w, to: fixed.count, by: workers) { exclusions.set(i, .init(exclusion: exclusion(of: fixed[i], in: local))) }
+        }
+        for (i, candidate) in candidates.enumerated() {
+            let (mmap, install, definition, fault) = (candidate.mmap, candidate.install, candidate.definition, candidate.fault)
+            let exclusion: NotApplicableEntry?
+            if let reason = context.model.notApplicableReason(function: install.variable, path: definition.file, version: program.version)
+                ?? context.model.notApplicableReason(function: mmap.variable, path: mmap.file, version: program.version) {
+                exclusion = NotApplicableEntry(function: mmap.variable, file: mmap.file, line: mmap.line, slot: "mmap", reason: reason)
+            } else if let derived = exclusions.values[i]?.exclusion {
+                exclusion = NotApplicableEntry(function: mmap.variable, file: mmap.file, line: mmap.line, slot: "mmap",
+                                               reason: derived.reason, code: derived.code, evidence: derived.evidence)
+            } else {
+                exclusion = nil
+            }
+            if let exclusion {
+                context.explanations.add(exclusion)
+                continue
+            }
+            let definitionLine = Self.definitionLine(of: install.variable, before: definition, in: program)
+            findings.append(Finding(
+                rule: description.id, severity: description.severity, confidence: description.confidence,
+                function: mmap.variable, file: mmap.file, line: mmap.line, slot: "mmap",
+                message: "shared writable mappings of \(mmap.variable) (.mmap = \(mmap.function)) get \(install.variable), which has .fault but no .page_mkwrite: pages become writable without waiting for writeback",
+                path: [
+                    PathStep(file: definition.file, line: definitionLine,
+                             note: "\(install.variable): .fault = \(fault.function), no .page_mkwrite"),
+                    PathStep(file: install.file, line: install.line, note: "\(install.function)() installs &\(install.variable)"),
+                    PathStep(file: mmap.file, line: mmap.line, note: "\(mmap.variable).mmap = \(mmap.function)"),
+                ],
+                bindings: [context.describe(mmap)], summariesUsed: [], assumptions: [], cause: install.variable))
+        }
         return findings
+    }
+
+    /// Why the code says `candidate`'s shared writable pages cannot be under writeback, or nil:
+    /// the mmap refuses them, the fault handler hands out no page-cache page, or the inodes'
+    /// mapping never leaves an unlocked page under writeback.
+    func exclusion(of candidate: Candidate, in context: RuleContext) -> WritebackWindows.Exclusion? {
+        let (mmap, install) = (candidate.mmap, candidate.install)
+        if context.model.notApplicableReason(function: install.variable, path: candidate.definition.file, version: context.program.version)
+            ?? context.model.notApplicableReason(function: mmap.variable, path: mmap.file, version: context.program.version) != nil {
+            return nil  // the model's word, said by `check`
+        }
+        if let refusal = refusesSharedWritable(mmap.function, seenFrom: mmap.file, in: context.program) {
+            return WritebackWindows.Exclusion(code: "no-shared-writable", reason: "\(mmap.function)() refuses shared writable mappings",
+                                              evidence: [refusal])
+        }
+        return FaultPageSources(context: context).exclusion(of: install.variable, seenFrom: install.file)
+            ?? WritebackWindows(context: context).closedMapping(fileOperations: mmap.variable)
     }
 
     /// The `vm_ops` an mmap method leaves in the vma: its own `vma->vm_ops = &…` when it has

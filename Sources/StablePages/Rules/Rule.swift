@@ -1,4 +1,6 @@
 import CSyntax
+import Dispatch
+import Foundation
 import Series
 
 /// A C example for a rule: lines ending in `//~ finding` mark where the rule must report (the
@@ -56,6 +58,8 @@ public final class ExplanationLog: @unchecked Sendable {
 /// Derived exclusions by entry point, shared by the rules of one tree.
 final class ExclusionMemo: @unchecked Sendable {
     var values: [String: WritebackWindows.Exclusion?] = [:]
+    /// One derived answer (nil: in scope), as a worker hands it over.
+    struct Value { var exclusion: WritebackWindows.Exclusion? }
 }
 
 /// What a rule sees: one tree's program, its analysis, the model, and the entry points.
@@ -95,14 +99,12 @@ public struct RuleContext {
             return nil
         }
         // Derived once per entry point for all the rules that ask.
-        let memoKey = bindings.map { "\($0.file)|\($0.variable)|\($0.slot)" }.joined(separator: ";")
+        let memoKey = Self.exclusionKey(bindings)
         let derived: WritebackWindows.Exclusion?
         if let known = exclusions.values[memoKey] {
             derived = known
         } else {
-            let pageSource = bindings.first.flatMap { model.entryPoint(structType: $0.structType, slot: $0.slot)?.kind } == .pageMkwrite
-                ? FaultPageSources(context: self).exclusion(vmOps: bindings) : nil
-            derived = pageSource ?? WritebackWindows(context: self).exclusion(of: bindings)
+            derived = derivedExclusion(bindings)
             exclusions.values[memoKey] = .some(derived)
         }
         if let exclusion = derived {
@@ -112,6 +114,50 @@ public struct RuleContext {
             return nil
         }
         return (file, analyzer.summary(file: def.file, function: def.function))
+    }
+
+    static func exclusionKey(_ bindings: [OpsBinding]) -> String {
+        bindings.map { "\($0.file)|\($0.variable)|\($0.slot)" }.joined(separator: ";")
+    }
+
+    /// Why the code says the entry point bound by `bindings` is out of scope (see
+    /// `FaultPageSources`, `WritebackWindows`), or nil.
+    func derivedExclusion(_ bindings: [OpsBinding]) -> WritebackWindows.Exclusion? {
+        let pageSource = bindings.first.flatMap { model.entryPoint(structType: $0.structType, slot: $0.slot)?.kind } == .pageMkwrite
+            ? FaultPageSources(context: self).exclusion(vmOps: bindings) : nil
+        return pageSource ?? WritebackWindows(context: self).exclusion(of: bindings)
+    }
+
+
+    /// Derives every entry point's exclusion on all cores before the rules ask one by one: the
+    /// derivation reads fault handlers, mmap methods and ->writepage bodies, and a file kept as
+    /// an outline is parsed when first read. What each derives depends on the program only.
+    func precomputeExclusions() {
+        var work: [[OpsBinding]] = []
+        var seen = Set<String>()
+        for slot in model.entryPoints.map(\.slot) {
+            for (function, bindings) in entryPoints(slot: slot) {
+                let key = Self.exclusionKey(bindings)
+                guard exclusions.values[key] == nil, seen.insert(key).inserted,
+                      let def = program.definitions[function]?.first(where: { program.files[$0.file].path == bindings[0].file })
+                        ?? program.definitions[function]?.first,
+                      model.notApplicableReason(function: function, path: program.files[def.file].path, version: program.version) == nil
+                else { continue }
+                work.append(bindings)
+            }
+        }
+        let workers = min(work.count, ProcessInfo.processInfo.activeProcessorCount)
+        guard workers > 1 else { return }
+        let derived = ConcurrentSlots<ExclusionMemo.Value>(count: work.count)
+        let fixed = work, shared = program, sharedModel = model, store = analyzer.store
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            // A context of its own: one analyzer serves one thread; the kept summaries are shared.
+            let local = RuleContext(program: shared, analyzer: PathAnalyzer(program: shared, model: sharedModel, store: store), model: sharedModel)
+            for i in stride(from: w, to: fixed.count, by: workers) { derived.set(i, .init(exclusion: local.derivedExclusion(fixed[i]))) }
+        }
+        for (i, bindings) in work.enumerated() {
+            if let value = derived.values[i] { exclusions.values[Self.exclusionKey(bindings)] = .some(value.exclusion) }
+        }
     }
 
     /// An entry point in scope with its summary, as the path rules visit them.
