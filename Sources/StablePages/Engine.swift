@@ -78,11 +78,7 @@ public struct StablePageEngine: Sendable {
         for (k, registered) in rules.enumerated() {
             progress?("checking", k, rules.count)
             guard case .tree(let rule) = registered else { continue }
-            let before = Set(program.files.indices.filter { program.files[$0].isParsed })
             findings += PerformanceTrace.measure("\(tree.name): rule \(rule.description.id)") { rule.check(context) }
-            if getenv("SPW_DEBUG_PARSED") != nil {
-                for i in program.files.indices where program.files[i].isParsed && !before.contains(i) { print("parsed-by \(rule.description.id) \(program.files[i].path)") }
-            }
         }
         if PerformanceTrace.isEnabled {
             PerformanceTrace.record("\(tree.name): \(program.files.count { $0.isParsed }) of \(program.files.count) files parsed after the rules", since: PerformanceTrace.now())
@@ -215,25 +211,38 @@ public struct StablePageEngine: Sendable {
     /// that are given something page-like (`page`, `folio`, `vmf`, `pagep`) but have no
     /// definition and no model entry: the bodies worth a second look. Only what an entry point
     /// can reach: a file's other functions do not matter.
-    func unresolvedCallees(_ program: Program, memo: CalleeMemo = CalleeMemo(), fileKeys: [String]? = nil) -> [String] {
+    ///
+    /// `limit`: as if the program had only its first `limit` files (the program an earlier
+    /// callee round had), without indexing those again.
+    func unresolvedCallees(_ program: Program, memo: CalleeMemo = CalleeMemo(), fileKeys: [String]? = nil, limit: Int? = nil) -> [String] {
         var names = Set<String>()
         let table = model.effects(for: program.version)
+        let limit = min(limit ?? program.files.count, program.files.count)
         var queue: [(file: Int, function: Int)] = []
         var seen = Set<Int>()  // file << 32 | function
         func enqueue(_ d: (file: Int, function: Int)) {
             if seen.insert(d.file << 32 | d.function).inserted { queue.append(d) }
         }
-        for (f, file) in program.files.enumerated() {
+        for (f, file) in program.files.prefix(limit).enumerated() {
             for b in file.opsBindings where model.entryPoint(structType: b.structType, slot: b.slot) != nil
                 || model.isSupportingSlot(structType: b.structType, slot: b.slot) {
                 // An entry point bound here but defined elsewhere (afs binds in file.c, defines in write.c).
-                if let d = program.definition(b.function, from: f) { enqueue(d) } else { names.insert(b.function) }
+                if let d = program.definition(b.function, from: f, among: limit) { enqueue(d) } else { names.insert(b.function) }
             }
         }
+        // Each file's lists, asked of the memo once.
+        var lists = [[[CalleeMemo.Callee]?]?](repeating: nil, count: limit)
         while let (f, k) = queue.popLast() {
             let key = fileKeys.map { $0[f] } ?? program.files[f].path
-            for callee in memo.callees(of: program.files[f], key: key, function: k) {
-                if let d = program.definition(callee.name, from: f) {
+            if lists[f] == nil { lists[f] = memo.lists(key) ?? [] }
+            let callees: [CalleeMemo.Callee]
+            if let slots = lists[f], k < slots.count, let known = slots[k] {
+                callees = known
+            } else {
+                callees = memo.callees(of: program.files[f], key: key, function: k)
+            }
+            for callee in callees {
+                if let d = program.definition(callee.name, from: f, among: limit) {
                     enqueue(d)
                     continue
                 }
@@ -271,6 +280,12 @@ public struct StablePageEngine: Sendable {
             byFile[fileKey]![k] = out
             lock.unlock()
             return out
+        }
+
+        /// What is known of `fileKey`'s functions (nil slots: not derived yet).
+        func lists(_ fileKey: String) -> [[Callee]?]? {
+            lock.lock(); defer { lock.unlock() }
+            return byFile[fileKey]
         }
 
         /// Every function's calls, as kept with a file's outline.

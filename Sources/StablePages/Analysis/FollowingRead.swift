@@ -43,19 +43,19 @@ extension StablePageEngine {
             files[i] = parsed
         }
         let fileKeys = files.map { file in (tree.contentID(of: file.path).map { $0 + ":" } ?? "") + file.path }
+        let program = PerformanceTrace.measure("\(tree.name): program index") { Program(files: files, version: tree.kernelVersion) }
         if !sameShapes {
             // The rounds again, on the same selection: each must look for the names it did.
             var searched = Set<String>()
             for round in previous.rounds {
                 let missing = PerformanceTrace.measure("\(tree.name): callees to look for, as \(before.name)'s round") {
-                    let program = Program(files: Array(files.prefix(round.programSize)), version: tree.kernelVersion)
-                    return unresolvedCallees(program, memo: previous.calleeMemo, fileKeys: fileKeys).filter { !searched.contains($0) }
+                    unresolvedCallees(program, memo: previous.calleeMemo, fileKeys: fileKeys, limit: round.programSize)
+                        .filter { !searched.contains($0) }
                 }
                 guard missing == round.missing else { return nil }
                 searched.formUnion(missing)
             }
         }
-        let program = PerformanceTrace.measure("\(tree.name): program index") { Program(files: files, version: tree.kernelVersion) }
         return TreeRead(tree: tree, prefixes: prefixes, program: program, considered: previous.considered,
                         includedHeaders: previous.includedHeaders, calleeMemo: previous.calleeMemo,
                         fileKeys: fileKeys, rounds: previous.rounds)

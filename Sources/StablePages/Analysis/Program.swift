@@ -192,4 +192,12 @@ public struct Program: @unchecked Sendable {
         if let local = all.first(where: { $0.file == file }) { return local }
         return all.first { !files[$0.file].outlines[$0.function].isStatic } ?? all.first
     }
+
+    /// `definition(name, from: file)` in the program of the first `limit` files.
+    func definition(_ name: String, from file: Int, among limit: Int) -> (file: Int, function: Int)? {
+        guard limit < files.count else { return definition(name, from: file) }
+        guard let all = definitions[name]?.filter({ $0.file < limit }), !all.isEmpty else { return nil }
+        if let local = all.first(where: { $0.file == file }) { return local }
+        return all.first { !files[$0.file].outlines[$0.function].isStatic } ?? all.first
+    }
 }
