@@ -117,11 +117,22 @@ struct ReviewCommand: ParsableCommand {
             throw ExitCode(ExitStatus.unreadableInput)
         }
         PerformanceTrace.measure("saving the prefilter and summary caches") {
-            factsFile?.save(from: parseCache)
-            summaryFile?.save(from: summaries)
-            recordFile?.save(learnt: records.learnt) { records.export() }
-            if parseCache.learntOutlines { outlineFile?.save(parseCache.exportOutlines()) }
-            resultFile?.save(learnt: results.learnt) { results.export() }
+            // Five files, each written whole (or appended to) on its own: side by side.
+            DispatchQueue.concurrentPerform(iterations: 5) { k in
+                switch k {
+                case 0: factsFile?.save(from: parseCache)
+                case 1: summaryFile?.save(from: summaries)
+                case 2: recordFile?.save(learnt: records.learnt) { records.export() }
+                case 3:
+                    // New outlines go at the end of the file; it is written whole only when that
+                    // would pass its bounds (or it is not there, or from another binary).
+                    if parseCache.learntOutlines, let outlineFile,
+                       !outlineFile.append(parseCache.newOutlines(), keepingUnder: KeptOutlines.byteLimit) {
+                        outlineFile.save(parseCache.exportOutlines())
+                    }
+                default: resultFile?.save(learnt: results.learnt) { results.export() }
+                }
+            }
         }
         return (reviewed.findings, trees.count, reviewed.analysed)
     }

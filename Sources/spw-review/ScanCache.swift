@@ -103,6 +103,30 @@ struct CacheTextFile {
         return text[text.index(after: newline)...]
     }
 
+    /// Appends `lines` when the file is there with this header and stays under `byteLimit`;
+    /// false when it must be written whole instead.
+    func append(_ lines: String, keepingUnder byteLimit: Int) -> Bool {
+        let fd = open(path, O_WRONLY | O_APPEND)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, Int(st.st_size) + lines.utf8.count < byteLimit else { return false }
+        // The header, read through a descriptor of its own.
+        guard let reader = FileHandle(forReadingAtPath: path) else { return false }
+        let head = (try? reader.read(upToCount: header.utf8.count + 1)) ?? Data()
+        try? reader.close()
+        guard head == Data((header + "\n").utf8) else { return false }
+        if lines.isEmpty { return true }
+        var bytes = Array(lines.utf8)
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress! + done, $0.count - done) }
+            if n <= 0 { return false }
+            done += n
+        }
+        return true
+    }
+
     func save(_ body: String) {
         let directory = (path as NSString).deletingLastPathComponent
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

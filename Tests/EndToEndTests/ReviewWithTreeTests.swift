@@ -205,6 +205,40 @@ struct TreeCacheTests {
         #expect(!again.stderr.contains("reading and parsing"), "\(again.stderr)")
     }
 
+    /// A second series on a base reviewed before reads the base's files from the outlines the
+    /// first run kept (parsing only the bodies it walks), says what a review without caches
+    /// says, and adds its own outlines at the end of the file.
+    @Test func aSecondSeriesOnAKnownBaseReadsItsFilesFromKeptOutlines() throws {
+        let repo = try ReviewWithTreeTests.fixtureRepository()
+        defer { try? FileManager.default.removeItem(atPath: repo) }
+        let cacheHome = TestScratch.root.appendingPathComponent("spw-xdg-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: cacheHome) }
+        let env = ["XDG_CACHE_HOME": cacheHome, "SPW_REVIEW_TRACE_PERFORMANCE": "1"]
+        let outlines = cacheHome + "/spw-review/parse-outlines"
+        _ = try Binary.run([Binary.cleanMbox, "--tree", repo, "--format", "json"], environment: env)
+        let kept = try #require(FileManager.default.contents(atPath: outlines))
+        #expect(String(decoding: kept, as: UTF8.self).hasPrefix("spw-review parse outlines 1 "))
+        // A one-patch series: btrfs' page_mkwrite loses its wait.
+        let git = ["git", "-C", repo, "-c", "user.name=B", "-c", "user.email=b@example.org"]
+        let file = repo + "/fs/btrfs/inode.c"
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        try text.replacingOccurrences(of: "\twait_on_page_writeback(page);\n", with: "").write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try ProcessRunner.run(git + ["commit", "-qam", "btrfs: drop the wait"]).status == 0)
+        let patch = try ProcessRunner.run(git + ["format-patch", "-1", "--stdout"]).stdoutText
+        #expect(try ProcessRunner.run(git + ["reset", "-q", "--hard", "HEAD~1"]).status == 0)
+        let mbox = cacheHome + "/one.mbox"
+        try patch.write(toFile: mbox, atomically: true, encoding: .utf8)
+        let warm = try Binary.run([mbox, "--tree", repo, "--format", "json"], environment: env)
+        let fresh = try Binary.run([mbox, "--tree", repo, "--format", "json", "--no-cache"])
+        #expect(warm.status == 1 && fresh.status == 1, "\(warm.stderr)")
+        #expect(warm.stdout == fresh.stdout)
+        #expect(warm.stderr.contains(" files recorded"), "\(warm.stderr)")
+        #expect(warm.stderr.contains("T0: parse of 0 of the "), "every file of T0 from its outline: \(warm.stderr)")
+        // Appended: the file begins with what the first run wrote.
+        let grown = try #require(FileManager.default.contents(atPath: outlines))
+        #expect(grown.count > kept.count && grown.prefix(kept.count) == kept)
+    }
+
     /// A blob the analysis reads is missing (as in a partial clone): no verdict, exit 3, and
     /// nothing kept of the trees, so a later run with the object back is not answered from an
     /// incomplete read.

@@ -23,6 +23,10 @@ public final class KeptOutlines: @unchecked Sendable {
     private var usedOrder: [String] = []
     private let lock = NSLockLike()
     public private(set) var learnt = false
+    /// Keys made in this run (not loaded), in order.
+    private var madeOrder: [String] = []
+    /// Where the file is written whole again (about two 6.1 reviews' files; a line is some 7 KB).
+    public static let byteLimit = 96 << 20
     /// Reads the earlier run's text, when first needed (a review whose trees are all known
     /// needs none of it).
     private var later: (@Sendable () -> Substring?)?
@@ -75,6 +79,7 @@ public final class KeptOutlines: @unchecked Sendable {
         if used[key] == nil && stored[key] == nil {
             used[key] = line
             usedOrder.append(key)
+            madeOrder.append(key)
             learnt = true
         }
     }
@@ -82,7 +87,13 @@ public final class KeptOutlines: @unchecked Sendable {
     /// One line per file, `key TAB outlines TAB fingerprints TAB bindings TAB installs TAB calls
     /// TAB check`: this run's first, then the earlier run's, up to `limit` lines and about
     /// `byteLimit` bytes (a 6.1 review's 1,074 files are some 10 MB).
-    public func export(limit: Int = 12_000, byteLimit: Int = 96 << 20) -> String {
+    /// The lines made in this run, as `export` writes them.
+    public func learntLines() -> String {
+        lock.lock(); defer { lock.unlock() }
+        return madeOrder.map { "\($0)\t\(used[$0]!)\n" }.joined()
+    }
+
+    public func export(limit: Int = 12_000, byteLimit: Int = KeptOutlines.byteLimit) -> String {
         lock.lock(); defer { lock.unlock() }
         loadIfAsked()
         var out = ""

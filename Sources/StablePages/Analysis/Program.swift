@@ -51,6 +51,8 @@ public final class ParseCache: @unchecked Sendable {
     public func importOutlines(_ text: Substring) { outlines.load(text) }
     public func importOutlines(later read: @escaping @Sendable () -> Substring?) { outlines.load(later: read) }
     public func exportOutlines() -> String { outlines.export() }
+    /// The outlines this run made, as lines to append to what it loaded.
+    public func newOutlines() -> String { outlines.learntLines() }
     public var learntOutlines: Bool { outlines.learnt }
 
     /// The file parsed before under `key` in this run, if any.
