@@ -136,12 +136,12 @@ public struct ParsedFile: Sendable {
     /// `fingerprint(ofFunction:)` of each function, as an earlier parse of the same bytes gave them.
     let keptFingerprints: [UInt64]?
 
-    public var source: [UInt8] { body.parts.source }
-    public var tokens: [Token] { body.parts.tokens }
-    public var tree: SyntaxTree { body.parts.tree }
-    public var functions: [FunctionDefinition] { body.parts.functions }
-    public var recoveries: [Recovery] { body.parts.recoveries }
-    public var skippedRegions: [SkippedRegion] { body.parts.skippedRegions }
+    public var source: [UInt8] { body.source }
+    public var tokens: [Token] { body.tokens }
+    public var tree: SyntaxTree { body.tree }
+    public var functions: [FunctionDefinition] { body.functions }
+    public var recoveries: [Recovery] { body.recoveries }
+    public var skippedRegions: [SkippedRegion] { body.skippedRegions }
     /// False until something asked an outlined file for more than its outline.
     public var isParsed: Bool { body.isReady }
     /// An outlined file whose bytes could not be read or parsed into what its outline says:
@@ -337,7 +337,8 @@ final class ParsedBody: @unchecked Sendable {
     }
 
     private let ready: Atomic<Bool>
-    private var stored: Parts?
+    /// Written once, under `lock`, before `ready`; read only after `ready`.
+    private var stored: Parts
     private var make: (@Sendable () -> (Parts, Bool))?
     private(set) var broken = false
     private let lock = Mutex<Void>(())
@@ -349,23 +350,36 @@ final class ParsedBody: @unchecked Sendable {
 
     init(later make: @escaping @Sendable () -> (Parts, Bool)) {
         self.make = make
+        stored = Parts(source: [], tokens: [], tree: SyntaxTree(), functions: [], recoveries: [], skippedRegions: [])
         ready = Atomic(false)
     }
 
     var isReady: Bool { ready.load(ordering: .acquiring) }
 
-    var parts: Parts {
-        if ready.load(ordering: .acquiring) { return stored.unsafelyUnwrapped }
+    @inline(__always) private func ensure() {
+        if !ready.load(ordering: .acquiring) { fill() }
+    }
+
+    private func fill() {
         lock.withLock { _ in
-            guard stored == nil, let make else { return }
+            guard !ready.load(ordering: .relaxed), let make else { return }
             let (parts, broken) = make()
             self.broken = broken
             stored = parts
             self.make = nil
             ready.store(true, ordering: .releasing)
         }
-        return stored.unsafelyUnwrapped
     }
+
+    // One part at a time: the walkers ask for the tree and tokens in their inner loops, and a
+    // copy of every part (six arrays retained and released) would cost them a third.
+    var source: [UInt8] { ensure(); return stored.source }
+    var tokens: [Token] { ensure(); return stored.tokens }
+    var tree: SyntaxTree { ensure(); return stored.tree }
+    var functions: [FunctionDefinition] { ensure(); return stored.functions }
+    var recoveries: [Recovery] { ensure(); return stored.recoveries }
+    var skippedRegions: [SkippedRegion] { ensure(); return stored.skippedRegions }
+    var parts: Parts { ensure(); return stored }
 }
 
 /// The entry point: parse one file's bytes. Never fails; problems become `recoveries`.

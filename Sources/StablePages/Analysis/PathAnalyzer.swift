@@ -198,10 +198,13 @@ public final class PathAnalyzer: @unchecked Sendable {
     public func precompute(_ roots: [(file: Int, function: Int)]) {
         let workers = min(roots.count, ProcessInfo.processInfo.activeProcessorCount)
         guard workers > 1 else { return }
-        // Lines, not tokens: a body kept from an earlier run need not be parsed to be weighed.
+        // Tokens where the body is parsed; else its lines, at some seven tokens a line (a body
+        // kept from an earlier run need not be parsed to be weighed).
         let size = { (r: (file: Int, function: Int)) -> Int in
-            let f = self.program.files[r.file].outlines[r.function]
-            return f.endLine - f.line
+            let file = self.program.files[r.file]
+            guard file.isParsed else { return (file.outlines[r.function].endLine - file.outlines[r.function].line) * 7 }
+            let n = file.tree[file.functions[r.function].body]
+            return Int(n.lastToken) - Int(n.firstToken)
         }
         // Handlers of one directory (one filesystem, one driver) share their helpers: ocfs2's
         // page_mkwrite and write_begin both walk ocfs2_write_begin_nolock. They go to one worker
