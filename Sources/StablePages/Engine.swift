@@ -821,7 +821,20 @@ public struct DirectoryTree: SourceTree {
             lock.lock(); defer { lock.unlock() }
             if let lists { return lists }
             var sources: [String] = [], headers: [String] = []
-            DirectoryTree.walk(tree.root, relative: "", sources: &sources, headers: &headers)
+            // The top-level directories on all cores (a kernel has 78,000 files).
+            var top: [String] = []
+            DirectoryTree.walk(tree.root, relative: "", sources: &sources, headers: &headers, directories: &top)
+            let walked = ConcurrentSlots<(sources: [String], headers: [String])>(count: top.count)
+            let directories = top
+            DispatchQueue.concurrentPerform(iterations: directories.count) { k in
+                var s: [String] = [], h: [String] = []
+                DirectoryTree.walk(tree.root + "/" + directories[k], relative: directories[k], sources: &s, headers: &h)
+                walked.set(k, (s, h))
+            }
+            for part in walked.values {
+                sources += part?.sources ?? []
+                headers += part?.headers ?? []
+            }
             var picked = sources
             if !tree.subdirectories.isEmpty {
                 let files = Set(tree.subdirectories.filter { $0.hasSuffix(".c") })
@@ -835,17 +848,39 @@ public struct DirectoryTree: SourceTree {
 
     /// Regular files only (no symlinks, as git would list them), by the directory entry's type
     /// where the file system gives it.
+    /// `directories`: when given, subdirectories are collected there (relative) instead of walked.
     static func walk(_ dir: String, relative: String, sources: inout [String], headers: inout [String]) {
+        var unused: [String]? = nil
+        walk(dir, relative: relative, sources: &sources, headers: &headers, collecting: &unused)
+    }
+
+    static func walk(_ dir: String, relative: String, sources: inout [String], headers: inout [String], directories: inout [String]) {
+        var collected: [String]? = []
+        walk(dir, relative: relative, sources: &sources, headers: &headers, collecting: &collected)
+        directories = collected ?? []
+    }
+
+    private static func walk(_ dir: String, relative: String, sources: inout [String], headers: inout [String],
+                             collecting directories: inout [String]?) {
         guard let d = opendir(dir) else { return }
         defer { closedir(d) }
         while let entry = readdir(d) {
+            var type = Int32(entry.pointee.d_type)
+            // A file that is neither `.c` nor `.h` is passed by its bytes, without a String.
+            let kind = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: UInt8.self, capacity: 256) { p -> UInt8 in
+                    let n = strlen(UnsafeRawPointer(p).assumingMemoryBound(to: CChar.self))
+                    guard n >= 2, p[n - 2] == 0x2E else { return 0 }
+                    return p[n - 1]
+                }
+            }
+            if type == Int32(DT_REG) && kind != 0x63 && kind != 0x68 { continue }
             let name = withUnsafePointer(to: entry.pointee.d_name) {
                 $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
             }
             if name == "." || name == ".." || name == ".git" { continue }
             let full = dir + "/" + name
             let rel = relative.isEmpty ? name : relative + "/" + name
-            var type = Int32(entry.pointee.d_type)
             if type == Int32(DT_UNKNOWN) {
                 var st = stat()
                 guard lstat(full, &st) == 0 else { continue }
@@ -856,7 +891,11 @@ public struct DirectoryTree: SourceTree {
                 }
             }
             if type == Int32(DT_DIR) {
-                walk(full, relative: rel, sources: &sources, headers: &headers)
+                if directories != nil {
+                    directories!.append(rel)
+                } else {
+                    walk(full, relative: rel, sources: &sources, headers: &headers, collecting: &directories)
+                }
             } else if type == Int32(DT_REG) {
                 if name.hasSuffix(".c") { sources.append(rel) } else if name.hasSuffix(".h") { headers.append(rel) }
             }
