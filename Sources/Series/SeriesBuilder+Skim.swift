@@ -71,12 +71,21 @@ extension SeriesBuilder {
 
     /// The first `count` lines of `text`, each with its newline (all of it when it has fewer).
     static func firstLines(of text: String, _ count: Int) -> Substring {
-        var seen = 0
-        for i in text.utf8.indices where text.utf8[i] == 0x0A {
-            seen += 1
-            if seen == count { return text[..<text.utf8.index(after: i)] }
+        var text = text
+        // The byte after the `count`th newline, found with memchr.
+        let end = text.withUTF8 { bytes -> Int? in
+            guard let base = bytes.baseAddress else { return nil }
+            var seen = 0, i = 0
+            while i < bytes.count, let hit = memchr(base + i, 0x0A, bytes.count - i) {
+                let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                seen += 1
+                if seen == count { return at + 1 }
+                i = at + 1
+            }
+            return nil
         }
-        return text[...]
+        guard let end else { return text[...] }
+        return text[..<text.utf8.index(text.utf8.startIndex, offsetBy: end)]
     }
 
     static func role(_ outline: MailOutline) -> Role {
