@@ -56,7 +56,7 @@ public struct StablePageEngine: Sendable {
     /// series) when the files that differ cannot change what is read (`TreeRead.following`);
     /// also returns this tree's read, for the next.
     func analyze(_ tree: SourceTree, cache: ParseCache, onlyPaths prefixes: [String], summaries store: SummaryStore?,
-                 after previous: TreeRead?, records: ReadRecords? = nil) -> (result: TreeResult, read: TreeRead) {
+                 after previous: TreeRead?, records: ReadRecords? = nil, attempt: Int = 0) -> (result: TreeResult, read: TreeRead) {
         let recordKey = Self.recordKey(tree, prefixes: prefixes)
         let read = PerformanceTrace.measure("\(tree.name): reading and parsing") {
             previous.flatMap { following($0, in: tree, cache: cache, onlyPaths: prefixes) }
@@ -85,6 +85,13 @@ public struct StablePageEngine: Sendable {
         }
         let entryPoints = program.bindings.filter { model.entryPoint(structType: $0.structType, slot: $0.slot) != nil }.count
         let calleeNames = PerformanceTrace.measure("\(tree.name): callees left without a body") { unresolvedCallees(program, memo: read.calleeMemo, fileKeys: read.fileKeys) }
+        // A kept outline that was not its file's (a damaged cache that passed its check): the
+        // file's bodies were empty. Its outline is dropped and the tree read again without it.
+        let broken = program.files.indices.filter { program.files[$0].outlineBroken }
+        if !broken.isEmpty && attempt < 3 {
+            for i in broken { cache.forget(read.fileKeys[i]) }
+            return analyze(tree, cache: cache, onlyPaths: prefixes, summaries: store, after: nil, records: records, attempt: attempt + 1)
+        }
         if records != nil, tree.readFailures.isEmpty {
             PerformanceTrace.measure("\(tree.name): outlines to keep") { keepOutlines(of: read, cache: cache) }
         }
@@ -291,6 +298,11 @@ public struct StablePageEngine: Sendable {
         /// Every function's calls, as kept with a file's outline.
         func all(of file: ParsedFile, key fileKey: String) -> [[Callee]] {
             file.outlines.indices.map { callees(of: file, key: fileKey, function: $0) }
+        }
+
+        func drop(_ fileKey: String) {
+            lock.lock(); defer { lock.unlock() }
+            byFile.removeValue(forKey: fileKey)
         }
 
         /// What an earlier run derived for the file `fileKey` (one list per function).

@@ -106,11 +106,14 @@ struct CacheTextFile {
     /// Appends `lines` when the file is there with this header and stays under `byteLimit`;
     /// false when it must be written whole instead.
     func append(_ lines: String, keepingUnder byteLimit: Int) -> Bool {
-        let fd = open(path, O_WRONLY | O_APPEND)
+        let fd = open(path, O_RDWR | O_APPEND)
         guard fd >= 0 else { return false }
         defer { close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0, Int(st.st_size) + lines.utf8.count < byteLimit else { return false }
+        guard fstat(fd, &st) == 0, st.st_size > 0, Int(st.st_size) + lines.utf8.count < byteLimit else { return false }
+        // After a write cut short the file does not end a line: the first new one would be lost.
+        var last: UInt8 = 0
+        guard pread(fd, &last, 1, st.st_size - 1) == 1, last == 0x0A else { return false }
         // The header, read through a descriptor of its own.
         guard let reader = FileHandle(forReadingAtPath: path) else { return false }
         let head = (try? reader.read(upToCount: header.utf8.count + 1)) ?? Data()

@@ -230,6 +230,34 @@ struct KeptOutlineTests {
         #expect(!later.learntOutlines)
     }
 
+    /// An outline that is not its file's (a damaged cache whose lines still pass their check):
+    /// the review says what a fresh one says, and the file's own outline replaces it.
+    @Test func anOutlineOfOtherBytesIsReadAgainInFull() throws {
+        let engine = StablePageEngine()
+        let t0 = MemoryTreeWithIdentity(base: FollowingReadTests.tree("T0"), identity: "tree-0")
+        let changed = FollowingReadTests.handler.replacingOccurrences(of: "\twait_on_page_writeback(page);\n", with: "")
+        let t1 = MemoryTreeWithIdentity(base: FollowingReadTests.tree("T1", handler: changed), identity: "tree-1")
+        let results = TreeResultCache(), records = ReadRecords(), cache = ParseCache()
+        let first = engine.reviewTrees([t0, t1], series: nil, cache: cache, results: results, records: records)
+        // The helper's file kept under its key, but with the outline of other bytes: the same
+        // function, three lines further down. The review walks the helper and parses its file.
+        let key = t0.contentID(of: "fs/demo/prepare.c")! + ":fs/demo/prepare.c"
+        let other = CParser.parse(Array("\n\n\n#include <linux/mm.h>\n\nvoid demo_prepare(struct page *page)\n{\n\tdemo_zero(page);\n}\n".utf8),
+                                  path: "fs/demo/prepare.c")
+        let forged = key + "\t" + KeptOutlines.encode(other, callees: [[.init(name: "demo_zero", worthALook: true)]])
+        let text = cache.exportOutlines().split(separator: "\n").map { $0.hasPrefix(key + "\t") ? Substring(forged) : $0 }.joined(separator: "\n")
+        let keptResults = TreeResultCache(), keptRecords = ReadRecords(), later = ParseCache()
+        keptResults.load(Substring(results.export().split(separator: "\n").filter { $0.hasPrefix("tree-0") }.joined(separator: "\n")))
+        keptRecords.load(Substring(records.export()))
+        later.importOutlines(Substring(text))
+        let second = engine.reviewTrees([t0, t1], series: nil, cache: later, results: keptResults, records: keptRecords)
+        #expect(second.findings.map(\.key) == first.findings.map(\.key))
+        #expect(second.findings.map(\.introducedBy) == first.findings.map(\.introducedBy))
+        #expect(second.findings.map(\.message) == first.findings.map(\.message))
+        #expect(later.learntOutlines, "the file's own outline is kept in place of the forged one")
+        #expect(!later.exportOutlines().contains(forged))
+    }
+
     @Test func anOutlineLineReadsBackAsTheParse() throws {
         let text = """
             static int a_ops_setup(struct inode *inode, struct file *file)
@@ -259,7 +287,23 @@ struct KeptOutlineTests {
         // A changed byte is a damaged line: the file is parsed instead.
         var damaged = Array(line.utf8)
         damaged[damaged.count / 2] ^= 0x01
-        #expect(KeptOutlines.decode(Substring(String(decoding: damaged, as: UTF8.self)), path: "fs/demo/inode.c") == nil)
+        let damagedLine = String(decoding: damaged, as: UTF8.self)
+        #expect(KeptOutlines.decode(Substring(damagedLine), path: "fs/demo/inode.c") == nil)
+        // ... and it is dropped, so that the parse made instead is kept in its place.
+        let kept = KeptOutlines()
+        kept.load(Substring("k\t" + damagedLine + "\n"))
+        #expect(kept.entry("k", path: "fs/demo/inode.c") == nil)
+        #expect(!kept.contains("k"))
+        kept.keep(parsed, key: "k", callees: callees)
+        #expect(kept.learnt && kept.entry("k", path: "fs/demo/inode.c") != nil)
+        // Line numbers no file has, with a valid check: refused (sizes are computed from them).
+        let fields = line[..<line.lastIndex(of: "\t")!]
+        let huge = fields.replacingOccurrences(of: "a_ops_setup,1,", with: "a_ops_setup,99999999999999999,")
+        #expect(huge != String(fields))
+        #expect(KeptOutlines.decode(Substring(huge + "\t" + ReadRecords.check(huge[...])), path: "fs/demo/inode.c") == nil)
+        let backwards = fields.replacingOccurrences(of: "a_ops_setup,1,7,", with: "a_ops_setup,9,7,")
+        #expect(backwards != String(fields))
+        #expect(KeptOutlines.decode(Substring(backwards + "\t" + ReadRecords.check(backwards[...])), path: "fs/demo/inode.c") == nil)
         // An outlined file parses on first use into what it was, fingerprints included.
         let outlined = ParsedFile.outlined(path: "fs/demo/inode.c", outlines: entry.outlines, fingerprints: entry.fingerprints,
                                            opsBindings: entry.bindings, opsInstalls: entry.installs) { Array(text.utf8) }

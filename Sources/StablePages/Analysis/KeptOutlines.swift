@@ -62,13 +62,28 @@ public final class KeptOutlines: @unchecked Sendable {
     func entry(_ key: String, path: String) -> Entry? {
         lock.lock()
         loadIfAsked()
-        let line = used[key] ?? stored.removeValue(forKey: key)
-        if let line, used[key] == nil {
-            used[key] = line
+        let line = used[key] ?? stored[key]
+        lock.unlock()
+        guard let line else { return nil }
+        let entry = Self.decode(line, path: path)
+        lock.lock(); defer { lock.unlock() }
+        // A line that reads back is kept first; one that does not is dropped, so that the
+        // parse this run makes instead is kept in its place.
+        if let stored = stored.removeValue(forKey: key), used[key] == nil, entry != nil {
+            used[key] = stored
             usedOrder.append(key)
         }
-        lock.unlock()
-        return line.flatMap { Self.decode($0, path: path) }
+        return entry
+    }
+
+    /// Forgets `key`'s line (an outline that turned out not to be its file's).
+    func drop(_ key: String) {
+        lock.lock(); defer { lock.unlock() }
+        stored.removeValue(forKey: key)
+        if used.removeValue(forKey: key) != nil {
+            usedOrder.removeAll { $0 == key }
+            madeOrder.removeAll { $0 == key }
+        }
     }
 
     /// Keeps what `file` (parsed from the content `key` names) gives the index.
@@ -275,7 +290,9 @@ public final class KeptOutlines: @unchecked Sendable {
         mutating func entry(path: String) -> Entry? {
             var entry = Entry(outlines: [], fingerprints: [], bindings: [], installs: [], callees: [])
             let outlinesRead = items { r in
+                // Lines as a file can have them: sizes are computed from them before any parse.
                 guard let p = r.parts(5), let name = r.text(p[0]), let line = r.int(p[1]), let end = r.int(p[2]),
+                      line <= Int(Int32.max), end <= Int(Int32.max), end >= line,
                       p[3].count == 1, r.bytes[p[3].lowerBound] == 0x73 || r.bytes[p[3].lowerBound] == 0x2D,
                       let type = r.text(p[4]) else { return false }
                 entry.outlines.append(FunctionOutline(name: name, line: line, endLine: end, isStatic: r.bytes[p[3].lowerBound] == 0x73,

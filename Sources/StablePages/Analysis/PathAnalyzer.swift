@@ -157,6 +157,9 @@ public final class PathAnalyzer: @unchecked Sendable {
         // Only now the body: a summary kept from another tree needs none (nor its file parsed).
         let file = program.files[fileIndex]
         let function = file.functions[functionIndex]
+        // An outline that was not its file's (a damaged cache): nothing derived from its empty
+        // bodies is kept (`StablePageEngine.analyze` reads the tree again in full).
+        let broken = file.outlineBroken
         collecting.append(SummaryDependencies(functions: [me]))
         inProgress.insert("\(fileIndex):\(functionIndex)")
         var walker = FunctionWalker(analyzer: self, fileIndex: fileIndex, file: file, function: function)
@@ -167,6 +170,7 @@ public final class PathAnalyzer: @unchecked Sendable {
         let result = walker.run()
         inProgress.remove("\(fileIndex):\(functionIndex)")
         var dependencies = collecting.removeLast()
+        if broken { dependencies.reusable = false }
         // Cuts to itself, and to callees now finished, are its own; a cut to a caller still in
         // progress is not.
         dependencies.cuts = dependencies.cuts.filter { inProgress.contains("\($0 >> 32):\($0 & 0xFFFF_FFFF)") }
@@ -198,13 +202,12 @@ public final class PathAnalyzer: @unchecked Sendable {
     public func precompute(_ roots: [(file: Int, function: Int)]) {
         let workers = min(roots.count, ProcessInfo.processInfo.activeProcessorCount)
         guard workers > 1 else { return }
-        // Tokens where the body is parsed; else its lines, at some seven tokens a line (a body
-        // kept from an earlier run need not be parsed to be weighed).
+        // By lines, which every file has whether it is parsed or kept as an outline: the shares,
+        // and so the summaries (a worker's memo holds summaries cut short by recursion), are the
+        // same for a tree read from outlines as for one parsed.
         let size = { (r: (file: Int, function: Int)) -> Int in
-            let file = self.program.files[r.file]
-            guard file.isParsed else { return (file.outlines[r.function].endLine - file.outlines[r.function].line) * 7 }
-            let n = file.tree[file.functions[r.function].body]
-            return Int(n.lastToken) - Int(n.firstToken)
+            let outline = self.program.files[r.file].outlines[r.function]
+            return min(max(outline.endLine - outline.line, 0), 1 << 24)
         }
         // Handlers of one directory (one filesystem, one driver) share their helpers: ocfs2's
         // page_mkwrite and write_begin both walk ocfs2_write_begin_nolock. They go to one worker

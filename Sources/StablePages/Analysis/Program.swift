@@ -61,6 +61,15 @@ public final class ParseCache: @unchecked Sendable {
         return byID[key]
     }
 
+    /// Forgets the file of `key` and its kept outline (one that was not its file's).
+    func forget(_ key: String) {
+        lock.lock()
+        byID.removeValue(forKey: key)
+        lock.unlock()
+        outlines.drop(key)
+        callees.drop(key)
+    }
+
     /// Keeps `file` as the parse of `key` (an outlined file: later asks share its body).
     func remember(_ file: ParsedFile, as key: String) {
         lock.lock(); defer { lock.unlock() }
