@@ -124,6 +124,36 @@ struct IncludeVisibilityTests {
         #expect(IncludeResolver.normalized("../x.h") == nil)
     }
 
+    /// Include names worked out when first asked land where an index of every header's names
+    /// (how the resolver was built before) puts them, in the same order.
+    @Test func includeNamesAskedLazilyLandWhereAnIndexOfAllWould() {
+        let headers = [
+            "include/linux/mm.h", "include/uapi/linux/mm.h", "arch/x86/include/asm/mm.h", "arch/x86/include/uapi/asm/mm.h",
+            "include/asm-generic/mm.h", "include/asm-x86/mm.h", "include/asm-arm/mach/mm.h", "tools/include/linux/mm.h",
+            "drivers/x/include/include/mm.h", "include/mm.h", "mm.h", "fs/include/linux/mm.h", "include/linux/uapi/mm.h",
+        ].sorted()
+        var index: [String: [String]] = [:]
+        for path in headers {
+            let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+            for (i, part) in parts.enumerated() where part == "include" && i + 1 < parts.count {
+                var tail = Array(parts[(i + 1)...])
+                var names = [tail.joined(separator: "/")]
+                if tail.count > 1 && tail[0] == "uapi" { tail.removeFirst(); names.append(tail.joined(separator: "/")) }
+                if tail.count > 1 && tail[0].hasPrefix("asm-") && tail[0] != "asm-generic" {
+                    names.append((["asm"] + tail.dropFirst()).joined(separator: "/"))
+                }
+                for name in names { index[name, default: []].append(path) }
+            }
+        }
+        let resolver = IncludeResolver(headers: headers, sources: [])
+        let names = Set(index.keys).union(["mm.h", "linux//mm.h", "asm/mach/mm.h", "nothere/mm.h", "include/mm.h", "/mm.h", "linux/"])
+        for name in names.sorted() {
+            let expected = index[name]
+                ?? headers.filter { $0 == name || $0.hasSuffix("/" + name) }
+            #expect(resolver.resolve(IncludeDirective(name: name, quoted: false), from: "fs/a.c") == expected, "\(name)")
+        }
+    }
+
     /// The same inline helper in two headers: only the one the handler's file includes (directly
     /// or through another header) is read, and its body decides the finding.
     @Test(arguments: [true, false])

@@ -299,25 +299,49 @@ struct IdentifierSet: Sendable {
 /// every header whose path ends with the name. A helper is visible to a caller only through what
 /// the caller's file includes, so these are the only headers a callee's body can come from.
 struct IncludeResolver: Sendable {
-    private var byIncludeName: [String: [String]] = [:]
     private var byBaseName: [String: [String]] = [:]
     private let files: Set<String>
+    /// The headers each include name lands on, worked out when first asked: a tree has 24,000
+    /// headers and a read asks for a few hundred names.
+    private let byIncludeName = IncludeNames()
+
+    final class IncludeNames: @unchecked Sendable {
+        private var known: [String: [String]] = [:]
+        private let lock = NSLockLike()
+
+        func get(_ name: String, _ make: () -> [String]) -> [String] {
+            lock.lock()
+            if let found = known[name] { lock.unlock(); return found }
+            lock.unlock()
+            let found = make()
+            lock.lock(); defer { lock.unlock() }
+            known[name] = found
+            return found
+        }
+    }
 
     init(headers: [String], sources: [String]) {
         files = Set(headers).union(sources)
         for path in headers {
-            let parts = path.split(separator: "/", omittingEmptySubsequences: false)
-            byBaseName[String(parts.last ?? ""), default: []].append(path)
-            for (i, part) in parts.enumerated() where part == "include" && i + 1 < parts.count {
-                var tail = Array(parts[(i + 1)...])
-                var names = [tail.joined(separator: "/")]
-                if tail.count > 1 && tail[0] == "uapi" { tail.removeFirst(); names.append(tail.joined(separator: "/")) }
-                if tail.count > 1 && tail[0].hasPrefix("asm-") && tail[0] != "asm-generic" {
-                    names.append((["asm"] + tail.dropFirst()).joined(separator: "/"))
-                }
-                for name in names { byIncludeName[name, default: []].append(path) }
+            let base = path.lastIndex(of: "/").map { String(path[path.index(after: $0)...]) } ?? path
+            byBaseName[base, default: []].append(path)
+        }
+    }
+
+    /// The names an `#include <…>` reaches `path` by: the path after each `include/` component,
+    /// without `uapi/`, and `asm/…` for 2.6.2x's `include/asm-ARCH/…`.
+    static func includeNames(of path: String) -> [String] {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        var names: [String] = []
+        for (i, part) in parts.enumerated() where part == "include" && i + 1 < parts.count {
+            var tail = Array(parts[(i + 1)...])
+            names.append(tail.joined(separator: "/"))
+            if tail.count > 1 && tail[0] == "uapi" { tail.removeFirst(); names.append(tail.joined(separator: "/")) }
+            if tail.count > 1 && tail[0].hasPrefix("asm-") && tail[0] != "asm-generic" {
+                names.append((["asm"] + tail.dropFirst()).joined(separator: "/"))
             }
         }
+        return names
     }
 
     func resolve(_ directive: IncludeDirective, from includer: String) -> [String] {
@@ -327,7 +351,12 @@ struct IncludeResolver: Sendable {
                 return [local]
             }
         }
-        if let found = byIncludeName[directive.name] { return found }
+        // A header an include name reaches has the name's last component as its own.
+        let found = byIncludeName.get(directive.name) {
+            let last = directive.name.lastIndex(of: "/").map { String(directive.name[directive.name.index(after: $0)...]) } ?? directive.name
+            return (byBaseName[last] ?? []).filter { Self.includeNames(of: $0).contains(directive.name) }
+        }
+        if !found.isEmpty { return found }
         let base = String(directive.name.split(separator: "/").last ?? "")
         return (byBaseName[base] ?? []).filter { $0 == directive.name || $0.hasSuffix("/" + directive.name) }
     }
