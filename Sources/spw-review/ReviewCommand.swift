@@ -28,7 +28,7 @@ struct ReviewCommand: ParsableCommand {
 
     @OptionGroup var apply: ApplyOptions
 
-    @Flag(name: .customLong("no-cache"), help: "Do not use or write what reviews keep in ~/.cache/spw-review (prefilter answers, summaries, tree reads and results).")
+    @Flag(name: .customLong("no-cache"), help: "Do not use or write what reviews keep in ~/.cache/spw-review (prefilter answers, summaries, tree reads and results, parse outlines).")
     var noCache = false
 
     @Flag(name: .customLong("no-path"), help: "Print findings without their paths.")
