@@ -124,47 +124,34 @@ public final class TreePathCache {
     /// The entry at `path` below the tree `root`, or nil.
     public func entry(path: String, inTree root: ObjectID) throws -> TreeEntry? {
         let k = index(of: path)
-        return try lookup(path: k, depth: 0, in: root, opened: nil)
+        return try lookup(path: k, depth: 0, in: root)
     }
 
-    /// The entries at several paths below one tree (the tree is opened once).
+    /// The entries at several paths below one tree (each tree on the way is opened once).
     public func entries(paths wanted: [String], inTree root: ObjectID) throws -> [TreeEntry?] {
-        let indices = wanted.map(index(of:))
-        var rootTree: Tree? = nil
-        var out: [TreeEntry?] = []
-        out.reserveCapacity(indices.count)
-        for k in indices {
-            if rootTree == nil {
-                rootTree = try repository.tree(root)
-                treesRead += 1
-            }
-            out.append(try lookup(path: k, depth: 0, in: root, opened: rootTree))
-        }
-        return out
+        try wanted.map { try entry(path: $0, inTree: root) }
     }
 
-    private func lookup(path k: Int, depth: Int, in tree: ObjectID, opened: Tree?) throws -> TreeEntry? {
+    private func lookup(path k: Int, depth: Int, in tree: ObjectID) throws -> TreeEntry? {
         let key = Key(tree: tree, path: Int32(k), depth: Int32(depth))
         if let cached = memo[key] { return cached }
         let components = paths[k]
         guard depth < components.count else { return nil }
         let treeObject: Tree
-        if let opened {
-            treeObject = opened
-        } else if let known = self.opened[tree] {
+        if let known = opened[tree] {
             treeObject = known
         } else {
             treeObject = try repository.tree(tree)
             treesRead += 1
-            if self.opened.count > 20_000 { self.opened.removeAll(keepingCapacity: true) }
-            self.opened[tree] = treeObject
+            if opened.count > 20_000 { opened.removeAll(keepingCapacity: true) }
+            opened[tree] = treeObject
         }
         var result: TreeEntry? = nil
         if let found = treeObject.entry(named: components[depth]) {
             if depth == components.count - 1 {
                 result = found
             } else if found.isTree {
-                result = try lookup(path: k, depth: depth + 1, in: found.id, opened: nil)
+                result = try lookup(path: k, depth: depth + 1, in: found.id)
             }
         }
         // Roots differ from commit to commit: only subtrees are worth remembering. The bound

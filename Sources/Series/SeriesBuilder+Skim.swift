@@ -71,13 +71,10 @@ extension SeriesBuilder {
 
     /// The first `count` lines of `text`, each with its newline (all of it when it has fewer).
     static func firstLines(of text: String, _ count: Int) -> Substring {
-        var text = text
-        // The byte after the `count`th newline, found with memchr.
-        let end = text.withUTF8 { bytes -> Int? in
-            guard let base = bytes.baseAddress else { return nil }
+        // The byte after the `count`th newline.
+        let end = text.withBytes { bytes -> Int? in
             var seen = 0, i = 0
-            while i < bytes.count, let hit = memchr(base + i, 0x0A, bytes.count - i) {
-                let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            while let at = ByteText.first(0x0A, in: bytes, i..<bytes.count) {
                 seen += 1
                 if seen == count { return at + 1 }
                 i = at + 1
@@ -222,9 +219,7 @@ struct DiffSkim: Sendable {
                         inGitHeader = true
                     }
                 }
-                // Most lines are text: their first byte rules out every prefix below without a memcmp.
-                let first = line.first ?? 0
-                if first == 0x64, line.hasBytePrefix("diff --git ") {
+                if line.hasBytePrefix("diff --git ") {
                     // The new name: from the last ` b/` of the line.
                     var b = line.count - 3
                     while b > 11 && !(line[b] == 0x20 && line[b + 1] == 0x62 && line[b + 2] == 0x2F) { b -= 1 }
@@ -232,16 +227,16 @@ struct DiffSkim: Sendable {
                     inGitHeader = false
                     minus = nil
                     pendingFile = nil
-                } else if first == 0x2D, line.hasBytePrefix("--- ") {
+                } else if line.hasBytePrefix("--- ") {
                     minus = (lineStart + 4)..<lineEnd
-                } else if first == 0x2B, line.hasBytePrefix("+++ "), let m = minus {
+                } else if line.hasBytePrefix("+++ "), let m = minus {
                     if !inGitHeader {
                         let isNull = line.count >= 13 && line[4..<13].elementsEqual("/dev/null".utf8)
                         pendingFile = isNull ? m : (lineStart + 4)..<lineEnd
                     }
                     inGitHeader = false
                     minus = nil
-                } else if first == 0x40, line.hasBytePrefix("@@ -"), skim.hasFiles || pendingFile != nil, let counts = hunkCounts(line) {
+                } else if line.hasBytePrefix("@@ -"), skim.hasFiles || pendingFile != nil, let counts = hunkCounts(line) {
                     // A `---`/`+++` pair is a file once a hunk follows it.
                     if let name = pendingFile {
                         skim.mixPath(all, name)
@@ -253,7 +248,7 @@ struct DiffSkim: Sendable {
                 } else {
                     minus = nil
                     pendingFile = nil
-                    if first == 0x54, !skim.mentionsPullRequest, line.hasBytePrefix("The following changes since commit") {
+                    if !skim.mentionsPullRequest, line.hasBytePrefix("The following changes since commit") {
                         skim.mentionsPullRequest = true
                     }
                 }
@@ -339,10 +334,11 @@ struct DiffSkim: Sendable {
 }
 
 extension UnsafeBufferPointer where Element == UInt8 {
+    /// The first byte decides most lines (they are text) without a call to memcmp.
     @inline(__always) func hasBytePrefix(_ prefix: StaticString) -> Bool {
         let n = prefix.utf8CodeUnitCount
         guard count >= n, let base = baseAddress else { return false }
-        return memcmp(base, prefix.utf8Start, n) == 0
+        return n == 0 || (base[0] == prefix.utf8Start[0] && memcmp(base, prefix.utf8Start, n) == 0)
     }
 
     @inline(__always) func hasBytePrefix(_ prefix: [UInt8]) -> Bool {

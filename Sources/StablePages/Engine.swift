@@ -69,9 +69,6 @@ public struct StablePageEngine: Sendable {
         // Without a review's store, a fresh one still lets the workers share what they derive.
         let analyzer = PathAnalyzer(program: program, model: model, store: store ?? SummaryStore())
         PerformanceTrace.measure("\(tree.name): entry-point summaries (\(store?.reused ?? 0) reused so far: other workers, earlier trees)") { analyzer.precompute(entryPointDefinitions(program)) }
-        if PerformanceTrace.isEnabled {
-            PerformanceTrace.record("\(tree.name): \(program.files.count { $0.isParsed }) of \(program.files.count) files parsed after the summaries", since: PerformanceTrace.now())
-        }
         let context = RuleContext(program: program, analyzer: analyzer, model: model)
         PerformanceTrace.measure("\(tree.name): exclusions of the entry points") { context.precomputeExclusions() }
         var findings: [Finding] = []

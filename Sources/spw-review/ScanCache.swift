@@ -114,20 +114,18 @@ struct CacheTextFile {
         // After a write cut short the file does not end a line: the first new one would be lost.
         var last: UInt8 = 0
         guard pread(fd, &last, 1, st.st_size - 1) == 1, last == 0x0A else { return false }
-        // The header, read through a descriptor of its own.
-        guard let reader = FileHandle(forReadingAtPath: path) else { return false }
-        let head = (try? reader.read(upToCount: header.utf8.count + 1)) ?? Data()
-        try? reader.close()
-        guard head == Data((header + "\n").utf8) else { return false }
-        if lines.isEmpty { return true }
-        var bytes = Array(lines.utf8)
-        var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress! + done, $0.count - done) }
-            if n <= 0 { return false }
-            done += n
+        let expected = Array((header + "\n").utf8)
+        var head = [UInt8](repeating: 0, count: expected.count)
+        guard pread(fd, &head, head.count, 0) == head.count, head == expected else { return false }
+        return Array(lines.utf8).withUnsafeBytes { bytes in
+            var done = 0
+            while done < bytes.count {
+                let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
+                if n <= 0 { return false }
+                done += n
+            }
+            return true
         }
-        return true
     }
 
     func save(_ body: String) {

@@ -13,6 +13,13 @@ public final class KeptOutlines: @unchecked Sendable {
         var bindings: [OpsBinding]
         var installs: [OpsInstall]
         var callees: [[StablePageEngine.CalleeMemo.Callee]]
+
+        /// The file this entry outlines, at `path`; `bytes` are read and parsed when a body is
+        /// asked for.
+        func file(at path: String, bytes: @escaping @Sendable () -> [UInt8]?) -> ParsedFile {
+            ParsedFile.outlined(path: path, outlines: outlines, fingerprints: fingerprints, opsBindings: bindings,
+                                opsInstalls: installs, bytes: bytes)
+        }
     }
 
     /// Lines of an earlier run, by key, decoded when first asked for.
@@ -44,12 +51,6 @@ public final class KeptOutlines: @unchecked Sendable {
         guard let read = later else { return }
         later = nil
         if let text = read() { add(text.keyedLines()) }
-    }
-
-    var count: Int {
-        lock.lock(); defer { lock.unlock() }
-        loadIfAsked()
-        return stored.count + used.count
     }
 
     func contains(_ key: String) -> Bool {

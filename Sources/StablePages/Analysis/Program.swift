@@ -197,17 +197,11 @@ public struct Program: @unchecked Sendable {
         return all
     }
 
-    /// The definition of `name` seen from `file`: a static one in the same file first.
-    func definition(_ name: String, from file: Int) -> (file: Int, function: Int)? {
-        guard let all = definitions[name] else { return nil }
-        if let local = all.first(where: { $0.file == file }) { return local }
-        return all.first { !files[$0.file].outlines[$0.function].isStatic } ?? all.first
-    }
-
-    /// `definition(name, from: file)` in the program of the first `limit` files.
-    func definition(_ name: String, from file: Int, among limit: Int) -> (file: Int, function: Int)? {
-        guard limit < files.count else { return definition(name, from: file) }
-        guard let all = definitions[name]?.filter({ $0.file < limit }), !all.isEmpty else { return nil }
+    /// The definition of `name` seen from `file`: a static one in the same file first. `limit`:
+    /// as the program of the first `limit` files would see it.
+    func definition(_ name: String, from file: Int, among limit: Int = .max) -> (file: Int, function: Int)? {
+        guard var all = definitions[name] else { return nil }
+        if limit < files.count { all = all.filter { $0.file < limit } }
         if let local = all.first(where: { $0.file == file }) { return local }
         return all.first { !files[$0.file].outlines[$0.function].isStatic } ?? all.first
     }

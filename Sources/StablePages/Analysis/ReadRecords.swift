@@ -148,18 +148,15 @@ extension StablePageEngine {
         let ids = record.files.map { tree.contentID(of: $0) }
         guard !ids.contains(nil), record.rounds.allSatisfy({ (0...record.files.count).contains($0.programSize) }) else { return nil }
         let parsed = ConcurrentSlots<ParsedFile>(count: record.files.count)
-        let outlined = ConcurrentSlots<Bool>(count: record.files.count)
         PerformanceTrace.measure("\(tree.name): outlines of the \(record.files.count) files recorded") {
             DispatchQueue.concurrentPerform(iterations: record.files.count) { i in
                 let path = record.files[i], key = ids[i]! + ":" + path
                 if let known = cache.parsedBefore(key) { parsed.set(i, known); return }
                 guard let kept = cache.outlines.entry(key, path: path) else { return }
                 cache.callees.seed(key, kept.callees)
-                let file = ParsedFile.outlined(path: path, outlines: kept.outlines, fingerprints: kept.fingerprints,
-                                               opsBindings: kept.bindings, opsInstalls: kept.installs) { tree.contents(of: path) }
+                let file = kept.file(at: path) { tree.contents(of: path) }
                 cache.remember(file, as: key)
                 parsed.set(i, file)
-                outlined.set(i, true)
             }
         }
         let missing = record.files.indices.filter { parsed.values[$0] == nil }
@@ -209,8 +206,7 @@ public enum CacheTexts {
         outlines.load(text)
         for key in keys.prefix(64) {
             if let entry = outlines.entry(key, path: "fs/a.c") {
-                let file = ParsedFile.outlined(path: "fs/a.c", outlines: entry.outlines, fingerprints: entry.fingerprints,
-                                               opsBindings: entry.bindings, opsInstalls: entry.installs) { nil }
+                let file = entry.file(at: "fs/a.c") { nil }
                 _ = file.functions.count
                 _ = entry.outlines.indices.map { file.fingerprint(ofFunction: $0) }
             }

@@ -1,6 +1,4 @@
 import CSyntax
-import Dispatch
-import Foundation
 
 /// `stable-pages/mmap-without-mkwrite`: a file `mmap` installs a `vm_operations_struct` with
 /// `.fault` but no `.page_mkwrite`, so shared writable pages become writable with no hook at all.
@@ -148,17 +146,19 @@ public struct MmapWithoutMkwrite: TreeRule {
         ]
     )
 
-    /// One finding per `file_operations.mmap` that hands out such a table, so a filesystem that
-    /// adds its own `page_mkwrite` resolves its own finding and nobody else's; `cause` names the
-    /// table, so a report can group the mappings one fix would close.
     /// A mapping whose table has `.fault` and no `.page_mkwrite`: what the rule weighs.
-    struct Candidate {
+    struct Candidate: Sendable {
         var mmap: OpsBinding
         var install: OpsInstall
         var definition: OpsBinding
         var fault: OpsBinding
+        /// The model's word that the mapping is out of scope, when it has one.
+        var modelReason: String?
     }
 
+    /// One finding per `file_operations.mmap` that hands out such a table, so a filesystem that
+    /// adds its own `page_mkwrite` resolves its own finding and nobody else's; `cause` names the
+    /// table, so a report can group the mappings one fix would close.
     public func check(_ context: RuleContext) -> [Finding] {
         let program = context.program
         var findings: [Finding] = []
@@ -174,24 +174,21 @@ public struct MmapWithoutMkwrite: TreeRule {
                     .filter { $0.structType == nil || $0.structType == model.ops.fault.structType }
                 guard let fault = slots.first(where: model.ops.fault.matches),
                       !slots.contains(where: { model.binds($0, .pageMkwrite) }) else { continue }
-                candidates.append(Candidate(mmap: mmap, install: install, definition: slots[0], fault: fault))
+                let reason = model.notApplicableReason(function: install.variable, path: slots[0].file, version: program.version)
+                    ?? model.notApplicableReason(function: mmap.variable, path: mmap.file, version: program.version)
+                candidates.append(Candidate(mmap: mmap, install: install, definition: slots[0], fault: fault, modelReason: reason))
             }
         }
         // What the code says of each, on all cores: it reads mmap methods and fault handlers.
-        let exclusions = ConcurrentSlots<ExclusionMemo.Value>(count: candidates.count)
-        let workers = max(1, min(candidates.count, ProcessInfo.processInfo.activeProcessorCount))
-        let fixed = candidates, store = context.analyzer.store
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            let local = RuleContext(program: program, analyzer: PathAnalyzer(program: program, model: model, store: store), model: model)
-            for i in stride(from: w, to: fixed.count, by: workers) { exclusions.set(i, .init(exclusion: exclusion(of: fixed[i], in: local))) }
+        let exclusions = context.onAllCores(candidates) { local, candidate in
+            candidate.modelReason == nil ? exclusion(of: candidate, in: local) : nil
         }
-        for (i, candidate) in candidates.enumerated() {
+        for (candidate, derived) in zip(candidates, exclusions) {
             let (mmap, install, definition, fault) = (candidate.mmap, candidate.install, candidate.definition, candidate.fault)
             let exclusion: NotApplicableEntry?
-            if let reason = context.model.notApplicableReason(function: install.variable, path: definition.file, version: program.version)
-                ?? context.model.notApplicableReason(function: mmap.variable, path: mmap.file, version: program.version) {
+            if let reason = candidate.modelReason {
                 exclusion = NotApplicableEntry(function: mmap.variable, file: mmap.file, line: mmap.line, slot: "mmap", reason: reason)
-            } else if let derived = exclusions.values[i]?.exclusion {
+            } else if let derived {
                 exclusion = NotApplicableEntry(function: mmap.variable, file: mmap.file, line: mmap.line, slot: "mmap",
                                                reason: derived.reason, code: derived.code, evidence: derived.evidence)
             } else {
@@ -222,10 +219,6 @@ public struct MmapWithoutMkwrite: TreeRule {
     /// mapping never leaves an unlocked page under writeback.
     func exclusion(of candidate: Candidate, in context: RuleContext) -> WritebackWindows.Exclusion? {
         let (mmap, install) = (candidate.mmap, candidate.install)
-        if context.model.notApplicableReason(function: install.variable, path: candidate.definition.file, version: context.program.version)
-            ?? context.model.notApplicableReason(function: mmap.variable, path: mmap.file, version: context.program.version) != nil {
-            return nil  // the model's word, said by `check`
-        }
         if let refusal = refusesSharedWritable(mmap.function, seenFrom: mmap.file, in: context.program) {
             return WritebackWindows.Exclusion(code: "no-shared-writable", reason: "\(mmap.function)() refuses shared writable mappings",
                                               evidence: [refusal])

@@ -89,9 +89,7 @@ public struct RuleContext {
     /// The entry-point function's summary, unless it is suppressed, not applicable, or has no
     /// body in the analysed files.
     func summaryOfEntryPoint(_ function: String, bindings: [OpsBinding], rule: String) -> (file: ParsedFile, summary: FunctionSummary)? {
-        guard !suppressed(rule: rule, function: function),
-              let def = program.definitions[function]?.first(where: { program.files[$0.file].path == bindings[0].file })
-                ?? program.definitions[function]?.first else { return nil }
+        guard !suppressed(rule: rule, function: function), let def = definition(of: function, boundIn: bindings) else { return nil }
         let file = program.files[def.file]
         if let reason = model.notApplicableReason(function: function, path: file.path, version: program.version) {
             explanations.add(NotApplicableEntry(function: function, file: file.path, line: file.outlines[def.function].line,
@@ -116,6 +114,12 @@ public struct RuleContext {
         return (file, analyzer.summary(file: def.file, function: def.function))
     }
 
+    /// The body of an entry point: the one in the file that binds it, else the first.
+    func definition(of function: String, boundIn bindings: [OpsBinding]) -> (file: Int, function: Int)? {
+        program.definitions[function]?.first(where: { program.files[$0.file].path == bindings[0].file })
+            ?? program.definitions[function]?.first
+    }
+
     static func exclusionKey(_ bindings: [OpsBinding]) -> String {
         bindings.map { "\($0.file)|\($0.variable)|\($0.slot)" }.joined(separator: ";")
     }
@@ -128,7 +132,6 @@ public struct RuleContext {
         return pageSource ?? WritebackWindows(context: self).exclusion(of: bindings)
     }
 
-
     /// Derives every entry point's exclusion on all cores before the rules ask one by one: the
     /// derivation reads fault handlers, mmap methods and ->writepage bodies, and a file kept as
     /// an outline is parsed when first read. What each derives depends on the program only.
@@ -138,26 +141,29 @@ public struct RuleContext {
         for slot in model.entryPoints.map(\.slot) {
             for (function, bindings) in entryPoints(slot: slot) {
                 let key = Self.exclusionKey(bindings)
-                guard exclusions.values[key] == nil, seen.insert(key).inserted,
-                      let def = program.definitions[function]?.first(where: { program.files[$0.file].path == bindings[0].file })
-                        ?? program.definitions[function]?.first,
+                guard exclusions.values[key] == nil, seen.insert(key).inserted, let def = definition(of: function, boundIn: bindings),
                       model.notApplicableReason(function: function, path: program.files[def.file].path, version: program.version) == nil
                 else { continue }
                 work.append(bindings)
             }
         }
-        let workers = min(work.count, ProcessInfo.processInfo.activeProcessorCount)
-        guard workers > 1 else { return }
-        let derived = ConcurrentSlots<ExclusionMemo.Value>(count: work.count)
-        let fixed = work, shared = program, sharedModel = model, store = analyzer.store
+        let derived = onAllCores(work) { context, bindings in context.derivedExclusion(bindings) }
+        for (bindings, exclusion) in zip(work, derived) { exclusions.values[Self.exclusionKey(bindings)] = .some(exclusion) }
+    }
+
+    /// `derive` of each of `items`, on all cores, in the items' order. Each worker has a context
+    /// of its own (one analyzer serves one thread); the kept summaries are shared.
+    func onAllCores<Item: Sendable>(_ items: [Item], _ derive: @escaping @Sendable (RuleContext, Item) -> WritebackWindows.Exclusion?)
+        -> [WritebackWindows.Exclusion?] {
+        let workers = min(items.count, ProcessInfo.processInfo.activeProcessorCount)
+        guard workers > 1 else { return items.map { derive(self, $0) } }
+        let derived = ConcurrentSlots<ExclusionMemo.Value>(count: items.count)
+        let shared = program, sharedModel = model, store = analyzer.store
         DispatchQueue.concurrentPerform(iterations: workers) { w in
-            // A context of its own: one analyzer serves one thread; the kept summaries are shared.
             let local = RuleContext(program: shared, analyzer: PathAnalyzer(program: shared, model: sharedModel, store: store), model: sharedModel)
-            for i in stride(from: w, to: fixed.count, by: workers) { derived.set(i, .init(exclusion: local.derivedExclusion(fixed[i]))) }
+            for i in stride(from: w, to: items.count, by: workers) { derived.set(i, .init(exclusion: derive(local, items[i]))) }
         }
-        for (i, bindings) in work.enumerated() {
-            if let value = derived.values[i] { exclusions.values[Self.exclusionKey(bindings)] = .some(value.exclusion) }
-        }
+        return derived.values.map { $0?.exclusion }
     }
 
     /// An entry point in scope with its summary, as the path rules visit them.
