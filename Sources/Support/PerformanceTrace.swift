@@ -28,22 +28,36 @@ public enum PerformanceTrace {
     @discardableResult
     public static func measure<T>(_ what: @autoclosure () -> String, _ body: () throws -> T) rethrows -> T {
         guard destination != nil else { return try body() }
-        let start = now()
+        let start = now(), cpuStart = cpu()
         let result = try body()
-        record(what(), since: start)
+        record(what(), since: start, cpuSince: cpuStart)
         return result
+    }
+
+    /// User and system time of the whole process so far: set beside the wall time of a phase,
+    /// it shows whether the phase kept both cores busy.
+    public static func cpu() -> Double {
+        var usage = rusage()
+        #if canImport(Glibc)
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        #else
+        getrusage(RUSAGE_SELF, &usage)
+        #endif
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
     /// When tracing, writes `performance: <seconds since start> s: <what>` (for work that cannot
     /// be a closure, such as a call that consumes a value).
-    public static func record(_ what: @autoclosure () -> String, since start: Double) {
+    public static func record(_ what: @autoclosure () -> String, since start: Double, cpuSince cpuStart: Double? = nil) {
         guard let fd = destination else { return }
-        let line = "performance: \(String(format6(now() - start))) s: \(what())\(memory())\n"
+        let cpuTime = cpuStart.map { "cpu \(format6(cpu() - $0)) s, " } ?? ""
+        let line = "performance: \(String(format6(now() - start))) s: \(what())\(memory(prefix: cpuTime))\n"
         _ = line.withCString { write(fd, $0, strlen($0)) }
     }
 
-    /// ` (resident 12 MiB, peak 20 MiB)` from /proc, where there is one.
-    private static func memory() -> String {
+    /// ` (cpu 0.2 s, resident 12 MiB, peak 20 MiB)`: memory from /proc, where there is one.
+    private static func memory(prefix: String) -> String {
         guard let file = fopen("/proc/self/status", "r") else { return "" }
         defer { fclose(file) }
         var resident = "", peak = ""
@@ -54,7 +68,8 @@ public enum PerformanceTrace {
             if line.hasPrefix("VmRSS:"), let kib { resident = "\(kib / 1024)" }
             if line.hasPrefix("VmHWM:"), let kib { peak = "\(kib / 1024)" }
         }
-        return resident.isEmpty ? "" : " (resident \(resident) MiB, peak \(peak) MiB)"
+        if resident.isEmpty { return prefix.isEmpty ? "" : " (\(prefix.dropLast(2)))" }
+        return " (\(prefix)resident \(resident) MiB, peak \(peak) MiB)"
     }
 
     private static func format6(_ seconds: Double) -> String {

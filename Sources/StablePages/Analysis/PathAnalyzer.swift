@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import CSyntax
 
 /// Everything derived about one function: its exits, and what the derivation relied on.
@@ -23,13 +24,23 @@ public final class PathAnalyzer: @unchecked Sendable {
     let program: Program
     let model: StablePageModel
     let table: [String: [ModelEntry]]
-    private var summaries: [String: (summary: FunctionSummary, dependencies: SummaryDependencies)] = [:]
+    private var summaries: [String: Derived] = [:]
+
+    /// A summary, what it depended on, and the functions its walk summarised (its own and its
+    /// callees', as `file << 32 | function`).
+    struct Derived {
+        var summary: FunctionSummary
+        var dependencies: SummaryDependencies
+        var reach: Set<Int>
+    }
     /// Whether a function's definition returns `struct page *`/`struct folio *`, by definition.
     var returnsPageCache: [Int: Bool] = [:]
     /// Summaries from earlier trees of the same review, and what each depended on.
     let store: SummaryStore?
     /// Dependencies of the summaries being derived, innermost last.
     private var collecting: [SummaryDependencies] = []
+    /// The functions summarised for each summary being derived, innermost last.
+    private var reaching: [Set<Int>] = []
     private var identities: [Int: FunctionIdentity] = [:]
     private lazy var fileIndexByPath: [String: Int] = Dictionary(
         program.files.enumerated().map { ($0.element.path, $0.offset) }, uniquingKeysWith: { a, _ in a })
@@ -42,7 +53,9 @@ public final class PathAnalyzer: @unchecked Sendable {
         pageStateNames[name] = result
         return result
     }
-    private var inProgress: Set<String> = []
+    /// The functions whose walk is under way (`file << 32 | function`): a call to one of them is
+    /// recursion, cut short.
+    private var inProgress: Set<Int> = []
     /// Most states explored per function before giving up on it (and saying so).
     static let stateBudget = 20_000
     /// Most functions a call through a member is taken to reach (`->check_write_begin` has one
@@ -95,25 +108,45 @@ public final class PathAnalyzer: @unchecked Sendable {
         if !collecting.isEmpty { collecting[collecting.count - 1].merge(dependencies) }
     }
 
-    /// Whether everything `dependencies` names is the same in this program.
-    private func holds(_ dependencies: SummaryDependencies) -> Bool {
+    /// Whether everything `dependencies` names is the same in this program: the functions it
+    /// names, as this program's `file << 32 | function`, when it does.
+    private func holds(_ dependencies: SummaryDependencies) -> Set<Int>? {
+        var reach = Set<Int>()
         for f in dependencies.functions {
             guard let index = fileIndexByPath[f.path],
                   let k = program.files[index].outlines.indices.first(where: {
                       program.files[index].outlines[$0].name == f.name && program.files[index].outlines[$0].line == f.line
                   }),
-                  identity(file: index, function: k) == f else { return false }
+                  identity(file: index, function: k) == f else { return nil }
+            reach.insert(index << 32 | k)
         }
         for (key, expected) in dependencies.resolutions {
-            guard let from = fileIndexByPath[key.fromPath] else { return false }
+            guard let from = fileIndexByPath[key.fromPath] else { return nil }
             let found = program.definition(key.name, from: from).map { identity(file: $0.file, function: $0.function) }
-            if found != expected { return false }
+            if found != expected { return nil }
         }
         for (member, expected) in dependencies.members
             where memberTargets(member).map({ identity(file: $0.file, function: $0.function) }) != expected {
-            return false
+            return nil
         }
-        return true
+        return reach
+    }
+
+    /// Whether a summary derived earlier is the one a walk now would derive. A walk cuts a call
+    /// to a function in progress short, so a summary depends on which functions are in progress:
+    /// it is the same when every cut it made is still in progress and nothing it summarised is.
+    /// So a root's summary never depends on what the analyzer derived before it, and workers can
+    /// take roots in any order.
+    private func stillExact(_ done: Derived) -> Bool {
+        done.dependencies.cuts.isSubset(of: inProgress) && done.reach.isDisjoint(with: inProgress)
+    }
+
+    /// Takes `done` into the summary being derived.
+    private func use(_ done: Derived) {
+        record(done.dependencies)
+        if !reaching.isEmpty { reaching[reaching.count - 1].formUnion(done.reach) }
+        // Derived while one of its callers was in progress: right for that caller only.
+        if !done.dependencies.cuts.isEmpty && !collecting.isEmpty { collecting[collecting.count - 1].reusable = false }
     }
 
     /// Effects that are vocabulary (locks, waits, writeback, conversions): always from the model.
@@ -138,19 +171,20 @@ public final class PathAnalyzer: @unchecked Sendable {
         let specialisation = constants.keys.sorted().map { ":\($0)=\(constants[$0]!.rawValue)" }.joined()
             + flagTexts.keys.sorted().map { ":\($0)~\(flagTexts[$0]!)" }.joined()
         let key = "\(fileIndex):\(functionIndex)" + specialisation
-        if let done = summaries[key] {
-            record(done.dependencies)
-            // Derived while one of its callers was in progress: right for that caller only.
-            if !done.dependencies.cuts.isEmpty && !collecting.isEmpty { collecting[collecting.count - 1].reusable = false }
+        let id = fileIndex << 32 | functionIndex
+        if let done = summaries[key], stillExact(done) {
+            use(done)
             return done.summary
         }
         let me = identity(file: fileIndex, function: functionIndex)
         let storeKey = "\(program.version.map { "\($0)" } ?? "-")|\(me.path)|\(me.name)|\(me.line)" + specialisation
         if let store {
-            for (summary, dependencies) in store.candidates(storeKey) where holds(dependencies) {
+            for (summary, dependencies) in store.candidates(storeKey) {
+                guard let reach = holds(dependencies), reach.isDisjoint(with: inProgress) else { continue }
                 store.noteReuse()
-                summaries[key] = (summary, dependencies)
-                record(dependencies)
+                let done = Derived(summary: summary, dependencies: dependencies, reach: reach)
+                summaries[key] = done
+                use(done)
                 return summary
             }
         }
@@ -161,23 +195,26 @@ public final class PathAnalyzer: @unchecked Sendable {
         // bodies is kept (`StablePageEngine.analyze` reads the tree again in full).
         let broken = file.outlineBroken
         collecting.append(SummaryDependencies(functions: [me]))
-        inProgress.insert("\(fileIndex):\(functionIndex)")
+        reaching.append([id])
+        inProgress.insert(id)
         var walker = FunctionWalker(analyzer: self, fileIndex: fileIndex, file: file, function: function)
         walker.constants = constants
         for (index, text) in flagTexts where index < function.parameters.count {
             walker.assignedText[function.parameters[index].name] = text
         }
         let result = walker.run()
-        inProgress.remove("\(fileIndex):\(functionIndex)")
+        inProgress.remove(id)
         var dependencies = collecting.removeLast()
+        let reach = reaching.removeLast()
         if broken { dependencies.reusable = false }
         // Cuts to itself, and to callees now finished, are its own; a cut to a caller still in
         // progress is not.
-        dependencies.cuts = dependencies.cuts.filter { inProgress.contains("\($0 >> 32):\($0 & 0xFFFF_FFFF)") }
+        dependencies.cuts = dependencies.cuts.filter { inProgress.contains($0) }
         if !dependencies.cuts.isEmpty { dependencies.reusable = false }
-        summaries[key] = (result, dependencies)
+        let done = Derived(summary: result, dependencies: dependencies, reach: reach)
+        summaries[key] = done
         if dependencies.reusable { store?.put(storeKey, result, dependencies) }
-        record(dependencies)
+        use(done)
         return result
     }
 
@@ -190,49 +227,54 @@ public final class PathAnalyzer: @unchecked Sendable {
     }
 
     func isInProgress(file: Int, function: Int) -> Bool {
-        let cut = inProgress.contains("\(file):\(function)")
+        let cut = inProgress.contains(file << 32 | function)
         if cut && !collecting.isEmpty { collecting[collecting.count - 1].cuts.insert(file << 32 | function) }
         return cut
     }
 
     /// Summarises `roots` (entry points) on all cores before the rules ask for them one by one:
     /// a few handlers (ocfs2's, f2fs's write_begin) cost most of the analysis. Each worker has its
-    /// own analyzer over a fixed share (largest bodies first, to the least-loaded worker), so the
-    /// result does not depend on timing; only the roots' summaries are kept.
+    /// own analyzer and takes the next root, the largest first, when it is done with one; a
+    /// summary does not depend on what its analyzer derived before (`stillExact`), so the result
+    /// does not depend on timing. Only the roots' summaries are kept.
     public func precompute(_ roots: [(file: Int, function: Int)]) {
         let workers = min(roots.count, ProcessInfo.processInfo.activeProcessorCount)
         guard workers > 1 else { return }
-        // By lines, which every file has whether it is parsed or kept as an outline: the shares,
-        // and so the summaries (a worker's memo holds summaries cut short by recursion), are the
-        // same for a tree read from outlines as for one parsed.
-        let size = { (r: (file: Int, function: Int)) -> Int in
-            let outline = self.program.files[r.file].outlines[r.function]
-            return min(max(outline.endLine - outline.line, 0), 1 << 24)
+        // Largest first, so that no large root is left for the end: a root's size is that of
+        // the functions its calls can lead to (through the calls the program keeps, so an
+        // outlined file needs no parse), each weighed by its lines squared, since a walk's
+        // states grow with a body's branches and its variables together.
+        let weight = { (id: Int) -> Int in
+            let outline = self.program.files[id >> 32].outlines[id & 0xFFFF_FFFF]
+            let lines = min(max(outline.endLine - outline.line, 1), 1 << 16)
+            return lines * lines
         }
-        // Handlers of one directory (one filesystem, one driver) share their helpers: ocfs2's
-        // page_mkwrite and write_begin both walk ocfs2_write_begin_nolock. They go to one worker
-        // together, which walks the helper once; groups, largest first, to the least loaded.
-        var groups: [String: [(file: Int, function: Int)]] = [:]
-        for root in roots {
-            let path = program.files[root.file].path
-            let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? ""
-            groups[directory, default: []].append(root)
+        var calls: [Int: [Int]] = [:]
+        func reachCost(_ root: (file: Int, function: Int)) -> Int {
+            var seen: Set<Int> = [root.file << 32 | root.function]
+            var queue = Array(seen)
+            while let id = queue.popLast() {
+                if calls[id] == nil {
+                    calls[id] = self.program.calledNames(file: id >> 32, function: id & 0xFFFF_FFFF).compactMap { name in
+                        guard self.primitive(name) == nil, let d = self.program.definition(name, from: id >> 32) else { return nil }
+                        return d.file << 32 | d.function
+                    }
+                }
+                for callee in calls[id]! where seen.insert(callee).inserted { queue.append(callee) }
+            }
+            return seen.reduce(0) { $0 + weight($1) }
         }
-        let ordered = groups.map { (directory: $0.key, roots: $0.value, size: $0.value.reduce(0) { $0 + size($1) }) }
-            .sorted { ($0.size, $1.directory) > ($1.size, $0.directory) }
-        var shares = [[(file: Int, function: Int)]](repeating: [], count: workers)
-        var loads = [Int](repeating: 0, count: workers)
-        for group in ordered {
-            let w = loads.indices.min { loads[$0] < loads[$1] }!
-            shares[w] += group.roots.sorted { (size($0), $1.file, $1.function) > (size($1), $0.file, $0.function) }
-            loads[w] += group.size
-        }
-        let results = ConcurrentSlots<[String: (summary: FunctionSummary, dependencies: SummaryDependencies)]>(count: workers)
-        let program = self.program, model = self.model, store = self.store, fixedShares = shares
+        let order = roots.map { (root: $0, cost: reachCost($0)) }
+            .sorted { ($0.cost, $1.root.file, $1.root.function) > ($1.cost, $0.root.file, $0.root.function) }
+            .map(\.root)
+        let next = Atomic<Int>(0)
+        let results = ConcurrentSlots<[String: Derived]>(count: workers)
+        let program = self.program, model = self.model, store = self.store
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             let local = PathAnalyzer(program: program, model: model, store: store)
-            var done: [String: (summary: FunctionSummary, dependencies: SummaryDependencies)] = [:]
-            for root in fixedShares[w] {
+            var done: [String: Derived] = [:]
+            while case let k = next.add(1, ordering: .relaxed).oldValue, k < order.count {
+                let root = order[k]
                 let key = "\(root.file):\(root.function)"
                 _ = local.summary(file: root.file, function: root.function)
                 done[key] = local.summaries[key]
