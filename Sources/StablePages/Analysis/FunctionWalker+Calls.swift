@@ -3,7 +3,7 @@ import Foundation
 import CSyntax
 
 extension FunctionWalker {
-    mutating func call(_ node: NodeID, _ state: PageState, _ trace: Trace?) -> [Result] {
+    func call(_ node: NodeID, _ state: PageState, _ trace: Trace?) -> [Result] {
         let arguments = file.arguments(of: node)
         // Arguments first (nested calls such as block_page_mkwrite_return(block_page_mkwrite(…))).
         var pre: [(PageState, Trace?, [ValueClass], [Bool])] = [(state, trace, [], [])]
@@ -87,7 +87,7 @@ extension FunctionWalker {
     /// initializer `.check_write_begin = foo` or an assignment `ops->check_write_begin = foo`),
     /// when the call is given the page and there are at most `memberTargetLimit` of them;
     /// nil otherwise (the call stays unknown).
-    mutating func callThroughMember(_ node: NodeID, arguments: [NodeID], pages: [Bool], _ s0: PageState,
+    func callThroughMember(_ node: NodeID, arguments: [NodeID], pages: [Bool], _ s0: PageState,
                                     _ t0: Trace?) -> [Result]? {
         guard pages.contains(true) || pageOut.map({ p in arguments.contains { text($0) == p } }) == true,
               let callee = tree.child(node, 0), tree.kind(callee) == .member, let member = file.name(of: callee) else { return nil }
@@ -107,7 +107,7 @@ extension FunctionWalker {
         return out.isEmpty ? nil : out
     }
 
-    mutating func applyPrimitive(_ effect: PageEffect, name: String, node: NodeID, arguments: [NodeID], values: [ValueClass],
+    func applyPrimitive(_ effect: PageEffect, name: String, node: NodeID, arguments: [NodeID], values: [ValueClass],
                                  pages: [Bool], _ s0: PageState, _ t0: Trace?) -> [Result] {
         var s = s0
         var t = t0
@@ -281,7 +281,7 @@ extension FunctionWalker {
     }
 
     /// A call to a function whose body we analysed: each of its exits becomes a path here.
-    mutating func applySummary(_ callee: FunctionSummary, name: String, node: NodeID, arguments: [NodeID], pages: [Bool],
+    func applySummary(_ callee: FunctionSummary, name: String, node: NodeID, arguments: [NodeID], pages: [Bool],
                                _ s0: PageState, _ t0: Trace?) -> [Result] {
         let line = file.line(of: node)
         let argTexts = arguments.map { text($0) }
@@ -418,7 +418,7 @@ extension FunctionWalker {
         return parts.isEmpty ? "returns" : parts.joined(separator: ", ")
     }
 
-    mutating func applyHelperFact(_ fact: ModelEntry, name: String, node: NodeID, arguments: [NodeID], pages: [Bool],
+    func applyHelperFact(_ fact: ModelEntry, name: String, node: NodeID, arguments: [NodeID], pages: [Bool],
                                   _ s0: PageState, _ t0: Trace?) -> [Result] {
         let line = file.line(of: node)
         let s = s0

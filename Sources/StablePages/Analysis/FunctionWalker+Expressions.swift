@@ -2,7 +2,7 @@ import Foundation
 import CSyntax
 
 extension FunctionWalker {
-    mutating func eval(_ node: NodeID, _ state: PageState, _ trace: Trace?) -> [Result] {
+    func eval(_ node: NodeID, _ state: PageState, _ trace: Trace?) -> [Result] {
         switch tree.kind(node) {
         case .identifier where file.name(of: node) == "NULL":
             var r = Result(state: state, value: .zero, isPage: false, trace: trace)

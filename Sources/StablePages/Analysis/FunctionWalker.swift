@@ -2,13 +2,13 @@ import Foundation
 import CSyntax
 
 /// Walks one function's CFG.
-struct FunctionWalker {
+final class FunctionWalker {
     let analyzer: PathAnalyzer
     let fileIndex: Int
     let file: ParsedFile
     let function: FunctionDefinition
     let graph: ControlFlowGraph
-    var tree: SyntaxTree { file.tree }
+    let tree: SyntaxTree
     /// Node texts, built once per node: the walk asks for the same arguments' text many times.
     let texts = NodeTextMemo()
 
@@ -60,6 +60,7 @@ struct FunctionWalker {
         self.fileIndex = fileIndex
         self.file = file
         self.function = function
+        self.tree = file.tree
         self.graph = ControlFlowGraph.build(function, in: file)
     }
 
@@ -78,7 +79,7 @@ struct FunctionWalker {
         Trace(PathStep(file: file.path, line: line, note: note), trace)
     }
 
-    mutating func run() -> FunctionSummary {
+    func run() -> FunctionSummary {
         var initial = PageState()
         for (index, p) in function.parameters.enumerated() where !p.name.isEmpty {
             if let value = constants[index] { initial.values[p.name] = value }
@@ -279,7 +280,7 @@ struct FunctionWalker {
         }
     }
 
-    mutating func record(_ s: PageState, _ value: ValueClass, returnsPage: Bool, _ trace: Trace?) {
+    func record(_ s: PageState, _ value: ValueClass, returnsPage: Bool, _ trace: Trace?) {
         outcomes.append(Outcome(returnClass: value, returnsPage: returnsPage, lock: s.lock,
                                 waitedInherited: s.waitedInherited, waitedUnderLock: s.waitedUnderLock, waitedUnlocked: s.waitedUnlocked,
                                 relockedAfterWait: s.relockedAfterWait, writeback: s.writeback, handedBack: s.handedBack,
@@ -289,7 +290,7 @@ struct FunctionWalker {
 
     // MARK: - Statements
 
-    mutating func exec(_ node: NodeID, _ state: PageState, _ trace: Trace?) -> [(PageState, Trace?)] {
+    func exec(_ node: NodeID, _ state: PageState, _ trace: Trace?) -> [(PageState, Trace?)] {
         switch tree.kind(node) {
         case .expressionStatement:
             guard let e = tree.child(node, 0) else { return [(state, trace)] }
@@ -312,7 +313,7 @@ struct FunctionWalker {
     /// body was summarised, each of the callee's exits keeps the value it returned, so the
     /// branch that follows takes only the exits that agree with it (an inline helper that
     /// returns 1 for success is not read as failing).
-    mutating func evalCondition(_ node: NodeID, _ state: PageState, _ trace: Trace?) -> [(PageState, Trace?)] {
+    func evalCondition(_ node: NodeID, _ state: PageState, _ trace: Trace?) -> [(PageState, Trace?)] {
         var core = node
         while true {
             if tree.kind(core) == .unary, tree[core].op == .bang, let inner = tree.child(core, 0) { core = inner; continue }
@@ -331,7 +332,7 @@ struct FunctionWalker {
     }
 
     /// Evaluates a node whose value is not used.
-    mutating func evalForEffects(_ node: NodeID, _ state: PageState, _ trace: Trace?) -> [(PageState, Trace?)] {
+    func evalForEffects(_ node: NodeID, _ state: PageState, _ trace: Trace?) -> [(PageState, Trace?)] {
         eval(node, state, trace).map { ($0.state, $0.trace) }
     }
 

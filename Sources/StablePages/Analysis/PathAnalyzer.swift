@@ -197,7 +197,7 @@ public final class PathAnalyzer: @unchecked Sendable {
         collecting.append(SummaryDependencies(functions: [me]))
         reaching.append([id])
         inProgress.insert(id)
-        var walker = FunctionWalker(analyzer: self, fileIndex: fileIndex, file: file, function: function)
+        let walker = FunctionWalker(analyzer: self, fileIndex: fileIndex, file: file, function: function)
         walker.constants = constants
         for (index, text) in flagTexts where index < function.parameters.count {
             walker.assignedText[function.parameters[index].name] = text
