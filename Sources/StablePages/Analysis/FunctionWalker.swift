@@ -187,21 +187,31 @@ final class FunctionWalker {
     /// error and flag variables (ocfs2's and f2fs' write_begin) is walked in a fraction of the
     /// states.
     struct ReadAhead {
-        var names: [Set<String>]
-        var conditions: [Set<String>]
+        /// Names and condition texts as numbers, and one bit set of each per block (the fixpoint
+        /// over sets of strings was a fifth of a whole walk).
+        private var nameIDs: [String: Int] = [:]
+        private var conditionIDs: [String: Int] = [:]
+        private let names: BlockBits
+        private let conditions: BlockBits
 
         init(graph: ControlFlowGraph, file: ParsedFile, text: (NodeID) -> String) {
             let tree = file.tree
             let count = graph.blocks.count
-            var uses = [Set<String>](repeating: [], count: count)
-            var defs = [Set<String>](repeating: [], count: count)
-            var conditions = [Set<String>](repeating: [], count: count)
+            var uses = [[Int]](repeating: [], count: count)
+            var defs = [[Int]](repeating: [], count: count)
+            var asked = [[Int]](repeating: [], count: count)
+            var nameIDs: [String: Int] = [:], conditionIDs: [String: Int] = [:]
+            func id(_ key: String, in ids: inout [String: Int]) -> Int {
+                if let known = ids[key] { return known }
+                ids[key] = ids.count
+                return ids.count - 1
+            }
             func read(_ node: NodeID, in b: Int) {
                 let n = tree[node]
                 guard n.lastToken >= n.firstToken else { return }
                 for k in n.firstToken...n.lastToken where file.tokens[Int(k)].kind == .identifier {
-                    let name = file.text(ofToken: k)
-                    if !defs[b].contains(name) { uses[b].insert(name) }
+                    let name = id(file.text(ofToken: k), in: &nameIDs)
+                    if !defs[b].contains(name) { uses[b].append(name) }
                 }
             }
             /// The variable a statement assigns outright, after reading what the value reads.
@@ -212,14 +222,14 @@ final class FunctionWalker {
                    let target = tree.child(assignment, 0), tree.kind(target) == .identifier,
                    let value = tree.child(assignment, 1), let name = file.name(of: target) {
                     read(value, in: b)
-                    defs[b].insert(name)
+                    defs[b].append(id(name, in: &nameIDs))
                     return
                 }
                 if tree.kind(item) == .declaration {
                     for d in tree.children(item) {
                         guard tree.kind(d) == .initDeclarator else { read(d, in: b); continue }
                         if let value = tree.child(d, 0) { read(value, in: b) }
-                        if tree.child(d, 0) != nil, let name = file.name(of: d) { defs[b].insert(name) }
+                        if tree.child(d, 0) != nil, let name = file.name(of: d) { defs[b].append(id(name, in: &nameIDs)) }
                     }
                     return
                 }
@@ -228,45 +238,86 @@ final class FunctionWalker {
             for block in graph.blocks {
                 for item in block.items { statement(item, in: block.id) }
                 if let e = block.returnExpression { read(e, in: block.id) }
-                if let c = block.condition { read(c, in: block.id); conditions[block.id].insert(text(c)) }
+                if let c = block.condition { read(c, in: block.id); asked[block.id].append(id(text(c), in: &conditionIDs)) }
                 for e in block.outgoing {
                     guard let c = graph.edges[e].condition else { continue }
                     read(c, in: block.id)
                     // Every sub-expression: a refinement may remember an operand of `&&`, `!`, `likely()`.
-                    tree.walk(c) { conditions[block.id].insert(text($0)) }
+                    tree.walk(c) { asked[block.id].append(id(text($0), in: &conditionIDs)) }
                 }
             }
             // Backwards to a fixpoint: live-in = uses ∪ (live-out − defs); conditions reachable.
-            var names = uses
+            var names = BlockBits(blocks: count, members: nameIDs.count)
+            var killed = BlockBits(blocks: count, members: nameIDs.count)
+            var conditions = BlockBits(blocks: count, members: conditionIDs.count)
+            for b in 0..<count {
+                for n in uses[b] { names.insert(n, in: b) }
+                for n in defs[b] { killed.insert(n, in: b) }
+                for c in asked[b] { conditions.insert(c, in: b) }
+            }
             var changed = true
             while changed {
                 changed = false
                 for block in graph.blocks.reversed() {
                     for e in block.outgoing {
                         let to = graph.edges[e].to
-                        let n = names[block.id].count, c = conditions[block.id].count
-                        for name in names[to] where !defs[block.id].contains(name) { names[block.id].insert(name) }
-                        if to != block.id { conditions[block.id].formUnion(conditions[to]) }
-                        if names[block.id].count != n || conditions[block.id].count != c { changed = true }
+                        if names.formUnion(in: block.id, from: to, except: killed) { changed = true }
+                        if to != block.id, conditions.formUnion(in: block.id, from: to, except: nil) { changed = true }
                     }
                 }
             }
+            self.nameIDs = nameIDs
+            self.conditionIDs = conditionIDs
             self.names = names
             self.conditions = conditions
         }
 
         func forget(in state: inout PageState, at block: Int) {
-            let live = names[block]
-            if state.values.keys.contains(where: { !live.contains($0) }) {
-                state.values = state.values.filter { live.contains($0.key) }
+            let live = { (name: String) in nameIDs[name].map { names.contains($0, in: block) } ?? false }
+            if state.values.keys.contains(where: { !live($0) }) {
+                state.values = state.values.filter { live($0.key) }
             }
-            if state.pendingLock.keys.contains(where: { !live.contains($0) }) {
-                state.pendingLock = state.pendingLock.filter { live.contains($0.key) }
+            if state.pendingLock.keys.contains(where: { !live($0) }) {
+                state.pendingLock = state.pendingLock.filter { live($0.key) }
             }
-            let asked = conditions[block]
-            if state.decided.keys.contains(where: { !asked.contains($0) }) {
-                state.decided = state.decided.filter { asked.contains($0.key) }
+            let asked = { (text: String) in conditionIDs[text].map { conditions.contains($0, in: block) } ?? false }
+            if state.decided.keys.contains(where: { !asked($0) }) {
+                state.decided = state.decided.filter { asked($0.key) }
             }
+        }
+    }
+
+    /// One bit set per block, in one array.
+    struct BlockBits {
+        private var words: [UInt64]
+        private let stride: Int
+
+        init(blocks: Int, members: Int) {
+            stride = (members + 63) / 64
+            words = [UInt64](repeating: 0, count: blocks * stride)
+        }
+
+        mutating func insert(_ member: Int, in block: Int) {
+            words[block * stride + member / 64] |= 1 << UInt64(member % 64)
+        }
+
+        func contains(_ member: Int, in block: Int) -> Bool {
+            words[block * stride + member / 64] & (1 << UInt64(member % 64)) != 0
+        }
+
+        /// Adds `from`'s members, less `except`'s of `block`, to `block`'s; whether that added any.
+        mutating func formUnion(in block: Int, from: Int, except: BlockBits?) -> Bool {
+            var added = false
+            for w in 0..<stride {
+                var incoming = words[from * stride + w]
+                if let except { incoming &= ~except.words[block * stride + w] }
+                let old = words[block * stride + w]
+                if old | incoming != old {
+                    words[block * stride + w] = old | incoming
+                    added = true
+                }
+            }
+            return added
         }
     }
 
