@@ -131,6 +131,8 @@ struct IncludeVisibilityTests {
             "include/linux/mm.h", "include/uapi/linux/mm.h", "arch/x86/include/asm/mm.h", "arch/x86/include/uapi/asm/mm.h",
             "include/asm-generic/mm.h", "include/asm-x86/mm.h", "include/asm-arm/mach/mm.h", "tools/include/linux/mm.h",
             "drivers/x/include/include/mm.h", "include/mm.h", "mm.h", "fs/include/linux/mm.h", "include/linux/uapi/mm.h",
+            "include/asm-/mm.h", "x/include/asm-generic/mm.h", "x/include/uapi/asm-arm/mm.h", "myinclude/linux/mm.h",
+            "include/asm-arm/include/mm.h", "asm-x86/mm.h", "include/uapi/mm.h", "x/include/asm-sh/linux/mm.h",
         ].sorted()
         var index: [String: [String]] = [:]
         for path in headers {

@@ -300,7 +300,8 @@ struct IdentifierSet: Sendable {
 /// the caller's file includes, so these are the only headers a callee's body can come from.
 struct IncludeResolver: Sendable {
     private var byBaseName: [String: [String]] = [:]
-    private let files: Set<String>
+    /// The `.c` files, for the odd quoted `#include "x.c"`; made when one is first asked for.
+    private let sources: SourceSet
     /// The headers each include name lands on, worked out when first asked: a tree has 24,000
     /// headers and a read asks for a few hundred names.
     private let byIncludeName = IncludeNames()
@@ -320,41 +321,68 @@ struct IncludeResolver: Sendable {
         }
     }
 
+    final class SourceSet: @unchecked Sendable {
+        private let paths: [String]
+        private var set: Set<String>?
+        private let lock = NSLockLike()
+
+        init(_ paths: [String]) { self.paths = paths }
+
+        func contains(_ path: String) -> Bool {
+            lock.lock(); defer { lock.unlock() }
+            if set == nil { set = Set(paths) }
+            return set!.contains(path)
+        }
+    }
+
     init(headers: [String], sources: [String]) {
-        files = Set(headers).union(sources)
+        self.sources = SourceSet(sources)
+        byBaseName.reserveCapacity(headers.count)
         for path in headers {
-            let base = path.lastIndex(of: "/").map { String(path[path.index(after: $0)...]) } ?? path
+            let base = path.utf8.lastIndex(of: UInt8(ascii: "/")).map { String(path[path.index(after: $0)...]) } ?? path
             byBaseName[base, default: []].append(path)
         }
     }
 
-    /// The names an `#include <…>` reaches `path` by: the path after each `include/` component,
-    /// without `uapi/`, and `asm/…` for 2.6.2x's `include/asm-ARCH/…`.
-    static func includeNames(of path: String) -> [String] {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
-        var names: [String] = []
-        for (i, part) in parts.enumerated() where part == "include" && i + 1 < parts.count {
-            var tail = Array(parts[(i + 1)...])
-            names.append(tail.joined(separator: "/"))
-            if tail.count > 1 && tail[0] == "uapi" { tail.removeFirst(); names.append(tail.joined(separator: "/")) }
-            if tail.count > 1 && tail[0].hasPrefix("asm-") && tail[0] != "asm-generic" {
-                names.append((["asm"] + tail.dropFirst()).joined(separator: "/"))
-            }
+    /// Whether the file at `path` exists in the tree (a header, or a `.c` file).
+    private func exists(_ path: String) -> Bool {
+        let base = path.utf8.lastIndex(of: UInt8(ascii: "/")).map { String(path[path.index(after: $0)...]) } ?? path
+        return byBaseName[base]?.contains(path) == true || (path.hasSuffix(".c") && sources.contains(path))
+    }
+
+    /// Whether an `#include <name>` reaches `path`: `path` ends in `include/<name>` or
+    /// `include/uapi/<name>`, or, for `asm/<rest>`, in 2.6.2x's `include/asm-ARCH/<rest>` (or
+    /// `include/uapi/asm-ARCH/<rest>`), each `include` a whole component.
+    static func name(_ name: String, reaches path: String) -> Bool {
+        func endsInComponents(_ tail: String, of text: Substring.UTF8View) -> Bool {
+            let t = tail.utf8
+            guard text.count >= t.count, text.suffix(t.count).elementsEqual(t) else { return false }
+            return text.count == t.count || text[text.index(text.endIndex, offsetBy: -t.count - 1)] == UInt8(ascii: "/")
         }
-        return names
+        let whole = Substring(path).utf8
+        if endsInComponents("include/" + name, of: whole) || endsInComponents("include/uapi/" + name, of: whole) { return true }
+        guard name.hasPrefix("asm/") else { return false }
+        let rest = "/" + name.dropFirst(4)
+        guard whole.count > rest.utf8.count, whole.suffix(rest.utf8.count).elementsEqual(rest.utf8) else { return false }
+        let head = Substring(path).dropLast(rest.utf8.count)
+        let component = head.utf8.lastIndex(of: UInt8(ascii: "/")).map { head[head.index(after: $0)...] } ?? head
+        guard component.hasPrefix("asm-"), component != "asm-generic" else { return false }
+        guard head.count > component.count else { return false }
+        let before = head.dropLast(component.utf8.count + 1).utf8
+        return endsInComponents("include", of: before) || endsInComponents("include/uapi", of: before)
     }
 
     func resolve(_ directive: IncludeDirective, from includer: String) -> [String] {
         if directive.quoted {
             let dir = includer.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
-            if let local = Self.normalized(dir.isEmpty ? directive.name : dir + "/" + directive.name), files.contains(local) {
+            if let local = Self.normalized(dir.isEmpty ? directive.name : dir + "/" + directive.name), exists(local) {
                 return [local]
             }
         }
         // A header an include name reaches has the name's last component as its own.
         let found = byIncludeName.get(directive.name) {
             let last = directive.name.lastIndex(of: "/").map { String(directive.name[directive.name.index(after: $0)...]) } ?? directive.name
-            return (byBaseName[last] ?? []).filter { Self.includeNames(of: $0).contains(directive.name) }
+            return (byBaseName[last] ?? []).filter { Self.name(directive.name, reaches: $0) }
         }
         if !found.isEmpty { return found }
         let base = String(directive.name.split(separator: "/").last ?? "")
