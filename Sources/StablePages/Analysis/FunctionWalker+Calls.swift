@@ -290,12 +290,9 @@ extension FunctionWalker {
         let passesPageOut = pageOut.map { argTexts.contains($0) } ?? false
         // The `&page` the callee fills: the argument in its `struct page **` / `struct folio **` slot.
         var outVariable: String?
-        if let def = analyzer.resolve(name, from: fileIndex) {
-            let params = analyzer.program.files[def.file].functions[def.function].parameters
-            if let k = params.firstIndex(where: { ["structpage**", "structfolio**"].contains(Self.bareType($0.typeText)) }),
-               k < argTexts.count, argTexts[k].hasPrefix("&") {
-                outVariable = argTexts[k].replacingOccurrences(of: "&", with: "").replacingOccurrences(of: " ", with: "")
-            }
+        if let def = analyzer.resolve(name, from: fileIndex), let k = analyzer.pageOutParameter(of: def),
+           k < argTexts.count, argTexts[k].hasPrefix("&") {
+            outVariable = argTexts[k].replacingOccurrences(of: "&", with: "").replacingOccurrences(of: " ", with: "")
         }
         var results: [Result] = []
         let calleeIsQuiet = callee.outcomes.allSatisfy {
@@ -392,9 +389,11 @@ extension FunctionWalker {
 
     /// `const struct page *` → `structpage*`: qualifiers and spaces dropped, for exact comparison.
     static func bareType(_ text: String) -> String {
-        text.split(separator: " ").filter { !["const", "volatile", "__user", "__rcu", "static", "inline", "__always_inline", "noinline"].contains($0) }
-            .joined()
+        var out = ""
+        for word in text.split(separator: " ") where !qualifiers.contains(word) { out += word }
+        return out
     }
+    private static let qualifiers: Set<Substring> = ["const", "volatile", "__user", "__rcu", "static", "inline", "__always_inline", "noinline"]
 
     func describeOutcome(_ o: Outcome) -> String {
         var parts: [String] = []

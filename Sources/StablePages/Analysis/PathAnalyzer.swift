@@ -32,15 +32,39 @@ public final class PathAnalyzer: @unchecked Sendable {
         var summary: FunctionSummary
         var dependencies: SummaryDependencies
         var reach: Set<Int>
+        /// Tells this summary from every other the analyzer made or took, so that one called
+        /// many times is taken into its caller once.
+        var serial: Int
+    }
+    private var serials = 0
+    private func derived(_ summary: FunctionSummary, _ dependencies: SummaryDependencies, _ reach: Set<Int>) -> Derived {
+        serials += 1
+        return Derived(summary: summary, dependencies: dependencies, reach: reach, serial: serials)
     }
     /// Whether a function's definition returns `struct page *`/`struct folio *`, by definition.
     var returnsPageCache: [Int: Bool] = [:]
+    private var pageOutParameters: [Int: Int?] = [:]
+
+    /// The index of the `struct page **`/`struct folio **` parameter a function fills, if any:
+    /// asked at every call of a summarised function, on every path.
+    func pageOutParameter(of d: (file: Int, function: Int)) -> Int? {
+        if let known = pageOutParameters[d.file << 32 | d.function] { return known }
+        let k = program.files[d.file].functions[d.function].parameters.firstIndex {
+            let type = FunctionWalker.bareType($0.typeText)
+            return type == "structpage**" || type == "structfolio**"
+        }
+        // updateValue: "none" (nil) is an answer to remember too.
+        pageOutParameters.updateValue(k, forKey: d.file << 32 | d.function)
+        return k
+    }
     /// Summaries from earlier trees of the same review, and what each depended on.
     let store: SummaryStore?
     /// Dependencies of the summaries being derived, innermost last.
     private var collecting: [SummaryDependencies] = []
     /// The functions summarised for each summary being derived, innermost last.
     private var reaching: [Set<Int>] = []
+    /// The summaries (by serial) already taken into each summary being derived, innermost last.
+    private var taken: [Set<Int>] = []
     private var identities: [Int: FunctionIdentity] = [:]
     private lazy var fileIndexByPath: [String: Int] = Dictionary(
         program.files.enumerated().map { ($0.element.path, $0.offset) }, uniquingKeysWith: { a, _ in a })
@@ -143,6 +167,9 @@ public final class PathAnalyzer: @unchecked Sendable {
 
     /// Takes `done` into the summary being derived.
     private func use(_ done: Derived) {
+        if !taken.isEmpty {
+            guard taken[taken.count - 1].insert(done.serial).inserted else { return }
+        }
         record(done.dependencies)
         if !reaching.isEmpty { reaching[reaching.count - 1].formUnion(done.reach) }
         // Derived while one of its callers was in progress: right for that caller only.
@@ -182,7 +209,7 @@ public final class PathAnalyzer: @unchecked Sendable {
             for (summary, dependencies) in store.candidates(storeKey) {
                 guard let reach = holds(dependencies), reach.isDisjoint(with: inProgress) else { continue }
                 store.noteReuse()
-                let done = Derived(summary: summary, dependencies: dependencies, reach: reach)
+                let done = derived(summary, dependencies, reach)
                 summaries[key] = done
                 use(done)
                 return summary
@@ -196,6 +223,7 @@ public final class PathAnalyzer: @unchecked Sendable {
         let broken = file.outlineBroken
         collecting.append(SummaryDependencies(functions: [me]))
         reaching.append([id])
+        taken.append([])
         inProgress.insert(id)
         let walker = FunctionWalker(analyzer: self, fileIndex: fileIndex, file: file, function: function)
         walker.constants = constants
@@ -206,12 +234,13 @@ public final class PathAnalyzer: @unchecked Sendable {
         inProgress.remove(id)
         var dependencies = collecting.removeLast()
         let reach = reaching.removeLast()
+        taken.removeLast()
         if broken { dependencies.reusable = false }
         // Cuts to itself, and to callees now finished, are its own; a cut to a caller still in
         // progress is not.
         dependencies.cuts = dependencies.cuts.filter { inProgress.contains($0) }
         if !dependencies.cuts.isEmpty { dependencies.reusable = false }
-        let done = Derived(summary: result, dependencies: dependencies, reach: reach)
+        let done = derived(result, dependencies, reach)
         summaries[key] = done
         if dependencies.reusable { store?.put(storeKey, result, dependencies) }
         use(done)
@@ -282,7 +311,10 @@ public final class PathAnalyzer: @unchecked Sendable {
             results.set(w, done)
         }
         for w in 0..<workers {
-            for (key, summary) in results.values[w] ?? [:] where summaries[key] == nil { summaries[key] = summary }
+            // Serials anew: each worker counted its own.
+            for (key, done) in results.values[w] ?? [:] where summaries[key] == nil {
+                summaries[key] = derived(done.summary, done.dependencies, done.reach)
+            }
         }
     }
 }
