@@ -20,6 +20,7 @@ func parseEverything(_ bytes: [UInt8]) {
             whole.append(raw)
             #if FUZZING
             SeriesBuilder.checkPullRequestPrefix(message)
+            SeriesBuilder.checkPullRequestBytes(raw)
             #endif
         }
         // Cut into blocks (as `list` reads an archive on several cores), the file must read the same.

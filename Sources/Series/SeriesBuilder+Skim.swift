@@ -49,8 +49,14 @@ extension SeriesBuilder {
         var outline = MailOutline(envelope: envelope, subjectInfo: info, diff: diff,
                                   location: SourceLocation(file: raw.source, line: raw.startLine))
         if diff.mentionsPullRequest && !diff.hasFiles && role(outline) == .other {
-            let message = decoded ?? MailMessage.parse(raw, head: head)
-            outline.pullRequest = pullRequest(in: message).map { pullRequestNote($0, source: message.source) }
+            if decoded == nil, let bodyStart = head.plainBodyStart, let read = pullRequest(inPlainBody: raw.bytes, from: bodyStart) {
+                outline.pullRequest = read.map {
+                    pullRequestNote(sinceLine: head.bodyFileLine(startLine: raw.startLine) + $0.sinceLine, url: $0.url, source: raw.source)
+                }
+            } else {
+                let message = decoded ?? MailMessage.parse(raw, head: head)
+                outline.pullRequest = pullRequest(in: message).map { pullRequestNote($0, source: message.source) }
+            }
         }
         return outline
     }
@@ -67,6 +73,40 @@ extension SeriesBuilder {
             return found
         }
         return pullRequest(in: TextLines.split(body) { map.fileLine($0) })
+    }
+
+    /// `pullRequest(in:)` of a plain body, read from its bytes (a request-pull mail is mostly a
+    /// long shortlog, and making it lines of text was most of the cost of one): the body line
+    /// of the base line, and the URL. `.some(nil)`: no request-pull note. `nil`: a line that
+    /// decides has a byte over 0x7F, where the text may not be the bytes (lowercasing `K`, the
+    /// Kelvin sign, gives `k`; invalid UTF-8 is replaced), and the decoded text must decide.
+    static func pullRequest(inPlainBody bytes: [UInt8], from bodyStart: Int) -> (sinceLine: Int, url: String)?? {
+        bytes.withUnsafeBufferPointer { all -> (sinceLine: Int, url: String)?? in
+            var since: Int?, at: Int?, url: String?
+            var position = bodyStart, k = 0
+            while position <= all.count {
+                let end = ByteText.first(0x0A, in: all, position..<all.count) ?? all.count
+                var lineEnd = end
+                if lineEnd > position && all[lineEnd - 1] == 0x0D { lineEnd -= 1 }
+                let line = UnsafeBufferPointer(rebasing: all[position..<lineEnd])
+                position = end + 1
+                defer { k += 1 }
+                if since == nil && line.hasBytePrefix("The following changes since commit") { since = k }
+                if at == nil {
+                    guard line.containsBytes("epository") || line.containsBytes("EPOSITORY") else { continue }
+                    guard line.isASCII else { return nil }
+                    if line.asciiLowercasedContains("are available in the git repository at") { at = k }
+                } else if url == nil {
+                    guard line.isASCII else { return nil }
+                    let blank: (UInt8) -> Bool = { $0 == 0x20 || (0x09...0x0D).contains($0) }
+                    guard let first = line.firstIndex(where: { !blank($0) }), let last = line.lastIndex(where: { !blank($0) }) else { continue }
+                    url = String(decoding: UnsafeBufferPointer(rebasing: line[first...last]), as: UTF8.self)
+                }
+                if since != nil && url != nil { break }
+            }
+            guard let since, at != nil else { return .some(nil) }
+            return .some((since, url ?? ""))
+        }
     }
 
     /// The first `count` lines of `text`, each with its newline (all of it when it has fewer).
@@ -345,6 +385,28 @@ extension UnsafeBufferPointer where Element == UInt8 {
         guard count >= prefix.count, let base = baseAddress else { return false }
         return prefix.withUnsafeBufferPointer { memcmp(base, $0.baseAddress!, prefix.count) == 0 }
     }
+
+    /// Whether `needle`'s bytes occur here (memchr for the first byte, memcmp for the rest).
+    func containsBytes(_ needle: StaticString) -> Bool {
+        let n = needle.utf8CodeUnitCount
+        guard n > 0 else { return true }
+        guard let base = baseAddress, count >= n else { return false }
+        var at = 0
+        while at <= count - n, let hit = memchr(base + at, Int32(needle.utf8Start[0]), count - n - at + 1) {
+            let i = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            if memcmp(base + i, needle.utf8Start, n) == 0 { return true }
+            at = i + 1
+        }
+        return false
+    }
+
+    /// Whether `needle` (lowercase ASCII) occurs in these bytes, ASCII letters compared without case.
+    func asciiLowercasedContains(_ needle: StaticString) -> Bool {
+        let n = needle.utf8CodeUnitCount
+        guard count >= n else { return false }
+        let lowered = map(ASCII.lower)
+        return (0...(count - n)).contains { i in (0..<n).allSatisfy { lowered[i + $0] == needle.utf8Start[$0] } }
+    }
 }
 
 #if FUZZING
@@ -358,6 +420,17 @@ extension SeriesBuilder {
             let read = pullRequest(in: message, readingFirst: count).map { "\($0.since.mailLine ?? -1) \($0.url)" }
             precondition(read == all, "a request-pull note read from the first \(count) lines differs from every line's")
         }
+    }
+
+    /// For `fuzz-mail`: a plain body's request-pull note read from its bytes, when they decide,
+    /// is the note its decoded text gives.
+    public static func checkPullRequestBytes(_ raw: RawMessage) {
+        let head = MailMessage.head(raw)
+        guard let bodyStart = head.plainBodyStart, let read = pullRequest(inPlainBody: raw.bytes, from: bodyStart) else { return }
+        let message = MailMessage.parse(raw, head: head)
+        let text = pullRequest(in: message).map { "\($0.since.mailLine ?? 1) \($0.url)" }
+        let bytes = read.map { "\(head.bodyFileLine(startLine: raw.startLine) + $0.sinceLine) \($0.url)" }
+        precondition(bytes == text, "a request-pull note read from a plain body's bytes differs from its text's")
     }
 }
 #endif

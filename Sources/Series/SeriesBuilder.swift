@@ -335,10 +335,14 @@ public struct SeriesBuilder {
     }
 
     static func pullRequestNote(_ found: (since: TextLine, url: String), source: String) -> Diagnostic {
-        let fetch = found.url.isEmpty ? "fetch the branch" : "fetch \(found.url)"
+        pullRequestNote(sinceLine: found.since.mailLine ?? 1, url: found.url, source: source)
+    }
+
+    static func pullRequestNote(sinceLine: Int, url: String, source: String) -> Diagnostic {
+        let fetch = url.isEmpty ? "fetch the branch" : "fetch \(url)"
         return Diagnostic("mail/pull-request", .info,
                           "a pull request (git request-pull), not a patch: \(fetch) and run `spw-review check` on its commits",
-                          at: SourceLocation(file: source, line: found.since.mailLine ?? 1))
+                          at: SourceLocation(file: source, line: sinceLine))
     }
 
     // MARK: - Grouping

@@ -116,7 +116,25 @@ struct OutlineTests {
 
                 """
         }
-        var archive = [pull(3, urlAfter: 1), pull(200, urlAfter: 1), pull(10, urlAfter: 70), pull(100, urlAfter: 2, sinceLate: true)].joined()
+        // Read from the bytes of a plain body: lines that decide with bytes over 0x7F (the text
+        // decides), CRLF, blanks of every kind, the repository line first, no URL at all.
+        func odd(_ name: String, _ body: String) -> String {
+            "From a@b Mon Sep 17 00:00:00 2001\nFrom: M <m@example.org>\nSubject: [GIT PULL] \(name)\n"
+                + "Message-ID: <odd-\(name)@example.org>\n\n\(body)\n"
+        }
+        let since = "The following changes since commit 0123456789abcdef0123456789abcdef01234567:\n"
+        let odds = [
+            odd("crlf", (since + "\nare available in the Git repository at:\n\n  git://example.org/crlf.git\n").replacingOccurrences(of: "\n", with: "\r\n")),
+            odd("kelvin", since + "are available in the git repositor\u{212A} at:\n  git://example.org/kelvin.git\n"),
+            odd("umlaut", since + "are available in the Git repository at (über):\n  git://example.org/umlaut.git\n"),
+            odd("url-umlaut", since + "are available in the Git repository at:\n  git://example.org/ü.git\n"),
+            odd("nbsp", since + "are available in the Git repository at:\n\u{00A0}\n  git://example.org/nbsp.git\n"),
+            odd("blanks", since + "ARE AVAILABLE IN THE GIT REPOSITORY AT:\n \t\u{0B}\u{0C}\n\tgit://example.org/blanks.git \t\n"),
+            odd("first", "are available in the Git repository at:\n  git://example.org/first.git\n\n" + since),
+            odd("no-url", since + "are available in the Git repository at:\n"),
+            odd("no-repository", since + "\n  git://example.org/none.git\n"),
+        ].joined()
+        var archive = [pull(3, urlAfter: 1), pull(200, urlAfter: 1), pull(10, urlAfter: 70), pull(100, urlAfter: 2, sinceLate: true)].joined() + odds
         for name in ["0001-git-pull-request.mbox", "0002-git-pull-request-wrapped.mbox", "0003-git-pull-request-with-diff.mbox",
                      "0023-git-pull-request-newline-in-url.mbox", "0024-git-pull-request-trailing-space.mbox"] {
             let path = TestPaths.corpus.appendingPathComponent("patchwork/patchwork/tests/data/mail/" + name).path
@@ -127,7 +145,8 @@ struct OutlineTests {
         func notes(_ c: SeriesCollection) -> [String] { c.diagnostics.filter { $0.code == "mail/pull-request" }.map(\.rendered) }
         let outline = notes(try Self.outlined(url.path)), full = notes(try readSeries([url.path]))
         #expect(outline == full)
-        #expect(outline.count >= 4, "\(outline)")
+        #expect(outline.count >= 12, "\(outline)")
+        #expect(outline.contains { $0.contains("fetch git://example.org/blanks.git and") }, "\(outline)")
         #expect(outline.contains { $0.contains("fetch git://git.example.org/pub/scm/fixes.git tags/fixes-10") })
     }
 
