@@ -78,10 +78,13 @@ extension SeriesBuilder {
     /// `pullRequest(in:)` of a plain body, read from its bytes (a request-pull mail is mostly a
     /// long shortlog, and making it lines of text was most of the cost of one): the body line
     /// of the base line, and the URL. `.some(nil)`: no request-pull note. `nil`: a line that
-    /// decides has a byte over 0x7F, where the text may not be the bytes (lowercasing `K`, the
-    /// Kelvin sign, gives `k`; invalid UTF-8 is replaced), and the decoded text must decide.
+    /// decides has a byte over 0x7F, or the body a NUL, where the text may not be the bytes
+    /// (lowercasing `K`, the Kelvin sign, gives `k`; invalid UTF-8 is replaced; NULs are
+    /// dropped), and the decoded text must decide.
     static func pullRequest(inPlainBody bytes: [UInt8], from bodyStart: Int) -> (sinceLine: Int, url: String)?? {
         bytes.withUnsafeBufferPointer { all -> (sinceLine: Int, url: String)?? in
+            // The text of a body with NUL bytes is the bytes without them.
+            if ByteText.first(0, in: all, bodyStart..<all.count) != nil { return nil }
             var since: Int?, at: Int?, url: String?
             var position = bodyStart, k = 0
             while position <= all.count {

@@ -133,6 +133,8 @@ struct OutlineTests {
             odd("first", "are available in the Git repository at:\n  git://example.org/first.git\n\n" + since),
             odd("no-url", since + "are available in the Git repository at:\n"),
             odd("no-repository", since + "\n  git://example.org/none.git\n"),
+            odd("nul-url", since + "are available in the Git repository at:\n\u{0}\n  git://example.org/nul.git\n"),
+            odd("nul-repository", since + "are available in the git repos\u{0}itory at:\n  git://example.org/nul2.git\n"),
         ].joined()
         var archive = [pull(3, urlAfter: 1), pull(200, urlAfter: 1), pull(10, urlAfter: 70), pull(100, urlAfter: 2, sinceLate: true)].joined() + odds
         for name in ["0001-git-pull-request.mbox", "0002-git-pull-request-wrapped.mbox", "0003-git-pull-request-with-diff.mbox",
@@ -145,7 +147,7 @@ struct OutlineTests {
         func notes(_ c: SeriesCollection) -> [String] { c.diagnostics.filter { $0.code == "mail/pull-request" }.map(\.rendered) }
         let outline = notes(try Self.outlined(url.path)), full = notes(try readSeries([url.path]))
         #expect(outline == full)
-        #expect(outline.count >= 12, "\(outline)")
+        #expect(outline.count >= 14, "\(outline)")
         #expect(outline.contains { $0.contains("fetch git://example.org/blanks.git and") }, "\(outline)")
         #expect(outline.contains { $0.contains("fetch git://git.example.org/pub/scm/fixes.git tags/fixes-10") })
     }

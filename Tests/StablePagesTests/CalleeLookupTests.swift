@@ -133,6 +133,7 @@ struct IncludeVisibilityTests {
             "drivers/x/include/include/mm.h", "include/mm.h", "mm.h", "fs/include/linux/mm.h", "include/linux/uapi/mm.h",
             "include/asm-/mm.h", "x/include/asm-generic/mm.h", "x/include/uapi/asm-arm/mm.h", "myinclude/linux/mm.h",
             "include/asm-arm/include/mm.h", "asm-x86/mm.h", "include/uapi/mm.h", "x/include/asm-sh/linux/mm.h",
+            "include/asm-generic/ü.h", "include/asm-ü/mm.h", "include/asm-x86/ü.h", "include/ü/mm.h",
         ].sorted()
         var index: [String: [String]] = [:]
         for path in headers {
@@ -148,7 +149,8 @@ struct IncludeVisibilityTests {
             }
         }
         let resolver = IncludeResolver(headers: headers, sources: [])
-        let names = Set(index.keys).union(["mm.h", "linux//mm.h", "asm/mach/mm.h", "nothere/mm.h", "include/mm.h", "/mm.h", "linux/"])
+        let names = Set(index.keys).union(["mm.h", "linux//mm.h", "asm/mach/mm.h", "nothere/mm.h", "include/mm.h", "/mm.h", "linux/",
+                                            "asm/ü.h", "ü.h"])
         for name in names.sorted() {
             let expected = index[name]
                 ?? headers.filter { $0 == name || $0.hasSuffix("/" + name) }

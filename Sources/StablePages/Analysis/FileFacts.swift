@@ -354,22 +354,24 @@ struct IncludeResolver: Sendable {
     /// `include/uapi/<name>`, or, for `asm/<rest>`, in 2.6.2x's `include/asm-ARCH/<rest>` (or
     /// `include/uapi/asm-ARCH/<rest>`), each `include` a whole component.
     static func name(_ name: String, reaches path: String) -> Bool {
-        func endsInComponents(_ tail: String, of text: Substring.UTF8View) -> Bool {
-            let t = tail.utf8
-            guard text.count >= t.count, text.suffix(t.count).elementsEqual(t) else { return false }
-            return text.count == t.count || text[text.index(text.endIndex, offsetBy: -t.count - 1)] == UInt8(ascii: "/")
+        // By bytes throughout: a path's non-ASCII characters are several bytes each.
+        func endsInComponents(_ tail: some Collection<UInt8>, of text: Substring.UTF8View) -> Bool {
+            guard text.count >= tail.count, text.suffix(tail.count).elementsEqual(tail) else { return false }
+            return text.count == tail.count || text[text.index(text.endIndex, offsetBy: -tail.count - 1)] == UInt8(ascii: "/")
         }
-        let whole = Substring(path).utf8
-        if endsInComponents("include/" + name, of: whole) || endsInComponents("include/uapi/" + name, of: whole) { return true }
-        guard name.hasPrefix("asm/") else { return false }
-        let rest = "/" + name.dropFirst(4)
-        guard whole.count > rest.utf8.count, whole.suffix(rest.utf8.count).elementsEqual(rest.utf8) else { return false }
-        let head = Substring(path).dropLast(rest.utf8.count)
-        let component = head.utf8.lastIndex(of: UInt8(ascii: "/")).map { head[head.index(after: $0)...] } ?? head
-        guard component.hasPrefix("asm-"), component != "asm-generic" else { return false }
-        guard head.count > component.count else { return false }
-        let before = head.dropLast(component.utf8.count + 1).utf8
-        return endsInComponents("include", of: before) || endsInComponents("include/uapi", of: before)
+        let whole = path.utf8[...]
+        if endsInComponents(("include/" + name).utf8, of: whole) || endsInComponents(("include/uapi/" + name).utf8, of: whole) {
+            return true
+        }
+        guard name.utf8.starts(with: "asm/".utf8) else { return false }
+        let rest = name.utf8.dropFirst(3)  // `/…`
+        guard whole.count > rest.count, whole.suffix(rest.count).elementsEqual(rest) else { return false }
+        let head = whole.dropLast(rest.count)
+        guard let slash = head.lastIndex(of: UInt8(ascii: "/")) else { return false }
+        let component = head[head.index(after: slash)...]
+        guard component.starts(with: "asm-".utf8), !component.elementsEqual("asm-generic".utf8) else { return false }
+        let before = head[..<slash]
+        return endsInComponents("include".utf8, of: before) || endsInComponents("include/uapi".utf8, of: before)
     }
 
     func resolve(_ directive: IncludeDirective, from includer: String) -> [String] {
