@@ -176,6 +176,7 @@ struct HookCommand: ParsableCommand {
         /// Stricter than a review: a warning the mails introduce (a removed wait) stops the send.
         static func validate(_ mails: [String], what: String) throws {
             let review = try ReviewCommand.parse(mails + ["--no-path", "--fail-on", "warning"])
+            ExitStatus.commandsReturn = true
             do {
                 try review.run()
             } catch let exit as ExitCode where exit.rawValue == ExitStatus.problems {

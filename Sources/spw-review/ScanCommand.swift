@@ -131,6 +131,6 @@ struct ScanCommand: ParsableCommand {
         }
         let status = result.findings.contains(where: { $0.severity == .error }) ? ExitStatus.problems : ExitStatus.clean
         if let cache, let key = cacheKey, !Terminal.colorOnStdout { cache.store(key, output: output, status: status) }
-        if status != 0 { throw ExitCode(status) }
+        try ExitStatus.end(status)
     }
 }

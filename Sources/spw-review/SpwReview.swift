@@ -46,6 +46,23 @@ enum ExitStatus {
     static let unreadableInput: Int32 = 3
     /// The input holds several series in separate threads and nothing chose one.
     static let severalSeries: Int32 = 2
+
+    /// Ends a command once everything is written, as git does: what a run holds (an
+    /// archive's series, a tree's parsed files and summaries) is left for the system to take
+    /// back at once instead of being freed piece by piece (40 ms of a 0.5 s `scan fs`). `exit`
+    /// flushes standard output. A command run in-process (`commandsReturn`) throws its status
+    /// instead, as `ExitCode`, or returns for 0.
+    static func end(_ status: Int32) throws {
+        if commandsReturn {
+            if status != clean { throw ExitCode(status) }
+            return
+        }
+        Foundation.exit(status)
+    }
+
+    /// Set by a command that runs another in-process and reads its status (the
+    /// sendemail-validate hook reviews each mail, then the whole series).
+    nonisolated(unsafe) static var commandsReturn = false
 }
 
 /// Output formats shared by the subcommands.
