@@ -94,32 +94,11 @@ final class FileFactsCache: @unchecked Sendable {
     /// Include names with the bytes the line format uses (`dt-bindings/regulator/dlg,da9211-regulator.h`)
     /// written `%XX`, as in a URL.
     static func escaped(_ name: String) -> String {
-        guard name.utf8.contains(where: { $0 == 0x25 || $0 == 0x2C || $0 == 0x09 || $0 == 0x0A }) else { return name }
-        var out: [UInt8] = []
-        for b in name.utf8 {
-            if b == 0x25 || b == 0x2C || b == 0x09 || b == 0x0A {
-                out += Array(("%" + (b < 0x10 ? "0" : "") + String(b, radix: 16, uppercase: true)).utf8)
-            } else {
-                out.append(b)
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
+        PercentEscape.escaped(name) { $0 == 0x25 || $0 == 0x2C || $0 == 0x09 || $0 == 0x0A }
     }
 
-    static func unescaped(_ text: String) -> String {
-        guard text.utf8.contains(0x25) else { return text }
-        var bytes: [UInt8] = []
-        var utf8 = Array(text.utf8)[...]
-        while let b = utf8.popFirst() {
-            if b == 0x25, utf8.count >= 2, let v = UInt8(String(decoding: utf8.prefix(2), as: UTF8.self), radix: 16) {
-                bytes.append(v)
-                utf8 = utf8.dropFirst(2)
-            } else {
-                bytes.append(b)
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
+    /// Lenient, as this file always read them: a `%` without two hex digits stays.
+    static func unescaped(_ text: String) -> String { PercentEscape.unescaped(text, lenient: true) ?? text }
 
     /// A name hash as `export` writes it (at most eight hex digits), read from its bytes: a
     /// tree's facts hold over a million of them, and a String each costs more than the rest

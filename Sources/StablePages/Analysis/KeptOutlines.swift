@@ -147,31 +147,7 @@ public final class KeptOutlines: @unchecked Sendable {
         b < 0x21 || b == 0x25 || b == 0x2C || b == 0x3B || b == 0x7E || b == 0x2A || b == 0x7C
     }
 
-    static func escaped(_ text: String) -> String {
-        guard text.utf8.contains(where: isSpecial) else { return text }
-        var out: [UInt8] = []
-        for b in text.utf8 {
-            if isSpecial(b) {
-                out += Array(("%" + (b < 0x10 ? "0" : "") + String(b, radix: 16, uppercase: true)).utf8)
-            } else {
-                out.append(b)
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    static func unescaped(_ text: Substring) -> String? {
-        guard text.utf8.contains(0x25) else { return String(text) }
-        var bytes: [UInt8] = []
-        var utf8 = Array(text.utf8)[...]
-        while let b = utf8.popFirst() {
-            guard b == 0x25 else { bytes.append(b); continue }
-            guard utf8.count >= 2, let v = UInt8(String(decoding: utf8.prefix(2), as: UTF8.self), radix: 16) else { return nil }
-            bytes.append(v)
-            utf8 = utf8.dropFirst(2)
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
+    static func escaped(_ text: String) -> String { PercentEscape.escaped(text, escaping: isSpecial) }
 
     /// `~` for nil.
     private static func optional(_ text: String?) -> String { text.map(escaped) ?? "~" }
@@ -230,9 +206,7 @@ public final class KeptOutlines: @unchecked Sendable {
         }
 
         func text(_ r: Range<Int>) -> String? {
-            let slice = UnsafeBufferPointer(rebasing: bytes[r])
-            if !slice.contains(0x25) { return String(decoding: slice, as: UTF8.self) }
-            return KeptOutlines.unescaped(Substring(String(decoding: slice, as: UTF8.self)))
+            PercentEscape.unescaped(UnsafeBufferPointer(rebasing: bytes[r]))
         }
 
         func optional(_ r: Range<Int>) -> String?? {

@@ -1,5 +1,6 @@
 import Foundation
 import CSyntax
+import Support
 
 /// A function as a summary depends on it: where it is, and a fingerprint of its text. Line
 /// numbers are part of it because a summary's paths name lines.
@@ -244,14 +245,7 @@ enum SummaryLine {
         var bytes: [UInt8] = []
 
         mutating func text(_ s: String) {
-            for b in s.utf8 {
-                if special(b) {
-                    bytes.append(0x25)
-                    bytes.append(hexDigit(b >> 4)); bytes.append(hexDigit(b & 0xF))
-                } else {
-                    bytes.append(b)
-                }
-            }
+            PercentEscape.append(s, to: &bytes, escaping: special)
             bytes.append(0x1F)
         }
         mutating func int(_ i: Int) { bytes += Array(String(i).utf8); bytes.append(0x1F) }
@@ -261,7 +255,6 @@ enum SummaryLine {
         mutating func identity(_ f: FunctionIdentity) {
             text(f.path); text(f.name); int(f.line); text(String(f.fingerprint, radix: 16))
         }
-        private func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? 0x30 + v : 0x41 + v - 10 }
     }
 
     private struct Reader {
@@ -281,20 +274,7 @@ enum SummaryLine {
 
         mutating func text() -> String? {
             guard let f = field() else { return nil }
-            guard f.contains(0x25) else { return String(decoding: f, as: UTF8.self) }
-            var out: [UInt8] = []
-            var k = 0
-            while k < f.count {
-                if f[k] == 0x25 {
-                    guard k + 2 < f.count, let hi = hexValue(f[k + 1]), let lo = hexValue(f[k + 2]) else { return nil }
-                    out.append(hi << 4 | lo)
-                    k += 3
-                } else {
-                    out.append(f[k])
-                    k += 1
-                }
-            }
-            return String(decoding: out, as: UTF8.self)
+            return PercentEscape.unescaped(f)
         }
 
         mutating func int() -> Int? {
@@ -341,15 +321,6 @@ enum SummaryLine {
             guard let path = text(), let name = text(), let line = int(), let hex = text(), let fingerprint = UInt64(hex, radix: 16)
             else { return nil }
             return FunctionIdentity(path: path, name: name, line: line, fingerprint: fingerprint)
-        }
-
-        private func hexValue(_ b: UInt8) -> UInt8? {
-            switch b {
-            case 0x30...0x39: b - 0x30
-            case 0x41...0x46: b - 0x41 + 10
-            case 0x61...0x66: b - 0x61 + 10
-            default: nil
-            }
         }
     }
 }
