@@ -144,12 +144,12 @@ public struct MailHead: Sendable {
     var bodyStart: Int
     var headerLines: Int
 
-    /// Where the body starts when the body's bytes are its text: one `text/plain` part (or none
-    /// declared), no transfer encoding, UTF-8 or ASCII, not `format=flowed`. Grouping a large
-    /// archive reads this much of each mail, not the whole of it.
     /// The file line of the body's first line, for a mail whose `raw.startLine` is `startLine`.
     public func bodyFileLine(startLine: Int) -> Int { startLine + headerLines }
 
+    /// Where the body starts when the body's bytes are its text: one `text/plain` part (or none
+    /// declared), no transfer encoding, UTF-8 or ASCII, not `format=flowed`. Grouping a large
+    /// archive reads this much of each mail, not the whole of it.
     public var plainBodyStart: Int? {
         let contentType = headers.withValue(.contentType, ContentType.parse) ?? .textPlain
         guard contentType.mediaType == "text/plain" else { return nil }

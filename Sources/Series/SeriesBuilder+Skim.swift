@@ -101,9 +101,8 @@ extension SeriesBuilder {
                     if line.asciiLowercasedContains("are available in the git repository at") { at = k }
                 } else if url == nil {
                     guard line.isASCII else { return nil }
-                    let blank: (UInt8) -> Bool = { $0 == 0x20 || (0x09...0x0D).contains($0) }
-                    guard let first = line.firstIndex(where: { !blank($0) }), let last = line.lastIndex(where: { !blank($0) }) else { continue }
-                    url = String(decoding: UnsafeBufferPointer(rebasing: line[first...last]), as: UTF8.self)
+                    let trimmed = ByteText.trimmed(line, 0..<line.count)
+                    if !trimmed.isEmpty { url = ByteText.string(line, trimmed) }
                 }
                 if since != nil && url != nil { break }
             }
@@ -389,18 +388,9 @@ extension UnsafeBufferPointer where Element == UInt8 {
         return prefix.withUnsafeBufferPointer { memcmp(base, $0.baseAddress!, prefix.count) == 0 }
     }
 
-    /// Whether `needle`'s bytes occur here (memchr for the first byte, memcmp for the rest).
+    /// Whether `needle`'s bytes occur here.
     func containsBytes(_ needle: StaticString) -> Bool {
-        let n = needle.utf8CodeUnitCount
-        guard n > 0 else { return true }
-        guard let base = baseAddress, count >= n else { return false }
-        var at = 0
-        while at <= count - n, let hit = memchr(base + at, Int32(needle.utf8Start[0]), count - n - at + 1) {
-            let i = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-            if memcmp(base + i, needle.utf8Start, n) == 0 { return true }
-            at = i + 1
-        }
-        return false
+        ByteText.contains(UnsafeBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount), in: self)
     }
 
     /// Whether `needle` (lowercase ASCII) occurs in these bytes, ASCII letters compared without case.

@@ -855,14 +855,14 @@ public struct DirectoryTree: SourceTree {
         }
     }
 
-    /// Regular files only (no symlinks, as git would list them), by the directory entry's type
-    /// where the file system gives it.
-    /// `directories`: when given, subdirectories are collected there (relative) instead of walked.
+    /// The `.c` and `.h` files below `dir`: regular files only (no symlinks, as git would list
+    /// them), by the directory entry's type where the file system gives it.
     static func walk(_ dir: String, relative: String, sources: inout [String], headers: inout [String]) {
         var unused: [String]? = nil
         walk(dir, relative: relative, sources: &sources, headers: &headers, collecting: &unused)
     }
 
+    /// The files directly in `dir`, and its subdirectories (relative) to walk later.
     static func walk(_ dir: String, relative: String, sources: inout [String], headers: inout [String], directories: inout [String]) {
         var collected: [String]? = []
         walk(dir, relative: relative, sources: &sources, headers: &headers, collecting: &collected)

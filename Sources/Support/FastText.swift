@@ -109,19 +109,7 @@ extension String {
     public func containsBytes(_ needle: String) -> Bool {
         var haystack = self, needle = needle
         return haystack.withUTF8 { h in
-            needle.withUTF8 { n in
-                guard n.count > 0 else { return true }
-                guard let hb = h.baseAddress, let nb = n.baseAddress, h.count >= n.count else { return false }
-                // memchr for the first byte, memcmp for the rest (Glibc's module hides memmem).
-                var at = 0
-                let last = h.count - n.count
-                while at <= last, let hit = memchr(hb + at, Int32(n[0]), last - at + 1) {
-                    let i = hb.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-                    if memcmp(hb + i, nb, n.count) == 0 { return true }
-                    at = i + 1
-                }
-                return false
-            }
+            needle.withUTF8 { n in ByteText.contains(n, in: h) }
         }
     }
 
@@ -198,6 +186,21 @@ public enum ByteText {
             i += 1
         }
         return value
+    }
+
+    /// Whether `needle` occurs in `haystack` (an empty needle always does): memchr for the
+    /// first byte, memcmp for the rest (Glibc's module hides memmem).
+    public static func contains(_ needle: UnsafeBufferPointer<UInt8>, in haystack: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard needle.count > 0 else { return true }
+        guard let hb = haystack.baseAddress, let nb = needle.baseAddress, haystack.count >= needle.count else { return false }
+        var at = 0
+        let last = haystack.count - needle.count
+        while at <= last, let hit = memchr(hb + at, Int32(nb[0]), last - at + 1) {
+            let i = hb.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            if memcmp(hb + i, nb, needle.count) == 0 { return true }
+            at = i + 1
+        }
+        return false
     }
 
     /// Index of the first `byte` in `range`, or nil.

@@ -9,16 +9,7 @@ struct SummaryOrderTests {
     /// `demo_flush` and `demo_settle` call each other; each handler enters the cycle at another
     /// function, so each cuts it at another place.
     static let files: [String: String] = [
-        "fs/demo/file.c": """
-            static const struct vm_operations_struct demo_vm_ops = {
-            \t.fault = filemap_fault,
-            \t.page_mkwrite = demo_page_mkwrite,
-            };
-            static const struct vm_operations_struct other_vm_ops = {
-            \t.fault = filemap_fault,
-            \t.page_mkwrite = other_page_mkwrite,
-            };
-            """,
+        "fs/demo/file.c": SummaryReuseTests.fileC,
         "fs/demo/cycle.c": """
             void demo_settle(struct page *page);
 
@@ -34,26 +25,8 @@ struct SummaryOrderTests {
             \twait_on_page_writeback(page);
             }
             """,
-        "fs/demo/a.c": """
-            vm_fault_t demo_page_mkwrite(struct vm_fault *vmf)
-            {
-            \tstruct page *page = vmf->page;
-
-            \tlock_page(page);
-            \tdemo_flush(page);
-            \treturn VM_FAULT_LOCKED;
-            }
-            """,
-        "fs/demo/b.c": """
-            vm_fault_t other_page_mkwrite(struct vm_fault *vmf)
-            {
-            \tstruct page *page = vmf->page;
-
-            \tlock_page(page);
-            \tdemo_settle(page);
-            \treturn VM_FAULT_LOCKED;
-            }
-            """,
+        "fs/demo/a.c": SummaryReuseTests.handler("demo_page_mkwrite", calling: "demo_flush"),
+        "fs/demo/b.c": SummaryReuseTests.handler("other_page_mkwrite", calling: "demo_settle"),
     ]
 
     static func program() -> Program {

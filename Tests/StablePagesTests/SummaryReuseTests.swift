@@ -16,14 +16,15 @@ struct SummaryReuseTests {
         };
         """
 
-    static func handler(_ name: String) -> String {
+    /// A page_mkwrite that locks the page and hands it to `helper`.
+    static func handler(_ name: String, calling helper: String = "demo_settle_page") -> String {
         """
         vm_fault_t \(name)(struct vm_fault *vmf)
         {
         \tstruct page *page = vmf->page;
 
         \tlock_page(page);
-        \tdemo_settle_page(page);
+        \t\(helper)(page);
         \treturn VM_FAULT_LOCKED;
         }
         """

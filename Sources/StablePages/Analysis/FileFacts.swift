@@ -317,16 +317,17 @@ struct IncludeResolver: Sendable {
     init(headers: [String], sources: [String]) {
         self.sources = SourceSet(sources)
         byBaseName.reserveCapacity(headers.count)
-        for path in headers {
-            let base = path.utf8.lastIndex(of: UInt8(ascii: "/")).map { String(path[path.index(after: $0)...]) } ?? path
-            byBaseName[base, default: []].append(path)
-        }
+        for path in headers { byBaseName[Self.lastComponent(path), default: []].append(path) }
+    }
+
+    /// What follows the last `/` (all of `path` when it has none).
+    static func lastComponent(_ path: String) -> String {
+        path.utf8.lastIndex(of: UInt8(ascii: "/")).map { String(path[path.index(after: $0)...]) } ?? path
     }
 
     /// Whether the file at `path` exists in the tree (a header, or a `.c` file).
     private func exists(_ path: String) -> Bool {
-        let base = path.utf8.lastIndex(of: UInt8(ascii: "/")).map { String(path[path.index(after: $0)...]) } ?? path
-        return byBaseName[base]?.contains(path) == true || (path.hasSuffix(".c") && sources.contains(path))
+        byBaseName[Self.lastComponent(path)]?.contains(path) == true || (path.hasSuffix(".c") && sources.contains(path))
     }
 
     /// Whether an `#include <name>` reaches `path`: `path` ends in `include/<name>` or
@@ -362,8 +363,7 @@ struct IncludeResolver: Sendable {
         }
         // A header an include name reaches has the name's last component as its own.
         let found = byIncludeName.get(directive.name) {
-            let last = directive.name.lastIndex(of: "/").map { String(directive.name[directive.name.index(after: $0)...]) } ?? directive.name
-            return (byBaseName[last] ?? []).filter { Self.name(directive.name, reaches: $0) }
+            (byBaseName[Self.lastComponent(directive.name)] ?? []).filter { Self.name(directive.name, reaches: $0) }
         }
         if !found.isEmpty { return found }
         let base = String(directive.name.split(separator: "/").last ?? "")
