@@ -145,7 +145,7 @@ extension SeriesBuilder {
         if let r = envelope.inReplyTo { parents.append(r) }
         parents.append(contentsOf: envelope.references.reversed().filter { $0 != envelope.inReplyTo })
         let role = Self.role(info, hasFiles: diff.hasFiles, threaded: envelope.inReplyTo != nil || !envelope.references.isEmpty)
-        var entry = Entry(role: role, subjectInfo: info, messageID: envelope.messageID, parents: parents)
+        var entry = Entry(role: role, subjectInfo: info, messageID: envelope.messageID)
         entry.sender = envelope.from?.email.lowercased() ?? ""
         entry.patchID = diff.hasFiles ? diff.patchID : 0
         entry.hasFiles = diff.hasFiles
@@ -166,7 +166,7 @@ extension SeriesBuilder {
         case .other:
             break
         }
-        append(entry)
+        append(entry, naming: parents)
     }
 }
 

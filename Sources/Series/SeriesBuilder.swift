@@ -66,7 +66,11 @@ public struct SeriesCollection: Sendable {
 /// threads them by Message-ID / In-Reply-To / References, groups patches by thread and version,
 /// and attaches replies and their trailers.
 public struct SeriesBuilder {
-    enum Role { case patch, cover, reply, other }
+    enum Role {
+        case patch, cover, reply, other
+        /// A patch or a cover letter: what series are made of (replies are attached to them).
+        var makesSeries: Bool { self == .patch || self == .cover }
+    }
 
     struct Entry {
         var role: Role
@@ -106,7 +110,9 @@ public struct SeriesBuilder {
         }
         var subjectInfo: SubjectInfo
         var messageID: String?
-        var parents: [String]  // In-Reply-To first, then References from the nearest
+        /// The thread nodes of the Message-IDs the mail names: In-Reply-To first, then References
+        /// from the nearest.
+        var parents: [Int] = []
         /// The envelope sender as the archive shows it (the `From:` header, lowercased address):
         /// `git send-email` sends every patch of a series from one sender, whoever wrote it.
         var sender = ""
@@ -115,20 +121,20 @@ public struct SeriesBuilder {
         /// The mail carries a diff of at least one file.
         var hasFiles = false
 
-        init(role: Role, subjectInfo: SubjectInfo, messageID: String?, parents: [String]) {
+        init(role: Role, subjectInfo: SubjectInfo, messageID: String?) {
             self.role = role
             self.subjectInfo = subjectInfo
             self.messageID = messageID
-            self.parents = parents
         }
     }
 
     var entries: [Entry] = []
-    /// Each Message-ID's entry (the last with it), and the threads (every mail joined to every
-    /// Message-ID it names), kept as entries are added: grouping a large archive then starts
-    /// from them, and the hashing is done while the mails are still being read.
-    private var byID: [String: Int] = [:]
+    /// The threads (every mail joined to every Message-ID it names), and each Message-ID's
+    /// entry (the last with it) by its node, kept as entries are added: grouping a large archive
+    /// then starts from them, and each Message-ID is hashed once, while the mails are still
+    /// being read.
     private var threads = ThreadForest()
+    private var entryOfNode: [Int] = []  // -1: no mail has that Message-ID
     private var entryNodes: [Int] = []
     private var pasted: [PatchSeries] = []
     private var quilt: [Patch] = []
@@ -242,8 +248,7 @@ public struct SeriesBuilder {
         if let r = message.inReplyTo { parents.append(r) }
         parents.append(contentsOf: message.references.reversed().filter { $0 != message.inReplyTo })
         let role = Self.role(info, hasFiles: !body.files.isEmpty, threaded: message.inReplyTo != nil || !message.references.isEmpty)
-        var entry = Entry(role: role, subjectInfo: info,
-                          messageID: message.messageID, parents: parents)
+        var entry = Entry(role: role, subjectInfo: info, messageID: message.messageID)
         entry.sender = message.from?.email.lowercased() ?? ""
         diagnostics.append(contentsOf: message.diagnostics.map { d in
             var d = d
@@ -285,16 +290,25 @@ public struct SeriesBuilder {
         case .other:
             if let note = Self.pullRequestNote(lines, source: message.source) { diagnostics.append(note) }
         }
-        append(entry)
+        append(entry, naming: parents)
     }
 
-    mutating func append(_ entry: Entry) {
+    /// Adds `entry`, the mail that names the Message-IDs `parents`.
+    mutating func append(_ entry: consuming Entry, naming parents: [String]) {
         let i = entries.count
-        if let id = entry.messageID { byID[id] = i }
         let node = threads.node(entry.messageID ?? "\u{0}entry \(i)")
         entryNodes.append(node)
-        for id in entry.parents { threads.join(threads.node(id), node) }
+        entry.parents = parents.map { threads.node($0) }
+        for parent in entry.parents { threads.join(parent, node) }
+        if entryOfNode.count < threads.count { entryOfNode.append(contentsOf: repeatElement(-1, count: threads.count - entryOfNode.count)) }
+        if entry.messageID != nil { entryOfNode[node] = i }
         entries.append(entry)
+    }
+
+    /// The entry of the mail whose Message-ID is thread node `node` (the last such mail).
+    private func entry(ofNode node: Int) -> Int? {
+        let i = entryOfNode[node]
+        return i < 0 ? nil : i
     }
 
     private var coverFooters: [Int: SeriesFooter] = [:]
@@ -360,32 +374,32 @@ public struct SeriesBuilder {
             return x
         }
         func union(_ a: Int, _ b: Int) { parent[find(a)] = find(b) }
-        let seriesRoles: Set<Role> = [.patch, .cover]
+        let seriesEntries = entries.indices.filter { entries[$0].role.makesSeries }
         // Threading beats labels: a patch that replies to a patch or cover letter of the thread
         // belongs with it. Its version label counts only when the sender wrote one that differs
         // (a v2 sent in reply to v1 is a series of its own); a missing "v2" in one subject of a
         // v2 thread is a slip, not a new series.
-        var threaded = Set<Int>()
+        var threaded = [Bool](repeating: false, count: entries.count)
         var version = entries.map(\.subjectInfo.version)
-        for i in entries.indices where seriesRoles.contains(entries[i].role) {
+        for i in seriesEntries {
             let versionGiven = entries[i].subjectInfo.versionGiven
-            for id in entries[i].parents {
-                guard let j = byID[id], seriesRoles.contains(entries[j].role) else { continue }
+            for node in entries[i].parents {
+                guard let j = entry(ofNode: node), entries[j].role.makesSeries else { continue }
                 if !versionGiven || version[j] == version[i] {
                     version[i] = version[j]
                     union(i, j)
-                    threaded.insert(i)
-                    threaded.insert(j)
+                    threaded[i] = true
+                    threaded[j] = true
                 }
                 break
             }
         }
         // The same mail read twice (one file given twice, an archive and a copy of part of it):
         // its copies are one mail of one series, the last copy's place.
-        for i in entries.indices where seriesRoles.contains(entries[i].role) {
-            guard let id = entries[i].messageID, let j = byID[id], j != i, seriesRoles.contains(entries[j].role) else { continue }
+        for i in seriesEntries {
+            guard entries[i].messageID != nil, let j = entry(ofNode: entryNodes[i]), j != i, entries[j].role.makesSeries else { continue }
             union(i, j)
-            threaded.insert(i)
+            threaded[i] = true
         }
         // Unthreaded runs: `git format-patch --stdout`, or patches sent without threading. A run is
         // numbered patches of one version and count that follow each other in the input, or that
@@ -394,7 +408,7 @@ public struct SeriesBuilder {
         struct Run { var root: Int; var key: String; var numbers: [Int: Int]; var senders: Set<String> }
         var runs: [Run] = []
         var lastRun: Int?
-        for i in entries.indices where seriesRoles.contains(entries[i].role) && !threaded.contains(i) {
+        for i in seriesEntries where !threaded[i] {
             let total = entries[i].subjectInfo.total ?? 1
             let isCover = entries[i].role == .cover
             let number = isCover ? 0 : (entries[i].subjectInfo.number ?? 1)
@@ -423,19 +437,12 @@ public struct SeriesBuilder {
         // A resend is the series again, wherever it was sent: same version and count, and either
         // labelled RESEND with the same subjects or carrying the same changes (patch-ids). One
         // series, the later copies used, each duplicate noted.
-        // By root entry: arrays, not dictionaries (every entry has its slot; most stay empty).
-        var components = [[Int]](repeating: [], count: entries.count)
-        var componentOrder: [Int] = []
-        for i in entries.indices where seriesRoles.contains(entries[i].role) {
-            let root = find(i)
-            if components[root].isEmpty { componentOrder.append(root) }
-            components[root].append(i)
-        }
+        let components = Components(seriesEntries, count: entries.count, root: find)
         struct Signature: Hashable { var version: String; var total: Int; var titles: [String]; var changes: [UInt64] }
         var bySignature: [Signature: Int] = [:]
         // Series are known by their titles only for a RESEND to find them: none, no titles kept.
         let anyResend = entries.contains { $0.role == .patch && $0.subjectInfo.isResend }
-        for root in componentOrder {
+        for root in components.roots {
             let members = components[root].filter { entries[$0].role == .patch }
             guard !members.isEmpty else { continue }
             let sorted = members.map { (number: entries[$0].subjectInfo.number ?? 1, entry: $0) }
@@ -455,28 +462,22 @@ public struct SeriesBuilder {
                 if let byTitles { bySignature[byTitles] = root }
             }
         }
-        var groups = [[Int]](repeating: [], count: entries.count)
-        var order: [Int] = []
-        for i in entries.indices where seriesRoles.contains(entries[i].role) {
-            let root = find(i)
-            if groups[root].isEmpty { order.append(root) }
-            groups[root].append(i)
-        }
+        let groups = Components(seriesEntries, count: entries.count, root: find)
 
         var threadOfSeries: [Int] = []
         var threadIndex: [Int: Int] = [:]
         for s in series.indices { threadOfSeries.append(-1 - s) }  // pasted: each its own
         var seriesIndexForEntry = [Int?](repeating: nil, count: entries.count)
-        for root in order {
+        for root in groups.roots {
             let members = groups[root]
             var patchesByNumber: [Int: Int] = [:]  // the entry of each number
             var cover: CoverLetter?
             var footer = SeriesFooter()
             var total = 0
-            var infoEntry = members[0]  // whose subject names the series: the cover's, else the last patch's
+            var infoEntry = members[members.startIndex]  // whose subject names the series: the cover's, else the last patch's
             for m in members {
                 total = max(total, entries[m].subjectInfo.total ?? 1)
-                if let c = entries[m].cover {
+                if entries[m].role == .cover, let c = entries[m].cover {
                     cover = c
                     infoEntry = m
                     if let f = coverFooters[m] { footer = f }
@@ -485,7 +486,7 @@ public struct SeriesBuilder {
                     if patchesByNumber[number] != nil {
                         diagnostics.append(Diagnostic(
                             "mail/duplicate-patch", .info,
-                            "patch \(number)/\(entries[m].patch!.total) appears more than once; the last copy is used",
+                            "patch \(number)/\(entries[m].subjectInfo.total ?? 1) appears more than once; the last copy is used",
                             at: entries[m].mailSource, patch: number))
                     }
                     patchesByNumber[number] = m
@@ -535,14 +536,15 @@ public struct SeriesBuilder {
         }
 
         // Replies: follow the thread up to the nearest patch or cover letter.
+        var visitedBy = [Int](repeating: -1, count: entries.count)  // by the reply whose walk saw it
         for i in entries.indices where entries[i].role == .reply {
             guard case .reply(var reply) = entries[i].takePayload() else { continue }
-            var visited: Set<Int> = [i]
+            visitedBy[i] = i
             var current = i
             var target: (series: Int, target: ReplyTarget)?
             while target == nil {
-                guard let next = entries[current].parents.lazy.compactMap({ byID[$0] }).first(where: { !visited.contains($0) }) else { break }
-                visited.insert(next)
+                guard let next = entries[current].parents.lazy.compactMap({ entry(ofNode: $0) }).first(where: { visitedBy[$0] != i }) else { break }
+                visitedBy[next] = i
                 if let s = seriesIndexForEntry[next] {
                     let t: ReplyTarget = entries[next].role == .cover ? .cover : .patch(entries[next].patchNumber ?? 1)
                     target = (s, t)
@@ -580,32 +582,57 @@ public struct SeriesBuilder {
         // core while the caller reports. The remains hold the only references (moved out of
         // `self`): whichever thread lets go last frees, and that must be the other one.
         if entries.count >= 4096 {
-            var movedEntries: [Entry] = [], movedIDs: [String: Int] = [:], movedThreads = ThreadForest()
+            var movedEntries: [Entry] = [], movedThreads = ThreadForest()
             swap(&movedEntries, &entries)
-            swap(&movedIDs, &byID)
             swap(&movedThreads, &threads)
-            let remains = Remains(entries: consume movedEntries, byID: consume movedIDs, threads: consume movedThreads)
+            let remains = Remains(entries: consume movedEntries, threads: consume movedThreads)
             DispatchQueue.global(qos: .utility).async { remains.release() }
         }
         return SeriesCollection(series: series, diagnostics: diagnostics, messageCount: messageCount,
                                 threads: threadOfSeries)
     }
 
+    /// Entries grouped by the root of their union-find tree, in one flat array: the roots in the
+    /// order their first entry comes, and each root's entries in input order.
+    struct Components {
+        private var start: [Int], count: [Int]
+        private var flat: [Int]
+        private(set) var roots: [Int] = []
+
+        /// Groups `entries` (indices below `count`) by `root`.
+        init(_ entries: [Int], count: Int, root: (Int) -> Int) {
+            let rootOf = entries.map(root)
+            self.count = [Int](repeating: 0, count: count)
+            for r in rootOf {
+                if self.count[r] == 0 { roots.append(r) }
+                self.count[r] += 1
+            }
+            start = [Int](repeating: 0, count: count)
+            var next = 0
+            for r in roots { start[r] = next; next += self.count[r] }
+            var filled = start
+            flat = [Int](repeating: 0, count: entries.count)
+            for (entry, r) in zip(entries, rootOf) {
+                flat[filled[r]] = entry
+                filled[r] += 1
+            }
+        }
+
+        subscript(root: Int) -> ArraySlice<Int> { flat[start[root]..<(start[root] + count[root])] }
+    }
+
     /// What grouping leaves of a builder, freed by `release`.
     private final class Remains: @unchecked Sendable {
         private var entries: [Entry]
-        private var byID: [String: Int]
         private var threads: ThreadForest
 
-        init(entries: consuming [Entry], byID: consuming [String: Int], threads: consuming ThreadForest) {
+        init(entries: consuming [Entry], threads: consuming ThreadForest) {
             self.entries = entries
-            self.byID = byID
             self.threads = threads
         }
 
         func release() {
             entries = []
-            byID = [:]
             threads = ThreadForest()
         }
     }
@@ -614,6 +641,8 @@ public struct SeriesBuilder {
     struct ThreadForest {
         private var nodes: [String: Int] = [:]
         private var parent: [Int] = []
+        /// How many nodes (Message-IDs) there are.
+        var count: Int { parent.count }
 
         mutating func node(_ id: String) -> Int {
             if let n = nodes[id] { return n }
