@@ -1,3 +1,4 @@
+import CMboxScan
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -188,6 +189,20 @@ public struct MboxReader: Sequence, IteratorProtocol {
         return bytes.withUnsafeBufferPointer { b -> ScanStop in
             var p = position
             while p < b.count {
+                // Ordinary lines in bulk: counted, and part of the run being copied. Not into a
+                // line already searched to the end of the buffer (it would be searched again).
+                if searchedTo <= p {
+                    var skipped = 0
+                    let stop = spw_mbox_skip_ordinary_lines(b.baseAddress!, p, b.count, MboxReader.hugeLineThreshold, &skipped)
+                    if stop > p {
+                        if runStart == nil { runStart = p }
+                        // Some line has a byte besides its newline.
+                        if stop - p > skipped { content = true }
+                        line += skipped
+                        p = stop
+                        if p >= b.count { break }
+                    }
+                }
                 var newline = b.index(of: ASCII.lf, from: Swift.max(p, searchedTo))
                 if newline >= b.count {
                     searchedTo = b.count

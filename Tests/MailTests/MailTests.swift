@@ -1,3 +1,4 @@
+import CMboxScan
 import Foundation
 import Testing
 @testable import Mail
@@ -9,6 +10,16 @@ func messages(inMbox text: String) -> [RawMessage] {
     var result: [RawMessage] = []
     while let m = reader.next() { result.append(m) }
     return result
+}
+
+/// `body` with `text` in a temporary file, open for reading (closed and removed after).
+func withOpenFile<T>(_ text: String, _ body: (URL, Int32) throws -> T) throws -> T {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("mbox-\(UUID()).mbox")
+    try text.write(to: url, atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(at: url) }
+    let fd = open(url.path, O_RDONLY)
+    defer { close(fd) }
+    return try body(url, fd)
 }
 
 struct MboxTests {
@@ -68,24 +79,21 @@ struct MboxTests {
         let text = (1...12).map { k in
             "From x@y Mon Sep 17 00:00:00 2001\nSubject: m\(k)\r\n\nbody \(k) \(long)\n>From escaped \(k)\n>>From twice\n\n>not from\nlast \(k)\n"
         }.joined() + "From x@y Mon Sep 17 00:00:00 2001\nSubject: tail\n\nno newline at the end"
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("runs-\(UUID()).mbox")
-        try text.write(to: url, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: url) }
-        let fd = open(url.path, O_RDONLY)
-        defer { close(fd) }
-        var chunked = MboxReader(path: url.path, source: .fileDescriptor(fd), chunkSize: chunkSize)
-        var whole = MboxReader(path: url.path, source: .memory(Array(text.utf8)))
-        var count = 0
-        while let a = chunked.next() {
-            let next = whole.next()
-            let b = try #require(next)
-            #expect(a.bytes == b.bytes)
-            #expect(a.startLine == b.startLine)
-            count += 1
+        try withOpenFile(text) { url, fd in
+            var chunked = MboxReader(path: url.path, source: .fileDescriptor(fd), chunkSize: chunkSize)
+            var whole = MboxReader(path: url.path, source: .memory(Array(text.utf8)))
+            var count = 0
+            while let a = chunked.next() {
+                let next = whole.next()
+                let b = try #require(next)
+                #expect(a.bytes == b.bytes)
+                #expect(a.startLine == b.startLine)
+                count += 1
+            }
+            let after = whole.next()
+            #expect(after == nil)
+            #expect(count == 13)
         }
-        let after = whole.next()
-        #expect(after == nil)
-        #expect(count == 13)
         let first = String(decoding: messages(inMbox: text)[0].bytes, as: UTF8.self)
         #expect(first == "Subject: m1\r\n\nbody 1 \(long)\nFrom escaped 1\n>From twice\n\n>not from\nlast 1\n")
     }
@@ -155,6 +163,102 @@ struct MboxTests {
         }
         #expect(subjects == ["a", "b"])
         #expect(huges == [8])
+    }
+
+    /// The reader skips ordinary lines in bulk (`spw_mbox_skip_ordinary_lines`); this is the
+    /// same skipping a line at a time, written as plainly as the rule reads.
+    static func skipLineByLine(_ b: [UInt8], from start: Int, huge: Int) -> (stop: Int, lines: Int) {
+        func needsLook(_ at: Int) -> Bool {
+            guard b[at] == UInt8(ascii: "F") || b[at] == UInt8(ascii: ">") else { return false }
+            var i = at
+            while i < b.count && b[i] == UInt8(ascii: ">") { i += 1 }
+            if b.count - i < 5 { return true }  // cannot tell yet
+            return Array(b[i..<(i + 5)]) == Array("From ".utf8)
+        }
+        var line = start, lines = 0
+        while line < b.count {
+            if needsLook(line) { break }
+            guard let newline = b[line...].firstIndex(of: 0x0A), newline - line <= huge else { break }
+            lines += 1
+            line = newline + 1
+        }
+        return (line, lines)
+    }
+
+    @Test func bulkSkippingAgreesWithLineByLine() {
+        // Lines that make the bulk path decide: separators, escaped ones, `From:` and quoted
+        // text (followed by 'F' or '>' but ordinary), blanks, CRLF, and lengths around its
+        // 16- and 64-byte steps; huge thresholds around them too.
+        let pieces = ["From x@y Mon Sep 17 00:00:00 2001\n", "From: a <a@b>\n", ">From quoted\n", ">>>From x\n",
+                      "> quoted text\n", ">>\n", ">\n", "Fixes: abc\n", "F\n", "Fr", "\n", "\r\n", "x\n",
+                      String(repeating: "a", count: 15) + "\n", String(repeating: "b", count: 63) + "\n",
+                      String(repeating: "c", count: 64) + "\n", String(repeating: "d", count: 130) + "\n",
+                      String(repeating: "e", count: 300) + "\n", "+\tcode();\n", " context\n", "From\n"]
+        var rng = SystemRandomNumberGenerator()
+        for round in 0..<3000 {
+            var text = ""
+            for _ in 0..<Int.random(in: 0...40, using: &rng) { text += pieces.randomElement(using: &rng)! }
+            if round % 3 == 0 { text += String(repeating: "t", count: Int.random(in: 0...90, using: &rng)) }  // no newline at the end
+            let bytes = Array(text.utf8)
+            let huge = [0, 1, 20, 63, 64, 65, 100, 200, 1 << 20][round % 9]
+            for start in Set([0] + bytes.indices.filter { $0 == 0 || bytes[$0 - 1] == 0x0A }.prefix(4)) {
+                let expected = Self.skipLineByLine(bytes, from: start, huge: huge)
+                var lines = 0
+                let stop = bytes.withUnsafeBufferPointer { spw_mbox_skip_ordinary_lines($0.baseAddress ?? UnsafePointer(bitPattern: 1)!, start, $0.count, huge, &lines) }
+                #expect(stop == expected.stop && lines == expected.lines, "round \(round), start \(start), huge \(huge): \(text.debugDescription)")
+                if stop != expected.stop || lines != expected.lines { return }
+            }
+        }
+    }
+
+    @Test func readerAgreesWithALineByLineSplit() throws {
+        // The whole reader against git's rule applied line by line: messages, their first lines,
+        // separators, and `>From ` unescaping, read from memory and in small chunks.
+        let pieces = ["From x@y Mon Sep 17 00:00:00 2001\n", "From: a <a@b>\n", "Subject: s\n", "\n", ">From quoted\n",
+                      ">>From x\n", "> quoted\n", "From no date\n", "body line\r\n", String(repeating: "w", count: 70) + "\n"]
+        var rng = SystemRandomNumberGenerator()
+        for round in 0..<400 {
+            var text = ""
+            for _ in 0..<Int.random(in: 0...60, using: &rng) { text += pieces.randomElement(using: &rng)! }
+            var expected: [(bytes: [UInt8], startLine: Int, separator: String?)] = []
+            var current: [UInt8] = [], start = 1, separator: String?, content = false
+            // Bytes, not a String's characters: "\r\n" is one Character.
+            let lines = Array(text.utf8).split(separator: 0x0A, omittingEmptySubsequences: false)
+            for (k, piece) in lines.enumerated() {
+                let last = k == lines.count - 1
+                if last && piece.isEmpty { break }
+                let line = Array(piece)
+                if MboxReader.isSeparator(line) || (k == 0 && line.starts(with: Array("From ".utf8))) {
+                    if content { expected.append((current, start, separator)) }
+                    current = []; content = false
+                    separator = String(decoding: line, as: UTF8.self); start = k + 2
+                    continue
+                }
+                var kept = line
+                if let gt = line.firstIndex(where: { $0 != UInt8(ascii: ">") }), gt > 0, line[gt...].starts(with: Array("From ".utf8)) {
+                    kept.removeFirst()
+                }
+                if !line.isEmpty { content = true }
+                current += kept + (last ? [] : [0x0A])
+            }
+            if content || separator != nil { expected.append((current, start, separator)) }
+            for chunk in [nil, 5, 64, 65] as [Int?] {
+                var got: [RawMessage] = []
+                if let chunk {
+                    got = try withOpenFile(text) { url, fd in
+                        var reader = MboxReader(path: url.path, source: .fileDescriptor(fd), chunkSize: chunk)
+                        return Array(AnyIterator { reader.next() })
+                    }
+                } else {
+                    var reader = MboxReader(path: "m", source: .memory(Array(text.utf8)))
+                    while let m = reader.next() { got.append(m) }
+                }
+                let same = got.map(\.bytes) == expected.map(\.bytes) && got.map(\.startLine) == expected.map(\.startLine)
+                    && got.map(\.separator) == expected.map(\.separator)
+                #expect(same, "round \(round), chunk \(String(describing: chunk)): \(text.debugDescription)\ngot \(got.map { ($0.startLine, $0.separator ?? "-", String(decoding: $0.bytes, as: UTF8.self)) })\nexpected \(expected.map { ($0.startLine, $0.separator ?? "-", String(decoding: $0.bytes, as: UTF8.self)) })")
+                if !same { return }
+            }
+        }
     }
 
     @Test func separatorRuleMatchesGit() {
