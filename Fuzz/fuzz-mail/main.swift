@@ -50,6 +50,9 @@ func parseEverything(_ bytes: [UInt8]) {
         builder.add(.text(PlainText(source: "fuzz", text: text, origin: .headerless, diagnostics: [])))
         builder.add(.text(PlainText(source: "fuzz", text: text, origin: .quiltPatch(strip: 1), diagnostics: [])))
     }
+    #if FUZZING
+    MboxReader.checkBulkSkip(bytes)
+    #endif
     // Charsets read as the line-by-line reading reads them, shortcuts or not.
     let charsets = ["utf-8", "iso-8859-1", "iso-8859-15", "windows-1252", "koi8-r", "none", "iso-2022-jp", "utf-16", "x-unknown"]
     #if FUZZING

@@ -115,6 +115,37 @@ public struct MboxReader: Sequence, IteratorProtocol {
         line.withUnsafeBufferPointer { isSeparator($0) }
     }
 
+    /// `spw_mbox_skip_ordinary_lines` on `bytes` from the line start `start`: where the first
+    /// line the reader must look at starts, and how many lines come before it.
+    static func skipOrdinaryLines(_ bytes: [UInt8], from start: Int, huge: Int) -> (stop: Int, lines: Int) {
+        var lines = 0
+        let stop = bytes.withUnsafeBufferPointer { b -> Int in
+            guard let base = b.baseAddress else { return start }
+            return spw_mbox_skip_ordinary_lines(base, start, b.count, huge, &lines)
+        }
+        return (stop, lines)
+    }
+
+    /// What `skipOrdinaryLines` must give, a line at a time, as plainly as the rule reads (the
+    /// unit tests and `fuzz-mail` hold the bulk skip to it): a line needs a look when it starts
+    /// `From ` or `>…>From ` (or is too short to tell yet), is longer than `huge`, or has no newline.
+    static func skipOrdinaryLinesOneByOne(_ b: [UInt8], from start: Int, huge: Int) -> (stop: Int, lines: Int) {
+        func needsLook(_ at: Int) -> Bool {
+            guard b[at] == 0x46 || b[at] == ASCII.greater else { return false }
+            var i = at
+            while i < b.count && b[i] == ASCII.greater { i += 1 }
+            if b.count - i < 5 { return true }
+            return b[i..<(i + 5)].elementsEqual("From ".utf8)
+        }
+        var line = start, lines = 0
+        while line < b.count && !needsLook(line) {
+            guard let newline = b[line...].firstIndex(of: ASCII.lf), newline - line <= huge else { break }
+            lines += 1
+            line = newline + 1
+        }
+        return (line, lines)
+    }
+
     /// Reads more input; false at end of input.
     private mutating func fill() -> Bool {
         guard !exhausted, case .fileDescriptor(let fd) = source else { return false }
@@ -410,3 +441,19 @@ public struct MboxBlocks: Sequence, IteratorProtocol {
         return start
     }
 }
+
+#if FUZZING
+extension MboxReader {
+    /// For `fuzz-mail`: the bulk skip agrees with the line-at-a-time one from every line start
+    /// of `bytes`, at huge-line thresholds below, at and above its 64-byte step.
+    public static func checkBulkSkip(_ bytes: [UInt8]) {
+        let starts = [0] + bytes.indices.filter { $0 > 0 && bytes[$0 - 1] == ASCII.lf }.prefix(64)
+        for (k, start) in starts.enumerated() {
+            let huge = [0, 5, 63, 64, 90, 1 << 20][k % 6]
+            let bulk = skipOrdinaryLines(bytes, from: start, huge: huge)
+            let oneByOne = skipOrdinaryLinesOneByOne(bytes, from: start, huge: huge)
+            precondition(bulk == oneByOne, "the bulk line skip differs from the line-by-line one at \(start), huge \(huge)")
+        }
+    }
+}
+#endif

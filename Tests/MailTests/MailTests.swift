@@ -1,4 +1,3 @@
-import CMboxScan
 import Foundation
 import Testing
 @testable import Mail
@@ -165,26 +164,6 @@ struct MboxTests {
         #expect(huges == [8])
     }
 
-    /// The reader skips ordinary lines in bulk (`spw_mbox_skip_ordinary_lines`); this is the
-    /// same skipping a line at a time, written as plainly as the rule reads.
-    static func skipLineByLine(_ b: [UInt8], from start: Int, huge: Int) -> (stop: Int, lines: Int) {
-        func needsLook(_ at: Int) -> Bool {
-            guard b[at] == UInt8(ascii: "F") || b[at] == UInt8(ascii: ">") else { return false }
-            var i = at
-            while i < b.count && b[i] == UInt8(ascii: ">") { i += 1 }
-            if b.count - i < 5 { return true }  // cannot tell yet
-            return Array(b[i..<(i + 5)]) == Array("From ".utf8)
-        }
-        var line = start, lines = 0
-        while line < b.count {
-            if needsLook(line) { break }
-            guard let newline = b[line...].firstIndex(of: 0x0A), newline - line <= huge else { break }
-            lines += 1
-            line = newline + 1
-        }
-        return (line, lines)
-    }
-
     @Test func bulkSkippingAgreesWithLineByLine() {
         // Lines that make the bulk path decide: separators, escaped ones, `From:` and quoted
         // text (followed by 'F' or '>' but ordinary), blanks, CRLF, and lengths around its
@@ -202,9 +181,8 @@ struct MboxTests {
             let bytes = Array(text.utf8)
             let huge = [0, 1, 20, 63, 64, 65, 100, 200, 1 << 20][round % 9]
             for start in Set([0] + bytes.indices.filter { $0 == 0 || bytes[$0 - 1] == 0x0A }.prefix(4)) {
-                let expected = Self.skipLineByLine(bytes, from: start, huge: huge)
-                var lines = 0
-                let stop = bytes.withUnsafeBufferPointer { spw_mbox_skip_ordinary_lines($0.baseAddress ?? UnsafePointer(bitPattern: 1)!, start, $0.count, huge, &lines) }
+                let expected = MboxReader.skipOrdinaryLinesOneByOne(bytes, from: start, huge: huge)
+                let (stop, lines) = MboxReader.skipOrdinaryLines(bytes, from: start, huge: huge)
                 #expect(stop == expected.stop && lines == expected.lines, "round \(round), start \(start), huge \(huge): \(text.debugDescription)")
                 if stop != expected.stop || lines != expected.lines { return }
             }
