@@ -37,7 +37,7 @@ public enum InputItem: Sendable {
 
 /// What kind of input a path is, decided from its bytes and shape, never from its name alone.
 public enum InputKind: String, Sendable, Codable {
-    case mbox, message, formatPatchDirectory = "format-patch-directory", quilt, headerless
+    case mbox, message, formatPatchDirectory = "format-patch-directory", quilt, maildir, headerless
 }
 
 /// Reads every input the user names (`-` is stdin) as a stream of `InputItem`s.
@@ -70,17 +70,32 @@ public struct MailInput: Sendable {
         }
         if isDirectory.boolValue {
             let seriesFile = (path as NSString).appendingPathComponent("series")
-            if FileManager.default.fileExists(atPath: seriesFile) {
+            // A quilt stack's `series` is a file: a directory of that name (a tree of fixtures,
+            // a mail folder) is no stack.
+            var seriesIsDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: seriesFile, isDirectory: &seriesIsDirectory), !seriesIsDirectory.boolValue {
                 let (entries, diagnostics) = try MailInput.readQuiltSeries(seriesFile, root: path)
                 kind = .quilt
                 plan = .quiltSeries(root: path, entries: entries, diagnostics: diagnostics)
                 return
             }
+            // A Maildir (`b4 am -M`, a mail client's folder): `git am` reads the mails of `cur`
+            // and `new`, in the order of their names (`cur/…` before `new/…`), as git mailsplit does.
+            let mails = ["cur", "new"].flatMap { sub -> [String] in
+                let names = (try? FileManager.default.contentsOfDirectory(atPath: (path as NSString).appendingPathComponent(sub))) ?? []
+                return names.filter { !$0.hasPrefix(".") }.map { "\(sub)/\($0)" }
+            }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            if !mails.isEmpty {
+                kind = .maildir
+                plan = .files(mails.map { ((path as NSString).appendingPathComponent($0), nil) })
+                return
+            }
             let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
-            let patches = names.filter { $0.hasSuffix(".patch") || $0.hasSuffix(".diff") || $0.hasSuffix(".eml") || $0.hasSuffix(".mbox") }
+            // b4 am writes `.mbx` (the patches) and `.cover` (the cover letter).
+            let patches = names.filter { name in [".patch", ".diff", ".eml", ".mbox", ".mbx", ".cover"].contains { name.hasSuffix($0) } }
                 .sorted(by: MailInput.formatPatchOrder)
             guard !patches.isEmpty else {
-                throw MailReadError(path: path, message: "directory holds no *.patch, *.diff, *.eml files and no quilt 'series' file")
+                throw MailReadError(path: path, message: "directory holds no *.patch, *.diff, *.eml, *.mbox, *.mbx files, no quilt 'series' file and no Maildir mail")
             }
             kind = .formatPatchDirectory
             plan = .files(patches.map { ((path as NSString).appendingPathComponent($0), nil) })
@@ -270,7 +285,7 @@ public struct MailInput: Sendable {
         case .singleFile(let path, let bytes):
             try body(MailInput.item(bytes: bytes, path: path, strip: nil))
         case .files(let files):
-            for file in files { try body(MailInput.item(path: file.path, strip: file.strip)) }
+            for file in files { try MailInput.forEachItem(inFile: file.path, body) }
         case .quiltSeries(_, let entries, let diagnostics):
             for (index, entry) in entries.enumerated() {
                 var item = MailInput.item(path: entry.path, strip: entry.strip)
@@ -345,6 +360,26 @@ public struct MailInput: Sendable {
             }
             try body(raw, lines)
         }
+    }
+
+    /// The mails of one file of a directory: every message of an mbox (`git am` splits each
+    /// file it is given with `git mailsplit`; `format-patch --stdout` output and b4's `.mbx`
+    /// hold a whole series), else the file's one item.
+    static func forEachItem(inFile path: String, _ body: (InputItem) throws -> Void) rethrows {
+        guard let data = FileManager.default.contents(atPath: path) else { return try body(item(path: path, strip: nil)) }
+        let bytes = [UInt8](data)
+        guard (try? classify(Array(bytes.prefix(65536)), path: path)) == .mbox else {
+            return try body(item(bytes: bytes, path: path, strip: nil))
+        }
+        var reader = MboxReader(path: path, source: .memory(bytes))
+        var none = true
+        try forEachRawMessage(&reader) { raw, lines in
+            var message = MailMessage.parse(raw)
+            message.diagnostics += lines
+            none = false
+            try body(.message(message))
+        }
+        if none { try body(.text(PlainText(source: path, text: "", origin: .headerless, diagnostics: []))) }
     }
 
     static func item(path: String, strip: Int?) -> InputItem {

@@ -2,23 +2,32 @@ import Foundation
 import Testing
 import TestSupport
 import Series
+import Mail
 
 /// How mails become series (docs/grouping.md): threads first, then runs of numbered patches,
 /// then resends; several authors inside one series are normal.
 struct GroupingTests {
     func diff(_ n: Int) -> String { defaultDiff.replacingOccurrences(of: "return 1;", with: "return \(n + 1);") }
 
-    @Test func threeAuthorsFromGitFormatPatchAreOneSeries() throws {
+    /// A new git repository with one commit per name, each adding `<name>.txt`, by `author(name)`.
+    func repository(committing names: [String], by author: (String) -> String) throws -> URL {
         let repo = try temporaryDirectory()
         try ProcessRunner.git(["init", "-q"], in: repo.path)
-        for name in ["Alice", "Bob", "Carol"] {
+        for name in names {
             try "\(name)\n".write(to: repo.appendingPathComponent("\(name).txt"), atomically: true, encoding: .utf8)
             try ProcessRunner.git(["add", "."], in: repo.path)
-            let out = try ProcessRunner.run(["git", "-c", "user.name=\(name) Example", "-c", "user.email=\(name.lowercased())@example.org",
-                                             "commit", "-q", "-m", "add \(name)", "-m", "Signed-off-by: \(name) Example <\(name.lowercased())@example.org>"],
+            let who = author(name)
+            let email = who.split(separator: " ")[0].lowercased() + "@example.org"
+            let out = try ProcessRunner.run(["git", "-c", "user.name=\(who)", "-c", "user.email=\(email)",
+                                             "commit", "-q", "-m", "add \(name)", "-m", "Signed-off-by: \(who) <\(email)>"],
                                             in: repo)
             #expect(out.status == 0, "\(out.stderr)")
         }
+        return repo
+    }
+
+    @Test func threeAuthorsFromGitFormatPatchAreOneSeries() throws {
+        let repo = try repository(committing: ["Alice", "Bob", "Carol"]) { "\($0) Example" }
         let mbox = try ProcessRunner.run(["git", "format-patch", "--root", "--stdout", "-3"], in: repo)
         #expect(mbox.status == 0)
         let collection = try readSeries(text: mbox.stdoutText)
@@ -27,6 +36,66 @@ struct GroupingTests {
         #expect(series.isComplete && series.patches.count == 3)
         #expect(series.patches.map { $0.author?.name ?? "" } == ["Alice Example", "Bob Example", "Carol Example"])
         guard case .series = collection.select() else { Issue.record("one series is not ambiguous"); return }
+    }
+
+    /// A directory's mbox files are read whole, as `git am dir/*` splits each file: the
+    /// `format-patch --stdout` of a series, or b4's `.mbx` beside its `.cover`, is every patch,
+    /// not its first mail.
+    @Test func aDirectoryReadsEveryMailOfEachMbox() throws {
+        let repo = try repository(committing: ["one", "two", "three"]) { _ in "Author Example" }
+        let stdout = try ProcessRunner.run(["git", "format-patch", "--root", "--stdout", "--cover-letter", "-3"], in: repo)
+        #expect(stdout.status == 0, "\(stdout.stderr)")
+        let mails = stdout.stdoutText.components(separatedBy: "\nFrom ").count
+        #expect(mails == 4)
+        for (file, cover) in [("series.mbox", nil), ("v1_20261207_author.mbx", "v1_20261207_author.cover")] as [(String, String?)] {
+            let directory = try temporaryDirectory()
+            var text = stdout.stdoutText
+            if let cover {
+                // b4 am: the cover letter in a file of its own, the patches in the .mbx.
+                let second = try #require(text.range(of: "\nFrom ", options: [], range: text.index(after: text.startIndex)..<text.endIndex))
+                try String(text[..<second.lowerBound]).appending("\n").write(to: directory.appendingPathComponent(cover), atomically: true, encoding: .utf8)
+                text = String(text[text.index(after: second.lowerBound)...])
+            }
+            try text.write(to: directory.appendingPathComponent(file), atomically: true, encoding: .utf8)
+            let collection = try readSeries([directory.path])
+            #expect(collection.series.count == 1, "\(file)")
+            let series = try #require(collection.series.first)
+            #expect(series.isComplete && series.patches.map(\.number) == [1, 2, 3], "\(file): \(series.patches.map(\.number))")
+            #expect(series.coverLetter != nil, "\(file)")
+        }
+        // `b4 am -M`: a Maildir of one mail per file (no `From ` line), read in name order
+        // from `cur` and `new`; an entry starting with a dot is not a mail.
+        let maildir = try temporaryDirectory()
+        for sub in ["cur", "new", "tmp"] {
+            try FileManager.default.createDirectory(at: maildir.appendingPathComponent(sub), withIntermediateDirectories: true)
+        }
+        let pieces = stdout.stdoutText.components(separatedBy: "\nFrom ").enumerated().map { k, piece in
+            (k == 0 ? String(piece.dropFirst(5)) : piece).drop { $0 != "\n" }.dropFirst()
+        }
+        for (k, piece) in pieces.enumerated() {
+            // The first patch in `cur` (read), the rest in `new`, the cover letter first by name.
+            let sub = k == 1 ? "cur" : "new"
+            try String(piece).write(to: maildir.appendingPathComponent("\(sub)/\(String(format: "%04d", k))_mail.eml"), atomically: true, encoding: .utf8)
+        }
+        try "not a mail".write(to: maildir.appendingPathComponent("new/.hidden"), atomically: true, encoding: .utf8)
+        let input = try MailInput(path: maildir.path)
+        #expect(input.kind == .maildir)
+        let fromMaildir = try readSeries([maildir.path])
+        let series = try #require(fromMaildir.series.first)
+        #expect(fromMaildir.series.count == 1 && series.coverLetter != nil && series.patches.map(\.number) == [1, 2, 3],
+                "\(fromMaildir.series.map { "\($0.title) \($0.patches.map(\.number))" })")
+    }
+
+    /// A directory that holds a directory named `series` (this repository's `fixtures/`) is
+    /// no quilt stack: its patch files are read.
+    @Test func aSeriesDirectoryIsNoQuiltSeriesFile() throws {
+        let directory = try temporaryDirectory()
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("series"), withIntermediateDirectories: true)
+        try patchMail(subject: "[PATCH] one", messageID: "one", diff: diff(1))
+            .write(to: directory.appendingPathComponent("0001-one.patch"), atomically: true, encoding: .utf8)
+        let input = try MailInput(path: directory.path)
+        #expect(input.kind == .formatPatchDirectory)
+        #expect(try readSeries([directory.path]).series.map(\.title) == ["one"])
     }
 
     /// One file given twice, or an archive and a copy of part of it: the same mails (same
