@@ -79,26 +79,28 @@ public struct MailInput: Sendable {
                 plan = .quiltSeries(root: path, entries: entries, diagnostics: diagnostics)
                 return
             }
-            // A Maildir (`b4 am -M`, a mail client's folder): `git am` reads the mails of `cur`
-            // and `new`, in the order of their names (`cur/…` before `new/…`), as git mailsplit does.
-            let mails = ["cur", "new"].flatMap { sub -> [String] in
-                let names = (try? FileManager.default.contentsOfDirectory(atPath: (path as NSString).appendingPathComponent(sub))) ?? []
-                return names.filter { !$0.hasPrefix(".") }.map { "\(sub)/\($0)" }
-            }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            let mails = MailInput.maildirMails(path)
             if !mails.isEmpty {
                 kind = .maildir
-                plan = .files(mails.map { ((path as NSString).appendingPathComponent($0), nil) })
+                plan = .files(mails.map { ($0, nil) })
                 return
             }
+            // Patch files, and Maildirs beside them: b4 am writes `.mbx` (the patches) or, with
+            // `-M`, a `.maildir`, and a `.cover` (the cover letter).
             let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
-            // b4 am writes `.mbx` (the patches) and `.cover` (the cover letter).
-            let patches = names.filter { name in [".patch", ".diff", ".eml", ".mbox", ".mbx", ".cover"].contains { name.hasSuffix($0) } }
-                .sorted(by: MailInput.formatPatchOrder)
-            guard !patches.isEmpty else {
-                throw MailReadError(path: path, message: "directory holds no *.patch, *.diff, *.eml, *.mbox, *.mbx files, no quilt 'series' file and no Maildir mail")
+            let suffixes = [".patch", ".diff", ".eml", ".mbox", ".mbx", ".cover"]
+            let entries = names.sorted(by: MailInput.formatPatchOrder).flatMap { name -> [String] in
+                let full = (path as NSString).appendingPathComponent(name)
+                var isFolder: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: full, isDirectory: &isFolder) else { return [] }
+                if isFolder.boolValue { return MailInput.maildirMails(full) }
+                return suffixes.contains { name.hasSuffix($0) } ? [full] : []
+            }
+            guard !entries.isEmpty else {
+                throw MailReadError(path: path, message: "directory holds no *.patch, *.diff, *.eml, *.mbox, *.mbx files, no quilt 'series' file and no Maildir")
             }
             kind = .formatPatchDirectory
-            plan = .files(patches.map { ((path as NSString).appendingPathComponent($0), nil) })
+            plan = .files(entries.map { ($0, nil) })
             return
         }
         let fd = open(path, O_RDONLY)
@@ -130,6 +132,18 @@ public struct MailInput: Sendable {
             }
             plan = .singleFile(path, [UInt8](data))
         }
+    }
+
+    /// The mails of the Maildir `path` (none when it is no Maildir), as `git am` reads one: the
+    /// files of `cur` and `new` but those starting with a dot, in the order of their names
+    /// (`cur/…` before `new/…`), as git mailsplit does.
+    static func maildirMails(_ path: String) -> [String] {
+        ["cur", "new"].flatMap { sub -> [String] in
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: (path as NSString).appendingPathComponent(sub))) ?? []
+            return names.filter { !$0.hasPrefix(".") }.map { "\(sub)/\($0)" }
+        }
+        .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        .map { (path as NSString).appendingPathComponent($0) }
     }
 
     /// `0000-cover-letter.patch`, `0001-…`, `v2-0001-…`: by number, then by name.

@@ -94,4 +94,45 @@ struct B4TrailerAgreementTests {
         let codes = (ours.json["diagnostics"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
         #expect(codes.contains("mail/trailer-mismatch"))
     }
+
+    /// What the real `b4 am` writes is an input as it stands: its output directory (the `.mbx`
+    /// of every patch, the `.cover` beside it) and its Maildir (`-M`) are the whole series.
+    @Test func b4AmOutputIsTheWholeSeries() throws {
+        func mail(_ id: String, _ subject: String, _ body: String, replyTo: String? = nil) -> String {
+            "From x Mon Sep 17 00:00:00 2001\nFrom: A U Thor <author@example.org>\nDate: Thu, 26 May 2011 16:04:37 -0700\n"
+                + "Subject: \(subject)\nMessage-ID: <\(id)>\n" + (replyTo.map { "In-Reply-To: <\($0)>\nReferences: <\($0)>\n" } ?? "")
+                + "\n" + body + "\n"
+        }
+        func patch(_ n: Int) -> String {
+            "Change \(n).\n\nSigned-off-by: A U Thor <author@example.org>\n---\n"
+                + "diff --git a/f\(n).c b/f\(n).c\nindex 1111111..2222222 100644\n--- a/f\(n).c\n+++ b/f\(n).c\n@@ -1,3 +1,3 @@\n int a;\n-int b;\n+int b\(n);\n int c;\n-- \n2.39.2\n"
+        }
+        let text = mail("c@example.org", "[PATCH 0/2] two changes", "Two changes.\n\nA U Thor (2):\n  one\n  two\n")
+            + mail("p1@example.org", "[PATCH 1/2] one", patch(1), replyTo: "c@example.org")
+            + mail("p2@example.org", "[PATCH 2/2] two", patch(2), replyTo: "c@example.org")
+        let url = try writeTemporary(Data(text.utf8), name: "thread.mbox")
+        for maildir in [false, true] {
+            let out = url.deletingLastPathComponent().appendingPathComponent("b4-am-\(UUID().uuidString)")
+            let home = out.path + "-home"
+            defer { try? FileManager.default.removeItem(at: out); try? FileManager.default.removeItem(atPath: home) }
+            let b4 = try ProcessRunner.run([CIFormatTests.b4, "am", "-m", url.path, "-o", out.path] + (maildir ? ["-M"] : []) + ["c@example.org"],
+                                           environment: ["HOME": home])
+            try #require(b4.status == 0, "\(b4.stderr)")
+            let written = try FileManager.default.contentsOfDirectory(atPath: out.path)
+            if !maildir { #expect(written.contains { $0.hasSuffix(".mbx") } && written.contains { $0.hasSuffix(".cover") }, "\(written)") }
+            let listed = try Binary.run(["list", out.path, "--format", "json"])
+            #expect(listed.status == 0, "\(listed.stderr)")
+            let series = (listed.json["series"] as? [[String: Any]]) ?? []
+            #expect(series.count == 1, "maildir \(maildir): \(series)")
+            #expect(series.first?["patches"] as? Int == 2 && series.first?["complete"] as? Bool == true, "maildir \(maildir): \(series)")
+            #expect(series.first?["coverLetter"] as? Bool == true, "maildir \(maildir): \(series)")
+            if maildir {
+                // The Maildir alone: the patches (b4 keeps the cover letter beside it).
+                let folder = try #require(written.first { $0.hasSuffix(".maildir") }, "\(written)")
+                let alone = try Binary.run(["list", out.appendingPathComponent(folder).path, "--format", "json"])
+                let patches = ((alone.json["series"] as? [[String: Any]])?.first?["patches"] as? Int)
+                #expect(patches == 2, "\(alone.stdout) \(alone.stderr)")
+            }
+        }
+    }
 }
