@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "Support"),
         // The mbox reader's line skipping, sixteen bytes at a time (SSE2 where there is).
         .target(name: "CMboxScan"),
-        .target(name: "Mail", dependencies: ["Support", "CMboxScan"]),
+        .target(name: "Mail", dependencies: ["Support", "CMboxScan", "CZlib"]),
         .target(name: "Series", dependencies: ["Mail", "Support"]),
         .target(name: "Apply", dependencies: ["Series", "Git", "Support", "CZlib"]),
         .target(name: "CSyntax"),

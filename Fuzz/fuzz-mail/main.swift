@@ -52,6 +52,7 @@ func parseEverything(_ bytes: [UInt8]) {
     }
     #if FUZZING
     MboxReader.checkBulkSkip(bytes)
+    GzipStream.checkRoundTrip(bytes)
     #endif
     // Charsets read as the line-by-line reading reads them, shortcuts or not.
     let charsets = ["utf-8", "iso-8859-1", "iso-8859-15", "windows-1252", "koi8-r", "none", "iso-2022-jp", "utf-16", "x-unknown"]

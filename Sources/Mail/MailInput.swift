@@ -58,7 +58,8 @@ public struct MailInput: Sendable {
     public init(path: String) throws(MailReadError) {
         self.path = path
         if path == "-" {
-            let bytes = MailInput.readAll(fd: 0)
+            var bytes = MailInput.readAll(fd: 0)
+            if GzipStream.isGzip(bytes) { bytes = try MailInput.gunzip(GzipStream(bytes: bytes), path: "<stdin>") }
             let kind = try MailInput.classify(bytes, path: "<stdin>")
             self.kind = kind
             plan = kind == .mbox ? .mbox(.memory(bytes)) : .singleFile("<stdin>", bytes)
@@ -115,23 +116,45 @@ public struct MailInput: Sendable {
             throw MailReadError(path: path, message: "cannot read: \(reason)")
         }
         head.removeLast(65536 - n)
+        // Compressed (lore's t.mbox.gz): what it holds decides. An mbox is read from the stream
+        // as it inflates; anything else is small, and inflated whole.
+        let gzipped = GzipStream.isGzip(head)
         let kind: InputKind
-        do {
-            kind = try MailInput.classify(head, path: path)
+        do throws(MailReadError) {
+            var start = head
+            if gzipped {
+                let probe = GzipStream(bytes: head)
+                start = probe.readAll(limit: 65536)
+                if start.isEmpty, let error = probe.error { throw MailReadError(path: path, message: error) }
+            }
+            kind = try MailInput.classify(start, path: path)
         } catch {
             close(fd)
             throw error
         }
         self.kind = kind
-        if kind == .mbox {
+        switch (kind, gzipped) {
+        case (.mbox, false):
             plan = .mbox(.fileDescriptor(fd))  // closed by the process at exit; one per input
-        } else {
+        case (.mbox, true):
+            plan = .mbox(.gzip(GzipStream(fd: fd)))  // from the start (`pread` moved nothing)
+        case (_, true):
+            defer { close(fd) }
+            plan = .singleFile(path, try MailInput.gunzip(GzipStream(fd: fd), path: path))
+        case (_, false):
             close(fd)
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw MailReadError(path: path, message: "cannot read")
             }
             plan = .singleFile(path, [UInt8](data))
         }
+    }
+
+    /// Everything `stream` holds; unreadable gzip data is an unreadable input (exit 3).
+    static func gunzip(_ stream: GzipStream, path: String) throws(MailReadError) -> [UInt8] {
+        let bytes = stream.readAll()
+        if let error = stream.error { throw MailReadError(path: path, message: error) }
+        return bytes
     }
 
     /// The mails of the Maildir `path` (none when it is no Maildir), as `git am` reads one: the
@@ -321,6 +344,7 @@ public struct MailInput: Sendable {
     /// An mbox read from a file: its messages can be read again, by where they start.
     public var isMboxFile: Bool {
         if case .mbox(.fileDescriptor) = plan { return true }
+        if case .mbox(.gzip) = plan { return true }
         return false
     }
 
@@ -331,9 +355,9 @@ public struct MailInput: Sendable {
     public func forEachRawMessage(_ body: (RawMessage, [Diagnostic]) throws -> Void) rethrows -> [Diagnostic] {
         guard case .mbox(let source) = plan else { return [] }
         var reader = MboxReader(path: displayPath, source: source)
-        defer { if case .fileDescriptor(let fd) = source { close(fd) } }
+        defer { if let fd = source.fileDescriptor { close(fd) } }
         try Self.forEachRawMessage(&reader, body)
-        return reader.readError.map { [readErrorDiagnostic($0)] } ?? []
+        return reader.readError.map { [readErrorDiagnostic($0, stoppedIn: reader.linesRead)] } ?? []
     }
 
     /// The name messages and diagnostics give the input.
@@ -342,8 +366,11 @@ public struct MailInput: Sendable {
     /// An mbox file input cut into blocks of whole messages (`MboxBlocks`), for reading on
     /// several cores; nil for other inputs. Each block's messages are `forEachRawMessage(in:)`'s.
     public func mboxBlocks(blockSize: Int = 1 << 20) -> MboxBlocks? {
-        guard case .mbox(.fileDescriptor(let fd)) = plan else { return nil }
-        return MboxBlocks(fd: fd, blockSize: blockSize)
+        switch plan {
+        case .mbox(.fileDescriptor(let fd)): return MboxBlocks(fd: fd, blockSize: blockSize)
+        case .mbox(.gzip(let stream)): return MboxBlocks(gzip: stream, blockSize: blockSize)
+        default: return nil
+        }
     }
 
     /// The messages of one block of this input's mbox, as `forEachRawMessage` gives them but
@@ -356,10 +383,12 @@ public struct MailInput: Sendable {
         return reader.linesRead
     }
 
-    /// `mail/read-error` for what `MboxReader`/`MboxBlocks` report.
-    public func readErrorDiagnostic(_ error: String) -> Diagnostic {
-        Diagnostic("mail/read-error", .error, "read error: \(error)", at: SourceLocation(file: displayPath, line: 1))
+    /// `mail/read-error` for what `MboxReader`/`MboxBlocks` report, at the line reading stopped in
+    /// (the mails before it are read).
+    public func readErrorDiagnostic(_ error: String, stoppedIn line: Int) -> Diagnostic {
+        Diagnostic("mail/read-error", .error, "read error: \(error)", at: SourceLocation(file: displayPath, line: Swift.max(1, line)))
     }
+
 
     private static func forEachRawMessage(_ reader: inout MboxReader, _ body: (RawMessage, [Diagnostic]) throws -> Void) rethrows {
         var reportedHugeLines = 0

@@ -28,6 +28,17 @@ public struct RawMessage: Sendable {
 public enum ByteSource: Sendable {
     case fileDescriptor(Int32)
     case memory([UInt8])
+    /// Gzip data, read as what it holds, a chunk at a time.
+    case gzip(GzipStream)
+
+    /// The descriptor to close once the source is read.
+    var fileDescriptor: Int32? {
+        switch self {
+        case .fileDescriptor(let fd): fd
+        case .gzip(let stream): stream.fd
+        case .memory: nil
+        }
+    }
 }
 
 public struct MailReadError: Error, CustomStringConvertible, Sendable {
@@ -148,7 +159,8 @@ public struct MboxReader: Sequence, IteratorProtocol {
 
     /// Reads more input; false at end of input.
     private mutating func fill() -> Bool {
-        guard !exhausted, case .fileDescriptor(let fd) = source else { return false }
+        guard !exhausted else { return false }
+        if case .memory = source { return false }
         if position > 0 {
             // Lines already consumed but not yet copied go to the message before compaction.
             if let start = runStart {
@@ -165,11 +177,20 @@ public struct MboxReader: Sequence, IteratorProtocol {
         if buffer.capacity < oldCount + chunkSize { buffer.reserveCapacity(Swift.max(oldCount + chunkSize, 2 * buffer.capacity)) }
         var readCount = 0
         buffer.append(contentsOf: repeatElement(0, count: chunkSize))
-        buffer.withUnsafeMutableBufferPointer { all in
-            while true {
-                let n = read(fd, all.baseAddress! + oldCount, chunkSize)
-                if n < 0 && errno == EINTR { continue }
-                readCount = n
+        let source = self.source
+        buffer.withUnsafeMutableBytes { all in
+            let chunk = UnsafeMutableRawBufferPointer(rebasing: all[oldCount...])
+            switch source {
+            case .fileDescriptor(let fd):
+                while true {
+                    let n = read(fd, chunk.baseAddress, chunk.count)
+                    if n < 0 && errno == EINTR { continue }
+                    readCount = n
+                    break
+                }
+            case .gzip(let stream):
+                readCount = stream.read(into: chunk)
+            case .memory:
                 break
             }
         }
@@ -177,6 +198,7 @@ public struct MboxReader: Sequence, IteratorProtocol {
             readError = String(cString: strerror(errno))
             readCount = 0
         }
+        if case .gzip(let stream) = source, readCount == 0, let error = stream.error { readError = error }
         buffer.removeLast(chunkSize - readCount)
         if readCount == 0 { exhausted = true }
         return readCount > 0
@@ -339,6 +361,8 @@ public struct MboxBlocks: Sequence, IteratorProtocol {
     private let fd: Int32
     /// Bytes read from memory instead of `fd` (tests and fuzzing cut them into small blocks).
     private var memory: [UInt8]?
+    /// A gzip stream read instead of `fd` (a compressed archive).
+    private var gzip: GzipStream?
     private var memoryRead = 0
     private let blockSize: Int
     private var carry: [UInt8] = []
@@ -354,6 +378,11 @@ public struct MboxBlocks: Sequence, IteratorProtocol {
     public init(bytes: [UInt8], blockSize: Int) {
         self.init(fd: -1, blockSize: blockSize)
         memory = bytes
+    }
+
+    public init(gzip: GzipStream, blockSize: Int = 1 << 20) {
+        self.init(fd: -1, blockSize: blockSize)
+        self.gzip = gzip
     }
 
     public mutating func next() -> MboxBlock? {
@@ -395,18 +424,22 @@ public struct MboxBlocks: Sequence, IteratorProtocol {
             return end > memoryRead
         }
         var readCount = 0
-        let fd = self.fd
+        let fd = self.fd, gzip = self.gzip
         let old = block
         // Read straight into the new storage: zero-filling it first costs as much as the read.
         block = [UInt8](unsafeUninitializedCapacity: old.count + step) { storage, count in
             old.withUnsafeBufferPointer { old in
                 if let base = old.baseAddress { storage.baseAddress!.initialize(from: base, count: old.count) }
             }
-            while true {
-                let n = Glibc.read(fd, storage.baseAddress! + old.count, step)
-                if n < 0 && errno == EINTR { continue }
-                readCount = n
-                break
+            if let gzip {
+                readCount = gzip.read(into: UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(storage.baseAddress! + old.count), count: step))
+            } else {
+                while true {
+                    let n = Glibc.read(fd, storage.baseAddress! + old.count, step)
+                    if n < 0 && errno == EINTR { continue }
+                    readCount = n
+                    break
+                }
             }
             count = old.count + Swift.max(readCount, 0)
         }
@@ -414,6 +447,7 @@ public struct MboxBlocks: Sequence, IteratorProtocol {
             readError = String(cString: strerror(errno))
             readCount = 0
         }
+        if readCount == 0, let error = gzip?.error { readError = error }
         return readCount > 0
     }
 

@@ -34,7 +34,7 @@ public enum DiagnosticCatalog {
         ("mail/mime-too-deep", "warning", "MIME parts nested deeper than 32 levels; the inner parts were not read."),
         ("mail/mime-no-boundary", "warning", "A multipart part without a boundary; read as plain text."),
         ("mail/quilt-option", "info", "A quilt `series` option other than `-pN` was ignored."),
-        ("mail/read-error", "error / warning", "A file could not be read, or is empty."),
+        ("mail/read-error", "error / warning", "A file could not be read, or is empty; or reading stopped early (a read error, gzip data cut short or corrupt): the mails before the line named are read."),
         ("mail/unreadable", "error / warning", "A file could not be read, or is empty."),
         ("mail/empty", "error / warning", "A file could not be read, or is empty."),
     ]

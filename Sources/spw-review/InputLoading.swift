@@ -87,7 +87,7 @@ struct LoadedInput {
             if waiting.count > 3 { addOldest() }
         }
         while !waiting.isEmpty { addOldest() }
-        let trailing = blocks.readError.map(input.readErrorDiagnostic).map { [$0] } ?? []
+        let trailing = blocks.readError.map { [input.readErrorDiagnostic($0, stoppedIn: linesBefore)] } ?? []
         builder.add(.text(PlainText(source: input.path, text: "", origin: .headerless, diagnostics: trailing)))
     }
 

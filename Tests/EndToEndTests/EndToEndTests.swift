@@ -118,6 +118,30 @@ struct ReviewCommandTests {
         }
     }
 
+    /// lore's `t.mbox.gz` as it is downloaded: the same series as the plain mbox, from a file or
+    /// from standard input; cut short, the mails before the cut are kept and the line it stopped
+    /// in is named.
+    @Test func aGzippedThreadIsTheSameSeries() throws {
+        let plain = try Data(contentsOf: URL(fileURLWithPath: Binary.cleanMbox))
+        let gzip = try ProcessRunner.run(["gzip", "-c", Binary.cleanMbox])
+        try #require(gzip.status == 0)
+        let url = try writeTemporary(gzip.stdout, name: "t.mbox.gz")
+        let expected = try Binary.run(["list", Binary.cleanMbox])
+        #expect(try Binary.run(["list", url.path]).stdout == expected.stdout)
+        #expect(try Binary.run(["list", "-"], stdin: gzip.stdout).stdout == expected.stdout)
+        let review = try Binary.run([url.path, "--format", "json"])
+        #expect((review.json["series"] as? [String: Any])?["complete"] as? Bool == true, "\(review.stderr)")
+
+        let cut = try writeTemporary(gzip.stdout.prefix(gzip.stdout.count * 3 / 4), name: "cut.mbox.gz")
+        let cutReview = try Binary.run([cut.path, "--format", "json"])
+        let readError = (cutReview.json["diagnostics"] as? [[String: Any]] ?? []).first { $0["code"] as? String == "mail/read-error" }
+        let stoppedIn = try #require(readError?["line"] as? Int, "\(cutReview.stdout) \(cutReview.stderr)")
+        // The line the stream stopped in: past most of the mail, within it.
+        let lines = plain.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).count
+        #expect(stoppedIn > lines / 2 && stoppedIn < lines, "stopped in \(stoppedIn) of \(lines)")
+        #expect((readError?["message"] as? String)?.contains("cut short") == true)
+    }
+
     /// Issue 19: a mail with no patch is an error that says so (exit 3), not an empty line.
     @Test(arguments: ["text", "json"])
     func listSaysWhenThereIsNoPatch(format: String) throws {

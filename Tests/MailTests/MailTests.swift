@@ -553,3 +553,79 @@ struct InputClassificationTests {
         }
     }
 }
+
+/// Compressed input (lore's `t.mbox.gz`): read as what it holds, against what the real `gzip`
+/// writes.
+struct GzipInputTests {
+    /// `gzip -c` of `bytes`.
+    static func gzip(_ bytes: [UInt8]) throws -> [UInt8] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["gzip", "-c"]
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        let writer = Thread { input.fileHandleForWriting.write(Data(bytes)); try? input.fileHandleForWriting.close() }
+        writer.start()
+        let compressed = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return [UInt8](compressed)
+    }
+
+    static let mbox = Array((1...40).map { k in
+        "From x@y Mon Sep 17 00:00:00 2001\nSubject: [PATCH \(k)/40] m\(k)\n\nbody \(k) " + String(repeating: "text \(k) ", count: 200) + "\n>From escaped\n"
+    }.joined().utf8)
+
+    @Test(arguments: [1, 2, 7, 4096])
+    func readsWhatGzipWrote(chunkSize: Int) throws {
+        let compressed = try Self.gzip(Self.mbox)
+        #expect(GzipStream.isGzip(compressed))
+        let stream = GzipStream(bytes: compressed, chunkSize: chunkSize)
+        #expect(stream.readAll() == Self.mbox)
+        #expect(stream.error == nil)
+        // Members one after another (`cat a.gz b.gz`), and zero padding after the last.
+        let twice = GzipStream(bytes: compressed + (try Self.gzip(Array("tail\n".utf8))) + [0, 0, 0, 0], chunkSize: chunkSize)
+        #expect(twice.readAll() == Self.mbox + Array("tail\n".utf8))
+        #expect(twice.error == nil)
+    }
+
+    @Test func cutShortCorruptAndTrailingGarbageSaySo() throws {
+        let compressed = try Self.gzip(Self.mbox)
+        let cut = GzipStream(bytes: Array(compressed.prefix(compressed.count / 2)))
+        let partial = cut.readAll()
+        #expect(!partial.isEmpty && Self.mbox.starts(with: partial))
+        #expect(cut.error == "the gzip data is cut short")
+        var flipped = compressed
+        flipped[40] ^= 0xFF
+        let corrupt = GzipStream(bytes: flipped)
+        _ = corrupt.readAll()
+        #expect(corrupt.error?.hasPrefix("corrupt gzip data") == true, "\(String(describing: corrupt.error))")
+        let garbage = GzipStream(bytes: compressed + Array("junk".utf8))
+        #expect(garbage.readAll() == Self.mbox)
+        #expect(garbage.error == "trailing garbage after the gzip data")
+        #expect(!GzipStream.isGzip(Self.mbox))
+    }
+
+    @Test func aCompressedMboxReadsAsThePlainOne() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("t-\(UUID()).mbox.gz")
+        try Data(try Self.gzip(Self.mbox)).write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let compressed = try MailInput(path: url.path)
+        #expect(compressed.kind == .mbox)
+        var fromGzip: [RawMessage] = []
+        _ = compressed.forEachRawMessage { raw, _ in fromGzip.append(raw) }
+        let plain = messages(inMbox: String(decoding: Self.mbox, as: UTF8.self))
+        #expect(fromGzip.count == 40)
+        #expect(fromGzip.map(\.bytes) == plain.map(\.bytes) && fromGzip.map(\.startLine) == plain.map(\.startLine))
+        // In blocks, as `list` reads an archive on all cores.
+        var blocks = try #require(try MailInput(path: url.path).mboxBlocks(blockSize: 1000))
+        var fromBlocks: [[UInt8]] = []
+        while let block = blocks.next() {
+            var reader = MboxReader(path: url.path, block: block)
+            while let raw = reader.next() { fromBlocks.append(raw.bytes) }
+        }
+        #expect(fromBlocks == plain.map(\.bytes))
+        #expect(blocks.readError == nil)
+    }
+}
