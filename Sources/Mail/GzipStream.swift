@@ -19,8 +19,15 @@ public final class GzipStream: @unchecked Sendable {
     private let readCompressed: (UnsafeMutableRawBufferPointer) -> Int
     /// The descriptor read, when the stream reads one (closed with the input).
     public let fd: Int32?
-    /// Why reading stopped before the end: corrupt or cut-short data, a read error.
+    /// Why reading stopped before the end: corrupt or cut-short data, a read error, a bomb.
     public private(set) var error: String?
+    /// Bytes read and produced so far, for the bomb check.
+    private var compressedRead = 0, inflated = 0
+    /// Mail text inflates five to twenty times; a gzip bomb (a small file of zeros or one
+    /// repeated line that would fill memory as one message) a thousand times. Past `bombFloor`
+    /// bytes, more than `bombRatio` times the bytes read stops the stream.
+    static let bombRatio = 200
+    static let bombFloor = 64 << 20
 
     /// Whether `bytes` start like gzip data (RFC 1952's two magic bytes and deflate).
     public static func isGzip(_ bytes: some Collection<UInt8>) -> Bool {
@@ -87,6 +94,7 @@ public final class GzipStream: @unchecked Sendable {
                 break
             }
             let available = inputEnd - inputStart
+            let producedBefore = produced
             let result = input.withUnsafeMutableBufferPointer { inBuffer -> Int32 in
                 stream.next_in = inBuffer.baseAddress! + inputStart
                 stream.avail_in = UInt32(available)
@@ -98,6 +106,11 @@ public final class GzipStream: @unchecked Sendable {
                 return result
             }
             inputStart += available - Int(stream.avail_in)
+            inflated += produced - producedBefore
+            if inflated > Self.bombFloor && inflated / Swift.max(1, compressedRead) > Self.bombRatio {
+                stop("the gzip data inflates more than \(Self.bombRatio) times (\(compressedRead) bytes to over \(inflated)): not mail, a gzip bomb")
+                break
+            }
             switch result {
             case Z_OK, Z_BUF_ERROR:
                 continue  // more input, or more room next call
@@ -143,6 +156,7 @@ public final class GzipStream: @unchecked Sendable {
             }
             if n == 0 { return false }
             inputEnd += n
+            compressedRead += n
         }
         return true
     }

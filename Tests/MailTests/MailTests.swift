@@ -607,6 +607,27 @@ struct GzipInputTests {
         #expect(!GzipStream.isGzip(Self.mbox))
     }
 
+    /// A gzip bomb (one mail that inflates to more than memory holds) stops with a reason once
+    /// it has inflated past any mail's ratio, not when memory runs out.
+    @Test func aGzipBombStops() throws {
+        let head = Array("From x@y Mon Sep 17 00:00:00 2001\nSubject: [PATCH] bomb\n\n".utf8)
+        let bomb = try Self.gzip(head + [UInt8](repeating: 0x61, count: 200 << 20))
+        #expect(bomb.count < 1 << 20)
+        let stream = GzipStream(bytes: bomb)
+        var total = 0
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { stream.read(into: $0) }
+            if n == 0 { break }
+            total += n
+        }
+        #expect(total < 100 << 20, "read \(total) bytes")
+        #expect(stream.error?.contains("gzip bomb") == true, "\(String(describing: stream.error))")
+        // Ordinary mail text is far from the ratio.
+        let text = GzipStream(bytes: try Self.gzip(Self.mbox))
+        #expect(text.readAll() == Self.mbox && text.error == nil)
+    }
+
     @Test func aCompressedMboxReadsAsThePlainOne() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("t-\(UUID()).mbox.gz")
         try Data(try Self.gzip(Self.mbox)).write(to: url)
