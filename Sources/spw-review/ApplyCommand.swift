@@ -21,7 +21,7 @@ struct ApplyCommand: ParsableCommand {
 
     @OptionGroup var colorChoice: ColorOption
 
-    @Argument(help: "Series to apply: mbox, mail, format-patch or quilt directory, pasted text, or - for stdin.")
+    @Argument(help: "Series to apply: mbox (or .mbox.gz), mail, format-patch or b4 am directory, Maildir, quilt directory, pasted text, or - for stdin.")
     var inputs: [String]
 
     @OptionGroup var apply: ApplyOptions

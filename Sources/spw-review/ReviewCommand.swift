@@ -15,7 +15,7 @@ struct ReviewCommand: ParsableCommand {
 
     @OptionGroup var colorChoice: ColorOption
 
-    @Argument(help: "Series to review: mbox, mail, format-patch or quilt directory, pasted text, or - for stdin.")
+    @Argument(help: "Series to review: mbox (or .mbox.gz), mail, format-patch or b4 am directory, Maildir, quilt directory, pasted text, or - for stdin.")
     var inputs: [String]
 
     @Option(help: "Output format: text, json (schema spw-review/1), markdown, email (kernel-style replies), sarif, b4 (for b4 prep --check) or patchwork-check (patchwork's checks API).")

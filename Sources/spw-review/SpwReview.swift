@@ -10,7 +10,8 @@ struct SpwReview: ParsableCommand {
         commandName: "spw-review",
         abstract: "Review Linux-kernel patch series for stable page writes.",
         discussion: """
-            Reads a series as mail (mbox, single mail, format-patch or quilt directory, or a thread \
+            Reads a series as mail (mbox or .mbox.gz, single mail, format-patch, b4 am, Maildir or quilt \
+            directory, or a thread \
             pasted without headers) and reviews it. See docs/ for the JSON schema, diagnostics and \
             exit statuses.
             """,
