@@ -12,6 +12,8 @@ import Darwin
 public final class GzipStream: @unchecked Sendable {
     private var stream = z_stream()
     private var memberOpen = false
+    /// A member has been opened: what does not start like one is trailing garbage, not "not gzip".
+    private var everOpened = false
     private var finished = false
     private var input: [UInt8]
     private var inputStart = 0, inputEnd = 0
@@ -81,7 +83,7 @@ public final class GzipStream: @unchecked Sendable {
                     continue
                 }
                 guard input[inputStart] == 0x1F && input[inputStart + 1] == 0x8B else {
-                    stop(produced == 0 && !everOpened ? "not gzip data" : "trailing garbage after the gzip data")
+                    stop(everOpened ? "trailing garbage after the gzip data" : "not gzip data")
                     break
                 }
                 stream = z_stream()
@@ -124,8 +126,6 @@ public final class GzipStream: @unchecked Sendable {
         }
         return produced
     }
-
-    private var everOpened = false
 
     private func stop(_ reason: String) {
         error = error ?? reason
