@@ -63,7 +63,7 @@ let package = Package(
         .executableTarget(name: "fuzz-cache", dependencies: ["StablePages", "FuzzSupport"], path: "Fuzz/fuzz-cache"),
         // Process running shared by the test targets (not a product; tests only).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "MailTests", dependencies: ["Mail", "Support"]),
+        .testTarget(name: "MailTests", dependencies: ["Mail", "Support", "TestSupport"]),
         .testTarget(name: "SeriesTests", dependencies: ["Series", "Mail", "Support", "TestSupport"]),
         .testTarget(name: "CSyntaxTests", dependencies: ["CSyntax"]),
         .testTarget(name: "StablePagesTests", dependencies: ["StablePages", "CSyntax", "Series", "Mail", "Support", "TestSupport", "Report"]),

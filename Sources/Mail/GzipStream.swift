@@ -40,13 +40,7 @@ public final class GzipStream: @unchecked Sendable {
     public init(fd: Int32, chunkSize: Int = 1 << 16) {
         self.fd = fd
         input = [UInt8](repeating: 0, count: chunkSize)
-        readCompressed = { buffer in
-            while true {
-                let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
-                if n < 0 && errno == EINTR { continue }
-                return n
-            }
-        }
+        readCompressed = { ByteSource.read(fd, into: $0) }
     }
 
     /// Gzip data already in memory (standard input, tests), handed out `chunkSize` bytes at a time.

@@ -184,8 +184,7 @@ public struct MailInput: Sendable {
         var result: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, 1 << 16) }
-            if n < 0 && errno == EINTR { continue }
+            let n = chunk.withUnsafeMutableBytes { ByteSource.read(fd, into: $0) }
             if n <= 0 { break }
             result.append(contentsOf: chunk[0..<n])
         }
@@ -343,8 +342,7 @@ public struct MailInput: Sendable {
 
     /// An mbox read from a file: its messages can be read again, by where they start.
     public var isMboxFile: Bool {
-        if case .mbox(.fileDescriptor) = plan { return true }
-        if case .mbox(.gzip) = plan { return true }
+        if case .mbox(let source) = plan { return source.fileDescriptor != nil }
         return false
     }
 
@@ -367,8 +365,7 @@ public struct MailInput: Sendable {
     /// several cores; nil for other inputs. Each block's messages are `forEachRawMessage(in:)`'s.
     public func mboxBlocks(blockSize: Int = 1 << 20) -> MboxBlocks? {
         switch plan {
-        case .mbox(.fileDescriptor(let fd)): return MboxBlocks(fd: fd, blockSize: blockSize)
-        case .mbox(.gzip(let stream)): return MboxBlocks(gzip: stream, blockSize: blockSize)
+        case .mbox(let source) where source.fileDescriptor != nil: return MboxBlocks(source: source, blockSize: blockSize)
         default: return nil
         }
     }
@@ -388,7 +385,6 @@ public struct MailInput: Sendable {
     public func readErrorDiagnostic(_ error: String, stoppedIn line: Int) -> Diagnostic {
         Diagnostic("mail/read-error", .error, "read error: \(error)", at: SourceLocation(file: displayPath, line: Swift.max(1, line)))
     }
-
 
     private static func forEachRawMessage(_ reader: inout MboxReader, _ body: (RawMessage, [Diagnostic]) throws -> Void) rethrows {
         var reportedHugeLines = 0
@@ -411,9 +407,8 @@ public struct MailInput: Sendable {
     static func forEachItem(inFile path: String, _ body: (InputItem) throws -> Void) rethrows {
         guard let data = FileManager.default.contents(atPath: path) else { return try body(item(path: path, strip: nil)) }
         let bytes = [UInt8](data)
-        guard (try? classify(Array(bytes.prefix(65536)), path: path)) == .mbox else {
-            return try body(item(bytes: bytes, path: path, strip: nil))
-        }
+        let kind = (try? classify(Array(bytes.prefix(65536)), path: path)) ?? .headerless
+        guard kind == .mbox else { return try body(item(bytes: bytes, path: path, strip: nil, kind: kind)) }
         var reader = MboxReader(path: path, source: .memory(bytes))
         var none = true
         try forEachRawMessage(&reader) { raw, lines in
@@ -433,9 +428,9 @@ public struct MailInput: Sendable {
         return item(bytes: [UInt8](data), path: path, strip: strip)
     }
 
-    static func item(bytes: [UInt8], path: String, strip: Int?) -> InputItem {
-        let head = Array(bytes.prefix(65536))
-        let kind = (try? classify(head, path: path)) ?? .headerless
+    /// `kind`: the bytes' classification, when the caller has it already.
+    static func item(bytes: [UInt8], path: String, strip: Int?, kind known: InputKind? = nil) -> InputItem {
+        let kind = known ?? (try? classify(Array(bytes.prefix(65536)), path: path)) ?? .headerless
         if let strip {
             // Quilt patches may still carry mail headers (quilt import keeps them).
             if kind == .message || kind == .mbox {

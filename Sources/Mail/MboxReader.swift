@@ -39,6 +39,32 @@ public enum ByteSource: Sendable {
         case .memory: nil
         }
     }
+
+    /// The next bytes into `buffer`: how many, 0 at the end (always for `.memory`, which is
+    /// read whole), -1 on a read error (`errno`). A gzip stream that stops early returns 0 and
+    /// says why in `stoppedBecause`.
+    func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        switch self {
+        case .fileDescriptor(let fd): Self.read(fd, into: buffer)
+        case .gzip(let stream): stream.read(into: buffer)
+        case .memory: 0
+        }
+    }
+
+    /// read(2), again when a signal interrupts it.
+    static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        while true {
+            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            if n < 0 && errno == EINTR { continue }
+            return n
+        }
+    }
+
+    /// Why a gzip source ended before its data did.
+    var stoppedBecause: String? {
+        if case .gzip(let stream) = self { return stream.error }
+        return nil
+    }
 }
 
 public struct MailReadError: Error, CustomStringConvertible, Sendable {
@@ -179,26 +205,13 @@ public struct MboxReader: Sequence, IteratorProtocol {
         buffer.append(contentsOf: repeatElement(0, count: chunkSize))
         let source = self.source
         buffer.withUnsafeMutableBytes { all in
-            let chunk = UnsafeMutableRawBufferPointer(rebasing: all[oldCount...])
-            switch source {
-            case .fileDescriptor(let fd):
-                while true {
-                    let n = read(fd, chunk.baseAddress, chunk.count)
-                    if n < 0 && errno == EINTR { continue }
-                    readCount = n
-                    break
-                }
-            case .gzip(let stream):
-                readCount = stream.read(into: chunk)
-            case .memory:
-                break
-            }
+            readCount = source.read(into: UnsafeMutableRawBufferPointer(rebasing: all[oldCount...]))
         }
         if readCount < 0 {
             readError = String(cString: strerror(errno))
             readCount = 0
         }
-        if case .gzip(let stream) = source, readCount == 0, let error = stream.error { readError = error }
+        if readCount == 0, let reason = source.stoppedBecause { readError = reason }
         buffer.removeLast(chunkSize - readCount)
         if readCount == 0 { exhausted = true }
         return readCount > 0
@@ -358,11 +371,9 @@ public struct MboxBlock: Sendable {
 /// with the messages, their bytes and line numbers of one reader of the whole file. A message
 /// larger than a block makes a larger block: memory stays bounded by the largest message.
 public struct MboxBlocks: Sequence, IteratorProtocol {
-    private let fd: Int32
-    /// Bytes read from memory instead of `fd` (tests and fuzzing cut them into small blocks).
-    private var memory: [UInt8]?
-    /// A gzip stream read instead of `fd` (a compressed archive).
-    private var gzip: GzipStream?
+    /// A descriptor or a gzip stream; or bytes in memory (tests and fuzzing cut them into small
+    /// blocks), read from `memoryRead` on.
+    private let source: ByteSource
     private var memoryRead = 0
     private let blockSize: Int
     private var carry: [UInt8] = []
@@ -370,19 +381,17 @@ public struct MboxBlocks: Sequence, IteratorProtocol {
     private var exhausted = false
     public private(set) var readError: String?
 
-    public init(fd: Int32, blockSize: Int = 1 << 20) {
-        self.fd = fd
+    public init(source: ByteSource, blockSize: Int = 1 << 20) {
+        self.source = source
         self.blockSize = Swift.max(1, blockSize)
     }
 
-    public init(bytes: [UInt8], blockSize: Int) {
-        self.init(fd: -1, blockSize: blockSize)
-        memory = bytes
+    public init(fd: Int32, blockSize: Int = 1 << 20) {
+        self.init(source: .fileDescriptor(fd), blockSize: blockSize)
     }
 
-    public init(gzip: GzipStream, blockSize: Int = 1 << 20) {
-        self.init(fd: -1, blockSize: blockSize)
-        self.gzip = gzip
+    public init(bytes: [UInt8], blockSize: Int) {
+        self.init(source: .memory(bytes), blockSize: blockSize)
     }
 
     public mutating func next() -> MboxBlock? {
@@ -417,37 +426,28 @@ public struct MboxBlocks: Sequence, IteratorProtocol {
     /// `MboxReader` does).
     private mutating func read(into block: inout [UInt8]) -> Bool {
         let step = Swift.max(blockSize, block.count)
-        if let memory {
+        if case .memory(let memory) = source {
             let end = Swift.min(memory.count, memoryRead + step)
             block += memory[memoryRead..<end]
             defer { memoryRead = end }
             return end > memoryRead
         }
         var readCount = 0
-        let fd = self.fd, gzip = self.gzip
+        let source = self.source
         let old = block
         // Read straight into the new storage: zero-filling it first costs as much as the read.
         block = [UInt8](unsafeUninitializedCapacity: old.count + step) { storage, count in
             old.withUnsafeBufferPointer { old in
                 if let base = old.baseAddress { storage.baseAddress!.initialize(from: base, count: old.count) }
             }
-            if let gzip {
-                readCount = gzip.read(into: UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(storage.baseAddress! + old.count), count: step))
-            } else {
-                while true {
-                    let n = Glibc.read(fd, storage.baseAddress! + old.count, step)
-                    if n < 0 && errno == EINTR { continue }
-                    readCount = n
-                    break
-                }
-            }
+            readCount = source.read(into: UnsafeMutableRawBufferPointer(start: storage.baseAddress! + old.count, count: step))
             count = old.count + Swift.max(readCount, 0)
         }
         if readCount < 0 {
             readError = String(cString: strerror(errno))
             readCount = 0
         }
-        if readCount == 0, let error = gzip?.error { readError = error }
+        if readCount == 0, let reason = source.stoppedBecause { readError = reason }
         return readCount > 0
     }
 

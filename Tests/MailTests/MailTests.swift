@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Mail
 
 func raw(_ text: String) -> RawMessage { RawMessage(bytes: Array(text.utf8), source: "test.eml") }
@@ -559,18 +560,9 @@ struct InputClassificationTests {
 struct GzipInputTests {
     /// `gzip -c` of `bytes`.
     static func gzip(_ bytes: [UInt8]) throws -> [UInt8] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["gzip", "-c"]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        let writer = Thread { input.fileHandleForWriting.write(Data(bytes)); try? input.fileHandleForWriting.close() }
-        writer.start()
-        let compressed = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return [UInt8](compressed)
+        let gzip = try ProcessRunner.run(["gzip", "-c"], stdin: Data(bytes))
+        try #require(gzip.status == 0, "\(gzip.stderr)")
+        return [UInt8](gzip.stdout)
     }
 
     static let mbox = Array((1...40).map { k in
